@@ -1,0 +1,99 @@
+/**
+ * The runtime-agnostic HTTP app. It depends only on a `ClaudeRunner`, so the same routes run on
+ * Node, on Cloudflare Workers (with a remote runner) or inside tests.
+ */
+import { swaggerUI } from '@hono/swagger-ui'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { describeRoute, openAPIRouteHandler, resolver } from 'hono-openapi'
+import type { AppEnv } from './app-env.js'
+import { createErrorHandler, errorJson } from './http-errors.js'
+import { createLogger, type Logger } from './logger.js'
+import { createChatRoutes } from './routes/chat.js'
+import { createInfoRoutes } from './routes/info.js'
+import { createQueryRoutes } from './routes/query.js'
+import type { ClaudeRunner } from './runner.js'
+import { HealthResponse } from './schemas.js'
+import { requireJson } from './validation.js'
+import { VERSION } from './version.js'
+
+export type AppOptions = {
+  runner: ClaudeRunner
+  logger?: Logger
+  /** Largest accepted request body. Default 20 MiB (room for a few images). */
+  maxBodyBytes?: number
+  /** SSE keep-alive comment interval. Default 15 s. */
+  heartbeatMs?: number
+  /**
+   * Where /docs loads Swagger UI's assets from (`<url>/swagger-ui-dist/…`). Default: a public
+   * CDN; the Node server serves them itself so /docs works offline.
+   */
+  docsAssetsUrl?: string
+}
+
+export const createApp = (options: AppOptions) => {
+  const logger = options.logger ?? createLogger('info')
+  const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024
+
+  const app = new Hono<AppEnv>()
+  app.onError(createErrorHandler(logger))
+  app.notFound((c) => errorJson(c, 404, { detail: 'Not Found', type: 'not_found' }))
+
+  return app
+    .use(async (c, next) => {
+      c.set('runner', options.runner)
+      c.set('logger', logger)
+      await next()
+    })
+    .use(
+      '/llm/*',
+      bodyLimit({
+        maxSize: maxBodyBytes,
+        onError: (c) =>
+          errorJson(c, 413, {
+            detail: `Request body is larger than ${maxBodyBytes} bytes`,
+            type: 'payload_too_large',
+          }),
+      }),
+      requireJson
+    )
+    .get(
+      '/health',
+      describeRoute({
+        summary: 'Liveness',
+        responses: {
+          200: {
+            description: 'The server is up',
+            content: { 'application/json': { schema: resolver(HealthResponse) } },
+          },
+        },
+      }),
+      (c) => c.json({ status: 'ok' as const, service: 'claude-code-api', version: VERSION })
+    )
+    .route('/llm', createInfoRoutes())
+    .route('/llm', createChatRoutes({ heartbeatMs: options.heartbeatMs ?? 15_000 }))
+    .route('/llm', createQueryRoutes())
+    .get(
+      '/openapi.json',
+      openAPIRouteHandler(app, {
+        documentation: {
+          info: {
+            title: 'Claude Code API',
+            version: VERSION,
+            description: 'Claude models through the Claude Code CLI, behind a clean HTTP API.',
+          },
+        },
+        exclude: ['/openapi.json', '/docs'],
+        defaultValidationErrorResponse: false,
+      })
+    )
+    .get(
+      '/docs',
+      swaggerUI({
+        url: '/openapi.json',
+        ...(options.docsAssetsUrl !== undefined && { baseUrl: options.docsAssetsUrl }),
+      })
+    )
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,126 @@
+/**
+ * Typed failures. Each class knows its HTTP status and a stable `type` string, so one error
+ * handler maps them all and clients (and the remote adapter) can tell them apart.
+ */
+
+export type ClaudeErrorOptions = {
+  cause?: unknown
+  /** Seconds a client should wait before trying again. */
+  retryAfter?: number
+}
+
+export class ClaudeError extends Error {
+  readonly status: number = 500
+  readonly type: string = 'internal_error'
+  readonly retryAfter?: number
+
+  constructor(message: string, options: ClaudeErrorOptions = {}) {
+    super(message, { cause: options.cause })
+    this.name = new.target.name
+    this.retryAfter = options.retryAfter
+  }
+}
+
+/** The Claude Code binary could not be found or started. */
+export class CliNotFoundError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'cli_not_found'
+}
+
+/** The CLI has no credentials: run `claude auth login` or set CLAUDE_CODE_OAUTH_TOKEN. */
+export class NotLoggedInError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'not_logged_in'
+}
+
+/** The upstream API refused the server's credentials (401/403 upstream). */
+export class UpstreamAuthError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'upstream_auth_error'
+}
+
+export class RateLimitedError extends ClaudeError {
+  override readonly status = 429
+  override readonly type = 'rate_limited'
+  /** When the limit resets, if the CLI said so. */
+  readonly resetAt?: Date
+
+  constructor(message: string, options: ClaudeErrorOptions & { resetAt?: Date } = {}) {
+    super(message, options)
+    this.resetAt = options.resetAt
+  }
+}
+
+/** Too many runs: every slot is busy and the wait queue is full. */
+export class QueueFullError extends ClaudeError {
+  override readonly status = 429
+  override readonly type = 'queue_full'
+}
+
+export class OverloadedError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'overloaded'
+}
+
+export class UpstreamApiError extends ClaudeError {
+  override readonly status = 502
+  override readonly type = 'upstream_error'
+  readonly upstreamStatus?: number
+
+  constructor(message: string, options: ClaudeErrorOptions & { upstreamStatus?: number } = {}) {
+    super(message, options)
+    this.upstreamStatus = options.upstreamStatus
+  }
+}
+
+export class MaxTurnsError extends ClaudeError {
+  override readonly status = 422
+  override readonly type = 'max_turns_exceeded'
+}
+
+export class BudgetExceededError extends ClaudeError {
+  override readonly status = 422
+  override readonly type = 'budget_exceeded'
+}
+
+/** A JSON schema was given but the model did not produce valid output for it. */
+export class StructuredOutputError extends ClaudeError {
+  override readonly status = 422
+  override readonly type = 'structured_output_failed'
+}
+
+/** /llm/json found no JSON value in the model's answer. */
+export class NoJsonError extends ClaudeError {
+  override readonly status = 422
+  override readonly type = 'no_json'
+}
+
+export class DeadlineExceededError extends ClaudeError {
+  override readonly status = 504
+  override readonly type = 'deadline_exceeded'
+}
+
+/** The CLI broke its protocol: malformed output, no result, or an exit without one. */
+export class CliProtocolError extends ClaudeError {
+  override readonly status = 502
+  override readonly type = 'protocol_error'
+}
+
+export class SessionNotFoundError extends ClaudeError {
+  override readonly status = 404
+  override readonly type = 'session_not_found'
+}
+
+/** A request asked for something the server's policy does not allow (a tool, say). */
+export class PolicyError extends ClaudeError {
+  override readonly status = 403
+  override readonly type = 'forbidden'
+}
+
+/** The caller aborted the run (client gone, `break`, or an AbortSignal). */
+export class RunAbortedError extends ClaudeError {
+  override readonly status = 499
+  override readonly type = 'aborted'
+}
+
+export const isClaudeError = (err: unknown): err is ClaudeError => err instanceof ClaudeError

@@ -1,0 +1,16 @@
+/**
+ * @module claude-code-api
+ * The runtime-agnostic core: the app, the runner contract and the typed errors. Nothing here
+ * imports `node:*`; the Node runner lives in `claude-code-api/node`.
+ */
+
+export { type App, type AppOptions, createApp } from './app.js'
+export type { AppEnv } from './app-env.js'
+export { type Capacity, type CapacityOptions, createCapacity } from './capacity.js'
+export * from './errors.js'
+export { extractJson } from './json-extract.js'
+export { createLogger, type Logger, type LogLevel, silentLogger } from './logger.js'
+export { isSafeModel, MODEL_ALIASES } from './models.js'
+export { collectRun } from './run-result.js'
+export type * from './runner.js'
+export { VERSION } from './version.js'

@@ -1,0 +1,67 @@
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { describeRoute, resolver } from 'hono-openapi'
+import type { AppEnv } from '../app-env.js'
+import { chatResponse, collectRun, nonEmpty, promptWithImages } from '../run-result.js'
+import { ErrorResponse, QueryRequest, QueryResponse } from '../schemas.js'
+import { jsonBody } from '../validation.js'
+
+export const createQueryRoutes = () =>
+  new Hono<AppEnv>().post(
+    '/query',
+    describeRoute({
+      summary: 'A prompt with images, tools within the server policy, sessions and a budget',
+      description:
+        'Set `persist_session: true` to keep the conversation; pass the returned `session_id` to continue it. Tools are off unless the server policy allows them (403 otherwise).',
+      responses: {
+        200: {
+          description: 'The answer with usage and cost',
+          content: { 'application/json': { schema: resolver(QueryResponse) } },
+        },
+        403: {
+          description: 'A tool outside the server policy',
+          content: { 'application/json': { schema: resolver(ErrorResponse) } },
+        },
+        404: { description: 'Unknown session_id' },
+        422: { description: 'Invalid request, or the run hit max_turns / max_budget_usd' },
+        429: { description: 'Rate limited or at capacity; see Retry-After' },
+        502: { description: 'Upstream API or CLI protocol failure' },
+        503: { description: 'CLI missing or not logged in' },
+        504: { description: 'Deadline exceeded' },
+      },
+    }),
+    jsonBody(QueryRequest),
+    async (c) => {
+      const body = c.req.valid('json')
+      if (body.continue_session && !body.session_id) {
+        // The original resumed "the most recent session" of the server, whoever owned it.
+        throw new HTTPException(422, {
+          message:
+            'continue_session: is not supported; pass the session_id returned by an earlier /llm/query with persist_session: true',
+        })
+      }
+      const result = await collectRun(
+        c.var.runner.run(
+          {
+            prompt: promptWithImages(body.prompt, body.images),
+            systemPrompt: nonEmpty(body.system),
+            appendSystemPrompt: nonEmpty(body.append_system),
+            model: body.model,
+            maxTurns: body.max_turns,
+            allowedTools: body.allowed_tools ?? undefined,
+            disallowedTools: body.disallowed_tools ?? undefined,
+            resumeSessionId: body.session_id ?? undefined,
+            persistSession: body.persist_session,
+            maxBudgetUsd: body.max_budget_usd ?? undefined,
+            timeoutMs: body.timeout_ms,
+          },
+          { signal: c.req.raw.signal }
+        )
+      )
+      return c.json({
+        ...chatResponse(body.model, result),
+        num_turns: result.numTurns,
+        model_usage: result.modelUsage,
+      })
+    }
+  )

@@ -1,0 +1,100 @@
+/**
+ * The Node server: the app with the local CLI runner, Swagger UI's assets served from the
+ * installed package (so /docs works offline), and a shutdown that leaves no CLI process behind.
+ */
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import { createNodeRunner, type NodeRunnerOptions } from '../adapters/node.js'
+import { createApp } from '../app.js'
+import { createLogger, type Logger } from '../logger.js'
+import type { ClaudeRunner } from '../runner.js'
+import type { ServerConfig } from './config.js'
+
+export type ServerOptions = Partial<ServerConfig> & {
+  /** Use this runner instead of a local CLI runner built from the options. */
+  runner?: ClaudeRunner & { close?(): Promise<void> }
+  /** Extra options for the local runner (binary, env, …). */
+  runnerOptions?: NodeRunnerOptions
+  logger?: Logger
+}
+
+export type RunningServer = {
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+const ASSETS_PREFIX = '/assets'
+const SWAGGER_FILES: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+}
+
+const swaggerAssets = () => {
+  const root = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+  return new Hono().get(`${ASSETS_PREFIX}/swagger-ui-dist/:file`, async (c) => {
+    const file = c.req.param('file')
+    const type = SWAGGER_FILES[file]
+    if (!type) return c.notFound()
+    const body = await readFile(join(root, file))
+    return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' })
+  })
+}
+
+export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  const runner =
+    options.runner ??
+    createNodeRunner({
+      allowedTools: options.allowedTools,
+      maxConcurrency: options.maxConcurrency,
+      maxQueue: options.maxQueue,
+      timeoutMs: options.timeoutMs,
+      maxTimeoutMs: options.maxTimeoutMs,
+      allowApiKey: options.allowApiKey,
+      workDir: options.workDir,
+      logger,
+      ...options.runnerOptions,
+    })
+  const app = createApp({
+    runner,
+    logger,
+    maxBodyBytes: options.maxBodyBytes,
+    heartbeatMs: options.heartbeatMs,
+    docsAssetsUrl: ASSETS_PREFIX,
+  })
+  const assets = swaggerAssets()
+  const fetch = (request: Request) =>
+    new URL(request.url).pathname.startsWith(`${ASSETS_PREFIX}/`)
+      ? assets.fetch(request)
+      : app.fetch(request)
+
+  const hostname = options.host ?? '127.0.0.1'
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
+    (resolve, reject) => {
+      const server = serve({ fetch, hostname, port: options.port ?? 7742 }, (info) =>
+        resolve({ server, port: (info as AddressInfo).port })
+      )
+      server.once('error', reject)
+    }
+  )
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname
+  const url = `http://${host}:${port}`
+  logger.info('listening', { url })
+
+  return {
+    url,
+    port,
+    close: async () => {
+      await runner.close?.()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+      })
+    },
+  }
+}

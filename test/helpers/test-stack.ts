@@ -1,0 +1,60 @@
+/** The real server on 127.0.0.1:0 driving the real CLI against the project's mock Messages API. */
+import { join } from 'node:path'
+import type { NodeRunnerOptions } from '../../src/adapters/node.js'
+import { type RunningServer, type ServerOptions, startServer } from '../../src/runtime/node.js'
+import { cliEnv, removeDir, tempDir } from './cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
+
+export type TestStack = {
+  url: string
+  mock: MockAnthropic
+  workDir: string
+  home: string
+  server: RunningServer
+  post(path: string, body: unknown, init?: RequestInit): Promise<Response>
+  close(): Promise<void>
+}
+
+export const startTestStack = async (
+  options: Omit<ServerOptions, 'runnerOptions'> & {
+    runnerOptions?: NodeRunnerOptions
+    cliEnv?: Record<string, string>
+    /** Leave the API base URL and credentials out (a "not logged in" CLI). */
+    noCredentials?: boolean
+  } = {}
+): Promise<TestStack> => {
+  const mock = await startMockAnthropic()
+  const home = await tempDir('home')
+  const workDir = join(home, 'work')
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'silent',
+    workDir,
+    ...options,
+    runnerOptions: {
+      env: cliEnv(home, options.noCredentials ? undefined : mock.url, options.cliEnv),
+      killGraceMs: 1_000,
+      ...options.runnerOptions,
+    },
+  })
+  return {
+    url: server.url,
+    mock,
+    workDir,
+    home,
+    server,
+    post: (path, body, init = {}) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+        ...init,
+      }),
+    close: async () => {
+      await server.close()
+      await mock.close()
+      await removeDir(home)
+    },
+  }
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    node: 'src/node.ts',
+    cli: 'src/runtime/cli.ts',
+  },
+  format: ['esm'],
+  dts: true,
+  target: 'node20',
+  sourcemap: true,
+  clean: true,
+})
