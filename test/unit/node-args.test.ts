@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest'
+import { buildChildEnv, buildCliArgs } from '../../src/adapters/node-args.js'
+import { ConfigError, loadConfig } from '../../src/runtime/config.js'
+
+describe('CLI arguments', () => {
+  it('turns tools off, loads no settings and keeps no session by default', () => {
+    const args = buildCliArgs({ model: 'haiku', maxTurns: 1, persist: false })
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '-p',
+        '--input-format=stream-json',
+        '--output-format=stream-json',
+        '--verbose',
+        '--tools=',
+        '--setting-sources=',
+        '--strict-mcp-config',
+        '--model=haiku',
+        '--max-turns=1',
+        '--no-session-persistence',
+      ])
+    )
+    expect(args.some((a) => a.startsWith('--allowedTools'))).toBe(false)
+  })
+
+  it('writes every option as --flag=value', () => {
+    const args = buildCliArgs({
+      allowedTools: ['Read', 'Bash'],
+      disallowedTools: ['Write'],
+      maxBudgetUsd: 0.25,
+      sessionId: '11111111-2222-4333-8444-555555555555',
+      resume: true,
+      persist: true,
+    })
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--tools=Read,Bash',
+        '--allowedTools=Read,Bash',
+        '--disallowedTools=Write',
+        '--max-budget-usd=0.25',
+        '--resume=11111111-2222-4333-8444-555555555555',
+      ])
+    )
+    expect(args).not.toContain('--no-session-persistence')
+    for (const arg of args.slice(1)) expect(arg.startsWith('--')).toBe(true)
+  })
+})
+
+describe('child environment', () => {
+  const base = {
+    PATH: '/bin',
+    ANTHROPIC_API_KEY: 'sk-secret',
+    ANTHROPIC_BASE_URL: 'http://127.0.0.1:1',
+    CLAUDE_CODE_OAUTH_TOKEN: 'oauth',
+    ANTHROPIC_AUTH_TOKEN: 'tok',
+    CLAUDECODE: '1',
+    NODE_OPTIONS: '--inspect',
+    API_KEY_HASHES: 'abc',
+    RUNNER_TOKEN: 'r',
+  }
+
+  it('removes the API key, CLAUDECODE and our own secrets; bounds retries and timeouts', () => {
+    const env = buildChildEnv(base)
+    expect(env.ANTHROPIC_API_KEY).toBeUndefined()
+    expect(env.CLAUDECODE).toBeUndefined()
+    expect(env.NODE_OPTIONS).toBeUndefined()
+    expect(env.API_KEY_HASHES).toBeUndefined()
+    expect(env.RUNNER_TOKEN).toBeUndefined()
+    expect(env).toMatchObject({
+      PATH: '/bin',
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:1',
+      CLAUDE_CODE_OAUTH_TOKEN: 'oauth',
+      ANTHROPIC_AUTH_TOKEN: 'tok',
+      CLAUDE_CODE_MAX_RETRIES: '2',
+      API_TIMEOUT_MS: '120000',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    })
+  })
+
+  it('keeps the API key when the operator opts in, and honours their retry settings', () => {
+    const env = buildChildEnv(
+      { ...base, CLAUDE_CODE_MAX_RETRIES: '5', API_TIMEOUT_MS: '9000' },
+      { allowApiKey: true }
+    )
+    expect(env.ANTHROPIC_API_KEY).toBe('sk-secret')
+    expect(env.CLAUDE_CODE_MAX_RETRIES).toBe('5')
+    expect(env.API_TIMEOUT_MS).toBe('9000')
+  })
+})
+
+describe('server configuration', () => {
+  it('defaults to loopback on 7742 with tools off', () => {
+    expect(loadConfig({})).toMatchObject({
+      host: '127.0.0.1',
+      port: 7742,
+      allowedTools: [],
+      allowApiKey: false,
+      maxQueue: 32,
+    })
+  })
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      LOG_LEVEL: 'debug',
+      CLAUDE_ALLOWED_TOOLS: 'Read, Grep',
+      CLAUDE_MAX_CONCURRENCY: '3',
+      CLAUDE_MAX_QUEUE: '0',
+      CLAUDE_TIMEOUT_MS: '60000',
+      CLAUDE_MAX_TIMEOUT_MS: '120000',
+      CLAUDE_ALLOW_API_KEY: 'true',
+      CLAUDE_WORK_DIR: '/var/lib/cca',
+      MAX_BODY_BYTES: '4096',
+      SSE_HEARTBEAT_MS: '5000',
+    })
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      logLevel: 'debug',
+      allowedTools: ['Read', 'Grep'],
+      maxConcurrency: 3,
+      maxQueue: 0,
+      timeoutMs: 60_000,
+      maxTimeoutMs: 120_000,
+      allowApiKey: true,
+      workDir: '/var/lib/cca',
+      maxBodyBytes: 4096,
+      heartbeatMs: 5000,
+    })
+  })
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT/],
+    [{ CLAUDE_MAX_CONCURRENCY: '0' }, /CLAUDE_MAX_CONCURRENCY/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ CLAUDE_ALLOWED_TOOLS: 'Bash(rm *)' }, /CLAUDE_ALLOWED_TOOLS/],
+  ])('names the bad variable in %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError)
+    expect(() => loadConfig(env)).toThrow(message)
+  })
+})
