@@ -5,12 +5,14 @@
 import type { Context, ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { type ClaudeError, isClaudeError } from './errors.js'
+import { type ClaudeError, isClaudeError, RateLimitedError } from './errors.js'
 import type { Logger } from './logger.js'
 
 export type ErrorBody = {
   detail: string
   type: string
+  /** When a rate limit resets, if known (ISO 8601). */
+  reset_at?: string
   errors?: Array<{ field: string; message: string }>
 }
 
@@ -46,7 +48,11 @@ export const createErrorHandler =
     if (isClaudeError(error)) {
       // 499 (client gone) has no standard reason phrase; nobody is listening anyway.
       const status = (error.status === 499 ? 400 : error.status) as ContentfulStatusCode
-      return errorJson(c, status, { detail: error.message, type: error.type }, retryHeaders(error))
+      const body: ErrorBody = { detail: error.message, type: error.type }
+      if (error instanceof RateLimitedError && error.resetAt) {
+        body.reset_at = error.resetAt.toISOString()
+      }
+      return errorJson(c, status, body, retryHeaders(error))
     }
     if (error instanceof HTTPException) {
       const status = error.status as ContentfulStatusCode

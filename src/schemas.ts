@@ -126,6 +126,7 @@ export const ErrorResponse = v.object({
   detail: v.string(),
   type: v.string(),
   errors: v.optional(v.array(v.object({ field: v.string(), message: v.string() }))),
+  reset_at: v.optional(v.pipe(v.string(), v.description('When a rate limit resets (ISO 8601).'))),
 })
 
 export const HealthResponse = v.object({

@@ -1,6 +1,8 @@
 /**
  * End to end: the real server, the real pinned CLI, the project's mock Messages API.
  */
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { processesIn } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
@@ -15,8 +17,16 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   expect(await processesIn(stack.workDir)).toEqual([])
+  // Every run's working directory was removed.
+  expect(await readdir(join(stack.workDir, 'runs'))).toEqual([])
   await stack?.close()
 })
+
+/** Session transcripts the CLI wrote under its config directory. */
+const transcripts = async () => {
+  const files = await readdir(join(stack.home, '.claude'), { recursive: true }).catch(() => [])
+  return files.filter((f) => f.endsWith('.jsonl'))
+}
 beforeEach(() => stack.mock.reset())
 
 const lastRequest = () => {
@@ -109,6 +119,24 @@ describe('hostile input reaches the model intact', () => {
     expect((await res.json()).text).toBe(`ECHO: ${prompt}`)
   })
 
+  it('keeps no session transcript unless one was asked for', async () => {
+    const before = await transcripts()
+    expect((await stack.post('/llm/chat', { prompt: 'forget me' })).status).toBe(200)
+    expect(await transcripts()).toEqual(before)
+  })
+
+  it('refuses a model shaped like a flag, malformed JSON and wrong types, before any run', async () => {
+    const refused = [
+      await stack.post('/llm/chat', { prompt: 'hi', model: '--dangerously-skip-permissions' }),
+      await stack.post('/llm/chat', '{"prompt": "hi"'),
+      await stack.post('/llm/chat', { prompt: ['hi'], max_turns: '2' }),
+      await stack.post('/llm/query', { prompt: 'hi', allowed_tools: 'Bash' }),
+    ]
+    expect(refused.map((r) => r.status)).toEqual([422, 400, 422, 422])
+    expect(stack.mock.messageRequests()).toHaveLength(0)
+    expect(await processesIn(stack.workDir)).toEqual([])
+  })
+
   it('a 300 KB prompt', async () => {
     const prompt = 'abcdefghij'.repeat(30_000)
     stack.mock.setHandler(() => ({ kind: 'text', text: 'long ok' }))
@@ -182,15 +210,14 @@ describe('/llm/chat/stream', () => {
     const started = Date.now()
     const res = await stack.post('/llm/chat/stream', { prompt: 'count' })
     expect(res.status).toBe(200)
-    const reader = (res.body as ReadableStream<Uint8Array>)
-      .pipeThrough(new TextDecoderStream())
-      .getReader()
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
     const arrivals: Array<{ at: number; data: { type: string; text?: string } }> = []
     let buffer = ''
     for (;;) {
       const { value, done } = await reader.read()
       if (done) break
-      buffer += value
+      buffer += decoder.decode(value, { stream: true })
       let cut = buffer.indexOf('\n\n')
       while (cut !== -1) {
         const block = buffer.slice(0, cut)
@@ -248,10 +275,12 @@ describe('/llm/query', () => {
   })
 
   it('keeps a session when asked and resumes it with its history', async () => {
+    const before = (await transcripts()).length
     const first = await (
       await stack.post('/llm/query', { prompt: 'My name is Ada.', persist_session: true })
     ).json()
     expect(first.session_id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await transcripts()).toHaveLength(before + 1)
     const second = await stack.post('/llm/query', {
       prompt: 'What is my name?',
       session_id: first.session_id,

@@ -1,5 +1,5 @@
 /** Paths and environments for running the real CLI (and the fake one) in tests. */
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,15 +31,30 @@ export const cliEnv = (
   ...extra,
 })
 
-/** Pids of live processes whose working directory is inside `dir`. */
-export const processesIn = async (dir: string): Promise<number[]> => {
-  const pids: number[] = []
+/** State and parent pid from /proc/<pid>/stat (the fields after the parenthesised name). */
+const procStat = async (pid: number) => {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const [state = '', ppid = ''] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { state, ppid: Number(ppid) }
+}
+
+/**
+ * Pids of live processes whose working directory is inside `dir`: the CLI and anything it
+ * started (it runs `git`, for one). `parent` keeps only that process's direct children.
+ */
+export const processesIn = async (dir: string, parent?: number): Promise<number[]> => {
+  const found: number[] = []
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '')
-    if (cwd.startsWith(dir)) pids.push(Number(entry))
+    if (cwd.startsWith(dir)) found.push(Number(entry))
   }
-  return pids
+  // A scan is not atomic: drop the processes that ended while it ran (Z: zombie, already dead).
+  const stats = await Promise.all(found.map(procStat))
+  return found.filter((_, i) => {
+    const { state, ppid } = stats[i] ?? { state: '', ppid: 0 }
+    return state !== '' && state !== 'Z' && (parent === undefined || ppid === parent)
+  })
 }
 
 export const waitFor = async <T>(

@@ -301,6 +301,19 @@ describe('error mapping', () => {
     expect(res.headers.get('retry-after')).toBe(error.retryAfter ? String(error.retryAfter) : null)
   })
 
+  it('tells when a rate limit resets', async () => {
+    const { post, setScript } = setup()
+    const resetAt = new Date(Date.now() + 3_600_000)
+    setScript(events(new RateLimitedError('limit', { retryAfter: 3600, resetAt })))
+    const res = await post('/llm/chat', { prompt: 'hi' })
+    expect(res.status).toBe(429)
+    expect(await res.json()).toEqual({
+      detail: 'limit',
+      type: 'rate_limited',
+      reset_at: resetAt.toISOString(),
+    })
+  })
+
   it('hides unexpected errors behind a 500', async () => {
     const { post, setScript } = setup()
     setScript(events(new Error('secret internals')))

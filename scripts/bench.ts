@@ -1,0 +1,134 @@
+/**
+ * `npm run bench`: speed and memory of the server, checked against goals.
+ *  1. Overhead of the HTTP layer: /llm/chat over a real socket with an instant in-memory runner.
+ *  2. Real runs: the pinned CLI against the mock Messages API, one at a time and concurrently.
+ * Everything binds 127.0.0.1; nothing leaves the machine. Exits 1 when a goal is missed.
+ */
+import { join } from 'node:path'
+import type { ClaudeRunner, RunEvent } from '../src/runner.js'
+import { startServer } from '../src/runtime/node.js'
+import { cliEnv, processesIn, removeDir, tempDir } from '../test/helpers/cli-env.js'
+import { startMockAnthropic } from '../test/helpers/mock-anthropic.js'
+
+const GOALS = {
+  overheadP95Ms: 5,
+  overheadRps: 1_000,
+  cliP50Ms: 2_000,
+  rssMiB: 200,
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+
+const chat = async (url: string, prompt: string) => {
+  const started = performance.now()
+  const res = await fetch(`${url}/llm/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt }),
+  })
+  await res.arrayBuffer()
+  if (res.status !== 200) throw new Error(`status ${res.status}`)
+  return performance.now() - started
+}
+
+const run = async (url: string, total: number, concurrency: number) => {
+  const latencies: number[] = []
+  let next = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++
+        latencies.push(await chat(url, `bench ${next}`))
+      }
+    })
+  )
+  return { latencies, seconds: (performance.now() - started) / 1000 }
+}
+
+const results: Array<{ name: string; value: string; ok: boolean }> = []
+const record = (name: string, value: number, unit: string, ok: boolean) => {
+  results.push({ name, value: `${value.toFixed(1)} ${unit}`, ok })
+}
+
+// 1. HTTP overhead.
+const instant: ClaudeRunner = {
+  async *run(): AsyncGenerator<RunEvent> {
+    yield { type: 'started' }
+    yield {
+      type: 'result',
+      result: {
+        text: 'ok',
+        sessionId: null,
+        model: null,
+        numTurns: 1,
+        totalCostUsd: 0,
+        durationMs: 0,
+        usage: null,
+        modelUsage: null,
+      },
+    }
+  },
+  status: async () => {
+    throw new Error('unused')
+  },
+  models: async () => [],
+}
+const fast = await startServer({ port: 0, logLevel: 'silent', runner: instant })
+await run(fast.url, 200, 10) // warm-up
+// Client and server share this process and its two cores, so latency is measured one request
+// at a time and throughput with 20 in flight.
+const p95 = percentile((await run(fast.url, 1_000, 1)).latencies, 95)
+const loaded = await run(fast.url, 3_000, 20)
+await fast.close()
+const rps = loaded.latencies.length / loaded.seconds
+record('HTTP layer p95 latency (one at a time)', p95, 'ms', p95 <= GOALS.overheadP95Ms)
+record('HTTP layer throughput (20 in flight)', rps, 'req/s', rps >= GOALS.overheadRps)
+
+// 2. Real CLI runs.
+const mock = await startMockAnthropic()
+const home = await tempDir('bench')
+const workDir = join(home, 'work')
+const server = await startServer({
+  port: 0,
+  logLevel: 'silent',
+  workDir,
+  runnerOptions: { env: cliEnv(home, mock.url) },
+})
+const sequential = await run(server.url, 8, 1)
+const cliP50 = percentile(sequential.latencies, 50)
+record('real CLI chat p50 (one at a time)', cliP50, 'ms', cliP50 <= GOALS.cliP50Ms)
+record('real CLI chat p95 (one at a time)', percentile(sequential.latencies, 95), 'ms', true)
+
+const status = await (await fetch(`${server.url}/llm/status`)).json()
+let peakProcesses = 0
+let watching = true
+const watcher = (async () => {
+  while (watching) {
+    const live = await processesIn(workDir, process.pid)
+    peakProcesses = Math.max(peakProcesses, live.length)
+  }
+})()
+const concurrent = await run(server.url, 8, 8)
+watching = false
+await watcher
+record('8 concurrent real chats, wall time', concurrent.seconds * 1000, 'ms', true)
+record(
+  `peak CLI processes, the server's children (cap ${status.capacity.max_concurrency})`,
+  peakProcesses,
+  '',
+  peakProcesses <= status.capacity.max_concurrency
+)
+const rss = process.memoryUsage().rss / 1024 / 1024
+record('server process RSS after the runs', rss, 'MiB', rss <= GOALS.rssMiB)
+await server.close()
+await mock.close()
+const leftover = (await processesIn(workDir)).length
+record('CLI processes left after shutdown', leftover, '', leftover === 0)
+await removeDir(home)
+
+for (const r of results) console.log(`${r.ok ? 'ok  ' : 'MISS'}  ${r.name}: ${r.value}`)
+process.exit(results.every((r) => r.ok) ? 0 : 1)
