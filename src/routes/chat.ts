@@ -9,23 +9,13 @@ import { publicMessage } from '../http-errors.js'
 import { extractJson } from '../json-extract.js'
 import { chatResponse, collectRun, nonEmpty } from '../run-result.js'
 import type { RunRequest } from '../runner.js'
-import { ChatRequest, ChatResponse, ErrorResponse, JsonRequest } from '../schemas.js'
+import { ChatRequest, ChatResponse, JsonRequest } from '../schemas.js'
 import { jsonBody } from '../validation.js'
+import { runErrorResponses } from './responses.js'
 
 export type ChatRoutesOptions = {
   /** How often an SSE comment is sent while no event is due. */
   heartbeatMs: number
-}
-
-const errorResponses = {
-  422: {
-    description: 'Invalid request, or the run hit a limit',
-    content: { 'application/json': { schema: resolver(ErrorResponse) } },
-  },
-  429: { description: 'Rate limited or at capacity; see Retry-After' },
-  502: { description: 'Upstream API or CLI protocol failure' },
-  503: { description: 'CLI missing or not logged in' },
-  504: { description: 'Deadline exceeded' },
 }
 
 const toRunRequest = (body: ChatRequest): RunRequest => ({
@@ -55,7 +45,7 @@ export const createChatRoutes = ({ heartbeatMs }: ChatRoutesOptions) =>
             description: 'The answer',
             content: { 'application/json': { schema: resolver(ChatResponse) } },
           },
-          ...errorResponses,
+          ...runErrorResponses,
         },
       }),
       jsonBody(ChatRequest),
@@ -75,7 +65,7 @@ export const createChatRoutes = ({ heartbeatMs }: ChatRoutesOptions) =>
           'Returns the JSON value itself (no envelope). With `schema`, the CLI produces structured output and the server validates it; otherwise the JSON is extracted from the answer (whole text, fenced block, or first balanced object/array).',
         responses: {
           200: { description: 'The JSON value', content: { 'application/json': {} } },
-          ...errorResponses,
+          ...runErrorResponses,
         },
       }),
       jsonBody(JsonRequest),
@@ -117,7 +107,7 @@ export const createChatRoutes = ({ heartbeatMs }: ChatRoutesOptions) =>
           'Each event is `data: {"type": ...}` with an `id:` line: `start`, then `chunk` (`text`) as tokens arrive, `error` (`message`, `error_type`) if the run fails, and `end` last. While nothing is due, a `: keep-alive` comment is sent. Failures before the run starts (validation, capacity, missing CLI) are ordinary HTTP errors.',
         responses: {
           200: { description: 'The event stream', content: { 'text/event-stream': {} } },
-          ...errorResponses,
+          ...runErrorResponses,
         },
       }),
       jsonBody(ChatRequest),

@@ -3,8 +3,9 @@ import { HTTPException } from 'hono/http-exception'
 import { describeRoute, resolver } from 'hono-openapi'
 import type { AppEnv } from '../app-env.js'
 import { chatResponse, collectRun, nonEmpty, promptWithImages } from '../run-result.js'
-import { ErrorResponse, QueryRequest, QueryResponse } from '../schemas.js'
+import { QueryRequest, QueryResponse } from '../schemas.js'
 import { jsonBody } from '../validation.js'
+import { errorResponse, runErrorResponses } from './responses.js'
 
 export const createQueryRoutes = () =>
   new Hono<AppEnv>().post(
@@ -18,16 +19,9 @@ export const createQueryRoutes = () =>
           description: 'The answer with usage and cost',
           content: { 'application/json': { schema: resolver(QueryResponse) } },
         },
-        403: {
-          description: 'A tool outside the server policy',
-          content: { 'application/json': { schema: resolver(ErrorResponse) } },
-        },
-        404: { description: 'Unknown session_id' },
-        422: { description: 'Invalid request, or the run hit max_turns / max_budget_usd' },
-        429: { description: 'Rate limited or at capacity; see Retry-After' },
-        502: { description: 'Upstream API or CLI protocol failure' },
-        503: { description: 'CLI missing or not logged in' },
-        504: { description: 'Deadline exceeded' },
+        403: errorResponse('A tool outside the server policy'),
+        404: errorResponse('Unknown session_id'),
+        ...runErrorResponses,
       },
     }),
     jsonBody(QueryRequest),
