@@ -7,8 +7,13 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { describeRoute, openAPIRouteHandler, resolver } from 'hono-openapi'
 import type { AppEnv } from './app-env.js'
+import { createAuth, type KeySource } from './auth/middleware.js'
+import { withKeyPolicy } from './auth/policy-runner.js'
+import { createUsageTracker, type UsageTracker } from './auth/usage.js'
 import { createErrorHandler, errorJson } from './http-errors.js'
 import { createLogger, type Logger } from './logger.js'
+import { requestLog } from './request-log.js'
+import { createAdminRoutes } from './routes/admin.js'
 import { createChatRoutes } from './routes/chat.js'
 import { createInfoRoutes } from './routes/info.js'
 import { createQueryRoutes } from './routes/query.js'
@@ -19,6 +24,10 @@ import { VERSION } from './version.js'
 
 export type AppOptions = {
   runner: ClaudeRunner
+  /** API keys; without a source (or with none configured) the API is open. */
+  keys?: KeySource
+  /** Per-key usage; pass one to share it between apps or read it from outside. */
+  usage?: UsageTracker
   logger?: Logger
   /** Largest accepted request body. Default 20 MiB (room for a few images). */
   maxBodyBytes?: number
@@ -34,19 +43,29 @@ export type AppOptions = {
 export const createApp = (options: AppOptions) => {
   const logger = options.logger ?? createLogger('info')
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024
+  const usage = options.usage ?? createUsageTracker()
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
   app.notFound((c) => errorJson(c, 404, { detail: 'Not Found', type: 'not_found' }))
 
   return app
+    .use(requestLog(logger))
+    .use(createAuth(options.keys))
     .use(async (c, next) => {
-      c.set('runner', options.runner)
+      const fields = c.var.logFields
       c.set('logger', logger)
+      c.set(
+        'runner',
+        withKeyPolicy(options.runner, c.var.apiKey, usage, (request, result) => {
+          fields.model = result.model ?? request.model
+          fields.cost_usd = result.totalCostUsd
+        })
+      )
       await next()
     })
     .use(
-      '/llm/*',
+      '/*',
       bodyLimit({
         maxSize: maxBodyBytes,
         onError: (c) =>
@@ -72,7 +91,8 @@ export const createApp = (options: AppOptions) => {
     )
     .route('/llm', createInfoRoutes())
     .route('/llm', createChatRoutes({ heartbeatMs: options.heartbeatMs ?? 15_000 }))
-    .route('/llm', createQueryRoutes())
+    .route('/llm', createQueryRoutes({ heartbeatMs: options.heartbeatMs ?? 15_000 }))
+    .route('/admin', createAdminRoutes(usage))
     .get(
       '/openapi.json',
       openAPIRouteHandler(app, {

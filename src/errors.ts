@@ -117,6 +117,18 @@ export class PolicyError extends ClaudeError {
   override readonly type = 'forbidden'
 }
 
+/** A per-key limit (concurrent runs, daily spend) was reached. */
+export class QuotaExceededError extends ClaudeError {
+  override readonly status = 429
+  override readonly type = 'quota_exceeded'
+}
+
+/** No usable API key (401). */
+export class UnauthorizedError extends ClaudeError {
+  override readonly status = 401
+  override readonly type = 'unauthorized'
+}
+
 /** The caller aborted the run (client gone, `break`, or an AbortSignal). */
 export class RunAbortedError extends ClaudeError {
   override readonly status = 499
@@ -124,3 +136,40 @@ export class RunAbortedError extends ClaudeError {
 }
 
 export const isClaudeError = (err: unknown): err is ClaudeError => err instanceof ClaudeError
+
+type ErrorClass = new (message: string, options?: ClaudeErrorOptions) => ClaudeError
+
+const BY_TYPE: Record<string, ErrorClass> = {
+  cli_not_found: CliNotFoundError,
+  not_logged_in: NotLoggedInError,
+  upstream_auth_error: UpstreamAuthError,
+  rate_limited: RateLimitedError,
+  queue_full: QueueFullError,
+  overloaded: OverloadedError,
+  upstream_error: UpstreamApiError,
+  max_turns_exceeded: MaxTurnsError,
+  budget_exceeded: BudgetExceededError,
+  structured_output_failed: StructuredOutputError,
+  no_json: NoJsonError,
+  deadline_exceeded: DeadlineExceededError,
+  protocol_error: CliProtocolError,
+  session_not_found: SessionNotFoundError,
+  forbidden: PolicyError,
+  quota_exceeded: QuotaExceededError,
+  unauthorized: UnauthorizedError,
+  aborted: RunAbortedError,
+}
+
+/**
+ * Rebuilds a typed error from its wire form (`{"detail", "type"}` plus Retry-After), so clients
+ * of a remote server or runner see the same classes as local callers.
+ */
+export const errorFromType = (
+  type: string,
+  message: string,
+  options: ClaudeErrorOptions & { resetAt?: Date } = {}
+): ClaudeError => {
+  if (type === 'rate_limited') return new RateLimitedError(message, options)
+  const ErrorType = BY_TYPE[type]
+  return ErrorType ? new ErrorType(message, options) : new UpstreamApiError(message, options)
+}

@@ -35,8 +35,10 @@ export const errorJson = (
   headers?: Record<string, string>
 ) => c.json(body, status, headers)
 
-const retryHeaders = (error: ClaudeError): Record<string, string> | undefined =>
-  error.retryAfter ? { 'Retry-After': String(error.retryAfter) } : undefined
+const errorHeaders = (error: ClaudeError): Record<string, string> | undefined => {
+  if (error.status === 401) return { 'WWW-Authenticate': 'Bearer' }
+  return error.retryAfter ? { 'Retry-After': String(error.retryAfter) } : undefined
+}
 
 /** A message that is safe to show a client for any thrown value. */
 export const publicMessage = (error: unknown) =>
@@ -52,7 +54,7 @@ export const createErrorHandler =
       if (error instanceof RateLimitedError && error.resetAt) {
         body.reset_at = error.resetAt.toISOString()
       }
-      return errorJson(c, status, body, retryHeaders(error))
+      return errorJson(c, status, body, errorHeaders(error))
     }
     if (error instanceof HTTPException) {
       const status = error.status as ContentfulStatusCode

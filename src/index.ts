@@ -7,6 +7,17 @@
 export { type App, type AppOptions, createApp } from './app.js'
 export type { AppEnv } from './app-env.js'
 export { type Capacity, type CapacityOptions, createCapacity } from './capacity.js'
+export {
+  type CallOptions,
+  type ChatResult,
+  ClaudeClient,
+  type ClaudeClientOptions,
+  type ClaudeStream,
+  claudeChat,
+  claudeJson,
+  type JsonSchemaInput,
+  type QueryInput,
+} from './client.js'
 export * from './errors.js'
 export { extractJson } from './json-extract.js'
 export { createLogger, type Logger, type LogLevel, silentLogger } from './logger.js'

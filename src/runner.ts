@@ -30,6 +30,11 @@ export type RunRequest = {
   resumeSessionId?: string
   /** Keep the session on disk so it can be resumed later. */
   persistSession?: boolean
+  /**
+   * Who owns a kept session (an opaque id, such as an API key's hash). A session kept with an
+   * owner can only be resumed with the same owner; to anyone else it does not exist.
+   */
+  owner?: string
   maxBudgetUsd?: number
   /** Deadline for the whole run, queueing included, in milliseconds. */
   timeoutMs?: number
@@ -106,6 +111,9 @@ export type RunnerStatus = {
   /** Where the binary came from: `env` (CLAUDE_BIN), `package` (the pinned dependency) or `path`. */
   binary_source: string | null
   version: string | null
+  /** Whether the CLI has credentials (`claude auth status`), when it could be asked. */
+  logged_in: boolean | null
+  auth_method: string | null
   capacity: CapacityStatus
 }
 

@@ -140,6 +140,8 @@ export const StatusResponse = v.object({
   binary_path: v.nullable(v.string()),
   binary_source: v.nullable(v.string()),
   version: v.nullable(v.string()),
+  logged_in: v.nullable(v.boolean()),
+  auth_method: v.nullable(v.string()),
   capacity: v.object({
     max_concurrency: v.number(),
     running: v.number(),

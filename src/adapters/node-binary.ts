@@ -54,3 +54,25 @@ export const readClaudeVersion = (path: string, timeoutMs = 5_000): Promise<stri
       resolve(error ? null : stdout.trim() || null)
     })
   })
+
+export type ClaudeAuth = { loggedIn: boolean; authMethod: string | null }
+
+/** `claude auth status` (JSON): whether the CLI has credentials, and of which kind. */
+export const readClaudeAuth = (
+  path: string,
+  env: Record<string, string>,
+  timeoutMs = 10_000
+): Promise<ClaudeAuth | null> =>
+  new Promise((resolve) => {
+    execFile(path, ['auth', 'status'], { timeout: timeoutMs, env }, (_error, stdout) => {
+      try {
+        const parsed = JSON.parse(stdout) as { loggedIn?: unknown; authMethod?: unknown }
+        resolve({
+          loggedIn: parsed.loggedIn === true,
+          authMethod: typeof parsed.authMethod === 'string' ? parsed.authMethod : null,
+        })
+      } catch {
+        resolve(null)
+      }
+    })
+  })

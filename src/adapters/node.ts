@@ -3,7 +3,7 @@
  * concurrency cap, a wait queue and a deadline. No process outlives its run.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCapacity } from '../capacity.js'
@@ -29,7 +29,12 @@ import type {
 } from '../runner.js'
 import { createCliTranslator, initializeLine, parseCliLine, userLine } from './cli-protocol.js'
 import { buildChildEnv, buildCliArgs } from './node-args.js'
-import { readClaudeVersion, resolveClaudeBinary } from './node-binary.js'
+import {
+  type ClaudeAuth,
+  readClaudeAuth,
+  readClaudeVersion,
+  resolveClaudeBinary,
+} from './node-binary.js'
 import { type CliProcess, spawnCli } from './node-process.js'
 
 export type NodeRunnerOptions = {
@@ -118,19 +123,26 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   /** The run's working directory and session flags; `cleanup` removes a throwaway directory. */
   const prepareWorkDir = async (request: RunRequest) => {
     const sessions = join(workDir, 'sessions')
+    // A session's owner is kept beside its directory, out of the CLI's reach.
+    const ownerFile = (id: string) => join(sessions, `${id}.owner`)
     if (request.resumeSessionId) {
-      const cwd = join(sessions, request.resumeSessionId.toLowerCase())
+      const sessionId = request.resumeSessionId.toLowerCase()
+      const cwd = join(sessions, sessionId)
       const found = await stat(cwd).then(
         (s) => s.isDirectory(),
         () => false
       )
-      if (!found) throw new SessionNotFoundError('No session with that id')
-      return { cwd, sessionId: request.resumeSessionId, resume: true, persist: true }
+      const owner = await readFile(ownerFile(sessionId), 'utf8').catch(() => '')
+      if (!found || owner !== (request.owner ?? '')) {
+        throw new SessionNotFoundError('No session with that id')
+      }
+      return { cwd, sessionId, resume: true, persist: true }
     }
     if (request.persistSession) {
       const sessionId = randomUUID()
       const cwd = join(sessions, sessionId)
       await mkdir(cwd, { recursive: true, mode: 0o700 })
+      if (request.owner) await writeFile(ownerFile(sessionId), request.owner, { mode: 0o600 })
       return { cwd, sessionId, resume: false, persist: true }
     }
     await mkdir(join(workDir, 'runs'), { recursive: true, mode: 0o700 })
@@ -211,29 +223,25 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     }
   }
 
-  let versionCache: { path: string; version: string | null; at: number } | undefined
+  type Probe = { path: string; version: string | null; auth: ClaudeAuth | null; at: number }
+  let probe: Probe | undefined
   const status = async (): Promise<RunnerStatus> => {
     const found = resolveClaudeBinary(env, options.binary)
-    let version: string | null = null
-    if (found) {
-      if (
-        !versionCache ||
-        versionCache.path !== found.path ||
-        Date.now() - versionCache.at > 30_000
-      ) {
-        versionCache = {
-          path: found.path,
-          version: await readClaudeVersion(found.path),
-          at: Date.now(),
-        }
-      }
-      version = versionCache.version
+    if (found && (!probe || probe.path !== found.path || Date.now() - probe.at > 30_000)) {
+      const [version, auth] = await Promise.all([
+        readClaudeVersion(found.path),
+        readClaudeAuth(found.path, childEnv),
+      ])
+      probe = { path: found.path, version, auth, at: Date.now() }
     }
+    const current = found ? probe : undefined
     return {
-      available: version !== null,
+      available: Boolean(current?.version),
       binary_path: found?.path ?? null,
       binary_source: found?.source ?? null,
-      version,
+      version: current?.version ?? null,
+      logged_in: current?.auth?.loggedIn ?? null,
+      auth_method: current?.auth?.authMethod ?? null,
       capacity: capacity.status(),
     }
   }

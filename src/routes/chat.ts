@@ -1,17 +1,16 @@
 import { Validator } from '@cfworker/json-schema'
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { streamSSE } from 'hono/streaming'
 import { describeRoute, resolver } from 'hono-openapi'
 import type { AppEnv } from '../app-env.js'
 import { NoJsonError, StructuredOutputError } from '../errors.js'
-import { publicMessage } from '../http-errors.js'
 import { extractJson } from '../json-extract.js'
 import { chatResponse, collectRun, nonEmpty } from '../run-result.js'
 import type { RunRequest } from '../runner.js'
 import { ChatRequest, ChatResponse, JsonRequest } from '../schemas.js'
 import { jsonBody } from '../validation.js'
 import { runErrorResponses } from './responses.js'
+import { streamRun } from './sse.js'
 
 export type ChatRoutesOptions = {
   /** How often an SSE comment is sent while no event is due. */
@@ -111,46 +110,5 @@ export const createChatRoutes = ({ heartbeatMs }: ChatRoutesOptions) =>
         },
       }),
       jsonBody(ChatRequest),
-      async (c) => {
-        const body = c.req.valid('json')
-        const controller = new AbortController()
-        const signal = AbortSignal.any([c.req.raw.signal, controller.signal])
-        const events = c.var.runner.run(toRunRequest(body), { signal })[Symbol.asyncIterator]()
-        // The first event comes at once (queued or started): failures before it are HTTP errors.
-        const first = await events.next()
-        c.header('X-Accel-Buffering', 'no')
-        return streamSSE(c, async (stream) => {
-          stream.onAbort(() => controller.abort())
-          let id = 0
-          const send = (data: object) =>
-            stream.writeSSE({ id: String(id++), data: JSON.stringify(data) })
-          const heartbeat = setInterval(() => void stream.write(': keep-alive\n\n'), heartbeatMs)
-          let streamed = false
-          try {
-            await send({ type: 'start' })
-            for (let step = first; !step.done; step = await events.next()) {
-              const event = step.value
-              if (event.type === 'text_delta' && event.text) {
-                streamed = true
-                await send({ type: 'chunk', text: event.text })
-              } else if (event.type === 'result' && !streamed && event.result.text) {
-                await send({ type: 'chunk', text: event.result.text })
-              }
-            }
-          } catch (error) {
-            if (!signal.aborted) {
-              c.var.logger.debug('stream failed', { error: publicMessage(error) })
-              await send({
-                type: 'error',
-                message: publicMessage(error),
-                error_type: (error as { type?: string }).type ?? 'internal_error',
-              })
-            }
-          } finally {
-            clearInterval(heartbeat)
-            await events.return?.()
-            if (!signal.aborted) await send({ type: 'end' })
-          }
-        })
-      }
+      (c) => streamRun(c, toRunRequest(c.req.valid('json')), { heartbeatMs })
     )

@@ -1,48 +1,70 @@
 #!/usr/bin/env node
 /**
- * The `claude-code-api` command. `serve` starts the HTTP server.
+ * The `claude-code-api` command: serve, keys, status, chat.
  */
 import { parseArgs } from 'node:util'
+import { createNodeRunner } from '../adapters/node.js'
+import { KeysFileError } from '../adapters/node-keys-file.js'
 import { VERSION } from '../version.js'
+import { CHAT_HELP, chatCommand } from './cli-chat.js'
+import { UsageError } from './cli-errors.js'
+import { KEYS_HELP, keysCommand } from './cli-keys.js'
 import { ConfigError, loadConfig } from './config.js'
 import { startServer } from './node.js'
 
-const HELP = `claude-code-api ${VERSION}
+const HELP = `claude-code-api ${VERSION}: Claude through the Claude Code CLI, as an HTTP API.
 
 Usage:
-  claude-code-api serve [--host HOST] [--port PORT] [--log-level LEVEL]
+  claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
+  claude-code-api keys create|list|revoke|rotate …
+  claude-code-api status [--json]
+  claude-code-api chat [--model MODEL] [--url URL --key KEY]
   claude-code-api --help | --version
 
 Commands:
-  serve     Start the HTTP API (default 127.0.0.1:7742; env HOST, PORT, LOG_LEVEL).
+  serve    start the HTTP API (default 127.0.0.1:7742)
+  keys     manage API keys (see: claude-code-api keys --help)
+  status   is the Claude Code CLI installed, which version, is it logged in
+  chat     chat in the terminal (local CLI, or a server with --url)
 
-Every setting can also come from the environment; see the README's configuration table.
-`
+Every setting can also come from the environment; see the README's configuration table.`
 
-const fail = (message: string): never => {
-  console.error(`claude-code-api: ${message}`)
-  process.exit(2)
-}
+const SERVE_HELP = `Usage:
+  claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
+
+Options (environment variable in brackets):
+  --host HOST         address to listen on [HOST] (default 127.0.0.1)
+  --port PORT         port [PORT] (default 7742)
+  --keys-file PATH    API keys file [API_KEYS_FILE] (default ./.api-keys)
+  --log-level LEVEL   debug, info, warn, error or silent [LOG_LEVEL] (default info)
+  -h, --help          this help
+
+Without API keys the server only listens on a loopback address.`
+
+const STATUS_HELP = `Usage:
+  claude-code-api status [--json]
+
+Exit code 0 when the CLI is installed and logged in, 1 otherwise.`
 
 const serveCommand = async (argv: string[]) => {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
+      'keys-file': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   })
-  if (values.help) {
-    console.log(HELP)
-    return
-  }
+  if (values.help) return console.log(SERVE_HELP)
+  if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
   const config = loadConfig({
     ...process.env,
     ...(values.host !== undefined && { HOST: values.host }),
     ...(values.port !== undefined && { PORT: values.port }),
+    ...(values['keys-file'] !== undefined && { API_KEYS_FILE: values['keys-file'] }),
     ...(values['log-level'] !== undefined && { LOG_LEVEL: values['log-level'] }),
   })
   const server = await startServer(config)
@@ -58,31 +80,65 @@ const serveCommand = async (argv: string[]) => {
   process.on('SIGTERM', stop)
 }
 
+const statusCommand = async (argv: string[]) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  })
+  if (values.help) return console.log(STATUS_HELP)
+  const status = await createNodeRunner().status()
+  if (values.json) {
+    console.log(JSON.stringify(status, null, 2))
+  } else {
+    console.log(
+      status.available
+        ? `Claude Code CLI: ${status.version} (${status.binary_source}: ${status.binary_path})`
+        : `Claude Code CLI: not available${status.binary_path ? ` (${status.binary_path} did not run)` : ' (not installed)'}`
+    )
+    console.log(
+      `Logged in: ${status.logged_in === null ? 'unknown' : status.logged_in ? `yes (${status.auth_method})` : 'no (run `claude auth login` or set CLAUDE_CODE_OAUTH_TOKEN)'}`
+    )
+  }
+  process.exitCode = status.available && status.logged_in ? 0 : 1
+}
+
 const main = async () => {
   const [command, ...rest] = process.argv.slice(2)
   switch (command) {
     case 'serve':
       return serveCommand(rest)
+    case 'keys':
+      return keysCommand(rest, process.env)
+    case 'status':
+      return statusCommand(rest)
+    case 'chat':
+      return chatCommand(rest, process.env)
     case '--version':
     case '-v':
-      console.log(VERSION)
-      return
+      return console.log(VERSION)
     case undefined:
     case '--help':
     case '-h':
     case 'help':
-      console.log(HELP)
-      return
+      return console.log(rest[0] === 'keys' ? KEYS_HELP : rest[0] === 'chat' ? CHAT_HELP : HELP)
     default:
-      fail(`unknown command "${command}" (see --help)`)
+      throw new UsageError(`unknown command "${command}"`)
   }
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof TypeError) fail(error.message)
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'EADDRINUSE') fail('the port is already in use (set --port or PORT)')
-  if (code === 'EACCES') fail('not allowed to listen on that address/port')
-  console.error(error)
+  if (error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`claude-code-api: ${(error as Error).message} (see --help)`)
+    process.exit(2)
+  }
+  if (error instanceof ConfigError || error instanceof KeysFileError) {
+    console.error(`claude-code-api: ${error.message}`)
+    process.exit(error instanceof ConfigError ? 2 : 1)
+  }
+  if (code === 'EADDRINUSE') console.error('claude-code-api: the port is already in use (--port)')
+  else if (code === 'EACCES')
+    console.error('claude-code-api: not allowed to listen there, or to write the keys file')
+  else console.error(error)
   process.exit(1)
 })

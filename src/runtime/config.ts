@@ -22,6 +22,12 @@ export type ServerConfig = {
   workDir?: string
   maxBodyBytes: number
   heartbeatMs: number
+  /** The `.api-keys` file (hash|name|created[|policy] lines). */
+  keysFile: string
+  /** API_KEY_HASHES: comma-separated SHA-256 hashes (optionally `hash:name`). */
+  apiKeyHashes?: string
+  /** API_AUTH_DISABLED: run without auth, even on a public address. */
+  authDisabled: boolean
 }
 
 type Env = Record<string, string | undefined>
@@ -70,5 +76,12 @@ export const loadConfig = (env: Env): ServerConfig => {
     workDir: env.CLAUDE_WORK_DIR || undefined,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
     heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 100),
+    keysFile: env.API_KEYS_FILE || '.api-keys',
+    apiKeyHashes: env.API_KEY_HASHES || undefined,
+    authDisabled: flag(env, 'API_AUTH_DISABLED'),
   }
 }
+
+/** Addresses only this machine can reach. */
+export const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)

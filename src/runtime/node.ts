@@ -9,10 +9,11 @@ import { dirname, join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { createNodeRunner, type NodeRunnerOptions } from '../adapters/node.js'
+import { createFileKeySource } from '../adapters/node-keys-file.js'
 import { createApp } from '../app.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { ClaudeRunner } from '../runner.js'
-import type { ServerConfig } from './config.js'
+import { ConfigError, isLoopback, type ServerConfig } from './config.js'
 
 export type ServerOptions = Partial<ServerConfig> & {
   /** Use this runner instead of a local CLI runner built from the options. */
@@ -47,6 +48,28 @@ const swaggerAssets = () => {
 
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  const hostname = options.host ?? '127.0.0.1'
+  const keys = createFileKeySource({
+    path: options.keysFile ?? '.api-keys',
+    hashes: options.apiKeyHashes,
+    disabled: options.authDisabled,
+    logger,
+  })
+  const initialKeys = await keys.refresh()
+  if (!initialKeys.enabled) {
+    if (!isLoopback(hostname) && !options.authDisabled) {
+      // Secure by default: an open API is only ever reachable from this machine.
+      throw new ConfigError(
+        `refusing to listen on ${hostname} without API keys. Create one with \`claude-code-api keys create --name NAME\` (or set API_KEY_HASHES), or set API_AUTH_DISABLED=1 to run open on purpose.`
+      )
+    }
+    logger.warn(
+      options.authDisabled
+        ? 'auth disabled (API_AUTH_DISABLED)'
+        : 'no API keys configured: open to this machine only',
+      { host: hostname }
+    )
+  }
   const runner =
     options.runner ??
     createNodeRunner({
@@ -62,6 +85,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     })
   const app = createApp({
     runner,
+    keys,
     logger,
     maxBodyBytes: options.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,
@@ -73,7 +97,6 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       ? assets.fetch(request)
       : app.fetch(request)
 
-  const hostname = options.host ?? '127.0.0.1'
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
     (resolve, reject) => {
       const server = serve({ fetch, hostname, port: options.port ?? 7742 }, (info) =>

@@ -44,6 +44,8 @@ export const fakeStatus: RunnerStatus = {
   binary_path: '/fake/claude',
   binary_source: 'env',
   version: '2.1.330 (Claude Code)',
+  logged_in: true,
+  auth_method: 'oauth_token',
   capacity: { max_concurrency: 2, running: 0, queued: 0, max_queue: 4 },
 }
 

@@ -31,6 +31,7 @@ export const startTestStack = async (
     port: 0,
     logLevel: 'silent',
     workDir,
+    keysFile: join(home, 'api-keys'),
     ...options,
     runnerOptions: {
       env: cliEnv(home, options.noCredentials ? undefined : mock.url, options.cliEnv),

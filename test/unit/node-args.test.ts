@@ -95,6 +95,8 @@ describe('server configuration', () => {
       allowedTools: [],
       allowApiKey: false,
       maxQueue: 32,
+      keysFile: '.api-keys',
+      authDisabled: false,
     })
   })
 
@@ -112,6 +114,9 @@ describe('server configuration', () => {
       CLAUDE_WORK_DIR: '/var/lib/cca',
       MAX_BODY_BYTES: '4096',
       SSE_HEARTBEAT_MS: '5000',
+      API_KEYS_FILE: '/etc/cca/keys',
+      API_KEY_HASHES: 'abc',
+      API_AUTH_DISABLED: 'yes',
     })
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -126,6 +131,9 @@ describe('server configuration', () => {
       workDir: '/var/lib/cca',
       maxBodyBytes: 4096,
       heartbeatMs: 5000,
+      keysFile: '/etc/cca/keys',
+      apiKeyHashes: 'abc',
+      authDisabled: true,
     })
   })
 

@@ -1,0 +1,146 @@
+/**
+ * A `ClaudeRunner` over this server's public HTTP API (`/llm/query/stream`), with `fetch` only:
+ * the library and the `chat` command use it to talk to a remote server with an API key.
+ * Errors come back as the same typed classes; aborting cancels the request, and the server
+ * kills its CLI.
+ */
+import { CliProtocolError, errorFromType, RunAbortedError } from '../errors.js'
+import type {
+  ClaudeRunner,
+  ModelInfo,
+  RunEvent,
+  RunnerStatus,
+  RunOptions,
+  RunRequest,
+  RunResult,
+} from '../runner.js'
+import { readSseData } from '../sse-parse.js'
+
+export type ApiRunnerOptions = {
+  /** The server's base URL, e.g. `http://127.0.0.1:7742`. */
+  url: string
+  /** An API key (`cca_…`), sent as a Bearer token. */
+  key?: string
+  fetch?: typeof fetch
+}
+
+const toBody = (request: RunRequest) => {
+  const prompt = request.prompt
+  const text =
+    typeof prompt === 'string'
+      ? prompt
+      : prompt
+          .filter((b) => b.type === 'text')
+          .map((b) => b.text)
+          .join('\n')
+  const images =
+    typeof prompt === 'string'
+      ? undefined
+      : prompt.flatMap((b) =>
+          b.type === 'image' ? [{ data: b.source.data, media_type: b.source.media_type }] : []
+        )
+  return {
+    prompt: text,
+    ...(images?.length && { images }),
+    ...(request.systemPrompt !== undefined && { system: request.systemPrompt }),
+    ...(request.appendSystemPrompt !== undefined && { append_system: request.appendSystemPrompt }),
+    ...(request.model !== undefined && { model: request.model }),
+    ...(request.maxTurns !== undefined && { max_turns: request.maxTurns }),
+    ...(request.allowedTools && { allowed_tools: request.allowedTools }),
+    ...(request.disallowedTools && { disallowed_tools: request.disallowedTools }),
+    ...(request.resumeSessionId && { session_id: request.resumeSessionId }),
+    ...(request.persistSession && { persist_session: true }),
+    ...(request.maxBudgetUsd !== undefined && { max_budget_usd: request.maxBudgetUsd }),
+    ...(request.timeoutMs !== undefined && { timeout_ms: request.timeoutMs }),
+  }
+}
+
+/** Turns an HTTP error response (`{"detail","type"}`) into the typed error it stands for. */
+export const errorFromResponse = async (response: Response) => {
+  const body = (await response.json().catch(() => ({}))) as {
+    detail?: string
+    type?: string
+    reset_at?: string
+  }
+  const retryAfter = Number(response.headers.get('retry-after')) || undefined
+  return errorFromType(body.type ?? 'upstream_error', body.detail ?? `HTTP ${response.status}`, {
+    retryAfter,
+    resetAt: body.reset_at ? new Date(body.reset_at) : undefined,
+  })
+}
+
+export const createApiRunner = ({
+  url,
+  key,
+  fetch: fetchImpl = fetch,
+}: ApiRunnerOptions): ClaudeRunner => {
+  const base = url.replace(/\/+$/, '')
+  const headers = (json: boolean): Record<string, string> => ({
+    ...(key && { authorization: `Bearer ${key}` }),
+    ...(json && { 'content-type': 'application/json' }),
+  })
+
+  const get = async <T>(path: string): Promise<T> => {
+    const response = await fetchImpl(`${base}${path}`, { headers: headers(false) })
+    if (!response.ok) throw await errorFromResponse(response)
+    return (await response.json()) as T
+  }
+
+  async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
+    const controller = new AbortController()
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, controller.signal])
+      : controller.signal
+    let response: Response
+    try {
+      response = await fetchImpl(`${base}/llm/query/stream`, {
+        method: 'POST',
+        headers: headers(true),
+        body: JSON.stringify(toBody(request)),
+        signal,
+      })
+    } catch (error) {
+      if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
+      throw errorFromType('upstream_error', `Could not reach ${base}`, { cause: error })
+    }
+    if (!response.ok || !response.body) throw await errorFromResponse(response)
+    yield { type: 'started' }
+    let text = ''
+    try {
+      for await (const data of readSseData(response.body)) {
+        const event = JSON.parse(data) as Record<string, unknown>
+        if (event.type === 'chunk' && typeof event.text === 'string') {
+          text += event.text
+          yield { type: 'text_delta', text: event.text }
+        } else if (event.type === 'error') {
+          throw errorFromType(String(event.error_type), String(event.message))
+        } else if (event.type === 'result') {
+          const result: RunResult = {
+            text,
+            sessionId: (event.session_id as string | null) ?? null,
+            model: Object.keys((event.model_usage as object | null) ?? {})[0] ?? null,
+            numTurns: Number(event.num_turns ?? 1),
+            totalCostUsd: Number(event.total_cost_usd ?? 0),
+            durationMs: Number(event.duration_ms ?? 0),
+            usage: (event.usage as RunResult['usage']) ?? null,
+            modelUsage: (event.model_usage as RunResult['modelUsage']) ?? null,
+          }
+          yield { type: 'result', result }
+          return
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
+      throw error
+    } finally {
+      controller.abort()
+    }
+    throw new CliProtocolError('The server ended the stream without a result')
+  }
+
+  return {
+    run,
+    status: () => get<RunnerStatus>('/llm/status'),
+    models: async () => (await get<{ models: ModelInfo[] }>('/llm/models')).models,
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * API key authentication: `Authorization: Bearer <key>` or `x-api-key: <key>`, checked against
+ * SHA-256 hashes in constant time. On success the request's runner is wrapped with the key's
+ * policy. Keys never reach the logs; their names do.
+ */
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../app-env.js'
+import { UnauthorizedError } from '../errors.js'
+import { findByHash, hashKey, type KeyRecord } from './keys.js'
+
+export type KeySet = {
+  /** Auth is on when keys are configured at all (a keys file, hashes) and not disabled. */
+  enabled: boolean
+  records: readonly KeyRecord[]
+}
+
+/** Where the keys come from: a file (Node), bindings or KV (Workers), or a fixed list. */
+export type KeySource = { load(): KeySet | Promise<KeySet> }
+
+export const staticKeySource = (records: readonly KeyRecord[], enabled = true): KeySource => ({
+  load: () => ({ enabled, records }),
+})
+
+/** Paths anyone may read. */
+export const isPublicPath = (path: string) =>
+  path === '/health' || path === '/docs' || path === '/openapi.json' || path.startsWith('/assets/')
+
+const readKey = (header: (name: string) => string | undefined) => {
+  const authorization = header('authorization')
+  const bearer = authorization && /^bearer\s+(\S+)\s*$/i.exec(authorization)?.[1]
+  return bearer || header('x-api-key')?.trim() || undefined
+}
+
+export const createAuth =
+  (source: KeySource | undefined): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    if (!source || isPublicPath(c.req.path)) return next()
+    const keys = await source.load()
+    if (!keys.enabled) return next()
+    const key = readKey((name) => c.req.header(name))
+    if (!key) {
+      throw new UnauthorizedError(
+        'API key required. Use: Authorization: Bearer <api-key> (or x-api-key: <api-key>)'
+      )
+    }
+    const record = findByHash(keys.records, await hashKey(key))
+    if (!record) throw new UnauthorizedError('Invalid API key')
+    c.set('apiKey', record)
+    await next()
+  }
