@@ -69,7 +69,11 @@ export const createFileKeySource = (
     if (text === undefined) return
     const parsed = parseKeysFile(text)
     for (const problem of parsed.problems) {
-      logger.warn('keys file: line skipped', { path: options.path, ...problem })
+      logger.warn('keys file: line skipped', {
+        path: options.path,
+        line: problem.line,
+        problem: problem.message,
+      })
     }
     state = { signature, records: parsed.records, exists: true }
     logger.info('keys loaded', { path: options.path, keys: parsed.records.length })

@@ -85,3 +85,14 @@ export const loadConfig = (env: Env): ServerConfig => {
 /** Addresses only this machine can reach. */
 export const isLoopback = (host: string) =>
   host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+
+/**
+ * Secure by default: an API without keys may only listen where no one else can reach it.
+ * Throws the message an operator needs.
+ */
+export const assertSafeBind = (host: string, keysEnabled: boolean, authDisabled: boolean) => {
+  if (keysEnabled || authDisabled || isLoopback(host)) return
+  throw new ConfigError(
+    `refusing to listen on ${host} without API keys. Create one with \`claude-code-api keys create --name NAME\` (or set API_KEY_HASHES), or set API_AUTH_DISABLED=1 to run open on purpose.`
+  )
+}

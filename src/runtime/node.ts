@@ -13,7 +13,7 @@ import { createFileKeySource } from '../adapters/node-keys-file.js'
 import { createApp } from '../app.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { ClaudeRunner } from '../runner.js'
-import { ConfigError, isLoopback, type ServerConfig } from './config.js'
+import { assertSafeBind, type ServerConfig } from './config.js'
 
 export type ServerOptions = Partial<ServerConfig> & {
   /** Use this runner instead of a local CLI runner built from the options. */
@@ -56,13 +56,8 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     logger,
   })
   const initialKeys = await keys.refresh()
+  assertSafeBind(hostname, initialKeys.enabled, Boolean(options.authDisabled))
   if (!initialKeys.enabled) {
-    if (!isLoopback(hostname) && !options.authDisabled) {
-      // Secure by default: an open API is only ever reachable from this machine.
-      throw new ConfigError(
-        `refusing to listen on ${hostname} without API keys. Create one with \`claude-code-api keys create --name NAME\` (or set API_KEY_HASHES), or set API_AUTH_DISABLED=1 to run open on purpose.`
-      )
-    }
     logger.warn(
       options.authDisabled
         ? 'auth disabled (API_AUTH_DISABLED)'

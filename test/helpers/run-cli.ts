@@ -1,0 +1,55 @@
+/** Runs the `claude-code-api` command (from source, via tsx) as a real child process. */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const TSX = `${ROOT}node_modules/.bin/tsx`
+
+export type CliRun = { code: number | null; stdout: string; stderr: string }
+
+export const runTs = (
+  script: string,
+  args: string[],
+  {
+    env = {},
+    input,
+    timeoutMs = 30_000,
+    cwd = ROOT,
+  }: {
+    env?: Record<string, string>
+    input?: string
+    timeoutMs?: number
+    cwd?: string
+  } = {}
+): Promise<CliRun> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(TSX, [`${ROOT}${script}`, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(
+        new Error(
+          `${script} ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`
+        )
+      )
+    }, timeoutMs)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+    child.stdin.end(input ?? '')
+  })
+
+export const runCli = (args: string[], options?: Parameters<typeof runTs>[2]) =>
+  runTs('src/runtime/cli.ts', args, options)
