@@ -146,7 +146,13 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
   /** The run's outcome once the CLI is done: the result, or the error that explains it. */
   const finish = (): RunResult => {
     if (!result) throw new CliProtocolError('The Claude Code CLI ended without a result')
-    const error = resultError(result, { apiErrorKind, lastRetry, maxTurns: request.maxTurns })
+    let error = resultError(result, { apiErrorKind, lastRetry, maxTurns: request.maxTurns })
+    if (error instanceof MaxTurnsError && request.jsonSchema !== undefined) {
+      // With a schema, running out of turns means the model never produced valid output.
+      error = new StructuredOutputError(
+        'The model did not produce output that matches the JSON schema within max_turns'
+      )
+    }
     if (error) {
       // The CLI's own words, for the server log only.
       error.cause ??= result.result ?? result.errors
