@@ -3,7 +3,7 @@ import { createApp } from '../../src/app.js'
 import { hashKey, type KeyPolicy, type KeyRecord } from '../../src/auth/keys.js'
 import { staticKeySource } from '../../src/auth/middleware.js'
 import { createUsageTracker } from '../../src/auth/usage.js'
-import type { Logger } from '../../src/logger.js'
+import { captureLogger } from '../helpers/capture-logger.js'
 import { createFakeRunner, events, result } from '../helpers/fake-runner.js'
 
 const KEY = 'cca_0123456789abcdef0123456789abcdef'
@@ -17,13 +17,7 @@ const record = async (key: string, name: string, policy: KeyPolicy = {}): Promis
 })
 
 const setup = async (policy: KeyPolicy = {}, adminPolicy: KeyPolicy = { admin: true }) => {
-  const lines: Array<Record<string, unknown>> = []
-  const logger: Logger = {
-    debug() {},
-    warn() {},
-    error() {},
-    info: (message, fields) => lines.push({ message, ...fields }),
-  }
+  const { logger, lines } = captureLogger()
   const fake = createFakeRunner()
   const usage = createUsageTracker()
   const keys = staticKeySource([

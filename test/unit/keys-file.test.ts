@@ -10,7 +10,7 @@ import {
   rotateKey,
 } from '../../src/adapters/node-keys-file.js'
 import { hashKey } from '../../src/auth/keys.js'
-import type { Logger } from '../../src/logger.js'
+import { captureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'
 
 let dir: string
@@ -89,19 +89,8 @@ describe('the keys file', () => {
 })
 
 describe('hot reload', () => {
-  const capture = () => {
-    const warnings: Array<Record<string, unknown>> = []
-    const logger: Logger = {
-      debug() {},
-      info() {},
-      error() {},
-      warn: (message, fields) => warnings.push({ message, ...fields }),
-    }
-    return { logger, warnings }
-  }
-
   it('picks up new, revoked and corrupt lines without a restart and without a read per request', async () => {
-    const { logger, warnings } = capture()
+    const { logger, lines: warnings } = captureLogger()
     const source = createFileKeySource({ path, checkIntervalMs: 100, logger })
     expect((await source.load()).enabled).toBe(false)
 
