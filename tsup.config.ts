@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'index-node': 'src/index-node.ts',
     node: 'src/node.ts',
+    worker: 'src/runtime/worker.ts',
     cli: 'src/runtime/cli.ts',
   },
   format: ['esm'],

@@ -129,6 +129,18 @@ export class UnauthorizedError extends ClaudeError {
   override readonly type = 'unauthorized'
 }
 
+/** No runner host could take the run (all down or unreachable). */
+export class RunnerUnavailableError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'runner_unavailable'
+}
+
+/** The front door and a runner host speak different protocol versions. */
+export class ProtocolMismatchError extends ClaudeError {
+  override readonly status = 400
+  override readonly type = 'protocol_mismatch'
+}
+
 /** The caller aborted the run (client gone, `break`, or an AbortSignal). */
 export class RunAbortedError extends ClaudeError {
   override readonly status = 499
@@ -157,6 +169,8 @@ const BY_TYPE: Record<string, ErrorClass> = {
   forbidden: PolicyError,
   quota_exceeded: QuotaExceededError,
   unauthorized: UnauthorizedError,
+  runner_unavailable: RunnerUnavailableError,
+  protocol_mismatch: ProtocolMismatchError,
   aborted: RunAbortedError,
 }
 

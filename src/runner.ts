@@ -115,6 +115,8 @@ export type RunnerStatus = {
   logged_in: boolean | null
   auth_method: string | null
   capacity: CapacityStatus
+  /** For a remote runner: each runner host and whether it answered. */
+  hosts?: Array<{ url: string; up: boolean }>
 }
 
 export type ModelInfo = {

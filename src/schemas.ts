@@ -142,6 +142,7 @@ export const StatusResponse = v.object({
   version: v.nullable(v.string()),
   logged_in: v.nullable(v.boolean()),
   auth_method: v.nullable(v.string()),
+  hosts: v.optional(v.array(v.object({ url: v.string(), up: v.boolean() }))),
   capacity: v.object({
     max_concurrency: v.number(),
     running: v.number(),
@@ -161,4 +162,32 @@ export const ModelsResponse = v.object({
       output_price: v.nullable(v.string()),
     })
   ),
+})
+
+/** A `RunRequest` as the runner host receives it (the runner protocol, v1). */
+export const RunRequestSchema = v.object({
+  prompt: v.union([
+    v.string(),
+    v.array(
+      v.variant('type', [
+        v.object({ type: v.literal('text'), text: v.string() }),
+        v.object({
+          type: v.literal('image'),
+          source: v.object({ type: v.literal('base64'), media_type: v.string(), data: v.string() }),
+        }),
+      ])
+    ),
+  ]),
+  systemPrompt: v.optional(v.string()),
+  appendSystemPrompt: v.optional(v.string()),
+  model: v.optional(Model),
+  maxTurns: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  jsonSchema: v.optional(v.record(v.string(), v.unknown())),
+  allowedTools: v.optional(v.array(ToolName)),
+  disallowedTools: v.optional(v.array(ToolName)),
+  resumeSessionId: v.optional(v.string()),
+  persistSession: v.optional(v.boolean()),
+  owner: v.optional(v.string()),
+  maxBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(0))),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 })

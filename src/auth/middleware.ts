@@ -15,7 +15,11 @@ export type KeySet = {
 }
 
 /** Where the keys come from: a file (Node), bindings or KV (Workers), or a fixed list. */
-export type KeySource = { load(): KeySet | Promise<KeySet> }
+export type KeySource = {
+  load(): KeySet | Promise<KeySet>
+  /** A store keyed by hash (e.g. Workers KV) can look one up instead of listing them all. */
+  find?(hash: string): Promise<KeyRecord | undefined>
+}
 
 export const staticKeySource = (records: readonly KeyRecord[], enabled = true): KeySource => ({
   load: () => ({ enabled, records }),
@@ -43,7 +47,8 @@ export const createAuth =
         'API key required. Use: Authorization: Bearer <api-key> (or x-api-key: <api-key>)'
       )
     }
-    const record = findByHash(keys.records, await hashKey(key))
+    const hash = await hashKey(key)
+    const record = findByHash(keys.records, hash) ?? (await source.find?.(hash))
     if (!record) throw new UnauthorizedError('Invalid API key')
     c.set('apiKey', record)
     await next()

@@ -10,12 +10,13 @@ import { CHAT_HELP, chatCommand } from './cli-chat.js'
 import { UsageError } from './cli-errors.js'
 import { KEYS_HELP, keysCommand } from './cli-keys.js'
 import { ConfigError, loadConfig } from './config.js'
-import { startServer } from './node.js'
+import { startRunnerHost, startServer } from './node.js'
 
 const HELP = `claude-code-api ${VERSION}: Claude through the Claude Code CLI, as an HTTP API.
 
 Usage:
   claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
+  claude-code-api runner [--host HOST] [--port PORT] [--log-level LEVEL]
   claude-code-api keys create|list|revoke|rotate …
   claude-code-api status [--json]
   claude-code-api chat [--model MODEL] [--url URL --key KEY]
@@ -23,6 +24,7 @@ Usage:
 
 Commands:
   serve    start the HTTP API (default 127.0.0.1:7742)
+  runner   start a runner host for an edge front door (default 127.0.0.1:7743, RUNNER_TOKEN)
   keys     manage API keys (see: claude-code-api keys --help)
   status   is the Claude Code CLI installed, which version, is it logged in
   chat     chat in the terminal (local CLI, or a server with --url)
@@ -40,6 +42,19 @@ Options (environment variable in brackets):
   -h, --help          this help
 
 Without API keys the server only listens on a loopback address.`
+
+const RUNNER_HELP = `Usage:
+  claude-code-api runner [--host HOST] [--port PORT] [--log-level LEVEL]
+
+Serves this machine's Claude Code CLI to front doors (e.g. the Cloudflare Worker) over the
+runner protocol (POST /runner/v1/runs). Callers must send RUNNER_TOKEN as a Bearer token; the
+host refuses to listen on a non-loopback address without one.
+
+Options (environment variable in brackets):
+  --host HOST         address to listen on [HOST] (default 127.0.0.1)
+  --port PORT         port [PORT] (default 7743)
+  --log-level LEVEL   [LOG_LEVEL] (default info)
+  -h, --help          this help`
 
 const STATUS_HELP = `Usage:
   claude-code-api status [--json]
@@ -69,6 +84,35 @@ const serveCommand = async (argv: string[]) => {
   })
   const server = await startServer(config)
   if (config.logLevel === 'silent') console.log(`claude-code-api listening on ${server.url}`)
+  stopOnSignals(server)
+}
+
+const runnerCommand = async (argv: string[]) => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) return console.log(RUNNER_HELP)
+  if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
+  const config = loadConfig({
+    ...process.env,
+    PORT: values.port ?? process.env.PORT ?? '7743',
+    ...(values.host !== undefined && { HOST: values.host }),
+    ...(values['log-level'] !== undefined && { LOG_LEVEL: values['log-level'] }),
+  })
+  const host = await startRunnerHost({ ...config, token: process.env.RUNNER_TOKEN || undefined })
+  if (config.logLevel === 'silent') console.log(`claude-code-api runner host on ${host.url}`)
+  stopOnSignals(host)
+}
+
+/** SIGINT/SIGTERM: stop the runs (no CLI process left behind), then exit. */
+const stopOnSignals = (server: { close(): Promise<void> }) => {
   let stopping = false
   const stop = async () => {
     if (stopping) return
@@ -107,6 +151,8 @@ const main = async () => {
   switch (command) {
     case 'serve':
       return serveCommand(rest)
+    case 'runner':
+      return runnerCommand(rest)
     case 'keys':
       return keysCommand(rest, process.env)
     case 'status':

@@ -13,7 +13,8 @@ import { createFileKeySource } from '../adapters/node-keys-file.js'
 import { createApp } from '../app.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { ClaudeRunner } from '../runner.js'
-import { assertSafeBind, type ServerConfig } from './config.js'
+import { createRunnerHostApp } from '../runner-host.js'
+import { assertSafeBind, ConfigError, isLoopback, type ServerConfig } from './config.js'
 
 export type ServerOptions = Partial<ServerConfig> & {
   /** Use this runner instead of a local CLI runner built from the options. */
@@ -46,6 +47,19 @@ const swaggerAssets = () => {
   })
 }
 
+const localRunner = (options: ServerOptions, logger: Logger) =>
+  createNodeRunner({
+    allowedTools: options.allowedTools,
+    maxConcurrency: options.maxConcurrency,
+    maxQueue: options.maxQueue,
+    timeoutMs: options.timeoutMs,
+    maxTimeoutMs: options.maxTimeoutMs,
+    allowApiKey: options.allowApiKey,
+    workDir: options.workDir,
+    logger,
+    ...options.runnerOptions,
+  })
+
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const hostname = options.host ?? '127.0.0.1'
@@ -65,19 +79,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       { host: hostname }
     )
   }
-  const runner =
-    options.runner ??
-    createNodeRunner({
-      allowedTools: options.allowedTools,
-      maxConcurrency: options.maxConcurrency,
-      maxQueue: options.maxQueue,
-      timeoutMs: options.timeoutMs,
-      maxTimeoutMs: options.maxTimeoutMs,
-      allowApiKey: options.allowApiKey,
-      workDir: options.workDir,
-      logger,
-      ...options.runnerOptions,
-    })
+  const runner = options.runner ?? localRunner(options, logger)
   const app = createApp({
     runner,
     keys,
@@ -92,9 +94,20 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       ? assets.fetch(request)
       : app.fetch(request)
 
+  return listen(fetch, hostname, options.port ?? 7742, logger, () => runner.close?.())
+}
+
+/** Serves `fetch` on hostname:port; `close` stops the runs first, then the server. */
+const listen = async (
+  fetch: (request: Request) => Response | Promise<Response>,
+  hostname: string,
+  requestedPort: number,
+  logger: Logger,
+  beforeClose: () => Promise<void> | undefined
+): Promise<RunningServer> => {
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
     (resolve, reject) => {
-      const server = serve({ fetch, hostname, port: options.port ?? 7742 }, (info) =>
+      const server = serve({ fetch, hostname, port: requestedPort }, (info) =>
         resolve({ server, port: (info as AddressInfo).port })
       )
       server.once('error', reject)
@@ -108,11 +121,35 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     url,
     port,
     close: async () => {
-      await runner.close?.()
+      await beforeClose()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
       })
     },
   }
+}
+
+export type RunnerHostServerOptions = Omit<
+  ServerOptions,
+  'keysFile' | 'apiKeyHashes' | 'authDisabled'
+> & {
+  /** RUNNER_TOKEN; required unless the host listens on loopback only. */
+  token?: string
+}
+
+/** A runner host: this machine's CLI, served to front doors over the runner protocol. */
+export const startRunnerHost = async (
+  options: RunnerHostServerOptions = {}
+): Promise<RunningServer> => {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  const hostname = options.host ?? '127.0.0.1'
+  if (!options.token && !isLoopback(hostname)) {
+    throw new ConfigError(
+      `refusing to run a runner host on ${hostname} without a token: set RUNNER_TOKEN (a long random string, the same on the front door)`
+    )
+  }
+  const runner = options.runner ?? localRunner(options, logger)
+  const app = createRunnerHostApp({ runner, token: options.token, logger })
+  return listen(app.fetch, hostname, options.port ?? 7743, logger, () => runner.close?.())
 }

@@ -128,6 +128,10 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
         headers: req.headers,
         body,
       }
+      if (request.path.startsWith('/_mock/')) {
+        control(request, res)
+        return
+      }
       requests.push(request)
       if (request.method !== 'POST' || !request.path.startsWith('/v1/messages')) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{}')
@@ -136,6 +140,33 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
       void answer(req, res, handler(request), body, raw).catch(() => res.destroy())
     })
   })
+
+  /**
+   * Remote control, for tests that cannot call this object (e.g. inside workerd):
+   * POST /_mock/reply (a MockReply for every following request), POST /_mock/reset,
+   * GET /_mock/requests (the Messages API requests so far).
+   */
+  const control = (request: MockRequest, res: ServerResponse) => {
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (request.method === 'POST' && request.path === '/_mock/reply') {
+      const reply = request.body as unknown as MockReply
+      handler = () => reply
+      return json(200, { ok: true })
+    }
+    if (request.method === 'POST' && request.path === '/_mock/reset') {
+      handler = defaultHandler
+      requests.length = 0
+      return json(200, { ok: true })
+    }
+    if (request.method === 'GET' && request.path === '/_mock/requests') {
+      return json(
+        200,
+        requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages'))
+      )
+    }
+    json(404, { error: 'unknown control path' })
+  }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

@@ -1,0 +1,106 @@
+/**
+ * The edge front door on Cloudflare Workers: the same app, with API keys from bindings and runs
+ * forwarded to Node runner hosts. Health, models (cached from a host), auth, validation and
+ * OpenAPI are answered here; only runs travel.
+ *
+ * Bindings: RUNNER_URLS (comma-separated), RUNNER_TOKEN (secret), API_KEY_HASHES (secret,
+ * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
+ * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL.
+ */
+import { createRemoteRunner } from '../adapters/remote.js'
+import { type App, createApp } from '../app.js'
+import { type KeyPolicy, type KeyRecord, parseHashList } from '../auth/keys.js'
+import type { KeySource } from '../auth/middleware.js'
+import { RunnerUnavailableError } from '../errors.js'
+import { createLogger, isLogLevel } from '../logger.js'
+import type { ClaudeRunner } from '../runner.js'
+
+/** The part of Workers KV this uses (so the types do not depend on the Workers runtime's). */
+export type KeyValueStore = { get<T>(key: string, type: 'json'): Promise<T | null> }
+
+export type WorkerEnv = {
+  RUNNER_URLS?: string
+  RUNNER_TOKEN?: string
+  API_KEY_HASHES?: string
+  API_AUTH_DISABLED?: string
+  LOG_LEVEL?: string
+  KEYS?: KeyValueStore
+}
+
+const flag = (value: string | undefined) => /^(1|true|yes)$/i.test(value ?? '')
+
+/** Keys from the API_KEY_HASHES secret and, when bound, the KEYS namespace. */
+export const bindingsKeySource = (env: WorkerEnv): KeySource => {
+  const { records } = parseHashList(env.API_KEY_HASHES)
+  const kv = env.KEYS
+  return {
+    // At the edge auth is on unless disabled on purpose: no keys means no access.
+    load: () => ({ enabled: !flag(env.API_AUTH_DISABLED), records }),
+    ...(kv && {
+      find: async (hash: string): Promise<KeyRecord | undefined> => {
+        const value = await kv.get<{ name?: string; created?: string; policy?: KeyPolicy }>(
+          hash,
+          'json'
+        )
+        return value
+          ? {
+              hash,
+              name: value.name ?? '',
+              created: value.created ?? '',
+              policy: value.policy ?? {},
+            }
+          : undefined
+      },
+    }),
+  }
+}
+
+const unconfigured: ClaudeRunner = {
+  run: () => {
+    throw new RunnerUnavailableError('No runner hosts are configured (RUNNER_URLS)')
+  },
+  status: async () => {
+    throw new RunnerUnavailableError('No runner hosts are configured (RUNNER_URLS)')
+  },
+  models: async () => {
+    throw new RunnerUnavailableError('No runner hosts are configured (RUNNER_URLS)')
+  },
+}
+
+export const createWorkerApp = (env: WorkerEnv): App => {
+  const urls = (env.RUNNER_URLS ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+  return createApp({
+    runner: urls.length ? createRemoteRunner({ urls, token: env.RUNNER_TOKEN }) : unconfigured,
+    keys: bindingsKeySource(env),
+    logger: createLogger(isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'warn'),
+  })
+}
+
+// One app per set of bindings, so runner host health survives between requests of an isolate;
+// a change of bindings builds a new one.
+const apps = new Map<string, App>()
+const appFor = (env: WorkerEnv) => {
+  const id = JSON.stringify([
+    env.RUNNER_URLS,
+    env.RUNNER_TOKEN,
+    env.API_KEY_HASHES,
+    env.API_AUTH_DISABLED,
+    env.LOG_LEVEL,
+    Boolean(env.KEYS),
+  ])
+  let app = apps.get(id)
+  if (!app) {
+    app = createWorkerApp(env)
+    apps.clear()
+    apps.set(id, app)
+  }
+  return app
+}
+
+export default {
+  fetch: (request: Request, env: WorkerEnv, ctx?: Parameters<App['fetch']>[2]) =>
+    appFor(env).fetch(request, env, ctx),
+}

@@ -1,0 +1,150 @@
+/**
+ * The runner protocol in Node: runner hosts on 127.0.0.1 (real CLI, mock API) and the remote
+ * runner in front of them: failover, abort, typed errors, tokens and protocol versions.
+ */
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createRemoteRunner } from '../../src/adapters/remote.js'
+import { ClaudeClient } from '../../src/client.js'
+import {
+  ProtocolMismatchError,
+  RateLimitedError,
+  RunAbortedError,
+  RunnerUnavailableError,
+  UnauthorizedError,
+} from '../../src/errors.js'
+import { ConfigError } from '../../src/runtime/config.js'
+import { type RunningServer, startRunnerHost } from '../../src/runtime/node.js'
+import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
+
+const TOKEN = 'a-long-random-runner-token'
+let mock: MockAnthropic
+let home: string
+let host: RunningServer
+let deadUrl: string
+
+beforeAll(async () => {
+  mock = await startMockAnthropic()
+  home = await tempDir('remote')
+  host = await startRunnerHost({
+    port: 0,
+    token: TOKEN,
+    logLevel: 'silent',
+    workDir: join(home, 'work'),
+    runnerOptions: { env: cliEnv(home, mock.url), killGraceMs: 1_000 },
+  })
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  deadUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+})
+afterAll(async () => {
+  await host?.close()
+  await mock?.close()
+  await removeDir(home)
+})
+beforeEach(() => mock.reset())
+
+const client = (urls: string[], token = TOKEN) =>
+  new ClaudeClient({ runner: createRemoteRunner({ urls, token, retryDownAfterMs: 60_000 }) })
+
+describe('runner host and remote runner', () => {
+  it('runs a prompt on the host', async () => {
+    const answer = await client([host.url]).chat('over the runner protocol')
+    expect(answer.text).toBe('ECHO: over the runner protocol')
+  })
+
+  it('streams events as NDJSON, as they happen', async () => {
+    mock.setHandler(() => ({ kind: 'text', text: 'a b c d', chunks: 4, intervalMs: 300 }))
+    const arrivals: number[] = []
+    const started = Date.now()
+    for await (const piece of client([host.url]).stream('count').textStream()) {
+      expect(piece).toBeTruthy()
+      arrivals.push(Date.now() - started)
+    }
+    expect(arrivals.length).toBeGreaterThanOrEqual(3)
+    expect((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThan(600)
+  })
+
+  it('fails over to the next host when one cannot be reached', async () => {
+    const remote = client([deadUrl, host.url])
+    for (const prompt of ['one', 'two', 'three']) {
+      expect((await remote.chat(prompt)).text).toBe(`ECHO: ${prompt}`)
+    }
+    const status = await remote.runner.status()
+    expect(status.hosts).toEqual([
+      { url: deadUrl, up: false },
+      { url: host.url, up: true },
+    ])
+    expect(status.version).toMatch(/^2\.1\.330/)
+  })
+
+  it('an unreachable fleet is a 503 that says so', async () => {
+    const error = await client([deadUrl])
+      .chat('hi')
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RunnerUnavailableError)
+    expect((error as RunnerUnavailableError).status).toBe(503)
+  })
+
+  it('keeps error types across the hop (rate limit with retry time)', async () => {
+    mock.setHandler(() => ({
+      kind: 'error',
+      status: 429,
+      type: 'rate_limit_error',
+      headers: { 'retry-after': '1' },
+    }))
+    const error = await client([host.url])
+      .chat('hi')
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RateLimitedError)
+    expect((error as RateLimitedError).retryAfter).toBeGreaterThanOrEqual(1)
+  })
+
+  it('never retries a run once events flowed', async () => {
+    mock.setHandler(() => ({ kind: 'error', status: 500, type: 'api_error' }))
+    await expect(client([host.url, host.url]).chat('hi')).rejects.toMatchObject({
+      type: 'upstream_error',
+    })
+    expect(mock.messageRequests()).toHaveLength(1)
+  })
+
+  it('aborting on the front door kills the CLI on the host', async () => {
+    mock.setHandler(() => ({ kind: 'text', text: 'late', delayMs: 20_000 }))
+    const controller = new AbortController()
+    const pending = client([host.url]).chat('slow', { signal: controller.signal })
+    await waitFor(() => mock.messageRequests().length > 0)
+    expect(await processesIn(join(home, 'work'))).not.toEqual([])
+    controller.abort()
+    await expect(pending).rejects.toThrow(RunAbortedError)
+    await waitFor(async () => (await processesIn(join(home, 'work'))).length === 0, {
+      timeoutMs: 5_000,
+    })
+  })
+
+  it('refuses a wrong token and another protocol version', async () => {
+    await expect(client([host.url], 'wrong').chat('hi')).rejects.toThrow(UnauthorizedError)
+    const res = await fetch(`${host.url}/runner/v1/health`, {
+      headers: { authorization: `Bearer ${TOKEN}`, 'x-runner-protocol': '2' },
+    })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({
+      type: 'protocol_mismatch',
+      detail: expect.stringMatching(/protocol 1/),
+    })
+    const v2 = await fetch(`${host.url}/runner/v2/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+    expect(v2.status).toBe(400)
+    expect(new ProtocolMismatchError('x').status).toBe(400)
+  })
+
+  it('a runner host refuses a public address without a token', async () => {
+    await expect(startRunnerHost({ host: '0.0.0.0', port: 0, logLevel: 'silent' })).rejects.toThrow(
+      ConfigError
+    )
+  })
+})

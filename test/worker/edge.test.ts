@@ -1,0 +1,212 @@
+/**
+ * The edge front door inside the real workerd runtime. Runs go to a runner host on 127.0.0.1
+ * that drives the real CLI against the mock Messages API (see global-setup.ts).
+ */
+import { env, SELF } from 'cloudflare:test'
+import { beforeEach, describe, expect, inject, it } from 'vitest'
+import { createWorkerApp, type WorkerEnv } from '../../src/runtime/worker.js'
+
+const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'
+const TOKEN = 'runner-token-for-tests'
+const json = { 'content-type': 'application/json' }
+const auth = { ...json, authorization: `Bearer ${KEY}` }
+
+const mock = (path: string, body?: unknown) =>
+  fetch(`${inject('mockUrl')}/_mock/${path}`, {
+    method: body === undefined && path === 'requests' ? 'GET' : 'POST',
+    headers: json,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+const mockRequests = async () =>
+  (await (await mock('requests')).json()) as Array<{ body: { model?: string } }>
+
+const post = (path: string, body: unknown, init: RequestInit = {}) =>
+  SELF.fetch(`http://edge${path}`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify(body),
+    ...init,
+  })
+
+/** The same worker with other bindings (other runner hosts). */
+const workerWith = (bindings: Partial<WorkerEnv>) =>
+  createWorkerApp({ ...(env as WorkerEnv), ...bindings })
+
+const runnerHealth = async () =>
+  (await (
+    await fetch(`${inject('runnerUrl')}/runner/v1/health`, {
+      headers: { authorization: `Bearer ${TOKEN}`, 'x-runner-protocol': '1' },
+    })
+  ).json()) as { capacity: { running: number } }
+
+const waitFor = async (check: () => Promise<boolean>, timeoutMs = 5_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+beforeEach(async () => {
+  await mock('reset', {})
+})
+
+describe('answered at the edge', () => {
+  it('health, OpenAPI and docs need neither a key nor a runner host', async () => {
+    const edge = workerWith({ RUNNER_URLS: inject('deadUrl') })
+    expect(await (await edge.request('/health')).json()).toMatchObject({ status: 'ok' })
+    expect((await (await edge.request('/openapi.json')).json()).paths['/llm/chat']).toBeDefined()
+    expect(await (await edge.request('/docs')).text()).toContain('swagger-ui')
+  })
+
+  it('auth: no key or a wrong key is a 401 at the edge, and nothing reaches the runner', async () => {
+    const none = await SELF.fetch('http://edge/llm/chat', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ prompt: 'hi' }),
+    })
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer')
+    const wrong = await post(
+      '/llm/chat',
+      { prompt: 'hi' },
+      { headers: { ...json, 'x-api-key': 'cca_00000000000000000000000000000000' } }
+    )
+    expect(wrong.status).toBe(401)
+    expect(await mockRequests()).toHaveLength(0)
+  })
+
+  it('validation: a bad model is a 422 at the edge', async () => {
+    const res = await post('/llm/chat', { prompt: 'hi', model: '--dangerously-skip-permissions' })
+    expect(res.status).toBe(422)
+    expect(await mockRequests()).toHaveLength(0)
+  })
+})
+
+describe('runs through the runner host', () => {
+  it('chat', async () => {
+    const res = await post('/llm/chat', { prompt: 'hi from the edge' })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ text: 'ECHO: hi from the edge', is_error: false })
+  })
+
+  it('json, plain and with a schema', async () => {
+    await mock('reply', { kind: 'text', text: 'Sure: {"a": [1, 2]}' })
+    expect(await (await post('/llm/json', { prompt: 'json' })).json()).toEqual({ a: [1, 2] })
+    await mock('reset', {})
+    const schema = {
+      type: 'object',
+      properties: { answer: { type: 'number' } },
+      required: ['answer'],
+    }
+    expect(await (await post('/llm/json', { prompt: '2+2', schema })).json()).toEqual({ answer: 4 })
+  })
+
+  it('models come from the CLI behind the runner host', async () => {
+    const res = await SELF.fetch('http://edge/llm/models', { headers: auth })
+    const { models } = await res.json<{ models: Array<{ id: string; api_id: string }> }>()
+    expect(models.map((m) => m.id)).toEqual(expect.arrayContaining(['haiku', 'sonnet', 'opus']))
+  })
+
+  it('stream: deltas arrive incrementally through both hops', async () => {
+    await mock('reply', { kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 400 })
+    const started = Date.now()
+    const res = await post('/llm/chat/stream', { prompt: 'count' })
+    expect(res.status).toBe(200)
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    const chunks: Array<{ at: number; text: string }> = []
+    let buffer = ''
+    let ended = 0
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) break
+      buffer += decoder.decode(value, { stream: true })
+      let cut = buffer.indexOf('\n\n')
+      while (cut !== -1) {
+        const data = buffer
+          .slice(0, cut)
+          .split('\n')
+          .find((l) => l.startsWith('data: '))
+        buffer = buffer.slice(cut + 2)
+        if (data) {
+          const event = JSON.parse(data.slice(6)) as { type: string; text?: string }
+          if (event.type === 'chunk')
+            chunks.push({ at: Date.now() - started, text: event.text ?? '' })
+          if (event.type === 'end') ended = Date.now() - started
+        }
+        cut = buffer.indexOf('\n\n')
+      }
+    }
+    expect(chunks.map((c) => c.text).join('')).toBe('one two three four')
+    expect(chunks.length).toBeGreaterThanOrEqual(3)
+    expect(ended - (chunks[0]?.at ?? ended)).toBeGreaterThan(800)
+  })
+
+  it('errors keep their type across the hops: a rate limit is a 429 with Retry-After', async () => {
+    await mock('reply', {
+      kind: 'error',
+      status: 429,
+      type: 'rate_limit_error',
+      headers: { 'retry-after': '1' },
+    })
+    const res = await post('/llm/chat', { prompt: 'hi' })
+    expect(res.status).toBe(429)
+    expect((await res.json<{ type: string }>()).type).toBe('rate_limited')
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+  })
+
+  it('a client that aborts stops the run on the runner host (the CLI is killed)', async () => {
+    await mock('reply', { kind: 'text', text: 'late', delayMs: 20_000 })
+    const client = new AbortController()
+    const pending = workerWith({})
+      .request('/llm/chat/stream', {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ prompt: 'slow' }),
+        signal: client.signal,
+      })
+      .then(async (res) => {
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+        for (;;) if ((await reader.read()).done) break
+      })
+      .catch(() => {})
+    await waitFor(async () => (await mockRequests()).length > 0)
+    expect((await runnerHealth()).capacity.running).toBe(1)
+    client.abort()
+    await waitFor(async () => (await runnerHealth()).capacity.running === 0, 5_000)
+    await pending
+  })
+})
+
+describe('runner hosts down', () => {
+  it('the only runner host down: 503 that says so', async () => {
+    const res = await workerWith({ RUNNER_URLS: inject('deadUrl') }).request('/llm/chat', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ prompt: 'hi' }),
+    })
+    expect(res.status).toBe(503)
+    expect(await res.json()).toMatchObject({
+      type: 'runner_unavailable',
+      detail: expect.stringMatching(/runner host/),
+    })
+  })
+
+  it('two runner hosts, one down: every request is still served', async () => {
+    const edge = workerWith({ RUNNER_URLS: `${inject('deadUrl')},${inject('runnerUrl')}` })
+    for (const prompt of ['one', 'two', 'three']) {
+      const res = await edge.request('/llm/chat', {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ prompt }),
+      })
+      expect(res.status).toBe(200)
+      expect((await res.json<{ text: string }>()).text).toBe(`ECHO: ${prompt}`)
+    }
+    const status = await (await edge.request('/llm/status', { headers: auth })).json<{
+      hosts: Array<{ up: boolean }>
+    }>()
+    expect(status.hosts.map((h) => h.up)).toEqual([false, true])
+  })
+})
