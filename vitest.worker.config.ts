@@ -21,7 +21,9 @@ export default defineConfig({
   ],
   test: {
     include: ['test/worker/**/*.test.ts'],
-    reporters: report ? ['default', ['json', { outputFile: `${report}/worker.json` }]] : ['default'],
+    reporters: report
+      ? ['default', ['json', { outputFile: `${report}/worker.json` }]]
+      : ['default'],
     globalSetup: ['test/worker/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
