@@ -76,6 +76,29 @@ describe('answered at the edge', () => {
     expect(await mockRequests()).toHaveLength(0)
   })
 
+  it('keys can also come from a KV namespace, with their policy', async () => {
+    const kvKey = 'cca_7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a'
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(kvKey))
+    const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+    const store = new Map([[hash, { name: 'from-kv', policy: { models: ['haiku'] } }]])
+    const edge = workerWith({
+      KEYS: { get: async <T>(key: string) => (store.get(key) ?? null) as T | null },
+    })
+    const headers = { ...json, authorization: `Bearer ${kvKey}` }
+    const ok = await edge.request('/llm/chat', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ prompt: 'kv' }),
+    })
+    expect(ok.status).toBe(200)
+    const denied = await edge.request('/llm/chat', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ prompt: 'kv', model: 'opus' }),
+    })
+    expect(denied.status).toBe(403)
+  })
+
   it('validation: a bad model is a 422 at the edge', async () => {
     const res = await post('/llm/chat', { prompt: 'hi', model: '--dangerously-skip-permissions' })
     expect(res.status).toBe(422)
