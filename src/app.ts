@@ -14,8 +14,10 @@ import { createErrorHandler, errorJson } from './http-errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { requestLog } from './request-log.js'
 import { createAdminRoutes } from './routes/admin.js'
+import { createAnthropicRoutes } from './routes/anthropic.js'
 import { createChatRoutes } from './routes/chat.js'
 import { createInfoRoutes } from './routes/info.js'
+import { createOpenAIRoutes } from './routes/openai.js'
 import { createQueryRoutes } from './routes/query.js'
 import type { ClaudeRunner } from './runner.js'
 import { HealthResponse } from './schemas.js'
@@ -44,6 +46,7 @@ export const createApp = (options: AppOptions) => {
   const logger = options.logger ?? createLogger('info')
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024
   const usage = options.usage ?? createUsageTracker()
+  const heartbeatMs = options.heartbeatMs ?? 15_000
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
@@ -90,9 +93,11 @@ export const createApp = (options: AppOptions) => {
       (c) => c.json({ status: 'ok' as const, service: 'claude-code-api', version: VERSION })
     )
     .route('/llm', createInfoRoutes())
-    .route('/llm', createChatRoutes({ heartbeatMs: options.heartbeatMs ?? 15_000 }))
-    .route('/llm', createQueryRoutes({ heartbeatMs: options.heartbeatMs ?? 15_000 }))
+    .route('/llm', createChatRoutes({ heartbeatMs }))
+    .route('/llm', createQueryRoutes({ heartbeatMs }))
     .route('/admin', createAdminRoutes(usage))
+    .route('/v1', createOpenAIRoutes({ heartbeatMs }))
+    .route('/v1', createAnthropicRoutes({ heartbeatMs }))
     .get(
       '/openapi.json',
       openAPIRouteHandler(app, {

@@ -117,6 +117,12 @@ export class PolicyError extends ClaudeError {
   override readonly type = 'forbidden'
 }
 
+/** The model named is not one this server knows. */
+export class ModelNotFoundError extends ClaudeError {
+  override readonly status = 404
+  override readonly type = 'model_not_found'
+}
+
 /** A per-key limit (concurrent runs, daily spend) was reached. */
 export class QuotaExceededError extends ClaudeError {
   override readonly status = 429
@@ -168,6 +174,7 @@ const BY_TYPE: Record<string, ErrorClass> = {
   session_not_found: SessionNotFoundError,
   forbidden: PolicyError,
   quota_exceeded: QuotaExceededError,
+  model_not_found: ModelNotFoundError,
   unauthorized: UnauthorizedError,
   runner_unavailable: RunnerUnavailableError,
   protocol_mismatch: ProtocolMismatchError,

@@ -5,6 +5,7 @@
 import type { Context, ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { dialectOf, formatError } from './compat/dialect.js'
 import { type ClaudeError, isClaudeError, RateLimitedError } from './errors.js'
 import type { Logger } from './logger.js'
 
@@ -28,12 +29,16 @@ const HTTP_TYPES: Record<number, string> = {
   429: 'rate_limited',
 }
 
+/** An error response, in the shape the request's API expects (see compat/dialect.ts). */
 export const errorJson = (
   c: Context,
   status: ContentfulStatusCode,
   body: ErrorBody,
   headers?: Record<string, string>
-) => c.json(body, status, headers)
+) => {
+  const formatted = formatError(dialectOf(c), status, body)
+  return c.json(formatted.body, formatted.status, headers)
+}
 
 const errorHeaders = (error: ClaudeError): Record<string, string> | undefined => {
   if (error.status === 401) return { 'WWW-Authenticate': 'Bearer' }

@@ -11,9 +11,17 @@ export type ImageBlock = {
 }
 export type ContentBlock = TextBlock | ImageBlock
 
+/** An earlier turn of the conversation, for stateless clients that send the whole history. */
+export type HistoryTurn = { role: 'user' | 'assistant'; content: string | ContentBlock[] }
+
 export type RunRequest = {
   /** The user turn: plain text, or text and base64 image blocks. */
   prompt: string | ContentBlock[]
+  /**
+   * Earlier turns, oldest first; they reach the model as real earlier messages. Not combined
+   * with `resumeSessionId`.
+   */
+  history?: HistoryTurn[]
   /** Replaces Claude Code's default system prompt. */
   systemPrompt?: string
   /** Appended to the system prompt (the default one unless `systemPrompt` is set). */

@@ -165,19 +165,24 @@ export const ModelsResponse = v.object({
 })
 
 /** A `RunRequest` as the runner host receives it (the runner protocol, v1). */
+const Content = v.union([
+  v.string(),
+  v.array(
+    v.variant('type', [
+      v.object({ type: v.literal('text'), text: v.string() }),
+      v.object({
+        type: v.literal('image'),
+        source: v.object({ type: v.literal('base64'), media_type: v.string(), data: v.string() }),
+      }),
+    ])
+  ),
+])
+
 export const RunRequestSchema = v.object({
-  prompt: v.union([
-    v.string(),
-    v.array(
-      v.variant('type', [
-        v.object({ type: v.literal('text'), text: v.string() }),
-        v.object({
-          type: v.literal('image'),
-          source: v.object({ type: v.literal('base64'), media_type: v.string(), data: v.string() }),
-        }),
-      ])
-    ),
-  ]),
+  prompt: Content,
+  history: v.optional(
+    v.array(v.object({ role: v.picklist(['user', 'assistant']), content: Content }))
+  ),
   systemPrompt: v.optional(v.string()),
   appendSystemPrompt: v.optional(v.string()),
   model: v.optional(Model),

@@ -4,7 +4,7 @@
  * Errors come back as the same typed classes; aborting cancels the request, and the server
  * kills its CLI.
  */
-import { CliProtocolError, errorFromType, RunAbortedError } from '../errors.js'
+import { CliProtocolError, errorFromType, PolicyError, RunAbortedError } from '../errors.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -25,6 +25,9 @@ export type ApiRunnerOptions = {
 }
 
 const toBody = (request: RunRequest) => {
+  if (request.history?.length) {
+    throw new PolicyError('createApiRunner cannot send history; use a kept session instead')
+  }
   const prompt = request.prompt
   const text =
     typeof prompt === 'string'

@@ -35,6 +35,7 @@ import {
   readClaudeVersion,
   resolveClaudeBinary,
 } from './node-binary.js'
+import { claudeConfigDir, projectDir, writeHistorySession } from './node-history.js'
 import { type CliProcess, spawnCli } from './node-process.js'
 
 export type NodeRunnerOptions = {
@@ -115,6 +116,9 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     if (denied.length > 0) {
       throw new PolicyError(`Tools not allowed by the server's policy: ${denied.join(', ')}`)
     }
+    if (request.history?.length && (request.resumeSessionId || request.persistSession)) {
+      throw new PolicyError('history cannot be combined with a kept session')
+    }
     if (request.resumeSessionId !== undefined && !UUID.test(request.resumeSessionId)) {
       throw new SessionNotFoundError('No session with that id')
     }
@@ -147,7 +151,26 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     }
     await mkdir(join(workDir, 'runs'), { recursive: true, mode: 0o700 })
     const cwd = await mkdtemp(join(workDir, 'runs', 'run-'))
-    return { cwd, persist: false, cleanup: () => rm(cwd, { recursive: true, force: true }) }
+    const removeDir = () => rm(cwd, { recursive: true, force: true })
+    if (request.history?.length) {
+      const session = await writeHistorySession({
+        configDir: claudeConfigDir(childEnv),
+        cwd,
+        history: request.history,
+      })
+      return {
+        cwd,
+        sessionId: session.sessionId,
+        resume: true,
+        persist: false,
+        cleanup: async () => {
+          await session.remove()
+          await rm(projectDir(claudeConfigDir(childEnv), cwd), { recursive: true, force: true })
+          await removeDir()
+        },
+      }
+    }
+    return { cwd, persist: false, cleanup: removeDir }
   }
 
   async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
