@@ -38,7 +38,6 @@ describe('messages with the official Anthropic client', () => {
     const message = await anthropic.messages.create({
       model: 'haiku',
       max_tokens: 100,
-      temperature: 0,
       messages: [{ role: 'user', content: 'What is 2+2?' }],
     })
     expect(message).toMatchObject({
@@ -166,7 +165,7 @@ describe('errors as the Anthropic client raises them', () => {
       .create({ model: 'haiku', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError)
-    expect((error as Anthropic.APIError).error).toMatchObject({
+    expect((error as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
       type: 'error',
       error: { type: 'authentication_error' },
     })
@@ -180,7 +179,7 @@ describe('errors as the Anthropic client raises them', () => {
       } as unknown as Anthropic.MessageCreateParamsNonStreaming)
       .catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(Anthropic.BadRequestError)
-    expect((missing as Anthropic.APIError).message).toMatch(/max_tokens/)
+    expect((missing as InstanceType<typeof Anthropic.APIError>).message).toMatch(/max_tokens/)
     const tools = await anthropic.messages
       .create({
         model: 'haiku',
@@ -227,14 +226,14 @@ describe('errors as the Anthropic client raises them', () => {
       .catch((e: unknown) => e)
     expect(limited).toBeInstanceOf(Anthropic.RateLimitError)
     expect(
-      Number((limited as Anthropic.APIError).headers?.get('retry-after'))
+      Number((limited as InstanceType<typeof Anthropic.APIError>).headers?.get('retry-after'))
     ).toBeGreaterThanOrEqual(1)
     stack.mock.setHandler(() => ({ kind: 'error', status: 529, type: 'overloaded_error' }))
     const overloaded = await anthropic.messages
       .create({ model: 'haiku', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e)
-    expect((overloaded as Anthropic.APIError).status).toBe(529)
-    expect((overloaded as Anthropic.APIError).error).toMatchObject({
+    expect((overloaded as InstanceType<typeof Anthropic.APIError>).status).toBe(529)
+    expect((overloaded as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
       error: { type: 'overloaded_error' },
     })
   })

@@ -178,7 +178,9 @@ describe('chat.completions with the official openai client', () => {
       })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((error as OpenAI.APIError).message).toMatch(/remote image URLs are not fetched/)
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(
+      /remote image URLs are not fetched/
+    )
   })
 
   it('refuses tools with a clear 400 instead of dropping them', async () => {
@@ -192,7 +194,7 @@ describe('chat.completions with the official openai client', () => {
       })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((error as OpenAI.APIError).message).toMatch(/tool/)
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/tool/)
     expect(stack.mock.messageRequests()).toHaveLength(0)
   })
 
@@ -227,7 +229,7 @@ describe('errors as the openai client raises them', () => {
       .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e)
     expect(unknown).toBeInstanceOf(OpenAI.NotFoundError)
-    expect((unknown as OpenAI.APIError).code).toBe('model_not_found')
+    expect((unknown as InstanceType<typeof OpenAI.APIError>).code).toBe('model_not_found')
   })
 
   it('BadRequestError for an invalid body, naming the field', async () => {
@@ -235,7 +237,7 @@ describe('errors as the openai client raises them', () => {
       .create({ model: 'haiku', messages: [] })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((error as OpenAI.APIError).param).toBe('messages')
+    expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe('messages')
   })
 
   it('RateLimitError with retry-after', async () => {
@@ -249,7 +251,9 @@ describe('errors as the openai client raises them', () => {
       .create({ model: 'haiku', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.RateLimitError)
-    expect(Number((error as OpenAI.APIError).headers?.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect(
+      Number((error as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after'))
+    ).toBeGreaterThanOrEqual(1)
   })
 
   it('APIConnectionError when the client gives up (timeout), and the CLI is killed', async () => {
