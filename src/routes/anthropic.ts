@@ -139,6 +139,7 @@ const stream = async (
           },
         },
       })
+      await send('ping', {})
       let streamed = false
       for (let step = first; !step.done; step = await events.next()) {
         const event = step.value
