@@ -77,7 +77,8 @@ describe('messages with the official Anthropic client', () => {
       ['assistant', 'Hello Ada.'],
       ['user', 'Who is in the picture?'],
     ])
-    expect((lastUserMessage(body)?.content as Array<{ type: string }>)[0]).toMatchObject({
+    const content = (lastUserMessage(body)?.content ?? []) as Array<{ type: string }>
+    expect(content[0]).toMatchObject({
       type: 'image',
       source: { data: PNG },
     })
