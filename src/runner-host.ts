@@ -16,6 +16,7 @@ import { isClaudeError, ProtocolMismatchError, UnauthorizedError } from './error
 import { createErrorHandler, errorJson, publicMessage } from './http-errors.js'
 import { type Logger, silentLogger } from './logger.js'
 import { encodeNdjson } from './ndjson.js'
+import { startRunStream } from './routes/run-stream.js'
 import type { ClaudeRunner, RunEvent } from './runner.js'
 import { RunRequestSchema } from './schemas.js'
 import { jsonBody } from './validation.js'
@@ -75,11 +76,11 @@ export const createRunnerHostApp = ({
     .get('/runner/v1/status', async (c) => c.json(await runner.status()))
     .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
     .post('/runner/v1/runs', jsonBody(RunRequestSchema), async (c) => {
-      const controller = new AbortController()
-      const signal = AbortSignal.any([c.req.raw.signal, controller.signal])
-      const events = runner.run(c.req.valid('json'), { signal })[Symbol.asyncIterator]()
-      // Failures before the first event (policy, capacity, no CLI) are HTTP errors.
-      const first = await events.next()
+      const { controller, signal, events, first } = await startRunStream(
+        c,
+        runner,
+        c.req.valid('json')
+      )
       c.header('content-type', 'application/x-ndjson; charset=utf-8')
       c.header('x-accel-buffering', 'no')
       return stream(c, async (out) => {

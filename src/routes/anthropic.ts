@@ -15,6 +15,7 @@ import { collectRun } from '../run-result.js'
 import type { ContentBlock, RunRequest, RunResult } from '../runner.js'
 import { jsonBody } from '../validation.js'
 import { errorResponse } from './responses.js'
+import { startRunStream } from './run-stream.js'
 
 const Optional = v.optional(v.unknown())
 const TextBlock = v.object({
@@ -105,10 +106,7 @@ const stream = async (
   request: RunRequest,
   heartbeatMs: number
 ) => {
-  const controller = new AbortController()
-  const signal = AbortSignal.any([c.req.raw.signal, controller.signal])
-  const events = c.var.runner.run(request, { signal })[Symbol.asyncIterator]()
-  const first = await events.next()
+  const { controller, signal, events, first } = await startRunStream(c, c.var.runner, request)
   return streamSSE(c, async (sse) => {
     sse.onAbort(() => controller.abort())
     const send = (event: string, data: object) =>

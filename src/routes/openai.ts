@@ -16,6 +16,7 @@ import { collectRun } from '../run-result.js'
 import type { ContentBlock, HistoryTurn, RunRequest, RunResult } from '../runner.js'
 import { jsonBody } from '../validation.js'
 import { errorResponse } from './responses.js'
+import { startRunStream } from './run-stream.js'
 
 const TextPart = v.object({ type: v.literal('text'), text: v.string() })
 const ImagePart = v.object({
@@ -197,10 +198,7 @@ const stream = async (
   request: RunRequest,
   heartbeatMs: number
 ) => {
-  const controller = new AbortController()
-  const signal = AbortSignal.any([c.req.raw.signal, controller.signal])
-  const events = c.var.runner.run(request, { signal })[Symbol.asyncIterator]()
-  const first = await events.next()
+  const { controller, signal, events, first } = await startRunStream(c, c.var.runner, request)
   const base = {
     id: `chatcmpl-${crypto.randomUUID()}`,
     object: 'chat.completion.chunk',

@@ -9,6 +9,7 @@ import { streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../app-env.js'
 import { publicMessage } from '../http-errors.js'
 import type { RunEvent, RunRequest, RunResult } from '../runner.js'
+import { startRunStream } from './run-stream.js'
 
 export type SseRunOptions = {
   heartbeatMs: number
@@ -21,11 +22,7 @@ export const streamRun = async (
   request: RunRequest,
   { heartbeatMs, resultEvent }: SseRunOptions
 ) => {
-  const controller = new AbortController()
-  const signal = AbortSignal.any([c.req.raw.signal, controller.signal])
-  const events = c.var.runner.run(request, { signal })[Symbol.asyncIterator]()
-  // The first event comes at once (queued or started): failures before it are HTTP errors.
-  const first = await events.next()
+  const { controller, signal, events, first } = await startRunStream(c, c.var.runner, request)
   c.header('X-Accel-Buffering', 'no')
   return streamSSE(c, async (stream) => {
     stream.onAbort(() => controller.abort())

@@ -61,51 +61,52 @@ const STATUS_HELP = `Usage:
 
 Exit code 0 when the CLI is installed and logged in, 1 otherwise.`
 
-const serveCommand = async (argv: string[]) => {
+/**
+ * The flags `serve` and `runner` share, read into the server configuration (flags win over the
+ * environment). Returns undefined after printing help.
+ */
+const listenConfig = (
+  argv: string[],
+  help: string,
+  { keysFile = false, defaultPort = '7742' } = {}
+) => {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       host: { type: 'string' },
       port: { type: 'string' },
-      'keys-file': { type: 'string' },
       'log-level': { type: 'string' },
+      ...(keysFile && { 'keys-file': { type: 'string' as const } }),
       help: { type: 'boolean', short: 'h' },
     },
   })
-  if (values.help) return console.log(SERVE_HELP)
+  if (values.help) {
+    console.log(help)
+    return undefined
+  }
   if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
-  const config = loadConfig({
+  const keys = values['keys-file']
+  return loadConfig({
     ...process.env,
-    ...(values.host !== undefined && { HOST: values.host }),
-    ...(values.port !== undefined && { PORT: values.port }),
-    ...(values['keys-file'] !== undefined && { API_KEYS_FILE: values['keys-file'] }),
-    ...(values['log-level'] !== undefined && { LOG_LEVEL: values['log-level'] }),
+    PORT: (values.port as string | undefined) ?? process.env.PORT ?? defaultPort,
+    ...(values.host !== undefined && { HOST: values.host as string }),
+    ...(typeof keys === 'string' && { API_KEYS_FILE: keys }),
+    ...(values['log-level'] !== undefined && { LOG_LEVEL: values['log-level'] as string }),
   })
+}
+
+const serveCommand = async (argv: string[]) => {
+  const config = listenConfig(argv, SERVE_HELP, { keysFile: true })
+  if (!config) return
   const server = await startServer(config)
   if (config.logLevel === 'silent') console.log(`claude-code-api listening on ${server.url}`)
   stopOnSignals(server)
 }
 
 const runnerCommand = async (argv: string[]) => {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
-  if (values.help) return console.log(RUNNER_HELP)
-  if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
-  const config = loadConfig({
-    ...process.env,
-    PORT: values.port ?? process.env.PORT ?? '7743',
-    ...(values.host !== undefined && { HOST: values.host }),
-    ...(values['log-level'] !== undefined && { LOG_LEVEL: values['log-level'] }),
-  })
+  const config = listenConfig(argv, RUNNER_HELP, { defaultPort: '7743' })
+  if (!config) return
   const host = await startRunnerHost({ ...config, token: process.env.RUNNER_TOKEN || undefined })
   if (config.logLevel === 'silent') console.log(`claude-code-api runner host on ${host.url}`)
   stopOnSignals(host)

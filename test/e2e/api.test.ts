@@ -4,6 +4,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { readSseData } from '../../src/sse-parse.js'
 import { processesIn } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
@@ -210,22 +211,9 @@ describe('/llm/chat/stream', () => {
     const started = Date.now()
     const res = await stack.post('/llm/chat/stream', { prompt: 'count' })
     expect(res.status).toBe(200)
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
     const arrivals: Array<{ at: number; data: { type: string; text?: string } }> = []
-    let buffer = ''
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) break
-      buffer += decoder.decode(value, { stream: true })
-      let cut = buffer.indexOf('\n\n')
-      while (cut !== -1) {
-        const block = buffer.slice(0, cut)
-        buffer = buffer.slice(cut + 2)
-        const data = block.split('\n').find((l) => l.startsWith('data: '))
-        if (data) arrivals.push({ at: Date.now() - started, data: JSON.parse(data.slice(6)) })
-        cut = buffer.indexOf('\n\n')
-      }
+    for await (const data of readSseData(res.body as ReadableStream<Uint8Array>)) {
+      arrivals.push({ at: Date.now() - started, data: JSON.parse(data) })
     }
     const types = arrivals.map((a) => a.data.type)
     expect(types[0]).toBe('start')

@@ -5,6 +5,7 @@
 import { env, SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
 import { createWorkerApp, type WorkerEnv } from '../../src/runtime/worker.js'
+import { readSseData } from '../../src/sse-parse.js'
 
 const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'
 const TOKEN = 'runner-token-for-tests'
@@ -136,30 +137,12 @@ describe('runs through the runner host', () => {
     const started = Date.now()
     const res = await post('/llm/chat/stream', { prompt: 'count' })
     expect(res.status).toBe(200)
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
     const chunks: Array<{ at: number; text: string }> = []
-    let buffer = ''
     let ended = 0
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) break
-      buffer += decoder.decode(value, { stream: true })
-      let cut = buffer.indexOf('\n\n')
-      while (cut !== -1) {
-        const data = buffer
-          .slice(0, cut)
-          .split('\n')
-          .find((l) => l.startsWith('data: '))
-        buffer = buffer.slice(cut + 2)
-        if (data) {
-          const event = JSON.parse(data.slice(6)) as { type: string; text?: string }
-          if (event.type === 'chunk')
-            chunks.push({ at: Date.now() - started, text: event.text ?? '' })
-          if (event.type === 'end') ended = Date.now() - started
-        }
-        cut = buffer.indexOf('\n\n')
-      }
+    for await (const data of readSseData(res.body as ReadableStream<Uint8Array>)) {
+      const event = JSON.parse(data) as { type: string; text?: string }
+      if (event.type === 'chunk') chunks.push({ at: Date.now() - started, text: event.text ?? '' })
+      if (event.type === 'end') ended = Date.now() - started
     }
     expect(chunks.map((c) => c.text).join('')).toBe('one two three four')
     expect(chunks.length).toBeGreaterThanOrEqual(3)
