@@ -100,7 +100,8 @@ export const defaultHandler: MockHandler = (request) => {
   return { kind: 'text', text: `ECHO: ${userText(lastUserMessage(request.body))}` }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+// Unref'd: a delayed reply to a client that left must not keep the test process alive.
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
 let counter = 0
 const nextId = (prefix: string) => `${prefix}_mock_${(++counter).toString(16).padStart(12, '0')}`
