@@ -24,4 +24,9 @@ export { createLogger, type Logger, type LogLevel, silentLogger } from './logger
 export { isSafeModel, MODEL_ALIASES } from './models.js'
 export { collectRun } from './run-result.js'
 export type * from './runner.js'
+export {
+  createRunnerHostApp,
+  RUNNER_PROTOCOL,
+  type RunnerHostOptions,
+} from './runner-host.js'
 export { VERSION } from './version.js'

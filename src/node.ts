@@ -3,4 +3,11 @@
  * Node-only pieces: the runner that spawns the local Claude Code CLI and the server entry.
  */
 export { createNodeRunner, type NodeRunner, type NodeRunnerOptions } from './adapters/node.js'
-export { type ServerOptions, startServer } from './runtime/node.js'
+export { createFileKeySource, createKey, revokeKey, rotateKey } from './adapters/node-keys-file.js'
+export {
+  type RunnerHostServerOptions,
+  type RunningServer,
+  type ServerOptions,
+  startRunnerHost,
+  startServer,
+} from './runtime/node.js'
