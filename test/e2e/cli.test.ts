@@ -8,7 +8,7 @@ import { readKeyRecords } from '../../src/adapters/node-keys-file.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { lastUserMessage, userText } from '../helpers/mock-anthropic.js'
-import { runCli } from '../helpers/run-cli.js'
+import { runCli, startCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let dir: string
@@ -25,7 +25,9 @@ describe('help and usage errors', () => {
   it.each([
     [['--help']],
     [['serve', '--help']],
+    [['runner', '--help']],
     [['keys', '--help']],
+    [['keys', 'create', '--help']],
     [['status', '--help']],
     [['chat', '--help']],
   ])('%j prints help and exits 0', async (args) => {
@@ -48,6 +50,14 @@ describe('help and usage errors', () => {
     expect(run.stderr).toMatch(message)
   })
 
+  it('runner refuses a public address without a token (exit 2, says which variable)', async () => {
+    const run = await runCli(['runner', '--host', '0.0.0.0', '--port', '0'], {
+      env: { LOG_LEVEL: 'silent' },
+    })
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/RUNNER_TOKEN/)
+  })
+
   it('serve refuses a public address without keys (exit 2, says how to make one)', async () => {
     const run = await runCli(
       ['serve', '--host', '0.0.0.0', '--port', '0', '--keys-file', join(dir, 'none')],
@@ -57,6 +67,24 @@ describe('help and usage errors', () => {
     )
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/keys create/)
+  })
+})
+
+describe('serve and runner as child processes', () => {
+  it('serve listens, answers, and exits 0 on SIGTERM', async () => {
+    const server = await startCli(['serve', '--port', '0', '--keys-file', join(dir, 'serve-keys')])
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(await (await fetch(`${server.url}/health`)).json()).toMatchObject({ status: 'ok' })
+    expect(await server.stop()).toBe(0)
+  })
+
+  it('runner listens, checks its token, and exits 0 on SIGTERM', async () => {
+    const runner = await startCli(['runner', '--port', '0'], { RUNNER_TOKEN: 'tok-123' })
+    const health = (token: string) =>
+      fetch(`${runner.url}/runner/v1/health`, { headers: { authorization: `Bearer ${token}` } })
+    expect((await health('wrong')).status).toBe(401)
+    expect(await (await health('tok-123')).json()).toMatchObject({ protocol: 1, status: 'ok' })
+    expect(await runner.stop()).toBe(0)
   })
 })
 

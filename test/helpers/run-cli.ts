@@ -53,3 +53,40 @@ export const runTs = (
 
 export const runCli = (args: string[], options?: Parameters<typeof runTs>[2]) =>
   runTs('src/runtime/cli.ts', args, options)
+
+/** Starts a long-running command (serve, runner); resolves with its URL once it listens. */
+export const startCli = async (args: string[], env: Record<string, string> = {}) => {
+  const child = spawn(TSX, [`${ROOT}src/runtime/cli.ts`, ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening" line:\n${stderr}`)), 20_000)
+    child.stderr.on('data', () => {
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(stderr)
+      if (match?.[1]) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    })
+    void exited.then(() => reject(new Error(`exited before listening:\n${stderr}`)))
+  })
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
