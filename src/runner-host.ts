@@ -10,6 +10,7 @@
  * Runtime-agnostic: the Node entry serves it.
  */
 import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { stream } from 'hono/streaming'
 import { timingSafeEqual } from './auth/keys.js'
 import { isClaudeError, ProtocolMismatchError, UnauthorizedError } from './errors.js'
@@ -53,6 +54,15 @@ export const createRunnerHostApp = ({
       : errorJson(c, 404, { detail: 'Not Found', type: 'not_found' })
   )
   return app
+    .use(
+      '/runner/*',
+      // The front door limits bodies too; this keeps a host safe on its own.
+      bodyLimit({
+        maxSize: 64 * 1024 * 1024,
+        onError: (c) =>
+          errorJson(c, 413, { detail: 'Request body too large', type: 'payload_too_large' }),
+      })
+    )
     .use('/runner/*', async (c, next) => {
       const version = c.req.header(RUNNER_PROTOCOL_HEADER)
       if (version !== undefined && version !== String(RUNNER_PROTOCOL)) {

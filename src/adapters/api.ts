@@ -25,8 +25,14 @@ export type ApiRunnerOptions = {
 }
 
 const toBody = (request: RunRequest) => {
+  // The public /llm/query API has no such fields: refuse rather than drop them.
   if (request.history?.length) {
     throw new PolicyError('createApiRunner cannot send history; use a kept session instead')
+  }
+  if (request.jsonSchema) {
+    throw new PolicyError(
+      'createApiRunner cannot ask for structured output; use /llm/json or chatJson without a schema'
+    )
   }
   const prompt = request.prompt
   const text =
@@ -94,12 +100,13 @@ export const createApiRunner = ({
     const signal = options.signal
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal
+    const body = JSON.stringify(toBody(request))
     let response: Response
     try {
       response = await fetchImpl(`${base}/llm/query/stream`, {
         method: 'POST',
         headers: headers(true),
-        body: JSON.stringify(toBody(request)),
+        body,
         signal,
       })
     } catch (error) {

@@ -195,6 +195,10 @@ describe('ClaudeClient over a remote server', () => {
         status: 403,
         type: 'forbidden',
       })
+      // What the public API cannot carry is refused, not dropped.
+      await expect(remote.chatJson('x', { schema: { type: 'object' } })).rejects.toMatchObject({
+        type: 'forbidden',
+      })
       const anonymous = new ClaudeClient({ runner: createApiRunner({ url: server.url }) })
       await expect(anonymous.chat('x')).rejects.toThrow(UnauthorizedError)
       expect((await remote.runner.status()).version).toMatch(/^2\.1\.330/)
