@@ -190,11 +190,13 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     signal?.addEventListener('abort', onAbort, { once: true })
 
     let release: (() => void) | undefined
+    let waiting: Promise<() => void> | undefined
     let proc: CliProcess | undefined
     let cleanup: (() => Promise<void>) | undefined
     try {
       const admission = capacity.admit(controller.signal)
       if (admission.queued) {
+        waiting = admission.ready
         yield { type: 'queued', position: admission.position }
         release = await admission.ready
       } else {
@@ -237,6 +239,15 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     } finally {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
+      if (waiting && !release) {
+        // Stopped while queued (e.g. `break` on the queued event): give up the place, and the
+        // slot too if it was granted in the meantime.
+        controller.abort(new RunAbortedError('The run was aborted'))
+        void waiting.then(
+          (granted) => granted(),
+          () => {}
+        )
+      }
       if (proc) {
         await proc.terminate()
         active.delete(proc)

@@ -65,3 +65,26 @@ describe('capacity', () => {
     expect(capacity.status().running).toBe(0)
   })
 })
+
+describe('a run stopped while queued', () => {
+  it('gives its place back, and the slot it might have been granted', async () => {
+    const { createNodeRunner } = await import('../../src/adapters/node.js')
+    const { FAKE_CLAUDE } = await import('../helpers/cli-env.js')
+    const runner = createNodeRunner({
+      binary: FAKE_CLAUDE,
+      env: { PATH: process.env.PATH ?? '', FAKE_CLAUDE_MODE: 'ignore-sigterm' },
+      maxConcurrency: 1,
+      maxQueue: 1,
+      killGraceMs: 200,
+    })
+    const first = runner.run({ prompt: 'holds the slot' })[Symbol.asyncIterator]()
+    expect((await first.next()).value).toEqual({ type: 'started' })
+    for await (const event of runner.run({ prompt: 'waits' })) {
+      expect(event).toEqual({ type: 'queued', position: 1 })
+      break
+    }
+    expect((await runner.status()).capacity).toMatchObject({ running: 1, queued: 0 })
+    await first.return?.(undefined)
+    expect((await runner.status()).capacity).toMatchObject({ running: 0, queued: 0 })
+  })
+})
