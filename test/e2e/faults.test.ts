@@ -4,7 +4,13 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { FAKE_CLAUDE, FIXTURES, processesIn, waitFor } from '../helpers/cli-env.js'
+import {
+  allProcessesGone,
+  FAKE_CLAUDE,
+  FIXTURES,
+  processesIn,
+  waitFor,
+} from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 describe('upstream failures (real CLI)', () => {
@@ -50,7 +56,7 @@ describe('upstream failures (real CLI)', () => {
     expect(res.status).toBe(504)
     expect((await res.json()).type).toBe('deadline_exceeded')
     expect(Date.now() - started).toBeLessThan(6_000)
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0)
+    await allProcessesGone(stack.workDir, 10_000)
   })
 
   it('a failure during a stream becomes an error event, then end', async () => {
@@ -75,7 +81,7 @@ describe('upstream failures (real CLI)', () => {
     await waitFor(() => stack.mock.messageRequests().length > 0)
     client.abort()
     const gone = Date.now()
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
     expect(Date.now() - gone).toBeLessThan(3_000)
     const status = await (await fetch(`${stack.url}/llm/status`)).json()
     expect(status.capacity.running).toBe(0)
@@ -88,7 +94,7 @@ describe('upstream failures (real CLI)', () => {
     pending.catch(() => {})
     await waitFor(() => stack.mock.messageRequests().length > 0)
     client.abort()
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
   })
 })
 

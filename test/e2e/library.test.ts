@@ -18,7 +18,7 @@ import {
   StructuredOutputError,
   UnauthorizedError,
 } from '../../src/errors.js'
-import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
+import { allProcessesGone, cliEnv, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import {
   lastUserMessage,
   type MockAnthropic,
@@ -107,7 +107,7 @@ describe('ClaudeClient on the local runner', () => {
       }
     }
     expect(deltas).toHaveLength(1)
-    await waitFor(async () => (await processesIn(workDir)).length === 0, { timeoutMs: 3_000 })
+    await allProcessesGone(workDir, 3_000)
   })
 
   it('stream().textStream() and result()', async () => {
@@ -125,7 +125,7 @@ describe('ClaudeClient on the local runner', () => {
     await waitFor(() => mock.messageRequests().length > 0)
     controller.abort()
     await expect(pending).rejects.toThrow(RunAbortedError)
-    await waitFor(async () => (await processesIn(workDir)).length === 0, { timeoutMs: 3_000 })
+    await allProcessesGone(workDir, 3_000)
   })
 
   it('timeoutMs ends a slow call with DeadlineExceededError', async () => {

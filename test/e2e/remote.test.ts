@@ -16,7 +16,14 @@ import {
 } from '../../src/errors.js'
 import { ConfigError } from '../../src/runtime/config.js'
 import { type RunningServer, startRunnerHost } from '../../src/runtime/node.js'
-import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
+import {
+  allProcessesGone,
+  cliEnv,
+  processesIn,
+  removeDir,
+  tempDir,
+  waitFor,
+} from '../helpers/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
 
 const TOKEN = 'a-long-random-runner-token'
@@ -119,9 +126,7 @@ describe('runner host and remote runner', () => {
     expect(await processesIn(join(home, 'work'))).not.toEqual([])
     controller.abort()
     await expect(pending).rejects.toThrow(RunAbortedError)
-    await waitFor(async () => (await processesIn(join(home, 'work'))).length === 0, {
-      timeoutMs: 5_000,
-    })
+    await allProcessesGone(join(home, 'work'), 5_000)
   })
 
   it('refuses a wrong token and another protocol version', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createKey } from '../../src/adapters/node-keys-file.js'
-import { processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
+import { allProcessesGone, removeDir, tempDir } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   anthropic = new Anthropic({ apiKey: key, baseURL: stack.url, maxRetries: 0 })
 })
 afterAll(async () => {
-  await waitFor(async () => (await processesIn(stack.workDir)).length === 0)
+  await allProcessesGone(stack.workDir, 10_000)
   await stack?.close()
   await removeDir(dir)
 })
@@ -251,7 +251,7 @@ describe('errors as the Anthropic client raises them', () => {
       .create({ model: 'haiku', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Anthropic.APIConnectionError)
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
   })
 
   it('stream.controller.abort() and break kill the CLI', async () => {
@@ -270,7 +270,7 @@ describe('errors as the Anthropic client raises them', () => {
     for await (const event of stream) {
       if (event.type === 'content_block_delta') break
     }
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
 
     const helper = anthropic.messages.stream({
       model: 'haiku',
@@ -280,7 +280,7 @@ describe('errors as the Anthropic client raises them', () => {
     helper.on('text', () => helper.controller.abort())
     const error = await helper.finalMessage().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Anthropic.APIUserAbortError)
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
   })
 })
 

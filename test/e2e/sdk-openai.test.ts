@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createKey } from '../../src/adapters/node-keys-file.js'
-import { processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
+import { allProcessesGone, processesIn, removeDir, tempDir } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -268,7 +268,7 @@ describe('errors as the openai client raises them', () => {
       .create({ model: 'haiku', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.APIConnectionError)
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
   })
 
   it('stream.controller.abort() and break kill the CLI', async () => {
@@ -286,7 +286,7 @@ describe('errors as the openai client raises them', () => {
     for await (const chunk of stream) {
       if (chunk.choices[0]?.delta.content) break
     }
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
 
     const second = await openai.chat.completions.create({
       model: 'haiku',
@@ -303,6 +303,6 @@ describe('errors as the openai client raises them', () => {
     })().catch((e: unknown) => e)
     if (error) expect(error).toBeInstanceOf(OpenAI.APIUserAbortError)
     expect(seen.join('')).toBe('a ')
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0, { timeoutMs: 5_000 })
+    await allProcessesGone(stack.workDir, 5_000)
   })
 })

@@ -69,3 +69,7 @@ export const waitFor = async <T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
+
+/** Waits until no process runs in `dir` (the CLI and what it started); fails after the timeout. */
+export const allProcessesGone = (dir: string, timeoutMs = 5_000) =>
+  waitFor(async () => (await processesIn(dir)).length === 0, { timeoutMs })
