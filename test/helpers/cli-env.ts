@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const FIXTURES = fileURLToPath(
-  new URL('../../../shared/fixtures/claude-cli-2.1.330/', import.meta.url)
+  new URL('../fixtures/claude-cli-2.1.330/', import.meta.url)
 )
 export const FAKE_CLAUDE = fileURLToPath(new URL('../fixtures/fake-claude.mjs', import.meta.url))
 
