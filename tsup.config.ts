@@ -2,11 +2,11 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   entry: {
-    index: 'src/index.ts',
-    'index-node': 'src/index-node.ts',
-    node: 'src/node.ts',
+    index: 'src/exports/index.ts',
+    'index-node': 'src/exports/index-node.ts',
+    node: 'src/exports/node.ts',
     worker: 'src/runtime/worker.ts',
-    cli: 'src/runtime/cli.ts',
+    cli: 'src/cli/index.ts',
   },
   format: ['esm'],
   dts: true,

@@ -5,6 +5,7 @@
  * kills its CLI.
  */
 import { CliProtocolError, errorFromType, PolicyError, RunAbortedError } from '../errors.js'
+import { readSseData } from '../lib/sse-read.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -14,7 +15,6 @@ import type {
   RunRequest,
   RunResult,
 } from '../runner.js'
-import { readSseData } from '../sse-parse.js'
 
 export type ApiRunnerOptions = {
   /** The server's base URL, e.g. `http://127.0.0.1:7742`. */

@@ -4,8 +4,8 @@
  * policy. Keys never reach the logs; their names do.
  */
 import type { MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../app-env.js'
 import { UnauthorizedError } from '../errors.js'
+import type { AppEnv } from '../http/env.js'
 import { findByHash, hashKey, type KeyRecord } from './keys.js'
 
 export type KeySet = {

@@ -4,7 +4,7 @@
  */
 import { HTTPException } from 'hono/http-exception'
 import { ModelNotFoundError } from '../errors.js'
-import { isSafeModel, MODEL_ALIASES } from '../models.js'
+import { isSafeModel, MODEL_ALIASES } from '../run/models.js'
 import type { ClaudeRunner, ContentBlock, HistoryTurn, RunRequest } from '../runner.js'
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const

@@ -1,20 +1,19 @@
 /**
- * The Node server: the app with the local CLI runner, Swagger UI's assets served from the
- * installed package (so /docs works offline), and a shutdown that leaves no CLI process behind.
+ * The Node entry: the API server (`startServer`) and the runner host (`startRunnerHost`), each
+ * with the local CLI runner and a shutdown that leaves no CLI process behind.
  */
-import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import type { AddressInfo } from 'node:net'
-import { dirname, join } from 'node:path'
-import { serve } from '@hono/node-server'
-import { Hono } from 'hono'
-import { createNodeRunner, type NodeRunnerOptions } from '../adapters/node.js'
-import { createFileKeySource } from '../adapters/node-keys-file.js'
+
+import { createFileKeySource } from '../adapters/node/keys-file.js'
+import { createNodeRunner, type NodeRunnerOptions } from '../adapters/node/runner.js'
 import { createApp } from '../app.js'
-import { createLogger, type Logger } from '../logger.js'
+import { createLogger, type Logger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
-import { createRunnerHostApp } from '../runner-host.js'
-import { assertSafeBind, ConfigError, isLoopback, type ServerConfig } from './config.js'
+import { createRunnerHostApp } from '../runner-protocol/host.js'
+import { assertSafeBind, ConfigError, isLoopback, type ServerConfig } from '../server/config.js'
+import { ASSETS_PREFIX, createDocsAssets } from '../server/docs-assets.js'
+import { listen, type RunningServer } from '../server/listen.js'
+
+export type { RunningServer }
 
 export type ServerOptions = Partial<ServerConfig> & {
   /** Use this runner instead of a local CLI runner built from the options. */
@@ -22,29 +21,6 @@ export type ServerOptions = Partial<ServerConfig> & {
   /** Extra options for the local runner (binary, env, …). */
   runnerOptions?: NodeRunnerOptions
   logger?: Logger
-}
-
-export type RunningServer = {
-  url: string
-  port: number
-  close(): Promise<void>
-}
-
-const ASSETS_PREFIX = '/assets'
-const SWAGGER_FILES: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-}
-
-const swaggerAssets = () => {
-  const root = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
-  return new Hono().get(`${ASSETS_PREFIX}/swagger-ui-dist/:file`, async (c) => {
-    const file = c.req.param('file')
-    const type = SWAGGER_FILES[file]
-    if (!type) return c.notFound()
-    const body = await readFile(join(root, file))
-    return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' })
-  })
 }
 
 const localRunner = (options: ServerOptions, logger: Logger) =>
@@ -88,46 +64,13 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     heartbeatMs: options.heartbeatMs,
     docsAssetsUrl: ASSETS_PREFIX,
   })
-  const assets = swaggerAssets()
+  const assets = createDocsAssets()
   const fetch = (request: Request) =>
     new URL(request.url).pathname.startsWith(`${ASSETS_PREFIX}/`)
       ? assets.fetch(request)
       : app.fetch(request)
 
   return listen(fetch, hostname, options.port ?? 7742, logger, () => runner.close?.())
-}
-
-/** Serves `fetch` on hostname:port; `close` stops the runs first, then the server. */
-const listen = async (
-  fetch: (request: Request) => Response | Promise<Response>,
-  hostname: string,
-  requestedPort: number,
-  logger: Logger,
-  beforeClose: () => Promise<void> | undefined
-): Promise<RunningServer> => {
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
-    (resolve, reject) => {
-      const server = serve({ fetch, hostname, port: requestedPort }, (info) =>
-        resolve({ server, port: (info as AddressInfo).port })
-      )
-      server.once('error', reject)
-    }
-  )
-  const host = hostname.includes(':') ? `[${hostname}]` : hostname
-  const url = `http://${host}:${port}`
-  logger.info('listening', { url })
-
-  return {
-    url,
-    port,
-    close: async () => {
-      await beforeClose()
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
-      })
-    },
-  }
 }
 
 export type RunnerHostServerOptions = Omit<

@@ -7,13 +7,14 @@
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
  * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL.
  */
-import { createRemoteRunner } from '../adapters/remote.js'
+
 import { type App, createApp } from '../app.js'
 import { type KeyPolicy, type KeyRecord, parseHashList } from '../auth/keys.js'
 import type { KeySource } from '../auth/middleware.js'
 import { RunnerUnavailableError } from '../errors.js'
-import { createLogger, isLogLevel } from '../logger.js'
+import { createLogger, isLogLevel } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
+import { createRemoteRunner } from '../runner-protocol/remote-runner.js'
 
 /** The part of Workers KV this uses (so the types do not depend on the Workers runtime's). */
 export type KeyValueStore = { get<T>(key: string, type: 'json'): Promise<T | null> }

@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { readSseData } from '../../src/sse-parse.js'
+import { readSseData } from '../../src/lib/sse-read.js'
 import { processesIn } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'

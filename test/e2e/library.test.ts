@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import * as v from 'valibot'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createApiRunner } from '../../src/adapters/api.js'
-import { createNodeRunner, type NodeRunner } from '../../src/adapters/node.js'
-import { createKey } from '../../src/adapters/node-keys-file.js'
-import { ClaudeClient, claudeChat, claudeJson } from '../../src/client.js'
+import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
+import { ClaudeClient, claudeChat, claudeJson } from '../../src/client/client.js'
 import {
   DeadlineExceededError,
   NoJsonError,

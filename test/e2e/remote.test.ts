@@ -5,8 +5,7 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createRemoteRunner } from '../../src/adapters/remote.js'
-import { ClaudeClient } from '../../src/client.js'
+import { ClaudeClient } from '../../src/client/client.js'
 import {
   ProtocolMismatchError,
   RateLimitedError,
@@ -14,8 +13,9 @@ import {
   RunnerUnavailableError,
   UnauthorizedError,
 } from '../../src/errors.js'
-import { ConfigError } from '../../src/runtime/config.js'
+import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
 import { type RunningServer, startRunnerHost } from '../../src/runtime/node.js'
+import { ConfigError } from '../../src/server/config.js'
 import {
   allProcessesGone,
   cliEnv,

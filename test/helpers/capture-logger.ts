@@ -1,4 +1,4 @@
-import type { Logger, LogLevel } from '../../src/logger.js'
+import type { Logger, LogLevel } from '../../src/lib/logger.js'
 
 export type LogLine = { level: LogLevel; message: string; [field: string]: unknown }
 

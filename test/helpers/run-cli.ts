@@ -52,11 +52,11 @@ export const runTs = (
   })
 
 export const runCli = (args: string[], options?: Parameters<typeof runTs>[2]) =>
-  runTs('src/runtime/cli.ts', args, options)
+  runTs('src/cli/index.ts', args, options)
 
 /** Starts a long-running command (serve, runner); resolves with its URL once it listens. */
 export const startCli = async (args: string[], env: Record<string, string> = {}) => {
-  const child = spawn(TSX, [`${ROOT}src/runtime/cli.ts`, ...args], {
+  const child = spawn(TSX, [`${ROOT}src/cli/index.ts`, ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,6 +1,6 @@
 /** The real server on 127.0.0.1:0 driving the real CLI against the project's mock Messages API. */
 import { join } from 'node:path'
-import type { NodeRunnerOptions } from '../../src/adapters/node.js'
+import type { NodeRunnerOptions } from '../../src/adapters/node/runner.js'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/runtime/node.js'
 import { cliEnv, removeDir, tempDir } from './cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'

@@ -16,9 +16,9 @@ import {
   UpstreamApiError,
   UpstreamAuthError,
 } from '../../src/errors.js'
-import { silentLogger } from '../../src/logger.js'
+import { silentLogger } from '../../src/lib/logger.js'
+import { VERSION } from '../../src/lib/version.js'
 import type { RunEvent } from '../../src/runner.js'
-import { VERSION } from '../../src/version.js'
 import { createFakeRunner, events, result } from '../helpers/fake-runner.js'
 
 const setup = (options: { heartbeatMs?: number; maxBodyBytes?: number } = {}) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createCapacity } from '../../src/capacity.js'
 import { QueueFullError } from '../../src/errors.js'
+import { createCapacity } from '../../src/run/capacity.js'
 
 describe('capacity', () => {
   it('grants slots up to the cap, then queues in FIFO order', async () => {
@@ -68,7 +68,7 @@ describe('capacity', () => {
 
 describe('a run stopped while queued', () => {
   it('gives its place back, and the slot it might have been granted', async () => {
-    const { createNodeRunner } = await import('../../src/adapters/node.js')
+    const { createNodeRunner } = await import('../../src/adapters/node/runner.js')
     const { FAKE_CLAUDE } = await import('../helpers/cli-env.js')
     const runner = createNodeRunner({
       binary: FAKE_CLAUDE,

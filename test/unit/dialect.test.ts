@@ -7,7 +7,7 @@ import {
   OverloadedError,
   QueueFullError,
 } from '../../src/errors.js'
-import { silentLogger } from '../../src/logger.js'
+import { silentLogger } from '../../src/lib/logger.js'
 import { createFakeRunner, events } from '../helpers/fake-runner.js'
 
 const call = async (error: Error, path: '/v1/chat/completions' | '/v1/messages') => {

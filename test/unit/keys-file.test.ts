@@ -8,7 +8,7 @@ import {
   readKeyRecords,
   revokeKey,
   rotateKey,
-} from '../../src/adapters/node-keys-file.js'
+} from '../../src/adapters/node/keys-file.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'

@@ -4,8 +4,8 @@
  */
 import { env, SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
+import { readSseData } from '../../src/lib/sse-read.js'
 import { createWorkerApp, type WorkerEnv } from '../../src/runtime/worker.js'
-import { readSseData } from '../../src/sse-parse.js'
 
 const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'
 const TOKEN = 'runner-token-for-tests'

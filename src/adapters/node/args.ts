@@ -1,0 +1,79 @@
+/**
+ * The CLI's command line and environment for one run. Only fixed flags and validated values go
+ * on argv (always as `--flag=value`, so nothing can be read as another flag); prompts, system
+ * prompts and schemas travel on stdin.
+ */
+import type { RunRequest } from '../../runner.js'
+
+export type ArgsInput = Pick<
+  RunRequest,
+  'model' | 'maxTurns' | 'allowedTools' | 'disallowedTools' | 'maxBudgetUsd'
+> & {
+  /** `--session-id` for a new persisted session, or `--resume` for an existing one. */
+  sessionId?: string
+  resume?: boolean
+  persist: boolean
+}
+
+export const buildCliArgs = (input: ArgsInput): string[] => {
+  const tools = input.allowedTools ?? []
+  const args = [
+    '-p',
+    '--input-format=stream-json',
+    '--output-format=stream-json',
+    '--verbose',
+    '--include-partial-messages',
+    // Only our flags configure the run: no user/project settings, MCP servers or slash commands.
+    '--setting-sources=',
+    '--strict-mcp-config',
+    '--disable-slash-commands',
+    `--tools=${tools.join(',')}`,
+  ]
+  if (tools.length > 0) args.push(`--allowedTools=${tools.join(',')}`)
+  if (input.disallowedTools?.length) {
+    args.push(`--disallowedTools=${input.disallowedTools.join(',')}`)
+  }
+  if (input.model) args.push(`--model=${input.model}`)
+  if (input.maxTurns !== undefined) args.push(`--max-turns=${input.maxTurns}`)
+  if (input.maxBudgetUsd !== undefined) args.push(`--max-budget-usd=${input.maxBudgetUsd}`)
+  if (input.sessionId) {
+    args.push(input.resume ? `--resume=${input.sessionId}` : `--session-id=${input.sessionId}`)
+  }
+  if (!input.persist) args.push('--no-session-persistence')
+  return args
+}
+
+export type ChildEnvOptions = {
+  /** Keep ANTHROPIC_API_KEY (off by default: the CLI should use the Claude Code login). */
+  allowApiKey?: boolean
+  maxRetries?: number
+  apiTimeoutMs?: number
+}
+
+/** Variables of ours (and of the host tooling) that must never reach the CLI or its tools. */
+const REMOVED = [
+  'CLAUDECODE',
+  'NODE_OPTIONS',
+  'DEBUG',
+  'API_KEY_HASHES',
+  'API_KEYS_FILE',
+  'RUNNER_TOKEN',
+  'CLAUDE_BIN',
+]
+
+export const buildChildEnv = (
+  base: Record<string, string | undefined>,
+  options: ChildEnvOptions = {}
+): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(base)) {
+    if (value === undefined || REMOVED.includes(key)) continue
+    if (key === 'ANTHROPIC_API_KEY' && !options.allowApiKey) continue
+    env[key] = value
+  }
+  env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC ??= '1'
+  // Bounded retries and per-attempt timeouts; our own deadline still bounds the whole run.
+  env.CLAUDE_CODE_MAX_RETRIES = String(options.maxRetries ?? env.CLAUDE_CODE_MAX_RETRIES ?? 2)
+  env.API_TIMEOUT_MS = String(options.apiTimeoutMs ?? env.API_TIMEOUT_MS ?? 120_000)
+  return env
+}

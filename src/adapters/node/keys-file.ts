@@ -1,0 +1,209 @@
+/**
+ * The `.api-keys` file on Node: read with hot reload (an mtime check at most once a second, never
+ * a read per request), and changed under a lock with an atomic rename, so concurrent
+ * `keys create` calls lose nothing. Created with mode 0600.
+ */
+import { randomBytes } from 'node:crypto'
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import {
+  formatCreated,
+  generateKey,
+  hashKey,
+  KEYS_FILE_HEADER,
+  type KeyPolicy,
+  type KeyRecord,
+  lineHash,
+  nameProblem,
+  parseHashList,
+  parseKeysFile,
+  policyProblem,
+  recordLine,
+} from '../../auth/keys.js'
+import type { KeySet, KeySource } from '../../auth/middleware.js'
+import { type Logger, silentLogger } from '../../lib/logger.js'
+
+export class KeysFileError extends Error {
+  override name = 'KeysFileError'
+}
+
+export type FileKeySourceOptions = {
+  path: string
+  /** API_KEY_HASHES: comma-separated hashes, merged with the file's. */
+  hashes?: string
+  /** API_AUTH_DISABLED: auth off, whatever is configured. */
+  disabled?: boolean
+  /** How often the file's mtime may be checked. Default 1 s. */
+  checkIntervalMs?: number
+  logger?: Logger
+}
+
+type FileState = { signature: string; records: KeyRecord[]; exists: boolean }
+
+const signatureOf = (s: { mtimeMs: number; size: number; ino: number }) =>
+  `${s.mtimeMs}:${s.size}:${s.ino}`
+
+export const createFileKeySource = (
+  options: FileKeySourceOptions
+): KeySource & {
+  /** Reads the file now (for the start-up check). */
+  refresh(): Promise<KeySet>
+} => {
+  const logger = options.logger ?? silentLogger
+  const env = parseHashList(options.hashes)
+  for (const problem of env.problems) logger.warn(problem)
+  const interval = options.checkIntervalMs ?? 1_000
+  let state: FileState = { signature: 'none', records: [], exists: false }
+  let checkedAt = Number.NEGATIVE_INFINITY
+  let pending: Promise<void> | undefined
+
+  const reload = async () => {
+    const info = await stat(options.path).catch(() => undefined)
+    const signature = info ? signatureOf(info) : 'none'
+    if (signature === state.signature) return
+    if (!info) {
+      state = { signature, records: [], exists: false }
+      logger.info('keys file not found; no keys from it', { path: options.path })
+      return
+    }
+    const text = await readFile(options.path, 'utf8').catch(() => undefined)
+    if (text === undefined) return
+    const parsed = parseKeysFile(text)
+    for (const problem of parsed.problems) {
+      logger.warn('keys file: line skipped', {
+        path: options.path,
+        line: problem.line,
+        problem: problem.message,
+      })
+    }
+    state = { signature, records: parsed.records, exists: true }
+    logger.info('keys loaded', { path: options.path, keys: parsed.records.length })
+  }
+
+  const current = (): KeySet => ({
+    enabled: !options.disabled && (state.exists || env.records.length > 0),
+    records: [...state.records, ...env.records],
+  })
+
+  const refresh = async () => {
+    checkedAt = Date.now()
+    pending ??= reload().finally(() => {
+      pending = undefined
+    })
+    await pending
+    return current()
+  }
+
+  return {
+    refresh,
+    load: async () => (Date.now() - checkedAt >= interval ? refresh() : current()),
+  }
+}
+
+const LOCK_STALE_MS = 30_000
+
+/** Runs `fn` holding `<path>.lock`; a lock older than 30 s is taken to be left by a crash. */
+export const withKeysFileLock = async <T>(path: string, fn: () => Promise<T>): Promise<T> => {
+  const lock = `${path}.lock`
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx', 0o600)
+      await handle.close()
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0
+      )
+      if (age > LOCK_STALE_MS) await unlink(lock).catch(() => {})
+      if (Date.now() > deadline) throw new KeysFileError(`Could not lock ${path} (held by ${lock})`)
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
+    }
+  }
+  try {
+    return await fn()
+  } finally {
+    await unlink(lock).catch(() => {})
+  }
+}
+
+export const readKeyRecords = async (path: string) => {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return ''
+    throw error
+  })
+  return parseKeysFile(text)
+}
+
+/**
+ * Rewrites the file atomically (temp file + rename, mode 0600) with `edit` applied to its lines.
+ * Lines it does not touch, comments and lines this version cannot read included, stay as they were.
+ */
+const editKeysFile = async (path: string, edit: (lines: string[]) => string[]) => {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return KEYS_FILE_HEADER
+    throw error
+  })
+  const lines = text.split('\n')
+  if (lines.at(-1) === '') lines.pop()
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  await writeFile(temp, `${edit(lines).join('\n')}\n`, { mode: 0o600 })
+  await rename(temp, path)
+}
+
+export type NewKey = { key: string; record: KeyRecord }
+
+const checkNew = (name: string, policy: KeyPolicy) => {
+  const problem = nameProblem(name) ?? policyProblem(policy)
+  if (problem) throw new KeysFileError(problem)
+}
+
+export const createKey = async (
+  path: string,
+  { name = '', policy = {} }: { name?: string; policy?: KeyPolicy } = {}
+): Promise<NewKey> => {
+  checkNew(name, policy)
+  const key = generateKey()
+  const record: KeyRecord = { hash: await hashKey(key), name, created: formatCreated(), policy }
+  await withKeysFileLock(path, () => editKeysFile(path, (lines) => [...lines, recordLine(record)]))
+  return { key, record }
+}
+
+/** The one record a hash prefix names; an empty, unknown or ambiguous prefix is refused. */
+const matchOne = (records: readonly KeyRecord[], prefix: string): KeyRecord => {
+  const wanted = prefix.trim().toLowerCase()
+  if (!/^[0-9a-f]+$/.test(wanted)) {
+    throw new KeysFileError('Give the start of a key hash (hex), as `keys list` shows it')
+  }
+  const matches = records.filter((r) => r.hash.startsWith(wanted))
+  if (matches.length === 0) throw new KeysFileError(`No key hash starts with ${wanted}`)
+  if (matches.length > 1) {
+    const names = matches.map((m) => `${m.hash.slice(0, 12)} (${m.name || 'unnamed'})`)
+    throw new KeysFileError(
+      `${wanted} matches ${matches.length} keys: ${names.join(', ')}; give more characters`
+    )
+  }
+  return matches[0] as KeyRecord
+}
+
+export const revokeKey = (path: string, prefix: string): Promise<KeyRecord> =>
+  withKeysFileLock(path, async () => {
+    const { records } = await readKeyRecords(path)
+    const target = matchOne(records, prefix)
+    await editKeysFile(path, (lines) => lines.filter((line) => lineHash(line) !== target.hash))
+    return target
+  })
+
+/** A new key in place of an old one, keeping its name and policy. */
+export const rotateKey = (path: string, prefix: string): Promise<NewKey & { old: KeyRecord }> =>
+  withKeysFileLock(path, async () => {
+    const { records } = await readKeyRecords(path)
+    const old = matchOne(records, prefix)
+    const key = generateKey()
+    const record: KeyRecord = { ...old, hash: await hashKey(key), created: formatCreated() }
+    await editKeysFile(path, (lines) =>
+      lines.map((line) => (lineHash(line) === old.hash ? recordLine(record) : line))
+    )
+    return { key, record, old }
+  })

@@ -1,0 +1,357 @@
+/**
+ * The Node runner: one Claude Code process per run, in a fresh working directory, bounded by a
+ * concurrency cap, a wait queue and a deadline. No process outlives its run.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type ClaudeError,
+  CliNotFoundError,
+  CliProtocolError,
+  DeadlineExceededError,
+  isClaudeError,
+  PolicyError,
+  RunAbortedError,
+  SessionNotFoundError,
+} from '../../errors.js'
+import { type Logger, silentLogger } from '../../lib/logger.js'
+import { createCapacity } from '../../run/capacity.js'
+import { isSafeModel, TOOL_PATTERN, toModelInfo } from '../../run/models.js'
+import type {
+  ClaudeRunner,
+  ModelInfo,
+  RunEvent,
+  RunnerStatus,
+  RunOptions,
+  RunRequest,
+} from '../../runner.js'
+import { buildChildEnv, buildCliArgs } from './args.js'
+import {
+  type ClaudeAuth,
+  readClaudeAuth,
+  readClaudeVersion,
+  resolveClaudeBinary,
+} from './binary.js'
+import { claudeConfigDir, projectDir, writeHistorySession } from './history.js'
+import { type CliProcess, spawnCli } from './process.js'
+import { createCliTranslator, initializeLine, parseCliLine, userLine } from './stream-json.js'
+
+export type NodeRunnerOptions = {
+  /** Path to the CLI; default CLAUDE_BIN, the pinned dependency, or `claude` on PATH. */
+  binary?: string
+  /** The environment the child's is built from; default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** Let ANTHROPIC_API_KEY through to the CLI (default: removed). */
+  allowApiKey?: boolean
+  /** Built-in tools runs may use; requests can narrow this, never widen it. Default: none. */
+  allowedTools?: string[]
+  /** Concurrent CLI processes; default twice the CPU count, at least 2. */
+  maxConcurrency?: number
+  /** Runs that may wait for a slot; beyond that, `QueueFullError`. Default 32. */
+  maxQueue?: number
+  /** Deadline of a run (queueing included) when the request sets none. Default 5 minutes. */
+  timeoutMs?: number
+  /** Upper bound for a request's own deadline. Default 15 minutes. */
+  maxTimeoutMs?: number
+  /** Between SIGTERM and SIGKILL. Default 3 s. */
+  killGraceMs?: number
+  /** CLAUDE_CODE_MAX_RETRIES for the child. Default 2. */
+  maxRetries?: number
+  /** API_TIMEOUT_MS for the child (per API attempt). Default 120 s. */
+  apiTimeoutMs?: number
+  /** Where run and session directories are made. Default `<tmpdir>/claude-code-api`. */
+  workDir?: string
+  logger?: Logger
+}
+
+export type NodeRunner = ClaudeRunner & {
+  /** Stops every running CLI process (for shutdown). */
+  close(): Promise<void>
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export const defaultMaxConcurrency = () => Math.max(2, availableParallelism() * 2)
+
+export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner => {
+  const env = options.env ?? process.env
+  const logger = options.logger ?? silentLogger
+  const ceiling = new Set(options.allowedTools ?? [])
+  const capacity = createCapacity({
+    maxConcurrency: options.maxConcurrency ?? defaultMaxConcurrency(),
+    maxQueue: options.maxQueue ?? 32,
+  })
+  const defaultTimeoutMs = options.timeoutMs ?? 300_000
+  const maxTimeoutMs = Math.max(options.maxTimeoutMs ?? 900_000, defaultTimeoutMs)
+  const killGraceMs = options.killGraceMs ?? 3_000
+  const workDir = options.workDir ?? join(tmpdir(), 'claude-code-api')
+  const childEnv = buildChildEnv(env, {
+    allowApiKey: options.allowApiKey,
+    maxRetries: options.maxRetries,
+    apiTimeoutMs: options.apiTimeoutMs,
+  })
+  const active = new Set<CliProcess>()
+
+  const binary = () => {
+    const found = resolveClaudeBinary(env, options.binary)
+    if (!found) {
+      throw new CliNotFoundError(
+        'The Claude Code CLI is not installed on the server (set CLAUDE_BIN or install @anthropic-ai/claude-code)'
+      )
+    }
+    return found
+  }
+
+  const checkRequest = (request: RunRequest) => {
+    if (request.model !== undefined && !isSafeModel(request.model)) {
+      throw new PolicyError(`Model name not allowed: ${JSON.stringify(request.model)}`)
+    }
+    for (const tool of [...(request.allowedTools ?? []), ...(request.disallowedTools ?? [])]) {
+      if (!TOOL_PATTERN.test(tool))
+        throw new PolicyError(`Invalid tool name: ${JSON.stringify(tool)}`)
+    }
+    const denied = (request.allowedTools ?? []).filter((tool) => !ceiling.has(tool))
+    if (denied.length > 0) {
+      throw new PolicyError(`Tools not allowed by the server's policy: ${denied.join(', ')}`)
+    }
+    if (request.history?.length && (request.resumeSessionId || request.persistSession)) {
+      throw new PolicyError('history cannot be combined with a kept session')
+    }
+    if (request.resumeSessionId !== undefined && !UUID.test(request.resumeSessionId)) {
+      throw new SessionNotFoundError('No session with that id')
+    }
+  }
+
+  /** The run's working directory and session flags; `cleanup` removes a throwaway directory. */
+  const prepareWorkDir = async (request: RunRequest) => {
+    const sessions = join(workDir, 'sessions')
+    // A session's owner is kept beside its directory, out of the CLI's reach.
+    const ownerFile = (id: string) => join(sessions, `${id}.owner`)
+    if (request.resumeSessionId) {
+      const sessionId = request.resumeSessionId.toLowerCase()
+      const cwd = join(sessions, sessionId)
+      const found = await stat(cwd).then(
+        (s) => s.isDirectory(),
+        () => false
+      )
+      const owner = await readFile(ownerFile(sessionId), 'utf8').catch(() => '')
+      if (!found || owner !== (request.owner ?? '')) {
+        throw new SessionNotFoundError('No session with that id')
+      }
+      return { cwd, sessionId, resume: true, persist: true }
+    }
+    if (request.persistSession) {
+      const sessionId = randomUUID()
+      const cwd = join(sessions, sessionId)
+      await mkdir(cwd, { recursive: true, mode: 0o700 })
+      if (request.owner) await writeFile(ownerFile(sessionId), request.owner, { mode: 0o600 })
+      return { cwd, sessionId, resume: false, persist: true }
+    }
+    await mkdir(join(workDir, 'runs'), { recursive: true, mode: 0o700 })
+    const cwd = await mkdtemp(join(workDir, 'runs', 'run-'))
+    const removeDir = () => rm(cwd, { recursive: true, force: true })
+    if (request.history?.length) {
+      const session = await writeHistorySession({
+        configDir: claudeConfigDir(childEnv),
+        cwd,
+        history: request.history,
+      })
+      return {
+        cwd,
+        sessionId: session.sessionId,
+        resume: true,
+        persist: false,
+        cleanup: async () => {
+          await session.remove()
+          await rm(projectDir(claudeConfigDir(childEnv), cwd), { recursive: true, force: true })
+          await removeDir()
+        },
+      }
+    }
+    return { cwd, persist: false, cleanup: removeDir }
+  }
+
+  async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
+    checkRequest(request)
+    const signal = runOptions.signal
+    if (signal?.aborted) throw new RunAbortedError('The run was aborted')
+    const controller = new AbortController()
+    const timeoutMs = Math.min(request.timeoutMs ?? defaultTimeoutMs, maxTimeoutMs)
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new DeadlineExceededError(`The run did not finish within its deadline (${timeoutMs} ms)`)
+        ),
+      timeoutMs
+    )
+    const onAbort = () => controller.abort(new RunAbortedError('The run was aborted'))
+    signal?.addEventListener('abort', onAbort, { once: true })
+
+    let release: (() => void) | undefined
+    let waiting: Promise<() => void> | undefined
+    let proc: CliProcess | undefined
+    let cleanup: (() => Promise<void>) | undefined
+    try {
+      const admission = capacity.admit(controller.signal)
+      if (admission.queued) {
+        waiting = admission.ready
+        yield { type: 'queued', position: admission.position }
+        release = await admission.ready
+      } else {
+        release = admission.release
+      }
+      const { path } = binary()
+      const dir = await prepareWorkDir(request)
+      cleanup = dir.cleanup
+      const args = buildCliArgs({ ...request, ...dir })
+      controller.signal.throwIfAborted()
+      proc = await spawnCli(path, args, { cwd: dir.cwd, env: childEnv, killGraceMs })
+      active.add(proc)
+      const current = proc
+      controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
+      yield { type: 'started' }
+
+      // Everything the CLI needs goes on stdin; closing it makes the CLI exit after this turn.
+      proc.child.stdin.write(`${initializeLine(request)}\n${userLine(request.prompt)}\n`)
+      proc.child.stdin.end()
+
+      const translator = createCliTranslator(request)
+      for await (const line of proc.lines) {
+        const message = parseCliLine(line)
+        if (!message) continue
+        for (const event of translator.translate(message)) yield event
+      }
+      const exit = await proc.exited
+      controller.signal.throwIfAborted()
+      if (!translator.hasResult()) throw noResultError(exit.code, proc.stderrTail())
+      const result = translator.finish()
+      if (exit.code !== 0) {
+        throw new CliProtocolError(`The Claude Code CLI exited with code ${exit.code}`)
+      }
+      yield { type: 'result', result }
+    } catch (error) {
+      // An abort surfaces as whatever was in flight (a closed pipe, a rejected wait): report why.
+      const reason = controller.signal.aborted ? controller.signal.reason : error
+      logFailure(logger, reason, proc)
+      throw reason
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
+      if (waiting && !release) {
+        // Stopped while queued (e.g. `break` on the queued event): give up the place, and the
+        // slot too if it was granted in the meantime.
+        controller.abort(new RunAbortedError('The run was aborted'))
+        void waiting.then(
+          (granted) => granted(),
+          () => {}
+        )
+      }
+      if (proc) {
+        await proc.terminate()
+        active.delete(proc)
+      }
+      release?.()
+      await cleanup?.().catch(() => {})
+    }
+  }
+
+  type Probe = { path: string; version: string | null; auth: ClaudeAuth | null; at: number }
+  let probe: Probe | undefined
+  const status = async (): Promise<RunnerStatus> => {
+    const found = resolveClaudeBinary(env, options.binary)
+    if (found && (!probe || probe.path !== found.path || Date.now() - probe.at > 30_000)) {
+      const [version, auth] = await Promise.all([
+        readClaudeVersion(found.path),
+        readClaudeAuth(found.path, childEnv),
+      ])
+      probe = { path: found.path, version, auth, at: Date.now() }
+    }
+    const current = found ? probe : undefined
+    return {
+      available: Boolean(current?.version),
+      binary_path: found?.path ?? null,
+      binary_source: found?.source ?? null,
+      version: current?.version ?? null,
+      logged_in: current?.auth?.loggedIn ?? null,
+      auth_method: current?.auth?.authMethod ?? null,
+      capacity: capacity.status(),
+    }
+  }
+
+  let modelsCache: ModelInfo[] | undefined
+  const models = async (): Promise<ModelInfo[]> => {
+    modelsCache ??= await probeModels()
+    return modelsCache
+  }
+
+  /** Asks the CLI for its alias table (the `initialize` response); no API call is made. */
+  const probeModels = async (): Promise<ModelInfo[]> => {
+    const controller = new AbortController()
+    const timer = setTimeout(
+      () => controller.abort(new DeadlineExceededError('The CLI did not list its models in time')),
+      30_000
+    )
+    const admission = capacity.admit(controller.signal)
+    const release = admission.queued ? await admission.ready : admission.release
+    const dir = await prepareWorkDir({ prompt: '' })
+    let proc: CliProcess | undefined
+    try {
+      proc = await spawnCli(
+        binary().path,
+        buildCliArgs({ persist: false }).filter((a) => a !== '--include-partial-messages'),
+        { cwd: dir.cwd, env: childEnv, killGraceMs }
+      )
+      const current = proc
+      controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
+      proc.child.stdin.write(`${initializeLine({ prompt: '' }, 'models')}\n`)
+      for await (const line of proc.lines) {
+        const message = parseCliLine(line)
+        if (message?.type !== 'control_response') continue
+        const list: unknown[] = message.response?.response?.models ?? []
+        return list.flatMap((m) => toModelInfo(m as Record<string, unknown>) ?? [])
+      }
+      controller.signal.throwIfAborted()
+      throw new CliProtocolError('The CLI did not answer the initialize request')
+    } finally {
+      clearTimeout(timer)
+      await proc?.terminate()
+      release()
+      await dir.cleanup?.().catch(() => {})
+    }
+  }
+
+  return {
+    run,
+    status,
+    models,
+    async close() {
+      await Promise.all([...active].map((proc) => proc.terminate()))
+    },
+  }
+}
+
+const noResultError = (code: number | null, stderr: string): ClaudeError => {
+  if (/No conversation found/i.test(stderr))
+    return new SessionNotFoundError('No session with that id')
+  if (/native binary not installed/i.test(stderr)) {
+    return new CliNotFoundError('The Claude Code CLI is installed without its native binary')
+  }
+  return new CliProtocolError(
+    `The Claude Code CLI exited${code === null ? '' : ` with code ${code}`} without a result`
+  )
+}
+
+const logFailure = (logger: Logger, error: unknown, proc: CliProcess | undefined) => {
+  if (error instanceof RunAbortedError) return
+  logger.warn('claude run failed', {
+    type: isClaudeError(error) ? error.type : 'internal_error',
+    error: error instanceof Error ? error.message : String(error),
+    detail: error instanceof Error ? describeCause(error.cause) : undefined,
+    stderr: proc?.stderrTail() || undefined,
+  })
+}
+
+const describeCause = (cause: unknown) =>
+  cause instanceof Error ? cause.message : cause === undefined ? undefined : JSON.stringify(cause)

@@ -1,0 +1,92 @@
+import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { describeRoute, resolver } from 'hono-openapi'
+import type { AppEnv } from '../http/env.js'
+import { errorResponse, runErrorResponses } from '../http/openapi-responses.js'
+import { jsonBody } from '../http/validation.js'
+import { chatResponse, collectRun, nonEmpty, promptWithImages } from '../run/result.js'
+import type { RunRequest, RunResult } from '../runner.js'
+import { QueryRequest, QueryResponse } from './schemas.js'
+import { streamRun } from './sse.js'
+
+const toRunRequest = (body: QueryRequest): RunRequest => {
+  if (body.continue_session && !body.session_id) {
+    // The original resumed "the most recent session" of the server, whoever owned it.
+    throw new HTTPException(422, {
+      message:
+        'continue_session: is not supported; pass the session_id returned by an earlier /llm/query with persist_session: true',
+    })
+  }
+  return {
+    prompt: promptWithImages(body.prompt, body.images),
+    systemPrompt: nonEmpty(body.system),
+    appendSystemPrompt: nonEmpty(body.append_system),
+    model: body.model,
+    maxTurns: body.max_turns,
+    allowedTools: body.allowed_tools ?? undefined,
+    disallowedTools: body.disallowed_tools ?? undefined,
+    resumeSessionId: body.session_id ?? undefined,
+    persistSession: body.persist_session,
+    maxBudgetUsd: body.max_budget_usd ?? undefined,
+    timeoutMs: body.timeout_ms,
+  }
+}
+
+const usageFields = (result: RunResult) => ({
+  session_id: result.sessionId,
+  num_turns: result.numTurns,
+  total_cost_usd: result.totalCostUsd,
+  duration_ms: result.durationMs,
+  usage: result.usage,
+  model_usage: result.modelUsage,
+})
+
+const queryResponses = {
+  403: errorResponse('A model or tool outside the policy'),
+  404: errorResponse('Unknown session_id'),
+  ...runErrorResponses,
+}
+
+export const createQueryRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
+  new Hono<AppEnv>()
+    .post(
+      '/query',
+      describeRoute({
+        summary: 'A prompt with images, tools within the server policy, sessions and a budget',
+        description:
+          'Set `persist_session: true` to keep the conversation; pass the returned `session_id` to continue it. Tools are off unless the server policy allows them (403 otherwise).',
+        responses: {
+          200: {
+            description: 'The answer with usage and cost',
+            content: { 'application/json': { schema: resolver(QueryResponse) } },
+          },
+          ...queryResponses,
+        },
+      }),
+      jsonBody(QueryRequest),
+      async (c) => {
+        const body = c.req.valid('json')
+        const result = await collectRun(
+          c.var.runner.run(toRunRequest(body), { signal: c.req.raw.signal })
+        )
+        return c.json({ ...chatResponse(body.model, result), ...usageFields(result) })
+      }
+    )
+    .post(
+      '/query/stream',
+      describeRoute({
+        summary: '/llm/query as Server-Sent Events',
+        description:
+          'The events of /llm/chat/stream, plus a `result` event before `end` with `session_id`, `num_turns`, `total_cost_usd`, `duration_ms`, `usage` and `model_usage`.',
+        responses: {
+          200: { description: 'The event stream', content: { 'text/event-stream': {} } },
+          ...queryResponses,
+        },
+      }),
+      jsonBody(QueryRequest),
+      (c) =>
+        streamRun(c, toRunRequest(c.req.valid('json')), {
+          heartbeatMs,
+          resultEvent: (result) => ({ type: 'result', ...usageFields(result) }),
+        })
+    )

@@ -1,0 +1,113 @@
+/**
+ * `claude-code-api chat`: a terminal chat that streams tokens as they arrive and keeps the
+ * conversation across turns, through the local CLI or a remote server (`--url`, `--key`).
+ * Ctrl-D (end of input) or Ctrl-C ends it cleanly; Ctrl-C also stops a turn in progress.
+ */
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { createApiRunner } from '../adapters/api.js'
+import { createNodeRunner } from '../adapters/node/runner.js'
+import { ClaudeClient } from '../client/client.js'
+import { isClaudeError } from '../errors.js'
+import { isSafeModel } from '../run/models.js'
+import { UsageError } from './usage-error.js'
+
+export const CHAT_HELP = `Usage:
+  claude-code-api chat [--model MODEL] [--system PROMPT] [--url URL --key KEY]
+
+Options:
+  --model MODEL    alias or model id (default haiku)
+  --system PROMPT  system prompt for the conversation
+  --url URL        talk to a running server instead of the local CLI
+  --key KEY        that server's API key (default: CLAUDE_CODE_API_KEY)
+  -h, --help       this help
+
+Type a message and press Enter. Ctrl-D or Ctrl-C quits.`
+
+export const chatCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string', default: 'haiku' },
+      system: { type: 'string' },
+      url: { type: 'string' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    console.log(CHAT_HELP)
+    return
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
+  if (!isSafeModel(values.model)) throw new UsageError(`not a model name: ${values.model}`)
+  if (values.key && !values.url) throw new UsageError('--key goes with --url')
+  if (values.url && !/^https?:\/\//.test(values.url))
+    throw new UsageError('--url must start with http:// or https://')
+
+  const local = values.url ? undefined : createNodeRunner({ env })
+  const runner = values.url
+    ? createApiRunner({ url: values.url, key: values.key ?? env.CLAUDE_CODE_API_KEY })
+    : (local as NonNullable<typeof local>)
+  const client = new ClaudeClient({ runner, model: values.model, system: values.system })
+  const interactive = Boolean(process.stdin.isTTY)
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: interactive,
+  })
+  let sessionId: string | undefined
+  let turn: AbortController | undefined
+  let closing = false
+
+  const quit = () => {
+    closing = true
+    turn?.abort()
+    rl.close()
+  }
+  rl.on('SIGINT', quit)
+  process.on('SIGINT', quit)
+  if (interactive) {
+    console.log(
+      `Chatting with ${values.model}${values.url ? ` at ${values.url}` : ''}. Ctrl-D to quit.`
+    )
+  }
+
+  const prompt = () => {
+    if (interactive && !closing) rl.prompt()
+  }
+  rl.setPrompt('you> ')
+  prompt()
+  for await (const line of rl) {
+    const text = line.trim()
+    if (!text) {
+      prompt()
+      continue
+    }
+    turn = new AbortController()
+    try {
+      const stream = client.stream(
+        { prompt: text, ...(sessionId ? { sessionId } : { persistSession: true }) },
+        { signal: turn.signal }
+      )
+      if (interactive) process.stdout.write('claude> ')
+      for await (const event of stream) {
+        if (event.type === 'text_delta') process.stdout.write(event.text)
+        if (event.type === 'result') sessionId = event.result.sessionId ?? sessionId
+      }
+      process.stdout.write('\n')
+    } catch (error) {
+      process.stdout.write('\n')
+      if (closing) break
+      const message = isClaudeError(error) ? `${error.message} (${error.type})` : String(error)
+      console.error(`error: ${message}`)
+    } finally {
+      turn = undefined
+    }
+    if (closing) break
+    prompt()
+  }
+  process.off('SIGINT', quit)
+  await local?.close()
+}

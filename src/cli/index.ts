@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * The `claude-code-api` command: serve, keys, status, chat.
+ */
+import { KeysFileError } from '../adapters/node/keys-file.js'
+import { VERSION } from '../lib/version.js'
+import { ConfigError } from '../server/config.js'
+import { CHAT_HELP, chatCommand } from './chat.js'
+import { KEYS_HELP, keysCommand } from './keys.js'
+import { runnerCommand, serveCommand } from './serve.js'
+import { statusCommand } from './status.js'
+import { UsageError } from './usage-error.js'
+
+const HELP = `claude-code-api ${VERSION}: Claude through the Claude Code CLI, as an HTTP API.
+
+Usage:
+  claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
+  claude-code-api runner [--host HOST] [--port PORT] [--log-level LEVEL]
+  claude-code-api keys create|list|revoke|rotate …
+  claude-code-api status [--json]
+  claude-code-api chat [--model MODEL] [--url URL --key KEY]
+  claude-code-api --help | --version
+
+Commands:
+  serve    start the HTTP API (default 127.0.0.1:7742)
+  runner   start a runner host for an edge front door (default 127.0.0.1:7743, RUNNER_TOKEN)
+  keys     manage API keys (see: claude-code-api keys --help)
+  status   is the Claude Code CLI installed, which version, is it logged in
+  chat     chat in the terminal (local CLI, or a server with --url)
+
+Every setting can also come from the environment; see the README's configuration table.`
+
+const main = async () => {
+  const [command, ...rest] = process.argv.slice(2)
+  switch (command) {
+    case 'serve':
+      return serveCommand(rest)
+    case 'runner':
+      return runnerCommand(rest)
+    case 'keys':
+      return keysCommand(rest, process.env)
+    case 'status':
+      return statusCommand(rest)
+    case 'chat':
+      return chatCommand(rest, process.env)
+    case '--version':
+    case '-v':
+      return console.log(VERSION)
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      return console.log(rest[0] === 'keys' ? KEYS_HELP : rest[0] === 'chat' ? CHAT_HELP : HELP)
+    default:
+      throw new UsageError(`unknown command "${command}"`)
+  }
+}
+
+main().catch((error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code
+  if (error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`claude-code-api: ${(error as Error).message} (see --help)`)
+    process.exit(2)
+  }
+  if (error instanceof ConfigError || error instanceof KeysFileError) {
+    console.error(`claude-code-api: ${error.message}`)
+    process.exit(error instanceof ConfigError ? 2 : 1)
+  }
+  if (code === 'EADDRINUSE') console.error('claude-code-api: the port is already in use (--port)')
+  else if (code === 'EACCES')
+    console.error('claude-code-api: not allowed to listen there, or to write the keys file')
+  else console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,142 @@
+/**
+ * `claude-code-api keys …`: create, list, revoke and rotate API keys in the keys file.
+ */
+import { parseArgs } from 'node:util'
+import { createKey, readKeyRecords, revokeKey, rotateKey } from '../adapters/node/keys-file.js'
+import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
+import { UsageError } from './usage-error.js'
+
+export const KEYS_HELP = `Usage:
+  claude-code-api keys create [--name NAME] [--models a,b] [--tools a,b]
+                              [--max-concurrent N] [--daily-usd USD] [--admin]
+  claude-code-api keys list
+  claude-code-api keys revoke HASH_PREFIX
+  claude-code-api keys rotate HASH_PREFIX
+
+Options:
+  --keys-file PATH   the keys file (default: API_KEYS_FILE, else ./.api-keys)
+  -h, --help         this help
+
+A key is shown once, when it is created or rotated; only its SHA-256 hash is stored.
+rotate keeps the key's name and policy. revoke and rotate refuse an ambiguous prefix.`
+
+const list = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+const number = (flag: string, value: string | undefined, integer: boolean) => {
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
+    throw new UsageError(`${flag} must be a ${integer ? 'whole ' : ''}number above 0`)
+  }
+  return parsed
+}
+
+const describePolicy = (policy: KeyPolicy) => {
+  const parts = [
+    policy.models && `models=${policy.models.join(',')}`,
+    policy.tools && `tools=${policy.tools.join(',')}`,
+    policy.max_concurrent !== undefined && `max-concurrent=${policy.max_concurrent}`,
+    policy.daily_usd !== undefined && `daily-usd=${policy.daily_usd}`,
+    policy.admin && 'admin',
+  ].filter(Boolean)
+  return parts.length ? parts.join(' ') : '-'
+}
+
+const printNewKey = (key: string, record: KeyRecord, verb: string) => {
+  console.log(`${verb} API key (shown once; store it now):\n\n  ${key}\n`)
+  console.log(`Hash: ${record.hash.slice(0, 8)} (for revocation)`)
+  console.log(`Name: ${record.name || '(unnamed)'}`)
+  console.log(`Policy: ${describePolicy(record.policy)}`)
+}
+
+export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'keys-file': { type: 'string' },
+      name: { type: 'string' },
+      models: { type: 'string' },
+      tools: { type: 'string' },
+      'max-concurrent': { type: 'string' },
+      'daily-usd': { type: 'string' },
+      admin: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  const [action, ...rest] = positionals
+  if (values.help || !action) {
+    console.log(KEYS_HELP)
+    if (!action && !values.help)
+      throw new UsageError('keys needs an action: create, list, revoke or rotate')
+    return
+  }
+  const path = values['keys-file'] ?? env.API_KEYS_FILE ?? '.api-keys'
+  const onePrefix = () => {
+    if (rest.length !== 1 || !rest[0]) throw new UsageError(`keys ${action} takes one HASH_PREFIX`)
+    return rest[0]
+  }
+  switch (action) {
+    case 'create': {
+      if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`)
+      const policy: KeyPolicy = {
+        ...(list(values.models) && { models: list(values.models) }),
+        ...(list(values.tools) && { tools: list(values.tools) }),
+        ...(values['max-concurrent'] !== undefined && {
+          max_concurrent: number('--max-concurrent', values['max-concurrent'], true),
+        }),
+        ...(values['daily-usd'] !== undefined && {
+          daily_usd: number('--daily-usd', values['daily-usd'], false),
+        }),
+        ...(values.admin && { admin: true }),
+      }
+      const { key, record } = await createKey(path, { name: values.name ?? '', policy })
+      printNewKey(key, record, 'Created')
+      console.log(`File: ${path}`)
+      return
+    }
+    case 'list': {
+      const { records, problems } = await readKeyRecords(path)
+      for (const p of problems) console.error(`warning: ${path}:${p.line}: ${p.message} (skipped)`)
+      if (records.length === 0) {
+        console.log(`No keys in ${path}`)
+        return
+      }
+      const rows = records.map((r) => [
+        r.hash.slice(0, 8),
+        r.name || '(unnamed)',
+        r.created || '-',
+        describePolicy(r.policy),
+      ])
+      const widths = [8, ...[1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)))]
+      const header = ['HASH', 'NAME', 'CREATED', 'POLICY']
+      for (const row of [header, ...rows]) {
+        console.log(
+          row
+            .map((cell, i) =>
+              i < 3 ? cell.padEnd(Math.max(widths[i] ?? 0, header[i]?.length ?? 0)) : cell
+            )
+            .join('  ')
+        )
+      }
+      return
+    }
+    case 'revoke': {
+      const revoked = await revokeKey(path, onePrefix())
+      console.log(`Revoked ${revoked.hash.slice(0, 8)} (${revoked.name || 'unnamed'})`)
+      return
+    }
+    case 'rotate': {
+      const { key, record, old } = await rotateKey(path, onePrefix())
+      printNewKey(key, record, 'Rotated')
+      console.log(`Replaces: ${old.hash.slice(0, 8)} (no longer valid)`)
+      return
+    }
+    default:
+      throw new UsageError(`unknown keys action "${action}" (create, list, revoke, rotate)`)
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The library: Claude through any `ClaudeRunner`, without HTTP. In Node, `claude-code-api` wires
+ * the local CLI runner as the default; elsewhere pass a runner (e.g. `createApiRunner`).
+ */
+import { Validator } from '@cfworker/json-schema'
+import { toJsonSchema } from '@valibot/to-json-schema'
+import * as v from 'valibot'
+import { NoJsonError, StructuredOutputError } from '../errors.js'
+import { extractJson } from '../lib/json-extract.js'
+import { collectRun, promptWithImages } from '../run/result.js'
+import type { ClaudeRunner, RunEvent, RunRequest, RunResult, Usage } from '../runner.js'
+
+export type CallOptions = {
+  /** Aborting ends the run and rejects with `RunAbortedError`. */
+  signal?: AbortSignal
+  /** Deadline for this call in milliseconds (`DeadlineExceededError` after it). */
+  timeoutMs?: number
+  model?: string
+  /** Replaces the default system prompt. */
+  system?: string
+  maxTurns?: number
+}
+
+export type ClaudeClientOptions = Omit<CallOptions, 'signal'> & {
+  /** What runs the prompts; default in Node: the local Claude Code CLI. */
+  runner?: ClaudeRunner
+}
+
+export type QueryInput = {
+  prompt: string
+  /** Base64 images, placed before the text. */
+  images?: Array<{ data: string; mediaType?: string }>
+  appendSystem?: string
+  /** Built-in tools to allow, within the runner's policy. */
+  allowedTools?: string[]
+  disallowedTools?: string[]
+  /** Resume a kept session. */
+  sessionId?: string
+  /** Keep this session so it can be resumed. */
+  persistSession?: boolean
+  maxBudgetUsd?: number
+}
+
+export type ChatResult = {
+  text: string
+  sessionId: string | null
+  /** The model id the run resolved to. */
+  model: string | null
+  usage: Usage | null
+  totalCostUsd: number
+  durationMs: number
+  numTurns: number
+}
+
+/** A streaming call: iterate its events (`break` aborts the run), or just await its text. */
+export type ClaudeStream = AsyncIterable<RunEvent> & {
+  /** The text deltas as they arrive. */
+  textStream(): AsyncIterable<string>
+  /** The final result (consumes the stream). */
+  result(): Promise<ChatResult>
+}
+
+/** JSON Schema object, or a valibot schema for a typed, validated result. */
+export type JsonSchemaInput = Record<string, unknown> | v.GenericSchema
+
+let defaultRunnerFactory: (() => ClaudeRunner) | undefined
+let defaultRunner: ClaudeRunner | undefined
+
+/** Set by the Node entry: the runner `new ClaudeClient()` uses when given none. */
+export const setDefaultRunnerFactory = (factory: () => ClaudeRunner) => {
+  defaultRunnerFactory = factory
+  defaultRunner = undefined
+}
+
+const toChatResult = (result: RunResult): ChatResult => ({
+  text: result.text,
+  sessionId: result.sessionId,
+  model: result.model,
+  usage: result.usage,
+  totalCostUsd: result.totalCostUsd,
+  durationMs: result.durationMs,
+  numTurns: result.numTurns,
+})
+
+const isValibotSchema = (schema: JsonSchemaInput): schema is v.GenericSchema =>
+  (schema as { kind?: unknown }).kind === 'schema' && '~standard' in schema
+
+export class ClaudeClient {
+  readonly runner: ClaudeRunner
+  private readonly defaults: Omit<ClaudeClientOptions, 'runner'>
+
+  constructor({ runner, ...defaults }: ClaudeClientOptions = {}) {
+    if (!runner && !defaultRunner) defaultRunner = defaultRunnerFactory?.()
+    const resolved = runner ?? defaultRunner
+    if (!resolved) {
+      throw new Error(
+        'No runner: pass { runner } (e.g. createApiRunner), or use claude-code-api from Node'
+      )
+    }
+    this.runner = resolved
+    this.defaults = defaults
+  }
+
+  private request(prompt: RunRequest['prompt'], options: CallOptions = {}): RunRequest {
+    const merged = { ...this.defaults, ...options }
+    return {
+      prompt,
+      model: merged.model,
+      systemPrompt: merged.system,
+      maxTurns: merged.maxTurns,
+      timeoutMs: merged.timeoutMs,
+    }
+  }
+
+  private run(request: RunRequest, signal?: AbortSignal) {
+    return collectRun(this.runner.run(request, { signal }))
+  }
+
+  /** One prompt, one answer. */
+  async chat(prompt: string, options: CallOptions = {}): Promise<ChatResult> {
+    return toChatResult(await this.run(this.request(prompt, options), options.signal))
+  }
+
+  /**
+   * One prompt, answered with JSON. With a schema the CLI's structured output is used and the
+   * value validated (a valibot schema also types it); without one, JSON is found in the text.
+   */
+  chatJson<S extends v.GenericSchema>(
+    prompt: string,
+    options: CallOptions & { schema: S }
+  ): Promise<v.InferOutput<S>>
+  chatJson<T = unknown>(
+    prompt: string,
+    options?: CallOptions & { schema?: Record<string, unknown> }
+  ): Promise<T>
+  async chatJson<T = unknown>(
+    prompt: string,
+    options: CallOptions & { schema?: JsonSchemaInput } = {}
+  ): Promise<T> {
+    const { schema, ...call } = options
+    if (!schema) {
+      const result = await this.run(this.request(prompt, call), call.signal)
+      const extracted = extractJson(result.text)
+      if (!extracted.found) throw new NoJsonError("No JSON found in the model's answer")
+      return extracted.value as T
+    }
+    const jsonSchema = isValibotSchema(schema)
+      ? (toJsonSchema(schema, { errorMode: 'ignore' }) as Record<string, unknown>)
+      : schema
+    const request = this.request(prompt, call)
+    // Structured output takes one extra turn: the tool call, then its acknowledgement.
+    const maxTurns = (request.maxTurns ?? 1) + 1
+    const result = await this.run({ ...request, jsonSchema, maxTurns }, call.signal)
+    if (isValibotSchema(schema)) {
+      const parsed = v.safeParse(schema, result.structuredOutput)
+      if (!parsed.success) {
+        throw new StructuredOutputError('The model output does not match the schema')
+      }
+      return parsed.output as T
+    }
+    if (!new Validator(schema as never, '2020-12', false).validate(result.structuredOutput).valid) {
+      throw new StructuredOutputError('The model output does not match the JSON schema')
+    }
+    return result.structuredOutput as T
+  }
+
+  /** A prompt with images, tools within policy, sessions and a budget. */
+  async query(input: QueryInput, options: CallOptions = {}): Promise<ChatResult> {
+    return toChatResult(await this.run(this.queryRequest(input, options), options.signal))
+  }
+
+  private queryRequest(input: QueryInput | string, options: CallOptions): RunRequest {
+    if (typeof input === 'string') return this.request(input, options)
+    const images = input.images?.map((i) => ({
+      data: i.data,
+      media_type: i.mediaType ?? 'image/png',
+    }))
+    return {
+      ...this.request(promptWithImages(input.prompt, images), options),
+      appendSystemPrompt: input.appendSystem,
+      allowedTools: input.allowedTools,
+      disallowedTools: input.disallowedTools,
+      resumeSessionId: input.sessionId,
+      persistSession: input.persistSession,
+      maxBudgetUsd: input.maxBudgetUsd,
+    }
+  }
+
+  /** Events as they happen; `break` (or the signal) aborts the run. */
+  stream(input: string | QueryInput, options: CallOptions = {}): ClaudeStream {
+    const request = this.queryRequest(input, options)
+    const runner = this.runner
+    let used = false
+    const events = (): AsyncIterable<RunEvent> => {
+      if (used) throw new Error('A stream can be consumed once')
+      used = true
+      return runner.run(request, { signal: options.signal })
+    }
+    return {
+      [Symbol.asyncIterator]: () => events()[Symbol.asyncIterator](),
+      async *textStream() {
+        for await (const event of events()) if (event.type === 'text_delta') yield event.text
+      },
+      result: async () => toChatResult(await collectRun(events())),
+    }
+  }
+}
+
+/** `new ClaudeClient(options).chat(prompt)`. */
+export const claudeChat = async (
+  prompt: string,
+  options: ClaudeClientOptions & Pick<CallOptions, 'signal'> = {}
+): Promise<string> => (await new ClaudeClient(options).chat(prompt, options)).text
+
+/** `new ClaudeClient(options).chatJson(prompt, { schema })`. */
+export const claudeJson = <T = unknown>(
+  prompt: string,
+  options: ClaudeClientOptions & Pick<CallOptions, 'signal'> & { schema?: JsonSchemaInput } = {}
+): Promise<T> =>
+  new ClaudeClient(options).chatJson<T>(
+    prompt,
+    options as CallOptions & { schema?: Record<string, unknown> }
+  )

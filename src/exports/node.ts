@@ -1,0 +1,18 @@
+/**
+ * @module claude-code-api/node
+ * Node-only pieces: the runner that spawns the local Claude Code CLI and the server entry.
+ */
+
+export { createFileKeySource, createKey, revokeKey, rotateKey } from '../adapters/node/keys-file.js'
+export {
+  createNodeRunner,
+  type NodeRunner,
+  type NodeRunnerOptions,
+} from '../adapters/node/runner.js'
+export {
+  type RunnerHostServerOptions,
+  type RunningServer,
+  type ServerOptions,
+  startRunnerHost,
+  startServer,
+} from '../runtime/node.js'

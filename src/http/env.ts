@@ -1,0 +1,18 @@
+import type { KeyRecord } from '../auth/keys.js'
+import type { Logger } from '../lib/logger.js'
+import type { ClaudeRunner } from '../runner.js'
+
+/** Fields the request log line gets from inside the request (the run's model and cost). */
+export type RequestLogFields = { model?: string; cost_usd?: number }
+
+/** What every route can read from `c.var`; set per request, so a runtime can build it from bindings. */
+export type AppEnv = {
+  Variables: {
+    runner: ClaudeRunner
+    logger: Logger
+    requestId: string
+    logFields: RequestLogFields
+    /** The caller's key, when auth is on. */
+    apiKey?: KeyRecord
+  }
+}

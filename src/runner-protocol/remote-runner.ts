@@ -1,0 +1,203 @@
+/**
+ * A `ClaudeRunner` that forwards runs to one or more runner hosts over HTTP (runner protocol v1),
+ * with `fetch` only, so it runs on Workers, Node, Deno and Bun.
+ * - Hosts are used in turn; one that fails is skipped until a health check passes again.
+ * - A run moves to the next host only while nothing was received (connection refused, or the
+ *   host is at capacity); once events flow it is never retried.
+ * - Aborting the signal cancels the request, and the host kills its CLI.
+ */
+
+import { errorFromResponse } from '../adapters/api.js'
+import {
+  type ClaudeError,
+  CliProtocolError,
+  errorFromType,
+  isClaudeError,
+  RunAbortedError,
+  RunnerUnavailableError,
+} from '../errors.js'
+import { readNdjson } from '../lib/ndjson.js'
+import type {
+  CapacityStatus,
+  ClaudeRunner,
+  ModelInfo,
+  RunEvent,
+  RunnerStatus,
+  RunOptions,
+  RunRequest,
+} from '../runner.js'
+import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER, type WireError } from './host.js'
+
+export type RemoteRunnerOptions = {
+  /** Runner host base URLs, e.g. `['http://10.0.0.5:7743']`. */
+  urls: string[]
+  /** The hosts' RUNNER_TOKEN. */
+  token?: string
+  fetch?: typeof fetch
+  /** How long a failed host is skipped before it is health-checked again. Default 10 s. */
+  retryDownAfterMs?: number
+  /** Timeout of a health check. Default 2 s. */
+  healthTimeoutMs?: number
+}
+
+type Host = { url: string; downUntil: number }
+
+const isRetryable = (error: ClaudeError) => error.type === 'queue_full'
+
+export const createRemoteRunner = ({
+  urls,
+  token,
+  fetch: fetchImpl = (...args) => fetch(...args),
+  retryDownAfterMs = 10_000,
+  healthTimeoutMs = 2_000,
+}: RemoteRunnerOptions): ClaudeRunner => {
+  if (urls.length === 0) throw new Error('createRemoteRunner needs at least one runner host URL')
+  const hosts: Host[] = urls.map((url) => ({ url: url.replace(/\/+$/, ''), downUntil: 0 }))
+  let next = 0
+  let modelsCache: ModelInfo[] | undefined
+
+  const headers = (json = false): Record<string, string> => ({
+    [RUNNER_PROTOCOL_HEADER]: String(RUNNER_PROTOCOL),
+    ...(token && { authorization: `Bearer ${token}` }),
+    ...(json && { 'content-type': 'application/json' }),
+  })
+
+  const get = async (host: Host, path: string, timeoutMs = healthTimeoutMs) => {
+    const response = await fetchImpl(`${host.url}${path}`, {
+      headers: headers(),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    if (!response.ok) throw await errorFromResponse(response)
+    return response.json()
+  }
+
+  const healthy = async (host: Host) => {
+    try {
+      await get(host, '/runner/v1/health')
+      host.downUntil = 0
+      return true
+    } catch {
+      host.downUntil = Date.now() + retryDownAfterMs
+      return false
+    }
+  }
+
+  /** Every host once, starting after the last one used; a host marked down is checked first. */
+  async function* candidates(): AsyncGenerator<Host> {
+    const start = next++ % hosts.length
+    for (let i = 0; i < hosts.length; i++) {
+      const host = hosts[(start + i) % hosts.length] as Host
+      if (host.downUntil > Date.now()) continue
+      if (host.downUntil > 0 && !(await healthy(host))) continue
+      yield host
+    }
+  }
+
+  const unavailable = (tried: number, cause?: unknown) =>
+    new RunnerUnavailableError(
+      tried === 0
+        ? 'No runner host is available (all are marked down); try again shortly'
+        : `No runner host could take the run (tried ${tried})`,
+      { cause, retryAfter: Math.ceil(retryDownAfterMs / 1000) }
+    )
+
+  /** Opens a run on the first host that answers; nothing has been received when this fails. */
+  const open = async (request: RunRequest, signal: AbortSignal) => {
+    let tried = 0
+    let last: unknown
+    for await (const host of candidates()) {
+      tried++
+      let response: Response
+      try {
+        response = await fetchImpl(`${host.url}/runner/v1/runs`, {
+          method: 'POST',
+          headers: headers(true),
+          body: JSON.stringify(request),
+          signal,
+        })
+      } catch (error) {
+        if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
+        host.downUntil = Date.now() + retryDownAfterMs
+        last = error
+        continue
+      }
+      if (response.ok && response.body) return response.body
+      const error = await errorFromResponse(response)
+      if (!isRetryable(error)) throw error
+      last = error
+    }
+    if (isClaudeError(last) && isRetryable(last)) throw last
+    throw unavailable(tried, last)
+  }
+
+  async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
+    const controller = new AbortController()
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, controller.signal])
+      : controller.signal
+    if (signal.aborted) throw new RunAbortedError('The run was aborted')
+    const body = await open(request, signal)
+    try {
+      for await (const line of readNdjson(body)) {
+        const event = line as RunEvent | WireError
+        if (event.type === 'error') {
+          const { type, message, retry_after } = (event as WireError).error
+          throw errorFromType(type, message, { retryAfter: retry_after })
+        }
+        yield event
+        if (event.type === 'result') return
+      }
+    } catch (error) {
+      if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
+      if (isClaudeError(error)) throw error
+      throw new CliProtocolError('The runner host broke off the run', { cause: error })
+    } finally {
+      // Cancels the upstream request if the consumer stopped early.
+      controller.abort()
+    }
+    throw new CliProtocolError('The runner host ended the run without a result')
+  }
+
+  const status = async (): Promise<RunnerStatus> => {
+    const states = await Promise.all(
+      hosts.map((host) => get(host, '/runner/v1/status').catch(() => undefined))
+    )
+    const up = states.filter(Boolean) as RunnerStatus[]
+    const capacity = up.reduce<CapacityStatus>(
+      (sum, s) => ({
+        max_concurrency: sum.max_concurrency + s.capacity.max_concurrency,
+        running: sum.running + s.capacity.running,
+        queued: sum.queued + s.capacity.queued,
+        max_queue: sum.max_queue + s.capacity.max_queue,
+      }),
+      { max_concurrency: 0, running: 0, queued: 0, max_queue: 0 }
+    )
+    const first = up[0]
+    return {
+      available: up.some((s) => s.available),
+      binary_path: first?.binary_path ?? null,
+      binary_source: first ? 'remote' : null,
+      version: first?.version ?? null,
+      logged_in: first ? up.every((s) => s.logged_in) : null,
+      auth_method: first?.auth_method ?? null,
+      capacity,
+      hosts: hosts.map((host, i) => ({ url: host.url, up: Boolean(states[i]) })),
+    }
+  }
+
+  const models = async (): Promise<ModelInfo[]> => {
+    if (modelsCache) return modelsCache
+    for await (const host of candidates()) {
+      try {
+        const { models } = (await get(host, '/runner/v1/models', 30_000)) as { models: ModelInfo[] }
+        modelsCache = models
+        return models
+      } catch {
+        host.downUntil = Date.now() + retryDownAfterMs
+      }
+    }
+    throw unavailable(hosts.length)
+  }
+
+  return { run, status, models }
+}

@@ -1,0 +1,98 @@
+/**
+ * Server configuration from environment variables (documented in the README's table). Invalid
+ * values are reported by name instead of being silently replaced.
+ */
+import { isLogLevel, type LogLevel } from '../lib/logger.js'
+import { TOOL_PATTERN } from '../run/models.js'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export type ServerConfig = {
+  host: string
+  port: number
+  logLevel: LogLevel
+  allowedTools: string[]
+  maxConcurrency?: number
+  maxQueue: number
+  timeoutMs: number
+  maxTimeoutMs: number
+  allowApiKey: boolean
+  workDir?: string
+  maxBodyBytes: number
+  heartbeatMs: number
+  /** The `.api-keys` file (hash|name|created[|policy] lines). */
+  keysFile: string
+  /** API_KEY_HASHES: comma-separated SHA-256 hashes (optionally `hash:name`). */
+  apiKeyHashes?: string
+  /** API_AUTH_DISABLED: run without auth, even on a public address. */
+  authDisabled: boolean
+}
+
+type Env = Record<string, string | undefined>
+
+const integer = (env: Env, name: string, fallback: number, min = 0): number => {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be a whole number of at least ${min} (got "${raw}")`)
+  }
+  return value
+}
+
+const flag = (env: Env, name: string) => /^(1|true|yes)$/i.test(env[name] ?? '')
+
+export const loadConfig = (env: Env): ServerConfig => {
+  const logLevel = env.LOG_LEVEL ?? 'info'
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError(
+      `LOG_LEVEL must be debug, info, warn, error or silent (got "${logLevel}")`
+    )
+  }
+  const allowedTools = (env.CLAUDE_ALLOWED_TOOLS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+  for (const tool of allowedTools) {
+    if (!TOOL_PATTERN.test(tool)) {
+      throw new ConfigError(`CLAUDE_ALLOWED_TOOLS has an invalid tool name: "${tool}"`)
+    }
+  }
+  const timeoutMs = integer(env, 'CLAUDE_TIMEOUT_MS', 300_000, 1_000)
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: integer(env, 'PORT', 7742),
+    logLevel,
+    allowedTools,
+    maxConcurrency: env.CLAUDE_MAX_CONCURRENCY
+      ? integer(env, 'CLAUDE_MAX_CONCURRENCY', 1, 1)
+      : undefined,
+    maxQueue: integer(env, 'CLAUDE_MAX_QUEUE', 32),
+    timeoutMs,
+    maxTimeoutMs: Math.max(integer(env, 'CLAUDE_MAX_TIMEOUT_MS', 900_000, 1_000), timeoutMs),
+    allowApiKey: flag(env, 'CLAUDE_ALLOW_API_KEY'),
+    workDir: env.CLAUDE_WORK_DIR || undefined,
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
+    heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 100),
+    keysFile: env.API_KEYS_FILE || '.api-keys',
+    apiKeyHashes: env.API_KEY_HASHES || undefined,
+    authDisabled: flag(env, 'API_AUTH_DISABLED'),
+  }
+}
+
+/** Addresses only this machine can reach. */
+export const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+
+/**
+ * Secure by default: an API without keys may only listen where no one else can reach it.
+ * Throws the message an operator needs.
+ */
+export const assertSafeBind = (host: string, keysEnabled: boolean, authDisabled: boolean) => {
+  if (keysEnabled || authDisabled || isLoopback(host)) return
+  throw new ConfigError(
+    `refusing to listen on ${host} without API keys. Create one with \`claude-code-api keys create --name NAME\` (or set API_KEY_HASHES), or set API_AUTH_DISABLED=1 to run open on purpose.`
+  )
+}
