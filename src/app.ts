@@ -15,9 +15,11 @@ import { createAuth, type KeySource } from './auth/middleware.js'
 import { withKeyPolicy } from './auth/policy-runner.js'
 import { createUsageTracker, type UsageTracker } from './auth/usage.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
+import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
+import { NotFoundError, PayloadTooLargeError } from './errors.js'
 import type { AppEnv } from './http/env.js'
-import { createErrorHandler, errorJson } from './http/errors.js'
+import { createErrorHandler, respondWithError } from './http/errors.js'
 import { requestLog } from './http/request-log.js'
 import { requireJson } from './http/validation.js'
 import { createLogger, type Logger } from './lib/logger.js'
@@ -50,7 +52,7 @@ export const createApp = (options: AppOptions) => {
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
-  app.notFound((c) => errorJson(c, 404, { detail: 'Not Found', type: 'not_found' }))
+  app.notFound((c) => respondWithError(c, new NotFoundError('Not Found')))
 
   return app
     .use(requestLog(logger))
@@ -71,11 +73,9 @@ export const createApp = (options: AppOptions) => {
       '/*',
       bodyLimit({
         maxSize: maxBodyBytes,
-        onError: (c) =>
-          errorJson(c, 413, {
-            detail: `Request body is larger than ${maxBodyBytes} bytes`,
-            type: 'payload_too_large',
-          }),
+        onError: () => {
+          throw new PayloadTooLargeError(`Request body is larger than ${maxBodyBytes} bytes`)
+        },
       }),
       requireJson
     )
@@ -96,6 +96,7 @@ export const createApp = (options: AppOptions) => {
     .route('/llm', createChatRoutes({ heartbeatMs }))
     .route('/llm', createQueryRoutes({ heartbeatMs }))
     .route('/admin', createAdminRoutes(usage))
+    .route('/v1', createModelRoutes())
     .route('/v1', createOpenAIRoutes({ heartbeatMs }))
     .route('/v1', createAnthropicRoutes({ heartbeatMs }))
     .get(

@@ -153,33 +153,92 @@ export class RunAbortedError extends ClaudeError {
   override readonly type = 'aborted'
 }
 
+/** The request is malformed or asks for something this server does not do. */
+export class BadRequestError extends ClaudeError {
+  override readonly status = 400
+  override readonly type = 'bad_request'
+}
+
+export type FieldProblem = { field: string; message: string }
+
+/** The body does not match the endpoint's schema; `errors` names each field. */
+export class ValidationError extends ClaudeError {
+  override readonly status = 422
+  override readonly type = 'validation_error'
+  readonly errors: FieldProblem[]
+
+  constructor(message: string, options: ClaudeErrorOptions & { errors?: FieldProblem[] } = {}) {
+    super(message, options)
+    this.errors = options.errors ?? []
+  }
+}
+
+export class NotFoundError extends ClaudeError {
+  override readonly status = 404
+  override readonly type = 'not_found'
+}
+
+export class PayloadTooLargeError extends ClaudeError {
+  override readonly status = 413
+  override readonly type = 'payload_too_large'
+}
+
+export class UnsupportedMediaTypeError extends ClaudeError {
+  override readonly status = 415
+  override readonly type = 'unsupported_media_type'
+}
+
+/** The server (or a library caller) is configured wrongly; the message says how to fix it. */
+export class ConfigError extends ClaudeError {
+  override readonly type = 'config_error'
+}
+
+/** The keys file cannot be read or changed as asked. */
+export class KeysFileError extends ClaudeError {
+  override readonly type = 'keys_file_error'
+}
+
+/** A command-line mistake: printed with a hint, exit code 2. */
+export class UsageError extends ClaudeError {
+  override readonly status = 400
+  override readonly type = 'usage_error'
+}
+
 export const isClaudeError = (err: unknown): err is ClaudeError => err instanceof ClaudeError
 
 type ErrorClass = new (message: string, options?: ClaudeErrorOptions) => ClaudeError
 
-const BY_TYPE: Record<string, ErrorClass> = {
-  cli_not_found: CliNotFoundError,
-  not_logged_in: NotLoggedInError,
-  upstream_auth_error: UpstreamAuthError,
-  rate_limited: RateLimitedError,
-  queue_full: QueueFullError,
-  overloaded: OverloadedError,
-  upstream_error: UpstreamApiError,
-  max_turns_exceeded: MaxTurnsError,
-  budget_exceeded: BudgetExceededError,
-  structured_output_failed: StructuredOutputError,
-  no_json: NoJsonError,
-  deadline_exceeded: DeadlineExceededError,
-  protocol_error: CliProtocolError,
-  session_not_found: SessionNotFoundError,
-  forbidden: PolicyError,
-  quota_exceeded: QuotaExceededError,
-  model_not_found: ModelNotFoundError,
-  unauthorized: UnauthorizedError,
-  runner_unavailable: RunnerUnavailableError,
-  protocol_mismatch: ProtocolMismatchError,
-  aborted: RunAbortedError,
-}
+/** Every error a client can receive, by its wire `type`. */
+const BY_TYPE = new Map<string, ErrorClass>(
+  [
+    CliNotFoundError,
+    NotLoggedInError,
+    UpstreamAuthError,
+    RateLimitedError,
+    QueueFullError,
+    OverloadedError,
+    UpstreamApiError,
+    MaxTurnsError,
+    BudgetExceededError,
+    StructuredOutputError,
+    NoJsonError,
+    DeadlineExceededError,
+    CliProtocolError,
+    SessionNotFoundError,
+    PolicyError,
+    ModelNotFoundError,
+    QuotaExceededError,
+    UnauthorizedError,
+    RunnerUnavailableError,
+    ProtocolMismatchError,
+    RunAbortedError,
+    BadRequestError,
+    ValidationError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+  ].map((ErrorType) => [new ErrorType('').type, ErrorType])
+)
 
 /**
  * Rebuilds a typed error from its wire form (`{"detail", "type"}` plus Retry-After), so clients
@@ -188,9 +247,8 @@ const BY_TYPE: Record<string, ErrorClass> = {
 export const errorFromType = (
   type: string,
   message: string,
-  options: ClaudeErrorOptions & { resetAt?: Date } = {}
+  options: ClaudeErrorOptions & { resetAt?: Date; errors?: FieldProblem[] } = {}
 ): ClaudeError => {
-  if (type === 'rate_limited') return new RateLimitedError(message, options)
-  const ErrorType = BY_TYPE[type]
+  const ErrorType = BY_TYPE.get(type)
   return ErrorType ? new ErrorType(message, options) : new UpstreamApiError(message, options)
 }

@@ -1,16 +1,16 @@
 import { Validator } from '@cfworker/json-schema'
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import { describeRoute, resolver } from 'hono-openapi'
-import { NoJsonError, StructuredOutputError } from '../errors.js'
+import { NoJsonError, StructuredOutputError, ValidationError } from '../errors.js'
 import type { AppEnv } from '../http/env.js'
 import { runErrorResponses } from '../http/openapi-responses.js'
+import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody } from '../http/validation.js'
 import { extractJson } from '../lib/json-extract.js'
 import { chatResponse, collectRun, nonEmpty } from '../run/result.js'
 import type { RunRequest } from '../runner.js'
 import { ChatRequest, ChatResponse, JsonRequest } from './schemas.js'
-import { streamRun } from './sse.js'
+import { createNativeEncoder } from './stream-encoder.js'
 
 export type ChatRoutesOptions = {
   /** How often an SSE comment is sent while no event is due. */
@@ -29,7 +29,9 @@ const checkSchema = (schema: Record<string, unknown>) => {
   try {
     return new Validator(schema as never, '2020-12', false)
   } catch {
-    throw new HTTPException(422, { message: 'schema: is not a usable JSON Schema' })
+    throw new ValidationError('schema: is not a usable JSON Schema', {
+      errors: [{ field: 'schema', message: 'is not a usable JSON Schema' }],
+    })
   }
 }
 
@@ -110,5 +112,15 @@ export const createChatRoutes = ({ heartbeatMs }: ChatRoutesOptions) =>
         },
       }),
       jsonBody(ChatRequest),
-      (c) => streamRun(c, toRunRequest(c.req.valid('json')), { heartbeatMs })
+      (c) => {
+        const request = toRunRequest(c.req.valid('json'))
+        return pipeRun(
+          c,
+          (signal) => c.var.runner.run(request, { signal }),
+          createNativeEncoder(),
+          {
+            heartbeatMs,
+          }
+        )
+      }
     )

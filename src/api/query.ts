@@ -1,21 +1,22 @@
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import { describeRoute, resolver } from 'hono-openapi'
+import { ValidationError } from '../errors.js'
 import type { AppEnv } from '../http/env.js'
 import { errorResponse, runErrorResponses } from '../http/openapi-responses.js'
+import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody } from '../http/validation.js'
 import { chatResponse, collectRun, nonEmpty, promptWithImages } from '../run/result.js'
 import type { RunRequest, RunResult } from '../runner.js'
 import { QueryRequest, QueryResponse } from './schemas.js'
-import { streamRun } from './sse.js'
+import { createNativeEncoder } from './stream-encoder.js'
 
 const toRunRequest = (body: QueryRequest): RunRequest => {
   if (body.continue_session && !body.session_id) {
     // The original resumed "the most recent session" of the server, whoever owned it.
-    throw new HTTPException(422, {
-      message:
-        'continue_session: is not supported; pass the session_id returned by an earlier /llm/query with persist_session: true',
-    })
+    throw new ValidationError(
+      'continue_session: is not supported; pass the session_id returned by an earlier /llm/query with persist_session: true',
+      { errors: [{ field: 'continue_session', message: 'is not supported' }] }
+    )
   }
   return {
     prompt: promptWithImages(body.prompt, body.images),
@@ -84,9 +85,14 @@ export const createQueryRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
         },
       }),
       jsonBody(QueryRequest),
-      (c) =>
-        streamRun(c, toRunRequest(c.req.valid('json')), {
+      (c) => {
+        const request = toRunRequest(c.req.valid('json'))
+        const encoder = createNativeEncoder((result) => ({
+          type: 'result',
+          ...usageFields(result),
+        }))
+        return pipeRun(c, (signal) => c.var.runner.run(request, { signal }), encoder, {
           heartbeatMs,
-          resultEvent: (result) => ({ type: 'result', ...usageFields(result) }),
         })
+      }
     )

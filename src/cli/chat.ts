@@ -8,9 +8,8 @@ import { parseArgs } from 'node:util'
 import { createApiRunner } from '../adapters/api.js'
 import { createNodeRunner } from '../adapters/node/runner.js'
 import { ClaudeClient } from '../client/client.js'
-import { isClaudeError } from '../errors.js'
+import { isClaudeError, UsageError } from '../errors.js'
 import { isSafeModel } from '../run/models.js'
-import { UsageError } from './usage-error.js'
 
 export const CHAT_HELP = `Usage:
   claude-code-api chat [--model MODEL] [--system PROMPT] [--url URL --key KEY]

@@ -1,15 +1,13 @@
 #!/usr/bin/env node
+import { ConfigError, KeysFileError, UsageError } from '../errors.js'
 /**
  * The `claude-code-api` command: serve, keys, status, chat.
  */
-import { KeysFileError } from '../adapters/node/keys-file.js'
 import { VERSION } from '../lib/version.js'
-import { ConfigError } from '../server/config.js'
 import { CHAT_HELP, chatCommand } from './chat.js'
 import { KEYS_HELP, keysCommand } from './keys.js'
 import { runnerCommand, serveCommand } from './serve.js'
 import { statusCommand } from './status.js'
-import { UsageError } from './usage-error.js'
 
 const HELP = `claude-code-api ${VERSION}: Claude through the Claude Code CLI, as an HTTP API.
 

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import { createKey, readKeyRecords, revokeKey, rotateKey } from '../adapters/node/keys-file.js'
 import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
-import { UsageError } from './usage-error.js'
+import { UsageError } from '../errors.js'
 
 export const KEYS_HELP = `Usage:
   claude-code-api keys create [--name NAME] [--models a,b] [--tools a,b]

@@ -4,9 +4,9 @@
  * process behind.
  */
 import { parseArgs } from 'node:util'
+import { UsageError } from '../errors.js'
 import { startRunnerHost, startServer } from '../runtime/node.js'
 import { loadConfig } from '../server/config.js'
-import { UsageError } from './usage-error.js'
 
 export const SERVE_HELP = `Usage:
   claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]

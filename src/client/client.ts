@@ -5,7 +5,7 @@
 import { Validator } from '@cfworker/json-schema'
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
-import { NoJsonError, StructuredOutputError } from '../errors.js'
+import { ConfigError, NoJsonError, StructuredOutputError, UsageError } from '../errors.js'
 import { extractJson } from '../lib/json-extract.js'
 import { collectRun, promptWithImages } from '../run/result.js'
 import type { ClaudeRunner, RunEvent, RunRequest, RunResult, Usage } from '../runner.js'
@@ -93,7 +93,7 @@ export class ClaudeClient {
     if (!runner && !defaultRunner) defaultRunner = defaultRunnerFactory?.()
     const resolved = runner ?? defaultRunner
     if (!resolved) {
-      throw new Error(
+      throw new ConfigError(
         'No runner: pass { runner } (e.g. createApiRunner), or use claude-code-api from Node'
       )
     }
@@ -192,7 +192,7 @@ export class ClaudeClient {
     const runner = this.runner
     let used = false
     const events = (): AsyncIterable<RunEvent> => {
-      if (used) throw new Error('A stream can be consumed once')
+      if (used) throw new UsageError('A stream can be consumed once')
       used = true
       return runner.run(request, { signal: options.signal })
     }

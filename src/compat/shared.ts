@@ -2,14 +2,13 @@
  * What the OpenAI- and Anthropic-compatible endpoints share: which model names they accept,
  * images from data URLs, and turning a message list into a prompt plus real earlier turns.
  */
-import { HTTPException } from 'hono/http-exception'
-import { ModelNotFoundError } from '../errors.js'
+import { BadRequestError, ModelNotFoundError } from '../errors.js'
 import { isSafeModel, MODEL_ALIASES } from '../run/models.js'
 import type { ClaudeRunner, ContentBlock, HistoryTurn, RunRequest } from '../runner.js'
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const
 
-export const badRequest = (message: string) => new HTTPException(400, { message })
+export const badRequest = (message: string) => new BadRequestError(message)
 
 /**
  * An alias, an id the CLI resolves an alias to, or any `claude-…` id of a safe shape; anything

@@ -1,9 +1,11 @@
 /**
  * @module claude-code-api
- * The runtime-agnostic core: the app, the runner contract and the typed errors. Nothing here
- * imports `node:*`; the Node runner lives in `claude-code-api/node`.
+ * The runtime-agnostic core: the app, the runner contract, the typed errors, the library client
+ * and the runners that need only `fetch` (a server's API, runner hosts). Nothing here imports
+ * `node:*`; the Node runner lives in `claude-code-api/node`.
  */
 
+export { type ApiRunnerOptions, createApiRunner } from '../adapters/api.js'
 export { type App, type AppOptions, createApp } from '../app.js'
 export {
   type CallOptions,
@@ -25,8 +27,6 @@ export { type Capacity, type CapacityOptions, createCapacity } from '../run/capa
 export { isSafeModel, MODEL_ALIASES } from '../run/models.js'
 export { collectRun } from '../run/result.js'
 export type * from '../runner.js'
-export {
-  createRunnerHostApp,
-  RUNNER_PROTOCOL,
-  type RunnerHostOptions,
-} from '../runner-protocol/host.js'
+export { createRunnerHostApp, type RunnerHostOptions } from '../runner-protocol/host.js'
+export { RUNNER_PROTOCOL } from '../runner-protocol/protocol.js'
+export { createRemoteRunner, type RemoteRunnerOptions } from '../runner-protocol/remote-runner.js'

@@ -1,27 +1,37 @@
 /**
- * Which error shape a request expects: this API's own `{"detail","type"}`, OpenAI's
- * `{"error":{message,type,param,code}}` under /v1, or Anthropic's
- * `{"type":"error","error":{type,message}}` for /v1/messages (and any /v1 call made with an
- * `anthropic-version` header, as the Anthropic SDK sends). Status codes follow each API.
+ * The one place where a `ClaudeError` becomes what a client reads, in each API's own shape, as a
+ * response or inside a stream:
+ * - native (`/llm/*`, `/admin/*`): `{"detail","type"}`; in a stream, an `error` event with
+ *   `message` and `error_type`;
+ * - runner (the runner protocol, `/runner/*`): native bodies; in a stream, an `error` line with
+ *   `{type, message, retry_after}`, from which the remote runner rebuilds the typed error;
+ * - OpenAI (`/v1/*`): `{"error":{message,type,param,code}}`;
+ * - Anthropic (`/v1/messages`, or any `/v1` call with an `anthropic-version` header, as the
+ *   Anthropic SDK sends): `{"type":"error","error":{type,message}}`.
+ * Status codes follow each API.
  */
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { type ClaudeError, RateLimitedError, ValidationError } from '../errors.js'
+import type { ErrorBody } from './error-body.js'
 
-export type Dialect = 'native' | 'openai' | 'anthropic'
+export type Dialect = 'native' | 'runner' | 'openai' | 'anthropic'
 
 export const dialectOf = (c: Context): Dialect => {
   const path = c.req.path
+  if (path.startsWith('/runner/')) return 'runner'
   if (!path.startsWith('/v1/')) return 'native'
   if (path.startsWith('/v1/messages') || c.req.header('anthropic-version')) return 'anthropic'
   return 'openai'
 }
 
-export type NativeError = {
-  detail: string
-  type: string
-  errors?: Array<{ field: string; message: string }>
-  reset_at?: string
-}
+export const toErrorBody = (error: ClaudeError): ErrorBody => ({
+  detail: error.message,
+  type: error.type,
+  ...(error instanceof ValidationError && error.errors.length > 0 && { errors: error.errors }),
+  ...(error instanceof RateLimitedError &&
+    error.resetAt && { reset_at: error.resetAt.toISOString() }),
+})
 
 const openAIType = (status: number) => {
   if (status === 401) return 'authentication_error'
@@ -43,35 +53,61 @@ const anthropicType = (status: number, type: string) => {
   return 'invalid_request_error'
 }
 
-/** The status and body of an error in the request's dialect. */
-export const formatError = (
-  dialect: Dialect,
-  status: ContentfulStatusCode,
-  error: NativeError
-): { status: ContentfulStatusCode; body: object } => {
-  if (dialect === 'native') return { status, body: error }
+/** The HTTP status of an error in a dialect. */
+const statusOf = (dialect: Dialect, error: ClaudeError): ContentfulStatusCode => {
+  // 499 (client gone) has no standard reason phrase; nobody is listening anyway.
+  const status = error.status === 499 ? 400 : error.status
+  if (dialect === 'native' || dialect === 'runner') return status as ContentfulStatusCode
+  if (dialect === 'anthropic' && error.type === 'overloaded') return 529 as ContentfulStatusCode
   // Both APIs answer a request they cannot accept with 400, not 422 (except our run limits).
-  const validation = status === 422 && error.type === 'validation_error'
-  const wireStatus = (validation || status === 415 ? 400 : status) as ContentfulStatusCode
+  return (
+    error.type === 'validation_error' || status === 415 ? 400 : status
+  ) as ContentfulStatusCode
+}
+
+/** The body of an error in a dialect; streams send the same body as an event. */
+const bodyOf = (dialect: Dialect, error: ClaudeError, status: number): object => {
+  const body = toErrorBody(error)
+  if (dialect === 'native' || dialect === 'runner') return body
   if (dialect === 'openai') {
     return {
-      status: wireStatus,
-      body: {
-        error: {
-          message: error.detail,
-          type: openAIType(wireStatus),
-          param: error.errors?.[0]?.field ?? null,
-          code: error.type,
-        },
+      error: {
+        message: body.detail,
+        type: openAIType(status),
+        param: body.errors?.[0]?.field ?? null,
+        code: body.type,
       },
     }
   }
-  const overloaded = error.type === 'overloaded'
-  return {
-    status: (overloaded ? 529 : wireStatus) as ContentfulStatusCode,
-    body: {
+  return { type: 'error', error: { type: anthropicType(status, body.type), message: body.detail } }
+}
+
+export type FormattedError = {
+  status: ContentfulStatusCode
+  body: object
+  headers: Record<string, string>
+}
+
+export const formatError = (dialect: Dialect, error: ClaudeError): FormattedError => {
+  const status = statusOf(dialect, error)
+  const headers: Record<string, string> = {}
+  if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer'
+  if (error.retryAfter) headers['Retry-After'] = String(error.retryAfter)
+  return { status, body: bodyOf(dialect, error, status), headers }
+}
+
+/** What a stream carries when its run fails after the response began. */
+export const streamErrorOf = (dialect: Dialect, error: ClaudeError): object => {
+  if (dialect === 'native') return { type: 'error', message: error.message, error_type: error.type }
+  if (dialect === 'runner') {
+    return {
       type: 'error',
-      error: { type: anthropicType(wireStatus, error.type), message: error.detail },
-    },
+      error: {
+        type: error.type,
+        message: error.message,
+        ...(error.retryAfter && { retry_after: error.retryAfter }),
+      },
+    }
   }
+  return formatError(dialect, error).body
 }

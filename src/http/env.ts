@@ -14,5 +14,7 @@ export type AppEnv = {
     logFields: RequestLogFields
     /** The caller's key, when auth is on. */
     apiKey?: KeyRecord
+    /** Set by a streamed response: settles when the stream has ended. */
+    streaming?: Promise<void>
   }
 }

@@ -15,13 +15,17 @@ export const requestLog =
     c.set('logFields', {})
     await next()
     c.header('X-Request-Id', requestId)
-    logger.info('request', {
-      id: requestId,
-      key: c.var.apiKey ? c.var.apiKey.name || c.var.apiKey.hash.slice(0, 8) : undefined,
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      duration_ms: Math.round(performance.now() - started),
-      ...c.var.logFields,
-    })
+    const log = () =>
+      logger.info('request', {
+        id: requestId,
+        key: c.var.apiKey ? c.var.apiKey.name || c.var.apiKey.hash.slice(0, 8) : undefined,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        duration_ms: Math.round(performance.now() - started),
+        ...c.var.logFields,
+      })
+    // A stream is logged when it ends, with its real duration and the run's model and cost.
+    if (c.var.streaming) void c.var.streaming.then(log)
+    else log()
   }

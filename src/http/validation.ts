@@ -1,11 +1,11 @@
 /**
- * Request validation from the valibot schemas (which also feed OpenAPI). Failures are 422 with
- * the field names; the caller's input is never echoed back.
+ * Request bodies: JSON only, parsed once, and validated by the valibot schemas (which also feed
+ * OpenAPI). Failures are typed errors with the field names; the caller's input is never echoed.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { MiddlewareHandler } from 'hono'
 import { validator } from 'hono-openapi'
-import { errorJson } from './errors.js'
+import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from '../errors.js'
 
 const fieldOf = (issue: StandardSchemaV1.Issue) =>
   (issue.path ?? [])
@@ -21,26 +21,30 @@ const describe = (issue: StandardSchemaV1.Issue) => {
 }
 
 export const jsonBody = <Schema extends StandardSchemaV1>(schema: Schema) =>
-  validator('json', schema, (result, c) => {
+  validator('json', schema, (result) => {
     if (result.success) return
     const errors = result.error.map((issue) => ({
       field: fieldOf(issue),
       message: describe(issue),
     }))
-    const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ')
-    return errorJson(c, 422, { detail, type: 'validation_error', errors })
+    throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
   })
 
-/** POST bodies must be JSON; anything else would silently validate as `{}`. */
+/**
+ * POST bodies must be JSON (anything else would silently validate as `{}`), and are parsed here
+ * once: the validators read the parsed value from Hono's body cache.
+ */
 export const requireJson: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'POST') {
     const type = c.req.header('content-type') ?? ''
     if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-      return errorJson(c, 415, {
-        detail: 'Send the body as JSON with Content-Type: application/json',
-        type: 'unsupported_media_type',
-      })
+      throw new UnsupportedMediaTypeError(
+        'Send the body as JSON with Content-Type: application/json'
+      )
     }
+    await c.req.json().catch((error: unknown) => {
+      throw new BadRequestError('Malformed JSON in request body', { cause: error })
+    })
   }
   await next()
 }

@@ -1,57 +1,53 @@
 /**
- * The runner host: a `ClaudeRunner` served over HTTP so a front door elsewhere (e.g. on
- * Cloudflare Workers) can use this machine's CLI. Protocol v1:
- *   POST /runner/v1/runs    a RunRequest → 200 and one RunEvent per line (NDJSON), ending in a
- *                           `result`, or an `{"type":"error","error":{type,message,retry_after}}`
- *                           line; failures before the run starts are HTTP errors.
- *   GET  /runner/v1/health  `{ protocol, status, capacity }`
- *   GET  /runner/v1/status, /runner/v1/models
- * Every request carries `x-runner-protocol: 1` and, when a token is set, `Authorization: Bearer`.
- * Runtime-agnostic: the Node entry serves it.
+ * The runner host: a `ClaudeRunner` served over the runner protocol (see protocol.ts), so a front
+ * door elsewhere (e.g. on Cloudflare Workers) can use this machine's CLI. Runtime-agnostic: the
+ * Node entry serves it.
  */
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { stream } from 'hono/streaming'
 import { RunRequestSchema } from '../api/schemas.js'
 import { timingSafeEqual } from '../auth/keys.js'
-import { isClaudeError, ProtocolMismatchError, UnauthorizedError } from '../errors.js'
-import { createErrorHandler, errorJson, publicMessage } from '../http/errors.js'
-import { startRunStream } from '../http/run-stream.js'
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  ProtocolMismatchError,
+  UnauthorizedError,
+} from '../errors.js'
+import type { AppEnv } from '../http/env.js'
+import { createErrorHandler, respondWithError } from '../http/errors.js'
+import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody } from '../http/validation.js'
 import { type Logger, silentLogger } from '../lib/logger.js'
-import { encodeNdjson } from '../lib/ndjson.js'
-import type { ClaudeRunner, RunEvent } from '../runner.js'
-
-export const RUNNER_PROTOCOL = 1
-export const RUNNER_PROTOCOL_HEADER = 'x-runner-protocol'
+import type { ClaudeRunner } from '../runner.js'
+import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from './protocol.js'
+import { createRunnerEncoder } from './stream-encoder.js'
 
 export type RunnerHostOptions = {
   runner: ClaudeRunner
   /** RUNNER_TOKEN: required from callers when set. */
   token?: string
   logger?: Logger
-}
-
-/** What a run stream carries besides RunEvents: a failure after the run started. */
-export type WireError = {
-  type: 'error'
-  error: { type: string; message: string; retry_after?: number }
+  /** Keep-alive interval of run streams. Default 15 s. */
+  heartbeatMs?: number
 }
 
 export const createRunnerHostApp = ({
   runner,
   token,
   logger = silentLogger,
+  heartbeatMs = 15_000,
 }: RunnerHostOptions) => {
-  const app = new Hono()
+  const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
   app.notFound((c) =>
-    c.req.path.startsWith('/runner/')
-      ? errorJson(c, 400, {
-          detail: `This runner host speaks protocol v${RUNNER_PROTOCOL} (/runner/v${RUNNER_PROTOCOL}/…)`,
-          type: 'protocol_mismatch',
-        })
-      : errorJson(c, 404, { detail: 'Not Found', type: 'not_found' })
+    respondWithError(
+      c,
+      c.req.path.startsWith('/runner/')
+        ? new ProtocolMismatchError(
+            `This runner host speaks protocol v${RUNNER_PROTOCOL} (/runner/v${RUNNER_PROTOCOL}/…)`
+          )
+        : new NotFoundError('Not Found')
+    )
   )
   return app
     .use(
@@ -59,11 +55,13 @@ export const createRunnerHostApp = ({
       // The front door limits bodies too; this keeps a host safe on its own.
       bodyLimit({
         maxSize: 64 * 1024 * 1024,
-        onError: (c) =>
-          errorJson(c, 413, { detail: 'Request body too large', type: 'payload_too_large' }),
+        onError: () => {
+          throw new PayloadTooLargeError('Request body too large')
+        },
       })
     )
     .use('/runner/*', async (c, next) => {
+      c.set('logger', logger)
       const version = c.req.header(RUNNER_PROTOCOL_HEADER)
       if (version !== undefined && version !== String(RUNNER_PROTOCOL)) {
         throw new ProtocolMismatchError(
@@ -85,34 +83,10 @@ export const createRunnerHostApp = ({
     )
     .get('/runner/v1/status', async (c) => c.json(await runner.status()))
     .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
-    .post('/runner/v1/runs', jsonBody(RunRequestSchema), async (c) => {
-      const { controller, signal, events, first } = await startRunStream(
-        c,
-        runner,
-        c.req.valid('json')
-      )
-      c.header('content-type', 'application/x-ndjson; charset=utf-8')
-      c.header('x-accel-buffering', 'no')
-      return stream(c, async (out) => {
-        out.onAbort(() => controller.abort())
-        try {
-          for (let step = first; !step.done; step = await events.next()) {
-            await out.write(encodeNdjson(step.value satisfies RunEvent))
-          }
-        } catch (error) {
-          if (signal.aborted) return
-          const line: WireError = {
-            type: 'error',
-            error: {
-              type: isClaudeError(error) ? error.type : 'internal_error',
-              message: publicMessage(error),
-              ...(isClaudeError(error) && error.retryAfter && { retry_after: error.retryAfter }),
-            },
-          }
-          await out.write(encodeNdjson(line))
-        } finally {
-          await events.return?.()
-        }
+    .post('/runner/v1/runs', jsonBody(RunRequestSchema), (c) => {
+      const request = c.req.valid('json')
+      return pipeRun(c, (signal) => runner.run(request, { signal }), createRunnerEncoder(), {
+        heartbeatMs,
       })
     })
 }

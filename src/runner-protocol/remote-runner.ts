@@ -11,6 +11,7 @@ import { errorFromResponse } from '../adapters/api.js'
 import {
   type ClaudeError,
   CliProtocolError,
+  ConfigError,
   errorFromType,
   isClaudeError,
   RunAbortedError,
@@ -26,7 +27,7 @@ import type {
   RunOptions,
   RunRequest,
 } from '../runner.js'
-import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER, type WireError } from './host.js'
+import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER, type WireError } from './protocol.js'
 
 export type RemoteRunnerOptions = {
   /** Runner host base URLs, e.g. `['http://10.0.0.5:7743']`. */
@@ -51,7 +52,8 @@ export const createRemoteRunner = ({
   retryDownAfterMs = 10_000,
   healthTimeoutMs = 2_000,
 }: RemoteRunnerOptions): ClaudeRunner => {
-  if (urls.length === 0) throw new Error('createRemoteRunner needs at least one runner host URL')
+  if (urls.length === 0)
+    throw new ConfigError('createRemoteRunner needs at least one runner host URL')
   const hosts: Host[] = urls.map((url) => ({ url: url.replace(/\/+$/, ''), downUntil: 0 }))
   let next = 0
   let modelsCache: ModelInfo[] | undefined

@@ -6,10 +6,11 @@
 import { createFileKeySource } from '../adapters/node/keys-file.js'
 import { createNodeRunner, type NodeRunnerOptions } from '../adapters/node/runner.js'
 import { createApp } from '../app.js'
+import { ConfigError } from '../errors.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
 import { createRunnerHostApp } from '../runner-protocol/host.js'
-import { assertSafeBind, ConfigError, isLoopback, type ServerConfig } from '../server/config.js'
+import { assertSafeBind, isLoopback, type ServerConfig } from '../server/config.js'
 import { ASSETS_PREFIX, createDocsAssets } from '../server/docs-assets.js'
 import { listen, type RunningServer } from '../server/listen.js'
 

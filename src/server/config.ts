@@ -2,12 +2,9 @@
  * Server configuration from environment variables (documented in the README's table). Invalid
  * values are reported by name instead of being silently replaced.
  */
+import { ConfigError } from '../errors.js'
 import { isLogLevel, type LogLevel } from '../lib/logger.js'
 import { TOOL_PATTERN } from '../run/models.js'
-
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
 
 export type ServerConfig = {
   host: string

@@ -5,8 +5,8 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, revokeKey } from '../../src/adapters/node/keys-file.js'
+import { ConfigError } from '../../src/errors.js'
 import { startServer } from '../../src/runtime/node.js'
-import { ConfigError } from '../../src/server/config.js'
 import { removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ClaudeClient } from '../../src/client/client.js'
 import {
+  ConfigError,
   ProtocolMismatchError,
   RateLimitedError,
   RunAbortedError,
@@ -15,7 +16,6 @@ import {
 } from '../../src/errors.js'
 import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
 import { type RunningServer, startRunnerHost } from '../../src/runtime/node.js'
-import { ConfigError } from '../../src/server/config.js'
 import {
   allProcessesGone,
   cliEnv,

@@ -4,12 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createFileKeySource,
   createKey,
-  KeysFileError,
   readKeyRecords,
   revokeKey,
   rotateKey,
 } from '../../src/adapters/node/keys-file.js'
 import { hashKey } from '../../src/auth/keys.js'
+import { KeysFileError } from '../../src/errors.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'
 

@@ -11,7 +11,8 @@ import {
   recordLine,
   timingSafeEqual,
 } from '../../src/auth/keys.js'
-import { assertSafeBind, ConfigError } from '../../src/server/config.js'
+import { ConfigError } from '../../src/errors.js'
+import { assertSafeBind } from '../../src/server/config.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildChildEnv, buildCliArgs } from '../../src/adapters/node/args.js'
-import { ConfigError, loadConfig } from '../../src/server/config.js'
+import { ConfigError } from '../../src/errors.js'
+import { loadConfig } from '../../src/server/config.js'
 
 describe('CLI arguments', () => {
   it('turns tools off, loads no settings and keeps no session by default', () => {

@@ -20,11 +20,8 @@ import {
   recordLine,
 } from '../../auth/keys.js'
 import type { KeySet, KeySource } from '../../auth/middleware.js'
+import { KeysFileError } from '../../errors.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
-
-export class KeysFileError extends Error {
-  override name = 'KeysFileError'
-}
 
 export type FileKeySourceOptions = {
   path: string

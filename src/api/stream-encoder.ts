@@ -1,0 +1,30 @@
+/**
+ * The native stream format, as the original sent it: `data: {"type": ...}` events with an `id:`
+ * each: `start`, `chunk`s as text arrives, an optional summary event after the result, `error`
+ * if the run fails once started, and `end` last; `: keep-alive` comments while nothing is due.
+ */
+import { streamErrorOf } from '../http/dialect.js'
+import { SSE_CONTENT_TYPE, sseComment, sseEvent } from '../http/sse.js'
+import type { StreamEncoder } from '../http/stream-pipe.js'
+import type { RunResult } from '../runner.js'
+
+export const createNativeEncoder = (
+  /** An event sent after a successful result (e.g. the session id and usage). */
+  resultEvent?: (result: RunResult) => object
+): StreamEncoder => {
+  let id = 0
+  const send = (data: object) => [sseEvent(JSON.stringify(data), { id: String(id++) })]
+  return {
+    contentType: SSE_CONTENT_TYPE,
+    open: () => send({ type: 'start' }),
+    event: (event) => {
+      if (event.type === 'text_delta' && event.text)
+        return send({ type: 'chunk', text: event.text })
+      if (event.type === 'result' && resultEvent) return send(resultEvent(event.result))
+      return []
+    },
+    error: (error) => send(streamErrorOf('native', error)),
+    close: () => send({ type: 'end' }),
+    heartbeat: () => sseComment('keep-alive'),
+  }
+}

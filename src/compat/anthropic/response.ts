@@ -1,0 +1,23 @@
+/** Messages response bodies: the message and its usage. */
+import type { RunResult } from '../../runner.js'
+
+export const messageId = () => `msg_${crypto.randomUUID().replaceAll('-', '')}`
+
+export const usageOf = (result: RunResult | null) => ({
+  input_tokens: result?.usage?.input_tokens ?? 0,
+  output_tokens: result?.usage?.output_tokens ?? 0,
+  cache_creation_input_tokens: result?.usage?.cache_creation_input_tokens ?? 0,
+  cache_read_input_tokens: result?.usage?.cache_read_input_tokens ?? 0,
+})
+
+/** The message; the stream's `message_start` carries it empty, without usage yet. */
+export const messageBody = (model: string, result: RunResult | null, id = messageId()) => ({
+  id,
+  type: 'message',
+  role: 'assistant',
+  model,
+  content: result ? [{ type: 'text', text: result.text }] : [],
+  stop_reason: result ? 'end_turn' : null,
+  stop_sequence: null,
+  usage: usageOf(result),
+})

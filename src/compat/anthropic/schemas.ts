@@ -1,0 +1,46 @@
+/** The Messages request as the official `@anthropic-ai/sdk` client sends it. */
+import * as v from 'valibot'
+import { IMAGE_TYPES } from '../shared.js'
+
+const Optional = v.optional(v.unknown())
+const TextBlock = v.object({
+  type: v.literal('text'),
+  text: v.string(),
+  cache_control: Optional,
+  citations: Optional,
+})
+const ImageBlock = v.object({
+  type: v.literal('image'),
+  source: v.variant('type', [
+    v.object({ type: v.literal('base64'), media_type: v.picklist(IMAGE_TYPES), data: v.string() }),
+    v.object({ type: v.literal('url'), url: v.string() }),
+  ]),
+  cache_control: Optional,
+})
+
+export const MessagesRequest = v.object({
+  model: v.string(),
+  max_tokens: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  messages: v.pipe(
+    v.array(
+      v.object({
+        role: v.picklist(['user', 'assistant']),
+        content: v.union([v.string(), v.array(v.variant('type', [TextBlock, ImageBlock]))]),
+      })
+    ),
+    v.minLength(1)
+  ),
+  system: v.optional(v.union([v.string(), v.array(TextBlock)])),
+  stream: v.optional(v.boolean()),
+  tools: v.optional(v.array(v.unknown())),
+  // Accepted and ignored (the CLI has no such knobs): see the README's compatibility table.
+  temperature: v.optional(v.number()),
+  top_p: v.optional(v.number()),
+  top_k: v.optional(v.number()),
+  stop_sequences: v.optional(v.array(v.string())),
+  metadata: Optional,
+  tool_choice: Optional,
+  thinking: Optional,
+  service_tier: Optional,
+})
+export type MessagesRequest = v.InferOutput<typeof MessagesRequest>

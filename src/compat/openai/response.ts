@@ -1,0 +1,33 @@
+/** Chat Completions response bodies: the completion, its chunks and its usage. */
+import type { RunResult } from '../../runner.js'
+
+export const completionId = () => `chatcmpl-${crypto.randomUUID()}`
+
+export const usageOf = (result: RunResult) => {
+  const u = result.usage
+  const prompt = u ? u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens : 0
+  const completion = u?.output_tokens ?? 0
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: u?.cache_read_input_tokens ?? 0 },
+  }
+}
+
+export const completionBody = (model: string, result: RunResult) => ({
+  id: completionId(),
+  object: 'chat.completion',
+  created: Math.floor(Date.now() / 1000),
+  model,
+  system_fingerprint: null,
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: result.text, refusal: null },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
+  ],
+  usage: usageOf(result),
+})

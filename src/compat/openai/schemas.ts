@@ -1,0 +1,81 @@
+/** The Chat Completions request as the official `openai` client sends it. */
+import * as v from 'valibot'
+
+const TextPart = v.object({ type: v.literal('text'), text: v.string() })
+const ImagePart = v.object({
+  type: v.literal('image_url'),
+  image_url: v.object({ url: v.string(), detail: v.optional(v.string()) }),
+})
+const Text = v.union([v.string(), v.array(TextPart)])
+const Optional = v.optional(v.unknown())
+
+const Message = v.variant('role', [
+  v.object({
+    role: v.picklist(['system', 'developer']),
+    content: Text,
+    name: v.optional(v.string()),
+  }),
+  v.object({
+    role: v.literal('user'),
+    content: v.union([v.string(), v.array(v.variant('type', [TextPart, ImagePart]))]),
+    name: v.optional(v.string()),
+  }),
+  v.object({
+    role: v.literal('assistant'),
+    content: v.nullish(Text),
+    tool_calls: Optional,
+    function_call: Optional,
+    refusal: Optional,
+    name: v.optional(v.string()),
+  }),
+  v.object({ role: v.picklist(['tool', 'function']), content: Optional, tool_call_id: Optional }),
+])
+
+export const ChatCompletionRequest = v.object({
+  model: v.string(),
+  messages: v.pipe(v.array(Message), v.minLength(1)),
+  stream: v.nullish(v.boolean()),
+  stream_options: v.nullish(v.object({ include_usage: v.optional(v.boolean()) })),
+  response_format: v.optional(
+    v.variant('type', [
+      v.object({ type: v.literal('text') }),
+      v.object({ type: v.literal('json_object') }),
+      v.object({
+        type: v.literal('json_schema'),
+        json_schema: v.object({
+          name: v.string(),
+          description: v.optional(v.string()),
+          schema: v.optional(v.record(v.string(), v.unknown())),
+          strict: v.nullish(v.boolean()),
+        }),
+      }),
+    ])
+  ),
+  n: v.nullish(v.number()),
+  logprobs: v.nullish(v.boolean()),
+  tools: v.nullish(v.array(v.unknown())),
+  functions: v.nullish(v.array(v.unknown())),
+  modalities: v.nullish(v.array(v.string())),
+  // Accepted and ignored (the CLI has no such knobs): see the README's compatibility table.
+  max_tokens: v.nullish(v.number()),
+  max_completion_tokens: v.nullish(v.number()),
+  temperature: v.nullish(v.number()),
+  top_p: v.nullish(v.number()),
+  stop: v.nullish(v.union([v.string(), v.array(v.string())])),
+  presence_penalty: v.nullish(v.number()),
+  frequency_penalty: v.nullish(v.number()),
+  seed: v.nullish(v.number()),
+  user: v.nullish(v.string()),
+  tool_choice: Optional,
+  function_call: Optional,
+  parallel_tool_calls: Optional,
+  logit_bias: Optional,
+  top_logprobs: Optional,
+  metadata: Optional,
+  store: Optional,
+  reasoning_effort: Optional,
+  service_tier: Optional,
+  prediction: Optional,
+  audio: Optional,
+})
+export type ChatCompletionRequest = v.InferOutput<typeof ChatCompletionRequest>

@@ -1,0 +1,36 @@
+/**
+ * Chat Completions streaming: `chat.completion.chunk` events (the role first, then content
+ * deltas, then `finish_reason`), an optional usage chunk, and `data: [DONE]`.
+ */
+import { streamErrorOf } from '../../http/dialect.js'
+import { SSE_CONTENT_TYPE, sseComment, sseEvent } from '../../http/sse.js'
+import type { StreamEncoder } from '../../http/stream-pipe.js'
+import { completionId, usageOf } from './response.js'
+
+export const createOpenAIEncoder = (model: string, includeUsage: boolean): StreamEncoder => {
+  const base = {
+    id: completionId(),
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    system_fingerprint: null,
+  }
+  const send = (data: object) => sseEvent(JSON.stringify(data))
+  const chunk = (delta: object, finish: string | null = null) =>
+    send({ ...base, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })
+  return {
+    contentType: SSE_CONTENT_TYPE,
+    open: () => [chunk({ role: 'assistant', content: '' })],
+    event: (event) => {
+      if (event.type === 'text_delta' && event.text) return [chunk({ content: event.text })]
+      if (event.type !== 'result') return []
+      return [
+        chunk({}, 'stop'),
+        ...(includeUsage ? [send({ ...base, choices: [], usage: usageOf(event.result) })] : []),
+        sseEvent('[DONE]'),
+      ]
+    },
+    error: (error) => [send(streamErrorOf('openai', error))],
+    heartbeat: () => sseComment('keep-alive'),
+  }
+}
