@@ -1,59 +1,20 @@
 /**
  * The seam between the HTTP app and whatever runs Claude Code. Every endpoint is written against
- * `ClaudeRunner.run()`, so streaming and non-streaming requests share one path, and a local
- * process, a pool of warm processes or a remote runner host can sit behind it.
+ * `ClaudeRunner.run()`, so streaming and non-streaming requests share one path, and the local CLI
+ * (adapters/node) or a remote runner host (runner-protocol) can sit behind it. The data types are
+ * derived from the schemas in run/schemas.ts.
  */
 
-export type TextBlock = { type: 'text'; text: string }
-export type ImageBlock = {
-  type: 'image'
-  source: { type: 'base64'; media_type: string; data: string }
-}
-export type ContentBlock = TextBlock | ImageBlock
+import type * as v from 'valibot'
+import type * as schemas from './run/schemas.js'
 
+export type TextBlock = v.InferOutput<typeof schemas.TextBlock>
+export type ImageBlock = v.InferOutput<typeof schemas.ImageBlock>
+export type ContentBlock = v.InferOutput<typeof schemas.ContentBlock>
 /** An earlier turn of the conversation, for stateless clients that send the whole history. */
-export type HistoryTurn = { role: 'user' | 'assistant'; content: string | ContentBlock[] }
-
-export type RunRequest = {
-  /** The user turn: plain text, or text and base64 image blocks. */
-  prompt: string | ContentBlock[]
-  /**
-   * Earlier turns, oldest first; they reach the model as real earlier messages. Not combined
-   * with `resumeSessionId`.
-   */
-  history?: HistoryTurn[]
-  /** Replaces Claude Code's default system prompt. */
-  systemPrompt?: string
-  /** Appended to the system prompt (the default one unless `systemPrompt` is set). */
-  appendSystemPrompt?: string
-  /** An alias (`haiku`, `sonnet`, `opus`, …) or a model id. */
-  model?: string
-  maxTurns?: number
-  /** JSON Schema the final answer must satisfy (structured output). */
-  jsonSchema?: Record<string, unknown>
-  /** Built-in tools the model may use; the runner's own policy is the ceiling. */
-  allowedTools?: string[]
-  disallowedTools?: string[]
-  /** Resume this session; its history is sent again. */
-  resumeSessionId?: string
-  /** Keep the session on disk so it can be resumed later. */
-  persistSession?: boolean
-  /**
-   * Who owns a kept session (an opaque id, such as an API key's hash). A session kept with an
-   * owner can only be resumed with the same owner; to anyone else it does not exist.
-   */
-  owner?: string
-  maxBudgetUsd?: number
-  /** Deadline for the whole run, queueing included, in milliseconds. */
-  timeoutMs?: number
-}
-
-export type Usage = {
-  input_tokens: number
-  output_tokens: number
-  cache_read_input_tokens: number
-  cache_creation_input_tokens: number
-}
+export type HistoryTurn = v.InferOutput<typeof schemas.HistoryTurn>
+export type RunRequest = v.InferOutput<typeof schemas.RunRequestSchema>
+export type Usage = v.InferOutput<typeof schemas.Usage>
 
 export type ModelUsage = Record<
   string,
@@ -106,38 +67,9 @@ export type RunOptions = {
   signal?: AbortSignal
 }
 
-export type CapacityStatus = {
-  max_concurrency: number
-  running: number
-  queued: number
-  max_queue: number
-}
-
-export type RunnerStatus = {
-  available: boolean
-  binary_path: string | null
-  /** Where the binary came from: `env` (CLAUDE_BIN), `package` (the pinned dependency) or `path`. */
-  binary_source: string | null
-  version: string | null
-  /** Whether the CLI has credentials (`claude auth status`), when it could be asked. */
-  logged_in: boolean | null
-  auth_method: string | null
-  capacity: CapacityStatus
-  /** For a remote runner: each runner host and whether it answered. */
-  hosts?: Array<{ url: string; up: boolean }>
-}
-
-export type ModelInfo = {
-  /** The alias clients send, e.g. `haiku`. */
-  id: string
-  /** The model id the alias resolves to with this CLI. */
-  api_id: string
-  name: string
-  description: string
-  /** Price per million tokens, e.g. `$1`, as the CLI reports it. */
-  input_price: string | null
-  output_price: string | null
-}
+export type CapacityStatus = v.InferOutput<typeof schemas.CapacityStatus>
+export type RunnerStatus = v.InferOutput<typeof schemas.StatusResponse>
+export type ModelInfo = v.InferOutput<typeof schemas.ModelInfo>
 
 export interface ClaudeRunner {
   /**

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
 import type { AppEnv } from '../http/env.js'
-import { ModelsResponse, StatusResponse } from './schemas.js'
+import { ModelsResponse, StatusResponse } from '../run/schemas.js'
 
 export const createInfoRoutes = () =>
   new Hono<AppEnv>()

@@ -8,6 +8,7 @@ import * as v from 'valibot'
 import { ConfigError, NoJsonError, StructuredOutputError, UsageError } from '../errors.js'
 import { extractJson } from '../lib/json-extract.js'
 import { collectRun, promptWithImages } from '../run/result.js'
+import type { ImageMediaType } from '../run/schemas.js'
 import type { ClaudeRunner, RunEvent, RunRequest, RunResult, Usage } from '../runner.js'
 
 export type CallOptions = {
@@ -29,7 +30,7 @@ export type ClaudeClientOptions = Omit<CallOptions, 'signal'> & {
 export type QueryInput = {
   prompt: string
   /** Base64 images, placed before the text. */
-  images?: Array<{ data: string; mediaType?: string }>
+  images?: Array<{ data: string; mediaType?: ImageMediaType }>
   appendSystem?: string
   /** Built-in tools to allow, within the runner's policy. */
   allowedTools?: string[]

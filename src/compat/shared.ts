@@ -4,9 +4,8 @@
  */
 import { BadRequestError, ModelNotFoundError } from '../errors.js'
 import { isSafeModel, MODEL_ALIASES } from '../run/models.js'
+import { isImageType } from '../run/schemas.js'
 import type { ClaudeRunner, ContentBlock, HistoryTurn, RunRequest } from '../runner.js'
-
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const
 
 export const badRequest = (message: string) => new BadRequestError(message)
 
@@ -37,7 +36,7 @@ export const imageFromDataUrl = (url: string, field: string): ContentBlock => {
     throw badRequest(`${field}: not a base64 data: URL`)
   }
   const mediaType = (match[1] as string).toLowerCase()
-  if (!(IMAGE_TYPES as readonly string[]).includes(mediaType)) {
+  if (!isImageType(mediaType)) {
     throw badRequest(`${field}: image type ${mediaType} is not supported (png, jpeg, gif, webp)`)
   }
   return {

@@ -1,6 +1,6 @@
 /** OpenAPI descriptions of the error responses the run endpoints share. */
 import { resolver } from 'hono-openapi'
-import { ErrorResponse } from '../api/schemas.js'
+import { ErrorResponse } from './error-body.js'
 
 export const errorResponse = (description: string) => ({
   description,

@@ -4,6 +4,7 @@
  */
 import { CliProtocolError } from '../errors.js'
 import type { ContentBlock, RunEvent, RunRequest, RunResult } from '../runner.js'
+import type { ImageMediaType } from './schemas.js'
 
 /** Consumes a run and returns its result; failures are thrown by the run itself. */
 export const collectRun = async (events: AsyncIterable<RunEvent>): Promise<RunResult> => {
@@ -18,7 +19,7 @@ export const nonEmpty = (value: string | null | undefined) => (value ? value : u
 
 export const promptWithImages = (
   prompt: string,
-  images: Array<{ data: string; media_type: string }> | null | undefined
+  images: Array<{ data: string; media_type: ImageMediaType }> | null | undefined
 ): RunRequest['prompt'] => {
   if (!images?.length) return prompt
   const blocks: ContentBlock[] = images.map((image) => ({

@@ -5,7 +5,6 @@
  */
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { RunRequestSchema } from '../api/schemas.js'
 import { timingSafeEqual } from '../auth/keys.js'
 import {
   NotFoundError,
@@ -18,6 +17,7 @@ import { createErrorHandler, respondWithError } from '../http/errors.js'
 import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody } from '../http/validation.js'
 import { type Logger, silentLogger } from '../lib/logger.js'
+import { RunRequestSchema } from '../run/schemas.js'
 import type { ClaudeRunner } from '../runner.js'
 import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from './protocol.js'
 import { createRunnerEncoder } from './stream-encoder.js'

@@ -1,6 +1,6 @@
 /** The Messages request as the official `@anthropic-ai/sdk` client sends it. */
 import * as v from 'valibot'
-import { IMAGE_TYPES } from '../shared.js'
+import { IMAGE_TYPES } from '../../run/schemas.js'
 
 const Optional = v.optional(v.unknown())
 const TextBlock = v.object({

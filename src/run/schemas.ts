@@ -1,0 +1,114 @@
+/**
+ * The run contract's data, as valibot schemas: they validate what crosses a wire (the runner
+ * protocol, /llm/status, /llm/models) and the TypeScript types in runner.ts are derived from them.
+ */
+import * as v from 'valibot'
+import { MODEL_ALIASES, MODEL_PATTERN, TOOL_PATTERN } from './models.js'
+
+export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const
+export type ImageMediaType = (typeof IMAGE_TYPES)[number]
+export const isImageType = (type: string): type is ImageMediaType =>
+  (IMAGE_TYPES as readonly string[]).includes(type)
+
+export const ModelName = v.pipe(
+  v.string(),
+  v.regex(
+    MODEL_PATTERN,
+    `must be an alias (${MODEL_ALIASES.join(', ')}) or a model id of letters, digits and .-_:[] not starting with "-"`
+  ),
+  v.description('A model alias (haiku, sonnet, opus, …) or a model id.')
+)
+
+export const ToolName = v.pipe(v.string(), v.regex(TOOL_PATTERN, 'must be a built-in tool name'))
+
+export const TextBlock = v.object({ type: v.literal('text'), text: v.string() })
+export const ImageBlock = v.object({
+  type: v.literal('image'),
+  source: v.object({
+    type: v.literal('base64'),
+    media_type: v.picklist(IMAGE_TYPES),
+    data: v.string(),
+  }),
+})
+export const ContentBlock = v.variant('type', [TextBlock, ImageBlock])
+/** A turn's content: plain text, or text and base64 image blocks. */
+export const Content = v.union([v.string(), v.array(ContentBlock)])
+
+export const HistoryTurn = v.object({ role: v.picklist(['user', 'assistant']), content: Content })
+
+/** A run as a runner receives it (also the body of the runner protocol's POST /runs). */
+export const RunRequestSchema = v.object({
+  /** The user turn. */
+  prompt: Content,
+  /** Earlier turns, oldest first, sent as real earlier messages; not with `resumeSessionId`. */
+  history: v.optional(v.array(HistoryTurn)),
+  /** Replaces Claude Code's default system prompt. */
+  systemPrompt: v.optional(v.string()),
+  /** Appended to the system prompt (the default one unless `systemPrompt` is set). */
+  appendSystemPrompt: v.optional(v.string()),
+  model: v.optional(ModelName),
+  maxTurns: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** JSON Schema the final answer must satisfy (structured output). */
+  jsonSchema: v.optional(v.record(v.string(), v.unknown())),
+  /** Built-in tools the model may use; the runner's own policy is the ceiling. */
+  allowedTools: v.optional(v.array(ToolName)),
+  disallowedTools: v.optional(v.array(ToolName)),
+  /** Resume this kept session; its history is sent again. */
+  resumeSessionId: v.optional(v.string()),
+  /** Keep the session so it can be resumed later. */
+  persistSession: v.optional(v.boolean()),
+  /** Who owns a kept session (e.g. an API key's hash); to anyone else it does not exist. */
+  owner: v.optional(v.string()),
+  maxBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(0))),
+  /** Deadline for the whole run, queueing included, in milliseconds. */
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+})
+
+export const Usage = v.object({
+  input_tokens: v.number(),
+  output_tokens: v.number(),
+  cache_read_input_tokens: v.number(),
+  cache_creation_input_tokens: v.number(),
+})
+
+export const CapacityStatus = v.object({
+  max_concurrency: v.number(),
+  running: v.number(),
+  queued: v.number(),
+  max_queue: v.number(),
+})
+
+export const StatusResponse = v.object({
+  available: v.boolean(),
+  binary_path: v.nullable(v.string()),
+  binary_source: v.pipe(
+    v.nullable(v.string()),
+    v.description(
+      'Where the binary came from: `env` (CLAUDE_BIN), `package` (the pinned dependency), `path` or `remote`.'
+    )
+  ),
+  version: v.nullable(v.string()),
+  logged_in: v.pipe(
+    v.nullable(v.boolean()),
+    v.description('Whether the CLI has credentials (`claude auth status`), when it could be asked.')
+  ),
+  auth_method: v.nullable(v.string()),
+  hosts: v.optional(
+    v.pipe(
+      v.array(v.object({ url: v.string(), up: v.boolean() })),
+      v.description('For a front door: each runner host and whether it answered.')
+    )
+  ),
+  capacity: CapacityStatus,
+})
+
+export const ModelInfo = v.object({
+  id: v.pipe(v.string(), v.description('The alias clients send, e.g. `haiku`.')),
+  api_id: v.pipe(v.string(), v.description('The model id the alias resolves to with this CLI.')),
+  name: v.string(),
+  description: v.string(),
+  input_price: v.pipe(v.nullable(v.string()), v.description('Per million tokens, e.g. `$1`.')),
+  output_price: v.nullable(v.string()),
+})
+
+export const ModelsResponse = v.object({ models: v.array(ModelInfo) })
