@@ -35,9 +35,12 @@ export type RunResult = {
   /** The model id the run resolved to. */
   model: string | null
   numTurns: number
+  /** USD this run cost (not the session's running total), as `modelUsage` counts it. */
   totalCostUsd: number
   durationMs: number
+  /** Tokens of this run. */
   usage: Usage | null
+  /** Tokens and USD of this run, per model id. */
   modelUsage: ModelUsage | null
 }
 

@@ -1,6 +1,6 @@
 /**
- * A concurrency cap with a bounded FIFO wait queue. Runtime-agnostic, so any runner (a process
- * spawner, a warm pool, a runner host) can put its work behind it.
+ * A concurrency cap with a bounded FIFO wait queue. Runtime-agnostic: the Node runner puts its
+ * CLI processes behind it.
  */
 import { QueueFullError } from '../errors.js'
 import type { CapacityStatus } from '../runner.js'

@@ -274,7 +274,14 @@ describe('/llm/query', () => {
       session_id: first.session_id,
     })
     expect(second.status).toBe(200)
-    expect((await second.json()).session_id).toBe(first.session_id)
+    const resumed = await second.json()
+    expect(resumed.session_id).toBe(first.session_id)
+    // total_cost_usd is this run's, as model_usage is: not the session's running total.
+    const runCost = Object.values(resumed.model_usage as Record<string, { costUSD: number }>)
+      .map((u) => u.costUSD)
+      .reduce((sum, cost) => sum + cost, 0)
+    expect(runCost).toBeGreaterThan(0)
+    expect(resumed.total_cost_usd).toBeCloseTo(runCost, 12)
     const history = (lastRequest().body.messages ?? []).filter((m) => m.role !== 'system')
     expect(history.map((m) => [m.role, userText(m)])).toEqual([
       ['user', 'My name is Ada.'],

@@ -202,6 +202,15 @@ const toModelUsage = (modelUsage: CliMessage | undefined): ModelUsage | null => 
   return out
 }
 
+/**
+ * This run's cost. The CLI's `total_cost_usd` adds up everything the session cost (a resumed
+ * session starts from its earlier total), so the per-turn model usage is summed when present.
+ */
+const runCost = (result: CliMessage, modelUsage: ModelUsage | null) =>
+  result.model_usage_since_last_result && modelUsage
+    ? Object.values(modelUsage).reduce((sum, usage) => sum + usage.costUSD, 0)
+    : Number(result.total_cost_usd ?? 0)
+
 export const toRunResult = (result: CliMessage): RunResult => {
   // Per-turn usage when the CLI gives it (stream-json), else the cumulative figures.
   const modelUsage = toModelUsage(result.model_usage_since_last_result ?? result.modelUsage)
@@ -211,7 +220,7 @@ export const toRunResult = (result: CliMessage): RunResult => {
     sessionId: typeof result.session_id === 'string' ? result.session_id : null,
     model: modelUsage ? (Object.keys(modelUsage)[0] ?? null) : null,
     numTurns: Number(result.num_turns ?? 1),
-    totalCostUsd: Number(result.total_cost_usd ?? 0),
+    totalCostUsd: runCost(result, modelUsage),
     durationMs: Number(result.duration_ms ?? 0),
     usage: toUsage(result.usage),
     modelUsage,
