@@ -2,10 +2,9 @@
  * The runtime-agnostic HTTP app. It depends only on a `ClaudeRunner`, so the same routes run on
  * Node, on Cloudflare Workers (with a remote runner) or inside tests.
  */
-import { swaggerUI } from '@hono/swagger-ui'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { describeRoute, openAPIRouteHandler, resolver } from 'hono-openapi'
+import { describeRoute, resolver } from 'hono-openapi'
 import { createAdminRoutes } from './api/admin.js'
 import { createChatRoutes } from './api/chat.js'
 import { createInfoRoutes } from './api/info.js'
@@ -20,6 +19,7 @@ import { createOpenAIRoutes } from './compat/openai/routes.js'
 import { NotFoundError, PayloadTooLargeError } from './errors.js'
 import type { AppEnv } from './http/env.js'
 import { createErrorHandler, respondWithError } from './http/errors.js'
+import { createDocsRoutes, PUBLIC_ROUTE } from './http/openapi.js'
 import { requestLog } from './http/request-log.js'
 import { requireJson } from './http/validation.js'
 import { createLogger, type Logger } from './lib/logger.js'
@@ -83,6 +83,7 @@ export const createApp = (options: AppOptions) => {
       '/health',
       describeRoute({
         summary: 'Liveness',
+        ...PUBLIC_ROUTE,
         responses: {
           200: {
             description: 'The server is up',
@@ -99,27 +100,7 @@ export const createApp = (options: AppOptions) => {
     .route('/v1', createModelRoutes())
     .route('/v1', createOpenAIRoutes({ heartbeatMs }))
     .route('/v1', createAnthropicRoutes({ heartbeatMs }))
-    .get(
-      '/openapi.json',
-      openAPIRouteHandler(app, {
-        documentation: {
-          info: {
-            title: 'Claude Code API',
-            version: VERSION,
-            description: 'Claude models through the Claude Code CLI, behind a clean HTTP API.',
-          },
-        },
-        exclude: ['/openapi.json', '/docs'],
-        defaultValidationErrorResponse: false,
-      })
-    )
-    .get(
-      '/docs',
-      swaggerUI({
-        url: '/openapi.json',
-        ...(options.docsAssetsUrl !== undefined && { baseUrl: options.docsAssetsUrl }),
-      })
-    )
+    .route('/', createDocsRoutes(app, { assetsUrl: options.docsAssetsUrl }))
 }
 
 export type App = ReturnType<typeof createApp>

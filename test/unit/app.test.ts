@@ -79,6 +79,17 @@ describe('health, docs and errors of the app itself', () => {
     )
   })
 
+  it('declares both ways to send a key, so /docs can authorize', async () => {
+    const spec = await (await setup().app.request('/openapi.json')).json()
+    expect(spec.components.securitySchemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      apiKey: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-api-key' }),
+    })
+    expect(spec.security).toEqual([{ bearer: [] }, { apiKey: [] }])
+    expect(spec.paths['/health'].get.security).toEqual([])
+    expect(spec.paths['/llm/chat'].post.security).toBeUndefined()
+  })
+
   it('serves the Swagger UI shell, with local assets when asked', async () => {
     const fake = createFakeRunner()
     const app = createApp({ runner: fake.runner, logger: silentLogger, docsAssetsUrl: '/assets' })
