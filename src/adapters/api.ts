@@ -5,6 +5,7 @@
  * kills its CLI.
  */
 import { CliProtocolError, errorFromType, PolicyError, RunAbortedError } from '../errors.js'
+import { errorFromResponse } from '../http/error-body.js'
 import { readSseData } from '../lib/sse-read.js'
 import type {
   ClaudeRunner,
@@ -64,20 +65,6 @@ const toBody = (request: RunRequest) => {
   }
 }
 
-/** Turns an HTTP error response (`{"detail","type"}`) into the typed error it stands for. */
-export const errorFromResponse = async (response: Response) => {
-  const body = (await response.json().catch(() => ({}))) as {
-    detail?: string
-    type?: string
-    reset_at?: string
-  }
-  const retryAfter = Number(response.headers.get('retry-after')) || undefined
-  return errorFromType(body.type ?? 'upstream_error', body.detail ?? `HTTP ${response.status}`, {
-    retryAfter,
-    resetAt: body.reset_at ? new Date(body.reset_at) : undefined,
-  })
-}
-
 export const createApiRunner = ({
   url,
   key,
@@ -89,8 +76,15 @@ export const createApiRunner = ({
     ...(json && { 'content-type': 'application/json' }),
   })
 
+  const unreachable = (cause: unknown) =>
+    errorFromType('upstream_error', `Could not reach ${base}`, { cause })
+
   const get = async <T>(path: string): Promise<T> => {
-    const response = await fetchImpl(`${base}${path}`, { headers: headers(false) })
+    const response = await fetchImpl(`${base}${path}`, { headers: headers(false) }).catch(
+      (error: unknown) => {
+        throw unreachable(error)
+      }
+    )
     if (!response.ok) throw await errorFromResponse(response)
     return (await response.json()) as T
   }
@@ -111,7 +105,7 @@ export const createApiRunner = ({
       })
     } catch (error) {
       if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
-      throw errorFromType('upstream_error', `Could not reach ${base}`, { cause: error })
+      throw unreachable(error)
     }
     if (!response.ok || !response.body) throw await errorFromResponse(response)
     yield { type: 'started' }

@@ -1,7 +1,8 @@
 /**
  * `claude-code-api chat`: a terminal chat that streams tokens as they arrive and keeps the
  * conversation across turns, through the local CLI or a remote server (`--url`, `--key`).
- * Ctrl-D (end of input) or Ctrl-C ends it cleanly; Ctrl-C also stops a turn in progress.
+ * Ctrl-C during a reply cancels that reply (its run is stopped); Ctrl-C at the prompt, a second
+ * Ctrl-C while a reply is being cancelled, or Ctrl-D quits.
  */
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
@@ -10,6 +11,7 @@ import { createNodeRunner } from '../adapters/node/runner.js'
 import { ClaudeClient } from '../client/client.js'
 import { isClaudeError, UsageError } from '../errors.js'
 import { isSafeModel } from '../run/models.js'
+import type { ClaudeRunner } from '../runner.js'
 
 export const CHAT_HELP = `Usage:
   claude-code-api chat [--model MODEL] [--system PROMPT] [--url URL --key KEY]
@@ -21,9 +23,12 @@ Options:
   --key KEY        that server's API key (default: CLAUDE_CODE_API_KEY)
   -h, --help       this help
 
-Type a message and press Enter. Ctrl-D or Ctrl-C quits.`
+Type a message and press Enter. Ctrl-C stops a reply; Ctrl-C at the prompt, or Ctrl-D, quits.`
 
-export const chatCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
+const describeError = (error: unknown) =>
+  isClaudeError(error) ? `${error.message} (${error.type})` : String(error)
+
+const parse = (argv: string[]) => {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -35,27 +40,42 @@ export const chatCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       help: { type: 'boolean', short: 'h' },
     },
   })
-  if (values.help) {
-    console.log(CHAT_HELP)
-    return
-  }
+  if (values.help) return values
   if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
   if (!isSafeModel(values.model)) throw new UsageError(`not a model name: ${values.model}`)
   if (values.key && !values.url) throw new UsageError('--key goes with --url')
   if (values.url && !/^https?:\/\//.test(values.url))
     throw new UsageError('--url must start with http:// or https://')
+  return values
+}
 
+/** A server is checked before the first prompt: a wrong URL or key is reported at once. */
+const checkServer = async (runner: ClaudeRunner, url: string) => {
+  try {
+    await runner.status()
+    return true
+  } catch (error) {
+    console.error(`error: ${url}: ${describeError(error)}`)
+    process.exitCode = 1
+    return false
+  }
+}
+
+export const chatCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
+  const values = parse(argv)
+  if (values.help) {
+    console.log(CHAT_HELP)
+    return
+  }
   const local = values.url ? undefined : createNodeRunner({ env })
-  const runner = values.url
+  const runner: ClaudeRunner = values.url
     ? createApiRunner({ url: values.url, key: values.key ?? env.CLAUDE_CODE_API_KEY })
     : (local as NonNullable<typeof local>)
+  if (values.url && !(await checkServer(runner, values.url))) return
+
   const client = new ClaudeClient({ runner, model: values.model, system: values.system })
   const interactive = Boolean(process.stdin.isTTY)
-  const rl = createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    terminal: interactive,
-  })
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive })
   let sessionId: string | undefined
   let turn: AbortController | undefined
   let closing = false
@@ -65,11 +85,16 @@ export const chatCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
     turn?.abort()
     rl.close()
   }
-  rl.on('SIGINT', quit)
-  process.on('SIGINT', quit)
+  const interrupt = () => {
+    // The first Ctrl-C of a reply stops it; a second one, or one at the prompt, quits.
+    if (turn && !turn.signal.aborted) turn.abort()
+    else quit()
+  }
+  rl.on('SIGINT', interrupt)
+  process.on('SIGINT', interrupt)
   if (interactive) {
     console.log(
-      `Chatting with ${values.model}${values.url ? ` at ${values.url}` : ''}. Ctrl-D to quit.`
+      `Chatting with ${values.model}${values.url ? ` at ${values.url}` : ''}. Ctrl-C stops a reply, Ctrl-D quits.`
     )
   }
 
@@ -99,14 +124,16 @@ export const chatCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
     } catch (error) {
       process.stdout.write('\n')
       if (closing) break
-      const message = isClaudeError(error) ? `${error.message} (${error.type})` : String(error)
-      console.error(`error: ${message}`)
+      if (turn.signal.aborted) console.error('(reply stopped)')
+      else console.error(`error: ${describeError(error)}`)
     } finally {
       turn = undefined
     }
     if (closing) break
     prompt()
   }
-  process.off('SIGINT', quit)
+  // Leave the cursor on a fresh line, whatever was on screen.
+  if (interactive && closing) process.stdout.write('\n')
+  process.off('SIGINT', interrupt)
   await local?.close()
 }

@@ -1,5 +1,9 @@
-/** The native error body, `{"detail", "type"}`: its schema documents it in /openapi.json. */
+/**
+ * The native error body, `{"detail", "type"}`: its schema documents it in /openapi.json, and
+ * clients of a native server (the API runner, the remote runner) read it back as a typed error.
+ */
 import * as v from 'valibot'
+import { errorFromType } from '../errors.js'
 
 export const ErrorResponse = v.object({
   detail: v.pipe(v.string(), v.description('What went wrong, safe to show a user.')),
@@ -14,3 +18,14 @@ export const ErrorResponse = v.object({
 })
 
 export type ErrorBody = v.InferOutput<typeof ErrorResponse>
+
+/** Turns an HTTP error response (`{"detail","type"}`) into the typed error it stands for. */
+export const errorFromResponse = async (response: Response) => {
+  const body = (await response.json().catch(() => ({}))) as Partial<ErrorBody>
+  const retryAfter = Number(response.headers.get('retry-after')) || undefined
+  return errorFromType(body.type ?? 'upstream_error', body.detail ?? `HTTP ${response.status}`, {
+    retryAfter,
+    resetAt: body.reset_at ? new Date(body.reset_at) : undefined,
+    errors: body.errors,
+  })
+}

@@ -7,7 +7,6 @@
  * - Aborting the signal cancels the request, and the host kills its CLI.
  */
 
-import { errorFromResponse } from '../adapters/api.js'
 import {
   type ClaudeError,
   CliProtocolError,
@@ -17,6 +16,7 @@ import {
   RunAbortedError,
   RunnerUnavailableError,
 } from '../errors.js'
+import { errorFromResponse } from '../http/error-body.js'
 import { readNdjson } from '../lib/ndjson.js'
 import type {
   CapacityStatus,
