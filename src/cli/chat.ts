@@ -75,7 +75,11 @@ export const chatCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
 
   const client = new ClaudeClient({ runner, model: values.model, system: values.system })
   const interactive = Boolean(process.stdin.isTTY)
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive })
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: interactive,
+  })
   let sessionId: string | undefined
   let turn: AbortController | undefined
   let closing = false

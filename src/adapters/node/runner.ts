@@ -1,9 +1,3 @@
-/**
- * The Node runner: one Claude Code process per run, in a fresh working directory, bounded by a
- * concurrency cap, a wait queue and a deadline. No process outlives its run.
- */
-import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -18,7 +12,7 @@ import {
 } from '../../errors.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
-import { isSafeModel, TOOL_PATTERN, toModelInfo } from '../../run/models.js'
+import { isSafeModel, TOOL_PATTERN } from '../../run/models.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -34,9 +28,11 @@ import {
   readClaudeVersion,
   resolveClaudeBinary,
 } from './binary.js'
-import { claudeConfigDir, projectDir, writeHistorySession } from './history.js'
+import { claudeConfigDir } from './history.js'
+import { probeModels } from './models-probe.js'
 import { type CliProcess, spawnCli } from './process.js'
 import { createCliTranslator, initializeLine, parseCliLine, userLine } from './stream-json.js'
+import { prepareWorkDir } from './work-dir.js'
 
 export type NodeRunnerOptions = {
   /** Path to the CLI; default CLAUDE_BIN, the pinned dependency, or `claude` on PATH. */
@@ -93,6 +89,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     apiTimeoutMs: options.apiTimeoutMs,
   })
   const active = new Set<CliProcess>()
+  const dirs = { workDir, configDir: claudeConfigDir(childEnv) }
 
   const binary = () => {
     const found = resolveClaudeBinary(env, options.binary)
@@ -122,55 +119,6 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     if (request.resumeSessionId !== undefined && !UUID.test(request.resumeSessionId)) {
       throw new SessionNotFoundError('No session with that id')
     }
-  }
-
-  /** The run's working directory and session flags; `cleanup` removes a throwaway directory. */
-  const prepareWorkDir = async (request: RunRequest) => {
-    const sessions = join(workDir, 'sessions')
-    // A session's owner is kept beside its directory, out of the CLI's reach.
-    const ownerFile = (id: string) => join(sessions, `${id}.owner`)
-    if (request.resumeSessionId) {
-      const sessionId = request.resumeSessionId.toLowerCase()
-      const cwd = join(sessions, sessionId)
-      const found = await stat(cwd).then(
-        (s) => s.isDirectory(),
-        () => false
-      )
-      const owner = await readFile(ownerFile(sessionId), 'utf8').catch(() => '')
-      if (!found || owner !== (request.owner ?? '')) {
-        throw new SessionNotFoundError('No session with that id')
-      }
-      return { cwd, sessionId, resume: true, persist: true }
-    }
-    if (request.persistSession) {
-      const sessionId = randomUUID()
-      const cwd = join(sessions, sessionId)
-      await mkdir(cwd, { recursive: true, mode: 0o700 })
-      if (request.owner) await writeFile(ownerFile(sessionId), request.owner, { mode: 0o600 })
-      return { cwd, sessionId, resume: false, persist: true }
-    }
-    await mkdir(join(workDir, 'runs'), { recursive: true, mode: 0o700 })
-    const cwd = await mkdtemp(join(workDir, 'runs', 'run-'))
-    const removeDir = () => rm(cwd, { recursive: true, force: true })
-    if (request.history?.length) {
-      const session = await writeHistorySession({
-        configDir: claudeConfigDir(childEnv),
-        cwd,
-        history: request.history,
-      })
-      return {
-        cwd,
-        sessionId: session.sessionId,
-        resume: true,
-        persist: false,
-        cleanup: async () => {
-          await session.remove()
-          await rm(projectDir(claudeConfigDir(childEnv), cwd), { recursive: true, force: true })
-          await removeDir()
-        },
-      }
-    }
-    return { cwd, persist: false, cleanup: removeDir }
   }
 
   async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
@@ -203,7 +151,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
         release = admission.release
       }
       const { path } = binary()
-      const dir = await prepareWorkDir(request)
+      const dir = await prepareWorkDir(request, dirs)
       cleanup = dir.cleanup
       const args = buildCliArgs({ ...request, ...dir })
       controller.signal.throwIfAborted()
@@ -282,44 +230,14 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
 
   let modelsCache: ModelInfo[] | undefined
   const models = async (): Promise<ModelInfo[]> => {
-    modelsCache ??= await probeModels()
+    modelsCache ??= await probeModels({
+      binary: () => binary().path,
+      capacity,
+      env: childEnv,
+      killGraceMs,
+      prepare: () => prepareWorkDir({}, dirs),
+    })
     return modelsCache
-  }
-
-  /** Asks the CLI for its alias table (the `initialize` response); no API call is made. */
-  const probeModels = async (): Promise<ModelInfo[]> => {
-    const controller = new AbortController()
-    const timer = setTimeout(
-      () => controller.abort(new DeadlineExceededError('The CLI did not list its models in time')),
-      30_000
-    )
-    const admission = capacity.admit(controller.signal)
-    const release = admission.queued ? await admission.ready : admission.release
-    const dir = await prepareWorkDir({ prompt: '' })
-    let proc: CliProcess | undefined
-    try {
-      proc = await spawnCli(
-        binary().path,
-        buildCliArgs({ persist: false }).filter((a) => a !== '--include-partial-messages'),
-        { cwd: dir.cwd, env: childEnv, killGraceMs }
-      )
-      const current = proc
-      controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
-      proc.child.stdin.write(`${initializeLine({ prompt: '' }, 'models')}\n`)
-      for await (const line of proc.lines) {
-        const message = parseCliLine(line)
-        if (message?.type !== 'control_response') continue
-        const list: unknown[] = message.response?.response?.models ?? []
-        return list.flatMap((m) => toModelInfo(m as Record<string, unknown>) ?? [])
-      }
-      controller.signal.throwIfAborted()
-      throw new CliProtocolError('The CLI did not answer the initialize request')
-    } finally {
-      clearTimeout(timer)
-      await proc?.terminate()
-      release()
-      await dir.cleanup?.().catch(() => {})
-    }
   }
 
   return {
