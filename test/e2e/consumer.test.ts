@@ -42,7 +42,9 @@ describe('the packed package', () => {
   it('holds dist/ and the licence, and gives a consumer every export the README names', async () => {
     const pack = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT })
     expect(pack.code, pack.stderr).toBe(0)
-    const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{
+    // prepack's build log comes first on stdout; npm's JSON starts on a line of its own.
+    const json = pack.stdout.slice(pack.stdout.search(/^\[$/m))
+    const [packed] = JSON.parse(json) as Array<{
       filename: string
       files: Array<{ path: string }>
     }>
