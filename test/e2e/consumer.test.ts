@@ -3,29 +3,18 @@
  * unpacked into a separate folder with nothing of `src/`, then a program that imports what the
  * README promises is typechecked against the package's types and run on the real CLI.
  */
-import { spawn } from 'node:child_process'
 import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
+import { runCommand } from '../helpers/run-cli.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 const run = (command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  runCommand(command, args, { timeoutMs: 170_000, ...options })
 
 let dir: string
 let mock: MockAnthropic

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashKey } from '../../src/auth/keys.js'
 import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
+import { runCommand } from '../helpers/run-cli.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const KEY = 'cca_abcdefabcdefabcdefabcdefabcdef12'
@@ -33,17 +34,7 @@ const readDockerfile = async () => {
 }
 
 const run = (command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) =>
-  new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (d) => {
-      output += d
-    })
-    child.stderr.on('data', (d) => {
-      output += d
-    })
-    child.on('close', (code) => resolve({ code, output }))
-  })
+  runCommand(command, args, { timeoutMs: 170_000, ...options })
 
 let dir: string
 let mock: MockAnthropic
@@ -68,12 +59,12 @@ describe('the production image contents', () => {
       ['--out-dir', join(app, 'dist')],
       { cwd: ROOT }
     )
-    expect(build.code, build.output).toBe(0)
+    expect(build.code, build.stdout + build.stderr).toBe(0)
     for (const file of ['package.json', 'package-lock.json'])
       await copyFile(join(ROOT, file), join(app, file))
     const [npm, ...npmArgs] = (docker.install ?? '').split(/\s+/)
     const install = await run(npm as string, npmArgs, { cwd: app, env: process.env })
-    expect(install.code, install.output).toBe(0)
+    expect(install.code, install.stdout + install.stderr).toBe(0)
 
     const home = join(dir, 'home')
     const child = spawn(docker.cmd[0] as string, docker.cmd.slice(1), {

@@ -7,27 +7,24 @@ const TSX = `${ROOT}node_modules/.bin/tsx`
 
 export type CliRun = { code: number | null; stdout: string; stderr: string }
 
-export const runTs = (
-  script: string,
+/** Runs a command to its end: its exit code and output; killed (and rejected) after the timeout. */
+export const runCommand = (
+  command: string,
   args: string[],
   {
-    env = {},
+    env = process.env,
     input,
     timeoutMs = 30_000,
     cwd = ROOT,
   }: {
-    env?: Record<string, string>
+    env?: NodeJS.ProcessEnv
     input?: string
     timeoutMs?: number
     cwd?: string
   } = {}
 ): Promise<CliRun> =>
   new Promise((resolve, reject) => {
-    const child = spawn(TSX, [`${ROOT}${script}`, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
+    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => {
@@ -40,7 +37,7 @@ export const runTs = (
       child.kill('SIGKILL')
       reject(
         new Error(
-          `${script} ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`
+          `${command} ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`
         )
       )
     }, timeoutMs)
@@ -49,6 +46,19 @@ export const runTs = (
       resolve({ code, stdout, stderr })
     })
     child.stdin.end(input ?? '')
+  })
+
+/** A TypeScript file of this repository, run with tsx and only PATH and HOME from outside. */
+export const runTs = (
+  script: string,
+  args: string[],
+  options: Omit<NonNullable<Parameters<typeof runCommand>[2]>, 'env'> & {
+    env?: Record<string, string>
+  } = {}
+) =>
+  runCommand(TSX, [`${ROOT}${script}`, ...args], {
+    ...options,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...options.env },
   })
 
 export const runCli = (args: string[], options?: Parameters<typeof runTs>[2]) =>
