@@ -6,6 +6,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { MiddlewareHandler } from 'hono'
 import { validator } from 'hono-openapi'
 import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from '../errors.js'
+import { DEFAULT_JSON_LIMITS, parseJsonSafely } from '../lib/safe-json.js'
 
 const fieldOf = (issue: StandardSchemaV1.Issue) =>
   (issue.path ?? [])
@@ -30,9 +31,16 @@ export const jsonBody = <Schema extends StandardSchemaV1>(schema: Schema) =>
     throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
   })
 
+const BODY_PROBLEMS = {
+  invalid: 'Malformed JSON in request body',
+  too_deep: `JSON in the request body is nested deeper than ${DEFAULT_JSON_LIMITS.maxDepth} levels`,
+  too_many_elements: `JSON in the request body has more than ${DEFAULT_JSON_LIMITS.maxElements} elements`,
+}
+
 /**
- * POST bodies must be JSON (anything else would silently validate as `{}`), and are parsed here
- * once: the validators read the parsed value from Hono's body cache.
+ * POST bodies must be JSON (anything else would silently validate as `{}`), and within the
+ * limits of safe-json.ts, checked before anything parses them: the validators that run next
+ * parse only text that passed.
  */
 export const requireJson: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'POST') {
@@ -42,9 +50,8 @@ export const requireJson: MiddlewareHandler = async (c, next) => {
         'Send the body as JSON with Content-Type: application/json'
       )
     }
-    await c.req.json().catch((error: unknown) => {
-      throw new BadRequestError('Malformed JSON in request body', { cause: error })
-    })
+    const parsed = parseJsonSafely(await c.req.text())
+    if (!parsed.ok) throw new BadRequestError(BODY_PROBLEMS[parsed.reason])
   }
   await next()
 }

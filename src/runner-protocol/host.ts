@@ -15,7 +15,7 @@ import {
 import type { AppEnv } from '../http/env.js'
 import { createErrorHandler, respondWithError } from '../http/errors.js'
 import { pipeRun } from '../http/stream-pipe.js'
-import { jsonBody } from '../http/validation.js'
+import { jsonBody, requireJson } from '../http/validation.js'
 import { type Logger, silentLogger } from '../lib/logger.js'
 import { RunRequestSchema } from '../run/schemas.js'
 import type { ClaudeRunner } from '../runner.js'
@@ -83,7 +83,7 @@ export const createRunnerHostApp = ({
     )
     .get('/runner/v1/status', async (c) => c.json(await runner.status()))
     .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
-    .post('/runner/v1/runs', jsonBody(RunRequestSchema), (c) => {
+    .post('/runner/v1/runs', requireJson, jsonBody(RunRequestSchema), (c) => {
       const request = c.req.valid('json')
       return pipeRun(c, (signal) => runner.run(request, { signal }), createRunnerEncoder(), {
         heartbeatMs,
