@@ -135,6 +135,12 @@ export class UnauthorizedError extends ClaudeError {
   override readonly type = 'unauthorized'
 }
 
+/** The server's keys cannot be trusted right now (its keys file vanished or went bad). */
+export class KeysUnavailableError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'keys_unavailable'
+}
+
 /** No runner host could take the run (all down or unreachable). */
 export class RunnerUnavailableError extends ClaudeError {
   override readonly status = 503
@@ -229,6 +235,7 @@ const BY_TYPE = new Map<string, ErrorClass>(
     ModelNotFoundError,
     QuotaExceededError,
     UnauthorizedError,
+    KeysUnavailableError,
     RunnerUnavailableError,
     ProtocolMismatchError,
     RunAbortedError,

@@ -4,7 +4,7 @@
  * policy. Keys never reach the logs; their names do.
  */
 import type { MiddlewareHandler } from 'hono'
-import { UnauthorizedError } from '../errors.js'
+import { KeysUnavailableError, UnauthorizedError } from '../errors.js'
 import type { AppEnv } from '../http/env.js'
 import { findByHash, hashKey, type KeyRecord } from './keys.js'
 
@@ -12,6 +12,8 @@ export type KeySet = {
   /** Auth is on when keys are configured at all (a keys file, hashes) and not disabled. */
   enabled: boolean
   records: readonly KeyRecord[]
+  /** Set when the keys cannot be trusted (e.g. the keys file vanished): every key is refused. */
+  unavailable?: string
 }
 
 /** Where the keys come from: a file (Node), bindings or KV (Workers), or a fixed list. */
@@ -40,6 +42,11 @@ export const createAuth =
   async (c, next) => {
     if (!source || isPublicPath(c.req.path)) return next()
     const keys = await source.load()
+    if (keys.unavailable) {
+      throw new KeysUnavailableError(
+        `API keys cannot be checked right now (${keys.unavailable}); the operator must restore them`
+      )
+    }
     if (!keys.enabled) return next()
     const key = readKey((name) => c.req.header(name))
     if (!key) {

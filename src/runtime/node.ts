@@ -46,7 +46,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     disabled: options.authDisabled,
     logger,
   })
-  const initialKeys = await keys.refresh()
+  const initialKeys = await keys.refresh(true)
   assertSafeBind(hostname, initialKeys.enabled, Boolean(options.authDisabled))
   if (!initialKeys.enabled) {
     logger.warn(

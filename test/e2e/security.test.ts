@@ -2,7 +2,13 @@
  * Attacks on the server, each reproduced through the real CLI and the project's mock where the
  * CLI is involved; every test here failed on the code before its fix.
  */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKey } from '../../src/adapters/node/keys-file.js'
+import { KeysFileError } from '../../src/errors.js'
+import { startServer } from '../../src/runtime/node.js'
+import { removeDir, tempDir } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack
@@ -51,5 +57,62 @@ describe('input that would block the event loop', () => {
     expect((await res.json()).detail).toMatch(/nested deeper than 128 levels/)
     expect(worst).toBeLessThan(1_000)
     expect(stack.mock.messageRequests()).toHaveLength(before)
+  })
+})
+
+describe('auth when the keys file goes away', () => {
+  /** Past the keys file's once-a-second check. */
+  const nextCheck = () => new Promise((resolve) => setTimeout(resolve, 1_100))
+
+  it('refuses every request that needs a key until a valid file is back', async () => {
+    const dir = await tempDir('keys')
+    const keysFile = join(dir, 'keys')
+    const { key } = await createKey(keysFile, { name: 'only', policy: { admin: true } })
+    const keyed = await startTestStack({ keysFile })
+    const get = (path: string, withKey: boolean) =>
+      fetch(`${keyed.url}${path}`, withKey ? { headers: { authorization: `Bearer ${key}` } } : {})
+    try {
+      expect((await get('/admin/usage', true)).status).toBe(200)
+      expect((await get('/admin/usage', false)).status).toBe(401)
+      const saved = await readFile(keysFile, 'utf8')
+
+      await rm(keysFile)
+      await nextCheck()
+      for (const withKey of [false, true]) {
+        const res = await get('/admin/usage', withKey)
+        expect(res.status).toBe(503)
+        expect((await res.json()).type).toBe('keys_unavailable')
+      }
+      const chat = await keyed.post('/llm/chat', { prompt: 'no key' })
+      expect(chat.status).toBe(503)
+      expect(keyed.mock.messageRequests()).toHaveLength(0)
+      expect((await fetch(`${keyed.url}/health`)).status).toBe(200)
+
+      // Something unreadable in its place (a directory) is refused the same way.
+      await mkdir(keysFile)
+      await nextCheck()
+      expect((await get('/admin/usage', true)).status).toBe(503)
+
+      await rm(keysFile, { recursive: true })
+      await writeFile(keysFile, saved, { mode: 0o600 })
+      await nextCheck()
+      expect((await get('/admin/usage', true)).status).toBe(200)
+      expect((await get('/admin/usage', false)).status).toBe(401)
+    } finally {
+      await keyed.close()
+      await removeDir(dir)
+    }
+  }, 30_000)
+
+  it('does not start when the keys file cannot be read', async () => {
+    const dir = await tempDir('keys')
+    await mkdir(join(dir, 'keys'))
+    try {
+      await expect(
+        startServer({ port: 0, keysFile: join(dir, 'keys'), logLevel: 'silent' })
+      ).rejects.toThrow(KeysFileError)
+    } finally {
+      await removeDir(dir)
+    }
   })
 })

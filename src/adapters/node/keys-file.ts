@@ -34,7 +34,13 @@ export type FileKeySourceOptions = {
   logger?: Logger
 }
 
-type FileState = { signature: string; records: KeyRecord[]; exists: boolean }
+type FileState = {
+  signature: string
+  records: KeyRecord[]
+  exists: boolean
+  /** Why the keys cannot be trusted right now (the file had keys, and now it is gone or bad). */
+  unavailable?: string
+}
 
 const signatureOf = (s: { mtimeMs: number; size: number; ino: number }) =>
   `${s.mtimeMs}:${s.size}:${s.ino}`
@@ -42,8 +48,8 @@ const signatureOf = (s: { mtimeMs: number; size: number; ino: number }) =>
 export const createFileKeySource = (
   options: FileKeySourceOptions
 ): KeySource & {
-  /** Reads the file now (for the start-up check). */
-  refresh(): Promise<KeySet>
+  /** Reads the file now; `atStart`, an unreadable file is an error instead of a refusal. */
+  refresh(atStart?: boolean): Promise<KeySet>
 } => {
   const logger = options.logger ?? silentLogger
   const env = parseHashList(options.hashes)
@@ -52,18 +58,37 @@ export const createFileKeySource = (
   let state: FileState = { signature: 'none', records: [], exists: false }
   let checkedAt = Number.NEGATIVE_INFINITY
   let pending: Promise<void> | undefined
+  // Once the file has held keys, losing them must not turn auth off: fail closed instead.
+  let hadKeys = false
 
-  const reload = async () => {
+  const failClosed = (signature: string, why: string) => {
+    if (!state.unavailable) {
+      logger.error('keys file unusable: refusing every request that needs a key until it is back', {
+        path: options.path,
+        problem: why,
+      })
+    }
+    state = { signature, records: [], exists: state.exists, unavailable: why }
+  }
+
+  const reload = async (atStart = false) => {
     const info = await stat(options.path).catch(() => undefined)
     const signature = info ? signatureOf(info) : 'none'
     if (signature === state.signature) return
     if (!info) {
+      if (hadKeys) return failClosed(signature, 'the keys file is missing')
       state = { signature, records: [], exists: false }
       logger.info('keys file not found; no keys from it', { path: options.path })
       return
     }
-    const text = await readFile(options.path, 'utf8').catch(() => undefined)
-    if (text === undefined) return
+    let text: string
+    try {
+      text = await readFile(options.path, 'utf8')
+    } catch (error) {
+      const why = `the keys file cannot be read (${(error as NodeJS.ErrnoException).code})`
+      if (atStart) throw new KeysFileError(`${options.path}: ${why}`, { cause: error })
+      return failClosed(signature, why)
+    }
     const parsed = parseKeysFile(text)
     for (const problem of parsed.problems) {
       logger.warn('keys file: line skipped', {
@@ -72,6 +97,11 @@ export const createFileKeySource = (
         problem: problem.message,
       })
     }
+    if (hadKeys && parsed.records.length === 0) {
+      return failClosed(signature, 'the keys file holds no valid key')
+    }
+    if (state.unavailable) logger.info('keys file usable again', { path: options.path })
+    hadKeys ||= parsed.records.length > 0
     state = { signature, records: parsed.records, exists: true }
     logger.info('keys loaded', { path: options.path, keys: parsed.records.length })
   }
@@ -79,11 +109,12 @@ export const createFileKeySource = (
   const current = (): KeySet => ({
     enabled: !options.disabled && (state.exists || env.records.length > 0),
     records: [...state.records, ...env.records],
+    ...(!options.disabled && state.unavailable && { unavailable: state.unavailable }),
   })
 
-  const refresh = async () => {
+  const refresh = async (atStart = false) => {
     checkedAt = Date.now()
-    pending ??= reload().finally(() => {
+    pending ??= reload(atStart).finally(() => {
       pending = undefined
     })
     await pending
