@@ -1,12 +1,12 @@
-import { Validator } from '@cfworker/json-schema'
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
-import { NoJsonError, StructuredOutputError, ValidationError } from '../errors.js'
+import { NoJsonError, StructuredOutputError } from '../errors.js'
 import type { AppEnv } from '../http/env.js'
 import { runErrorResponses } from '../http/openapi-responses.js'
 import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody } from '../http/validation.js'
 import { extractJson } from '../lib/json-extract.js'
+import { compileJsonSchema } from '../run/json-schema.js'
 import { chatResponse, collectRun, nonEmpty } from '../run/result.js'
 import type { RunRequest } from '../runner.js'
 import { ChatRequest, ChatResponse, JsonRequest } from './schemas.js'
@@ -24,16 +24,6 @@ const toRunRequest = (body: ChatRequest): RunRequest => ({
   maxTurns: body.max_turns,
   timeoutMs: body.timeout_ms,
 })
-
-const checkSchema = (schema: Record<string, unknown>) => {
-  try {
-    return new Validator(schema as never, '2020-12', false)
-  } catch {
-    throw new ValidationError('schema: is not a usable JSON Schema', {
-      errors: [{ field: 'schema', message: 'is not a usable JSON Schema' }],
-    })
-  }
-}
 
 export const createChatRoutes = ({ heartbeatMs }: ChatRoutesOptions) =>
   new Hono<AppEnv>()
@@ -72,7 +62,7 @@ export const createChatRoutes = ({ heartbeatMs }: ChatRoutesOptions) =>
       jsonBody(JsonRequest),
       async (c) => {
         const body = c.req.valid('json')
-        const validator = body.schema ? checkSchema(body.schema) : undefined
+        const validator = body.schema ? compileJsonSchema(body.schema, 'schema') : undefined
         const result = await collectRun(
           c.var.runner.run(
             {

@@ -4,6 +4,7 @@
  * sessions to the key, and records usage.
  */
 import { PolicyError, QuotaExceededError } from '../errors.js'
+import { assertRunnable } from '../run/request-check.js'
 import type { ClaudeRunner, RunEvent, RunOptions, RunRequest, RunResult } from '../runner.js'
 import type { KeyRecord } from './keys.js'
 import { secondsToUtcMidnight, type UsageTracker } from './usage.js'
@@ -21,6 +22,7 @@ export const withKeyPolicy = (
   const policy = key?.policy ?? {}
 
   const check = (request: RunRequest) => {
+    assertRunnable(request)
     const model = request.model ?? 'default'
     if (policy.models && !policy.models.includes(model)) {
       throw new PolicyError(`This key may not use model ${JSON.stringify(model)}`)

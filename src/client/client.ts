@@ -2,11 +2,11 @@
  * The library: Claude through any `ClaudeRunner`, without HTTP. In Node, `claude-code-api` wires
  * the local CLI runner as the default; elsewhere pass a runner (e.g. `createApiRunner`).
  */
-import { Validator } from '@cfworker/json-schema'
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
 import { ConfigError, NoJsonError, StructuredOutputError, UsageError } from '../errors.js'
 import { extractJson } from '../lib/json-extract.js'
+import { compileJsonSchema } from '../run/json-schema.js'
 import { collectRun, promptWithImages } from '../run/result.js'
 import type { ImageMediaType } from '../run/schemas.js'
 import type { ClaudeRunner, RunEvent, RunRequest, RunResult, Usage } from '../runner.js'
@@ -148,6 +148,7 @@ export class ClaudeClient {
     const jsonSchema = isValibotSchema(schema)
       ? (toJsonSchema(schema, { errorMode: 'ignore' }) as Record<string, unknown>)
       : schema
+    const validator = isValibotSchema(schema) ? undefined : compileJsonSchema(schema, 'schema')
     const request = this.request(prompt, call)
     // Structured output takes one extra turn: the tool call, then its acknowledgement.
     const maxTurns = (request.maxTurns ?? 1) + 1
@@ -159,7 +160,7 @@ export class ClaudeClient {
       }
       return parsed.output as T
     }
-    if (!new Validator(schema as never, '2020-12', false).validate(result.structuredOutput).valid) {
+    if (!validator?.validate(result.structuredOutput).valid) {
       throw new StructuredOutputError('The model output does not match the JSON schema')
     }
     return result.structuredOutput as T

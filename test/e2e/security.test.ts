@@ -6,9 +6,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { KeysFileError } from '../../src/errors.js'
 import { startServer } from '../../src/runtime/node.js'
-import { removeDir, tempDir } from '../helpers/cli-env.js'
+import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack
@@ -115,4 +116,74 @@ describe('auth when the keys file goes away', () => {
       await removeDir(dir)
     }
   })
+})
+
+describe('smaller findings', () => {
+  it('a models probe that fails before starting the CLI gives its slot back', async () => {
+    const dir = await tempDir('probe')
+    const notADir = join(dir, 'file')
+    await writeFile(notADir, '')
+    const runner = createNodeRunner({
+      workDir: notADir,
+      maxConcurrency: 1,
+      env: cliEnv(dir, stack.mock.url),
+    })
+    try {
+      for (let i = 0; i < 3; i++) await expect(runner.models()).rejects.toThrow()
+      expect((await runner.status()).capacity).toMatchObject({ running: 0, queued: 0 })
+    } finally {
+      await runner.close()
+      await removeDir(dir)
+    }
+  })
+
+  it.each([
+    ['/llm/chat', { prompt: '   ' }, 422],
+    ['/llm/chat/stream', { prompt: '' }, 422],
+    ['/llm/json', { prompt: '\n' }, 422],
+    ['/llm/query', { prompt: ' ', images: null }, 422],
+    ['/v1/chat/completions', { model: 'haiku', messages: [{ role: 'user', content: ' ' }] }, 400],
+    [
+      '/v1/chat/completions',
+      { model: 'haiku', messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }] },
+      400,
+    ],
+    [
+      '/v1/messages',
+      { model: 'haiku', max_tokens: 5, messages: [{ role: 'user', content: '  ' }] },
+      400,
+    ],
+  ])('a blank prompt on %s is refused before the CLI starts', async (path, body, status) => {
+    const before = stack.mock.messageRequests().length
+    const res = await stack.post(path, body)
+    expect(res.status).toBe(status)
+    expect(JSON.stringify(await res.json())).toMatch(/prompt: is empty/)
+    expect(stack.mock.messageRequests()).toHaveLength(before)
+  })
+
+  it.each([
+    ['/llm/json', { prompt: 'json', schema: { type: 5 } }, 422, /schema: not a usable JSON Schema/],
+    [
+      '/v1/chat/completions',
+      {
+        model: 'haiku',
+        messages: [{ role: 'user', content: 'json' }],
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'x', schema: { $ref: '#/$defs/missing' } },
+        },
+      },
+      400,
+      /response_format\.json_schema\.schema: not a usable JSON Schema/,
+    ],
+  ])(
+    'an unusable JSON Schema on %s is refused before the CLI starts',
+    async (path, body, status, message) => {
+      const before = stack.mock.messageRequests().length
+      const res = await stack.post(path, body)
+      expect(res.status).toBe(status)
+      expect(JSON.stringify(await res.json())).toMatch(message)
+      expect(stack.mock.messageRequests()).toHaveLength(before)
+    }
+  )
 })

@@ -23,11 +23,14 @@ export const probeModels = async (deps: ModelsProbeOptions): Promise<ModelInfo[]
     () => controller.abort(new DeadlineExceededError('The CLI did not list its models in time')),
     30_000
   )
-  const admission = deps.capacity.admit(controller.signal)
-  const release = admission.queued ? await admission.ready : admission.release
-  const dir = await deps.prepare()
+  let release: (() => void) | undefined
+  let dir: WorkDir | undefined
   let proc: CliProcess | undefined
   try {
+    // Inside the try, so a failure at any step gives the slot back.
+    const admission = deps.capacity.admit(controller.signal)
+    release = admission.queued ? await admission.ready : admission.release
+    dir = await deps.prepare()
     proc = await spawnCli(
       deps.binary(),
       buildCliArgs({ persist: false }).filter((a) => a !== '--include-partial-messages'),
@@ -47,7 +50,7 @@ export const probeModels = async (deps: ModelsProbeOptions): Promise<ModelInfo[]
   } finally {
     clearTimeout(timer)
     await proc?.terminate()
-    release()
-    await dir.cleanup?.().catch(() => {})
+    release?.()
+    await dir?.cleanup?.().catch(() => {})
   }
 }

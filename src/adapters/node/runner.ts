@@ -13,6 +13,7 @@ import {
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
 import { isSafeModel, TOOL_PATTERN } from '../../run/models.js'
+import { assertRunnable } from '../../run/request-check.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -102,6 +103,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   }
 
   const checkRequest = (request: RunRequest) => {
+    assertRunnable(request)
     if (request.model !== undefined && !isSafeModel(request.model)) {
       throw new PolicyError(`Model name not allowed: ${JSON.stringify(request.model)}`)
     }

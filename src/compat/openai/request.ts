@@ -3,7 +3,7 @@
  * prompt, earlier turns real history, `response_format` a JSON schema. What cannot be honoured
  * is refused with a 400, never dropped silently.
  */
-import { Validator } from '@cfworker/json-schema'
+import type { Validator } from '@cfworker/json-schema'
 import { StructuredOutputError } from '../../errors.js'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
 import { badRequest, imageFromDataUrl, splitTurns } from '../shared.js'
@@ -85,9 +85,8 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
  */
 export async function* structuredAnswer(
   events: AsyncIterable<RunEvent>,
-  schema: Record<string, unknown>
+  validator: Validator
 ): AsyncGenerator<RunEvent> {
-  const validator = new Validator(schema as never, '2020-12', false)
   for await (const event of events) {
     if (event.type === 'text_delta') continue
     if (event.type === 'result') {

@@ -8,6 +8,7 @@ import type { AppEnv } from '../../http/env.js'
 import { errorResponse } from '../../http/openapi-responses.js'
 import { pipeRun } from '../../http/stream-pipe.js'
 import { jsonBody } from '../../http/validation.js'
+import { compileJsonSchema } from '../../run/json-schema.js'
 import { collectRun } from '../../run/result.js'
 import type { RunEvent } from '../../runner.js'
 import { checkModel } from '../shared.js'
@@ -34,10 +35,14 @@ export const createOpenAIRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
     async (c) => {
       const body = c.req.valid('json')
       const request = toRunRequest(body)
+      // Checked before the run, so a schema that cannot work costs nothing.
+      const validator =
+        request.jsonSchema &&
+        compileJsonSchema(request.jsonSchema, 'response_format.json_schema.schema')
       await checkModel(c.var.runner, body.model)
       const start = (signal: AbortSignal): AsyncIterable<RunEvent> => {
         const events = c.var.runner.run(request, { signal })
-        return request.jsonSchema ? structuredAnswer(events, request.jsonSchema) : events
+        return validator ? structuredAnswer(events, validator) : events
       }
       if (body.stream) {
         const encoder = createOpenAIEncoder(body.model, Boolean(body.stream_options?.include_usage))
