@@ -2,6 +2,20 @@ import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
 import type { AppEnv } from '../http/env.js'
 import { ModelsResponse, StatusResponse } from '../run/schemas.js'
+import type { RunnerStatus } from '../runner.js'
+
+/**
+ * Where the CLI lives, how it is logged in and the runner hosts' addresses are for operators:
+ * keys without `admin` see the status without them.
+ */
+const withoutInternals = (status: RunnerStatus): RunnerStatus => ({
+  ...status,
+  binary_path: null,
+  auth_method: null,
+  ...(status.hosts && {
+    hosts: status.hosts.map((host, i) => ({ url: `host ${i + 1}`, up: host.up })),
+  }),
+})
 
 export const createInfoRoutes = () =>
   new Hono<AppEnv>()
@@ -16,7 +30,11 @@ export const createInfoRoutes = () =>
           },
         },
       }),
-      async (c) => c.json(await c.var.runner.status())
+      async (c) => {
+        const status = await c.var.runner.status()
+        const key = c.var.apiKey
+        return c.json(key && !key.policy.admin ? withoutInternals(status) : status)
+      }
     )
     .get(
       '/models',

@@ -80,7 +80,10 @@ export const CapacityStatus = v.object({
 
 export const StatusResponse = v.object({
   available: v.boolean(),
-  binary_path: v.nullable(v.string()),
+  binary_path: v.pipe(
+    v.nullable(v.string()),
+    v.description('Shown to admin keys only (or with auth off).')
+  ),
   binary_source: v.pipe(
     v.nullable(v.string()),
     v.description(
@@ -92,11 +95,16 @@ export const StatusResponse = v.object({
     v.nullable(v.boolean()),
     v.description('Whether the CLI has credentials (`claude auth status`), when it could be asked.')
   ),
-  auth_method: v.nullable(v.string()),
+  auth_method: v.pipe(
+    v.nullable(v.string()),
+    v.description('Shown to admin keys only (or with auth off).')
+  ),
   hosts: v.optional(
     v.pipe(
       v.array(v.object({ url: v.string(), up: v.boolean() })),
-      v.description('For a front door: each runner host and whether it answered.')
+      v.description(
+        'For a front door: each runner host and whether it answered (the addresses for admin keys only).'
+      )
     )
   ),
   capacity: CapacityStatus,

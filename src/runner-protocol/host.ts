@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { timingSafeEqual } from '../auth/keys.js'
+import { hashKey, timingSafeEqual } from '../auth/keys.js'
 import {
   NotFoundError,
   PayloadTooLargeError,
@@ -37,6 +37,7 @@ export const createRunnerHostApp = ({
   logger = silentLogger,
   heartbeatMs = 15_000,
 }: RunnerHostOptions) => {
+  const tokenHash = token ? hashKey(token) : undefined
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
   app.notFound((c) =>
@@ -68,9 +69,12 @@ export const createRunnerHostApp = ({
           `Runner protocol ${version} is not supported; this host speaks protocol ${RUNNER_PROTOCOL}`
         )
       }
-      if (token) {
+      if (tokenHash) {
         const given = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
-        if (!timingSafeEqual(given, token)) throw new UnauthorizedError('Invalid runner token')
+        // Hashes have one length, so the comparison's time says nothing about the token's.
+        if (!timingSafeEqual(await hashKey(given), await tokenHash)) {
+          throw new UnauthorizedError('Invalid runner token')
+        }
       }
       await next()
     })

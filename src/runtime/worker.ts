@@ -9,10 +9,10 @@
  */
 
 import { type App, createApp } from '../app.js'
-import { type KeyPolicy, type KeyRecord, parseHashList } from '../auth/keys.js'
+import { type KeyPolicy, type KeyRecord, parseHashList, policyProblem } from '../auth/keys.js'
 import type { KeySource } from '../auth/middleware.js'
 import { RunnerUnavailableError } from '../errors.js'
-import { createLogger, isLogLevel } from '../lib/logger.js'
+import { createLogger, isLogLevel, type Logger, silentLogger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
 import { createRemoteRunner } from '../runner-protocol/remote-runner.js'
 
@@ -31,7 +31,7 @@ export type WorkerEnv = {
 const flag = (value: string | undefined) => /^(1|true|yes)$/i.test(value ?? '')
 
 /** Keys from the API_KEY_HASHES secret and, when bound, the KEYS namespace. */
-export const bindingsKeySource = (env: WorkerEnv): KeySource => {
+export const bindingsKeySource = (env: WorkerEnv, logger: Logger = silentLogger): KeySource => {
   const { records } = parseHashList(env.API_KEY_HASHES)
   const kv = env.KEYS
   return {
@@ -43,14 +43,19 @@ export const bindingsKeySource = (env: WorkerEnv): KeySource => {
           hash,
           'json'
         )
-        return value
-          ? {
-              hash,
-              name: value.name ?? '',
-              created: value.created ?? '',
-              policy: value.policy ?? {},
-            }
-          : undefined
+        if (!value) return undefined
+        // Checked like the keys file's: a malformed policy must not loosen a limit.
+        const problem = policyProblem(value.policy ?? {})
+        if (problem) {
+          logger.error('KV key refused: its policy is invalid', { key: hash.slice(0, 8), problem })
+          return undefined
+        }
+        return {
+          hash,
+          name: value.name ?? '',
+          created: value.created ?? '',
+          policy: value.policy ?? {},
+        }
       },
     }),
   }
@@ -73,10 +78,11 @@ export const createWorkerApp = (env: WorkerEnv): App => {
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean)
+  const logger = createLogger(isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'warn')
   return createApp({
     runner: urls.length ? createRemoteRunner({ urls, token: env.RUNNER_TOKEN }) : unconfigured,
-    keys: bindingsKeySource(env),
-    logger: createLogger(isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'warn'),
+    keys: bindingsKeySource(env, logger),
+    logger,
   })
 }
 

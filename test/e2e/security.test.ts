@@ -186,4 +186,26 @@ describe('smaller findings', () => {
       expect(stack.mock.messageRequests()).toHaveLength(before)
     }
   )
+
+  it('/llm/status shows the binary path, login method and hosts to admin keys only', async () => {
+    const dir = await tempDir('status')
+    const keysFile = join(dir, 'keys')
+    const admin = await createKey(keysFile, { name: 'admin', policy: { admin: true } })
+    const user = await createKey(keysFile, { name: 'user' })
+    const keyed = await startTestStack({ keysFile })
+    const status = async (key: string) =>
+      (
+        await fetch(`${keyed.url}/llm/status`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()
+    try {
+      expect(await status(user.key)).toMatchObject({ binary_path: null, auth_method: null })
+      expect(await status(admin.key)).toMatchObject({
+        binary_path: expect.stringContaining('claude'),
+        available: true,
+      })
+    } finally {
+      await keyed.close()
+      await removeDir(dir)
+    }
+  })
 })

@@ -100,6 +100,23 @@ describe('answered at the edge', () => {
     expect(denied.status).toBe(403)
   })
 
+  it('a KV key whose policy is malformed is refused, not loosened', async () => {
+    const kvKey = 'cca_7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b'
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(kvKey))
+    const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+    // A string where a list belongs: once read as a substring test ("haiku" allowed "h").
+    const store = new Map([[hash, { name: 'bad-policy', policy: { models: 'haiku' } }]])
+    const edge = workerWith({
+      KEYS: { get: async <T>(key: string) => (store.get(key) ?? null) as T | null },
+    })
+    const res = await edge.request('/llm/chat', {
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${kvKey}` },
+      body: JSON.stringify({ prompt: 'kv', model: 'haiku' }),
+    })
+    expect(res.status).toBe(401)
+  })
+
   it('validation: a bad model is a 422 at the edge', async () => {
     const res = await post('/llm/chat', { prompt: 'hi', model: '--dangerously-skip-permissions' })
     expect(res.status).toBe(422)
@@ -212,7 +229,12 @@ describe('runner hosts down', () => {
     }
     const status = await (await edge.request('/llm/status', { headers: auth })).json<{
       hosts: Array<{ up: boolean }>
+      binary_path: string | null
+      auth_method: string | null
     }>()
     expect(status.hosts.map((h) => h.up)).toEqual([false, true])
+    // The runner hosts' addresses are for admin keys only.
+    expect(JSON.stringify(status)).not.toContain('127.0.0.1')
+    expect(status).toMatchObject({ binary_path: null, auth_method: null })
   })
 })
