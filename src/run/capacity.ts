@@ -1,6 +1,11 @@
 /**
- * A concurrency cap with a bounded FIFO wait queue. Runtime-agnostic: the Node runner puts its
- * CLI processes behind it.
+ * A concurrency cap with a bounded wait queue, fair between callers. Runtime-agnostic: the Node
+ * runner puts its CLI processes behind it.
+ * - Each caller (an API key) has its own FIFO queue; a freed slot goes to the next caller in
+ *   turn, so one busy key cannot make the others wait behind all of its runs.
+ * - When the queue is full, a caller with fewer places takes the newest place of the caller with
+ *   the most (that run is refused as if the queue had been full), so one key cannot shut the
+ *   others out; alone, a caller may use the whole queue.
  */
 import { QueueFullError } from '../errors.js'
 import type { CapacityStatus } from '../runner.js'
@@ -12,7 +17,7 @@ export type CapacityOptions = {
 
 export type Release = () => void
 
-type Waiter = { grant: (release: Release) => void }
+type Waiter = { grant: (release: Release) => void; refuse: (error: QueueFullError) => void }
 
 export type Admission =
   | { queued: false; release: Release }
@@ -24,16 +29,55 @@ export type Admission =
     }
 
 export type Capacity = {
-  /** Takes a slot now, or a place in the queue; throws `QueueFullError` when both are full. */
-  admit(signal?: AbortSignal): Admission
+  /**
+   * Takes a slot now, or a place in the queue; throws `QueueFullError` when both are full.
+   * `caller` (e.g. an API key's hash) is whom fairness is between.
+   */
+  admit(signal?: AbortSignal, caller?: string): Admission
   status(): CapacityStatus
 }
 
 export const createCapacity = ({ maxConcurrency, maxQueue }: CapacityOptions): Capacity => {
   let running = 0
-  const queue: Waiter[] = []
+  let queued = 0
+  // Insertion order is the turn order; a caller with no waiters is removed.
+  const queues = new Map<string, Waiter[]>()
+  let lastServed: string | undefined
   // Average run time, to tell rejected clients how long to wait.
   let averageMs = 5_000
+
+  const queueFull = () => {
+    const waitSeconds = Math.ceil(((queued / maxConcurrency + 1) * averageMs) / 1000)
+    return new QueueFullError(
+      `The server is at capacity (${maxConcurrency} running, ${queued} waiting); try again later`,
+      { retryAfter: Math.max(1, waitSeconds) }
+    )
+  }
+
+  const remove = (caller: string, waiter: Waiter) => {
+    const queue = queues.get(caller)
+    const index = queue?.indexOf(waiter) ?? -1
+    if (!queue || index === -1) return false
+    queue.splice(index, 1)
+    queued--
+    if (queue.length === 0) queues.delete(caller)
+    return true
+  }
+
+  /** The first waiter of the caller after the one served last, in turn order. */
+  const nextWaiter = (): Waiter | undefined => {
+    const callers = [...queues.keys()]
+    if (callers.length === 0) return undefined
+    const after = lastServed === undefined ? -1 : callers.indexOf(lastServed)
+    const caller = callers[(after + 1) % callers.length] ?? callers[0]
+    if (caller === undefined) return undefined
+    const waiter = queues.get(caller)?.[0]
+    if (waiter) {
+      remove(caller, waiter)
+      lastServed = caller
+    }
+    return waiter
+  }
 
   const makeRelease = (): Release => {
     const startedAt = Date.now()
@@ -42,49 +86,56 @@ export const createCapacity = ({ maxConcurrency, maxQueue }: CapacityOptions): C
       if (released) return
       released = true
       averageMs = averageMs * 0.8 + (Date.now() - startedAt) * 0.2
-      const next = queue.shift()
+      const next = nextWaiter()
       if (next) next.grant(makeRelease())
       else running--
     }
   }
 
+  /** Frees a place for `caller` from whoever holds the most, if that is more than it holds. */
+  const makeRoom = (caller: string) => {
+    const mine = queues.get(caller)?.length ?? 0
+    let richest: [string, Waiter[]] | undefined
+    for (const entry of queues) if (!richest || entry[1].length > richest[1].length) richest = entry
+    if (!richest || richest[0] === caller || richest[1].length <= mine + 1) return false
+    const newest = richest[1].at(-1) as Waiter
+    remove(richest[0], newest)
+    newest.refuse(queueFull())
+    return true
+  }
+
   return {
-    admit(signal) {
+    admit(signal, caller = '') {
       signal?.throwIfAborted()
       if (running < maxConcurrency) {
         running++
+        lastServed = caller
         return { queued: false, release: makeRelease() }
       }
-      if (queue.length >= maxQueue) {
-        const waitSeconds = Math.ceil(((queue.length / maxConcurrency + 1) * averageMs) / 1000)
-        throw new QueueFullError(
-          `The server is at capacity (${maxConcurrency} running, ${queue.length} waiting); try again later`,
-          { retryAfter: Math.max(1, waitSeconds) }
-        )
-      }
+      if (queued >= maxQueue && !makeRoom(caller)) throw queueFull()
       let waiter!: Waiter
       const ready = new Promise<Release>((resolve, reject) => {
         const onAbort = () => {
-          const index = queue.indexOf(waiter)
-          if (index !== -1) queue.splice(index, 1)
-          reject(signal?.reason)
+          if (remove(caller, waiter)) reject(signal?.reason)
         }
         waiter = {
           grant: (release) => {
             signal?.removeEventListener('abort', onAbort)
             resolve(release)
           },
+          refuse: (error) => {
+            signal?.removeEventListener('abort', onAbort)
+            reject(error)
+          },
         }
         signal?.addEventListener('abort', onAbort, { once: true })
       })
+      const queue = queues.get(caller) ?? []
       queue.push(waiter)
-      return { queued: true, position: queue.length, ready }
+      queues.set(caller, queue)
+      queued++
+      return { queued: true, position: queued, ready }
     },
-    status: () => ({
-      max_concurrency: maxConcurrency,
-      running,
-      queued: queue.length,
-      max_queue: maxQueue,
-    }),
+    status: () => ({ max_concurrency: maxConcurrency, running, queued, max_queue: maxQueue }),
   }
 }

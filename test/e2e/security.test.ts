@@ -9,7 +9,8 @@ import { createKey } from '../../src/adapters/node/keys-file.js'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { KeysFileError } from '../../src/errors.js'
 import { startServer } from '../../src/runtime/node.js'
-import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
+import { cliEnv, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
+import { lastUserMessage, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack
@@ -208,4 +209,51 @@ describe('smaller findings', () => {
       await removeDir(dir)
     }
   })
+})
+
+describe('one key cannot starve the others', () => {
+  it('a key flooding the queue leaves room for another key, which is served next', async () => {
+    const dir = await tempDir('fair')
+    const keysFile = join(dir, 'keys')
+    const a = await createKey(keysFile, { name: 'a', policy: { admin: true } })
+    const b = await createKey(keysFile, { name: 'b' })
+    const keyed = await startTestStack({ keysFile, maxConcurrency: 1, maxQueue: 2 })
+    keyed.mock.setHandler((request) => {
+      const text = userText(request.body.messages?.filter((m) => m.role === 'user').at(-1))
+      return { kind: 'text', text: `ECHO: ${text}`, delayMs: text.startsWith('a') ? 1_500 : 0 }
+    })
+    const chat = async (key: string, prompt: string) => {
+      const res = await keyed.post(
+        '/llm/chat',
+        { prompt },
+        {
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        }
+      )
+      return { prompt, status: res.status, body: await res.json() }
+    }
+    try {
+      const flood = ['a1', 'a2', 'a3', 'a4'].map((prompt) => chat(a.key, prompt))
+      await waitFor(async () => {
+        const status = await (
+          await fetch(`${keyed.url}/llm/status`, { headers: { authorization: `Bearer ${a.key}` } })
+        ).json()
+        return status.capacity.running === 1 && status.capacity.queued === 2
+      })
+      const fromB = await chat(b.key, 'b1')
+      expect(fromB).toMatchObject({ status: 200, body: { text: 'ECHO: b1' } })
+      const results = await Promise.all(flood)
+      expect(results.filter((r) => r.status === 200)).toHaveLength(2)
+      expect(results.filter((r) => r.status === 429).map((r) => r.body.type)).toEqual([
+        'queue_full',
+        'queue_full',
+      ])
+      // b was served before a's second run: the slot went to the keys in turn.
+      const order = keyed.mock.messageRequests().map((r) => userText(lastUserMessage(r.body)))
+      expect(order.slice(0, 2)).toEqual(['a1', 'b1'])
+    } finally {
+      await keyed.close()
+      await removeDir(dir)
+    }
+  }, 30_000)
 })

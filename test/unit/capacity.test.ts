@@ -88,3 +88,58 @@ describe('a run stopped while queued', () => {
     expect((await runner.status()).capacity).toMatchObject({ running: 0, queued: 0 })
   })
 })
+
+describe('capacity shared between keys', () => {
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+  it('a key that filled the queue gives its newest place to another key', async () => {
+    const capacity = createCapacity({ maxConcurrency: 1, maxQueue: 2 })
+    const running = capacity.admit(undefined, 'a')
+    const a1 = capacity.admit(undefined, 'a')
+    const a2 = capacity.admit(undefined, 'a')
+    if (running.queued || !a1.queued || !a2.queued) throw new Error('expected queueing')
+    const a2Outcome = a2.ready.then(
+      () => 'granted',
+      (error: unknown) => (error instanceof QueueFullError ? 'refused' : 'other')
+    )
+    // The queue is full, yet b gets a place: a's newest run is refused instead.
+    const b1 = capacity.admit(undefined, 'b')
+    expect(b1.queued).toBe(true)
+    expect(await a2Outcome).toBe('refused')
+    // Now each holds one place: a newcomer to a full queue is refused.
+    expect(() => capacity.admit(undefined, 'b')).toThrow(QueueFullError)
+    expect(() => capacity.admit(undefined, 'a')).toThrow(QueueFullError)
+    expect(capacity.status()).toMatchObject({ running: 1, queued: 2 })
+  })
+
+  it('freed slots go to the keys in turn, not in arrival order', async () => {
+    const capacity = createCapacity({ maxConcurrency: 1, maxQueue: 10 })
+    const first = capacity.admit(undefined, 'a')
+    if (first.queued) throw new Error('expected a slot')
+    const order: string[] = []
+    const releases = new Map<string, () => void>()
+    const wait = (caller: string, label: string) => {
+      const admission = capacity.admit(undefined, caller)
+      if (!admission.queued) throw new Error('expected queueing')
+      void admission.ready.then((release) => {
+        order.push(label)
+        releases.set(label, release)
+      })
+    }
+    for (const [caller, label] of [
+      ['a', 'a1'],
+      ['a', 'a2'],
+      ['a', 'a3'],
+      ['b', 'b1'],
+      ['b', 'b2'],
+    ]) {
+      wait(caller as string, label as string)
+    }
+    first.release()
+    for (let i = 0; i < 5; i++) {
+      await tick()
+      releases.get(order.at(-1) as string)?.()
+    }
+    expect(order).toEqual(['b1', 'a1', 'b2', 'a2', 'a3'])
+  })
+})

@@ -144,7 +144,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     let proc: CliProcess | undefined
     let cleanup: (() => Promise<void>) | undefined
     try {
-      const admission = capacity.admit(controller.signal)
+      const admission = capacity.admit(controller.signal, request.owner)
       if (admission.queued) {
         waiting = admission.ready
         yield { type: 'queued', position: admission.position }
