@@ -2,22 +2,27 @@
  * Typed failures. Each class knows its HTTP status and a stable `type` string, so one error
  * handler maps them all and clients (and the remote adapter) can tell them apart.
  */
+import type { RunCharge } from './runner.js'
 
 export type ClaudeErrorOptions = {
   cause?: unknown
   /** Seconds a client should wait before trying again. */
   retryAfter?: number
+  /** What the failed run cost, when it reached the API (the CLI reports it on error results). */
+  billed?: RunCharge
 }
 
 export class ClaudeError extends Error {
   readonly status: number = 500
   readonly type: string = 'internal_error'
   readonly retryAfter?: number
+  billed?: RunCharge
 
   constructor(message: string, options: ClaudeErrorOptions = {}) {
     super(message, { cause: options.cause })
     this.name = new.target.name
     this.retryAfter = options.retryAfter
+    this.billed = options.billed
   }
 }
 

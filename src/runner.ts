@@ -44,6 +44,9 @@ export type RunResult = {
   modelUsage: ModelUsage | null
 }
 
+/** What a run cost, for charging it; an error thrown after the API was called carries one. */
+export type RunCharge = { costUsd: number; usage: Usage | null; model: string | null }
+
 export type RunEvent =
   /** The run waits for a free slot; `position` is 1 for the next in line. */
   | { type: 'queued'; position: number }
@@ -63,6 +66,11 @@ export type RunEvent =
       errorStatus: number | null
       error: string
     }
+  /**
+   * Tokens used so far by this run, as the API reports them while it streams: what a run that
+   * ends without a result (killed, abandoned) is charged by.
+   */
+  | { type: 'usage'; usage: Usage; model: string }
   | { type: 'result'; result: RunResult }
 
 export type RunOptions = {

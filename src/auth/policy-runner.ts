@@ -1,11 +1,19 @@
 /**
  * Wraps the server's runner for one caller: enforces the key's policy before anything starts
  * (403 for a model or tool outside it, 429 for its concurrency or daily budget), ties kept
- * sessions to the key, and records usage.
+ * sessions to the key, and charges every run to it (see run/charge.ts).
  */
-import { PolicyError, QuotaExceededError } from '../errors.js'
+import { isClaudeError, PolicyError, QuotaExceededError } from '../errors.js'
+import { chargeOf, estimateCharge } from '../run/charge.js'
 import { assertRunnable } from '../run/request-check.js'
-import type { ClaudeRunner, RunEvent, RunOptions, RunRequest, RunResult } from '../runner.js'
+import type {
+  ClaudeRunner,
+  RunCharge,
+  RunEvent,
+  RunOptions,
+  RunRequest,
+  RunResult,
+} from '../runner.js'
 import type { KeyRecord } from './keys.js'
 import { secondsToUtcMidnight, type UsageTracker } from './usage.js'
 
@@ -48,15 +56,30 @@ export const withKeyPolicy = (
   async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
     check(request)
     const done = usage.start(id, name)
+    // Every run that reached the model is charged, however it ends.
+    let charged = false
+    let streamed: Extract<RunEvent, { type: 'usage' }> | undefined
+    const charge = (amount: RunCharge) => {
+      charged = true
+      usage.record(id, name, amount)
+    }
     try {
       for await (const event of runner.run({ ...request, owner: key?.hash }, options)) {
+        if (event.type === 'usage') streamed = event
         if (event.type === 'result') {
-          usage.record(id, name, event.result)
+          charge(chargeOf(event.result))
           onResult?.(request, event.result)
         }
         yield event
       }
+    } catch (error) {
+      if (isClaudeError(error) && error.billed) charge(error.billed)
+      throw error
     } finally {
+      if (!charged && streamed) {
+        const models = await runner.models().catch(() => [])
+        charge(estimateCharge(streamed.usage, streamed.model, models))
+      }
       done()
     }
   }

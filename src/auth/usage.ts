@@ -2,7 +2,7 @@
  * Per-key usage, in memory: runs, tokens and USD, today (UTC) and since the server started,
  * plus the runs in flight. Enough to enforce per-key limits and to show an operator.
  */
-import type { RunResult } from '../runner.js'
+import type { RunCharge } from '../runner.js'
 
 export type KeyUsage = {
   name: string
@@ -13,7 +13,7 @@ export type KeyUsage = {
 
 export type UsageTracker = {
   start(id: string, name: string): () => void
-  record(id: string, name: string, result: RunResult): void
+  record(id: string, name: string, charge: RunCharge): void
   get(id: string): KeyUsage | undefined
   spentToday(id: string): number
   active(id: string): number
@@ -60,13 +60,13 @@ export const createUsageTracker = (): UsageTracker => {
         current.active--
       }
     },
-    record(id, name, result) {
+    record(id, name, charge) {
       const current = entry(id, name)
       for (const bucket of [current.today, current.total]) {
         bucket.runs++
-        bucket.input_tokens += result.usage?.input_tokens ?? 0
-        bucket.output_tokens += result.usage?.output_tokens ?? 0
-        bucket.usd += result.totalCostUsd
+        bucket.input_tokens += charge.usage?.input_tokens ?? 0
+        bucket.output_tokens += charge.usage?.output_tokens ?? 0
+        bucket.usd += charge.costUsd
       }
     },
     get: (id) => usage.get(id),

@@ -106,6 +106,7 @@ export const streamErrorOf = (dialect: Dialect, error: ClaudeError): object => {
         type: error.type,
         message: error.message,
         ...(error.retryAfter && { retry_after: error.retryAfter }),
+        ...(error.billed && { billed: error.billed }),
       },
     }
   }

@@ -8,6 +8,7 @@
  * Every request carries `x-runner-protocol: 1` and, when the host has a token,
  * `Authorization: Bearer <RUNNER_TOKEN>`.
  */
+import type { RunCharge } from '../runner.js'
 
 export const RUNNER_PROTOCOL = 1
 export const RUNNER_PROTOCOL_HEADER = 'x-runner-protocol'
@@ -15,5 +16,6 @@ export const RUNNER_PROTOCOL_HEADER = 'x-runner-protocol'
 /** What a run stream carries besides RunEvents: a failure after the run started. */
 export type WireError = {
   type: 'error'
-  error: { type: string; message: string; retry_after?: number }
+  /** `billed`: what the failed run cost, so the front door can charge it. */
+  error: { type: string; message: string; retry_after?: number; billed?: RunCharge }
 }

@@ -143,8 +143,8 @@ export const createRemoteRunner = ({
       for await (const line of readNdjson(body)) {
         const event = line as RunEvent | WireError
         if (event.type === 'error') {
-          const { type, message, retry_after } = (event as WireError).error
-          throw errorFromType(type, message, { retryAfter: retry_after })
+          const { type, message, retry_after, billed } = (event as WireError).error
+          throw errorFromType(type, message, { retryAfter: retry_after, billed })
         }
         yield event
         if (event.type === 'result') return

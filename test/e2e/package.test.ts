@@ -8,6 +8,7 @@ import { copyFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKey } from '../../src/adapters/node/keys-file.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
@@ -67,6 +68,8 @@ describe('the production image contents', () => {
     expect(install.code, install.stdout + install.stderr).toBe(0)
 
     const home = join(dir, 'home')
+    // Only admin keys see where the CLI binary is.
+    const admin = await createKey(join(dir, 'data/.api-keys'), { policy: { admin: true } })
     const child = spawn(docker.cmd[0] as string, docker.cmd.slice(1), {
       cwd: app,
       env: {
@@ -99,7 +102,7 @@ describe('the production image contents', () => {
       expect(chat.status).toBe(200)
       expect((await chat.json()).text).toBe('ECHO: from the image')
       const status = await (
-        await fetch(`${url}/llm/status`, { headers: { authorization: `Bearer ${KEY}` } })
+        await fetch(`${url}/llm/status`, { headers: { authorization: `Bearer ${admin.key}` } })
       ).json()
       expect(status).toMatchObject({
         binary_source: 'package',

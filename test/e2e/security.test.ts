@@ -257,3 +257,68 @@ describe('one key cannot starve the others', () => {
     }
   }, 30_000)
 })
+
+describe('every billed run is charged to its key', () => {
+  let dir: string
+  let keyed: TestStack
+  let admin: string
+  beforeAll(async () => {
+    dir = await tempDir('charge')
+    admin = (await createKey(join(dir, 'keys'), { name: 'admin', policy: { admin: true } })).key
+    keyed = await startTestStack({ keysFile: join(dir, 'keys') })
+  })
+  afterAll(async () => {
+    await keyed?.close()
+    await removeDir(dir)
+  })
+
+  const withKey = (key: string) => ({
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+  })
+  const spentBy = async (hash: string) => {
+    const usage = await (await fetch(`${keyed.url}/admin/usage`, withKey(admin))).json()
+    return (usage.keys[hash.slice(0, 8)]?.today.usd as number | undefined) ?? 0
+  }
+  const budgetKey = (name: string) =>
+    createKey(join(dir, 'keys'), { name, policy: { daily_usd: 0.000001 } })
+
+  it('a run that ends in error_max_turns is charged what the CLI reports', async () => {
+    const { key, record } = await budgetKey('turns')
+    await new Promise((resolve) => setTimeout(resolve, 1_100)) // the keys file's next check
+    keyed.mock.setHandler(() => ({ kind: 'tool', name: 'Read', input: { file_path: '/x' } }))
+    const res = await keyed.post('/llm/query', { prompt: 'loop', max_turns: 1 }, withKey(key))
+    expect((await res.json()).type).toBe('max_turns_exceeded')
+    expect(await spentBy(record.hash)).toBeGreaterThan(0)
+    const next = await keyed.post('/llm/chat', { prompt: 'again' }, withKey(key))
+    expect(next.status).toBe(429)
+    expect((await next.json()).type).toBe('quota_exceeded')
+  })
+
+  it('a stream the client abandons is charged from the usage the API reported', async () => {
+    const { key, record } = await budgetKey('abandon')
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    keyed.mock.setHandler(() => ({
+      kind: 'text',
+      text: 'a long answer that the client will not wait for',
+      chunks: 10,
+      intervalMs: 300,
+    }))
+    const controller = new AbortController()
+    const res = await keyed.post(
+      '/llm/chat/stream',
+      { prompt: 'go' },
+      {
+        ...withKey(key),
+        signal: controller.signal,
+      }
+    )
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    let text = ''
+    while (!text.includes('"chunk"')) text += new TextDecoder().decode((await reader.read()).value)
+    controller.abort()
+    const spent = await waitFor(async () => (await spentBy(record.hash)) || undefined)
+    expect(spent).toBeGreaterThan(0)
+    const next = await keyed.post('/llm/chat', { prompt: 'again' }, withKey(key))
+    expect(next.status).toBe(429)
+  })
+})

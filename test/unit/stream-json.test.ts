@@ -19,6 +19,7 @@ import {
   UpstreamApiError,
   UpstreamAuthError,
 } from '../../src/errors.js'
+import { estimateCharge } from '../../src/run/charge.js'
 import type { RunEvent, RunRequest } from '../../src/runner.js'
 import { FIXTURES } from '../helpers/cli-env.js'
 
@@ -180,5 +181,52 @@ describe('stdin lines', () => {
     ])
     const plain = JSON.parse(userLine('hello'))
     expect(plain.message.content).toEqual([{ type: 'text', text: 'hello' }])
+  })
+})
+
+describe('charging a run', () => {
+  it('reports the tokens the API streamed, and error results carry their cost', () => {
+    const { events } = replay('stream-json-partial-success.stdout')
+    expect(events.filter((e) => e.type === 'usage').at(-1)).toEqual({
+      type: 'usage',
+      model: 'claude-haiku-5-5',
+      usage: {
+        input_tokens: 5046,
+        output_tokens: 2,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
+      },
+    })
+    const { outcome } = replay('json-error-max-turns.stdout', { maxTurns: 1 })
+    expect((outcome as MaxTurnsError).billed?.costUsd).toBeGreaterThan(0)
+  })
+
+  it('estimates a run without a result at the model list prices, never below them', () => {
+    const usage = {
+      input_tokens: 1_000_000,
+      output_tokens: 100_000,
+      cache_read_input_tokens: 1_000_000,
+      cache_creation_input_tokens: 0,
+    }
+    const models = [
+      {
+        id: 'haiku',
+        api_id: 'claude-haiku-5-5',
+        name: 'Haiku',
+        description: '',
+        input_price: '$1',
+        output_price: '$5',
+      },
+      {
+        id: 'opus',
+        api_id: 'claude-opus-5-5',
+        name: 'Opus',
+        description: '',
+        input_price: '$5',
+        output_price: '$25',
+      },
+    ]
+    expect(estimateCharge(usage, 'claude-haiku-5-5', models).costUsd).toBeCloseTo(1 + 0.5 + 0.1)
+    expect(estimateCharge(usage, 'claude-unknown', models).costUsd).toBeCloseTo(5 + 2.5 + 0.5)
   })
 })

@@ -4,7 +4,7 @@
  * Pure, so it is tested against the recorded fixtures.
  */
 import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../errors.js'
-import type { ContentBlock, RunEvent, RunRequest, RunResult } from '../../runner.js'
+import type { ContentBlock, RunEvent, RunRequest, RunResult, Usage } from '../../runner.js'
 import { resultError, toRunResult } from './cli-result.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: CLI lines are untyped JSON, read defensively.
@@ -55,11 +55,53 @@ export const parseCliLine = (line: string): CliMessage | null => {
   throw new CliProtocolError('The Claude Code CLI printed malformed output')
 }
 
+/**
+ * Adds up the tokens of a run's API calls from the stream: input and cache tokens arrive with
+ * each call's `message_start`, output tokens with its `message_delta`.
+ */
+const createUsageMeter = () => {
+  const done: Usage = {
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+  }
+  let current: Usage | undefined
+  let model = ''
+  const total = (): Usage => ({
+    input_tokens: done.input_tokens + (current?.input_tokens ?? 0),
+    output_tokens: done.output_tokens + (current?.output_tokens ?? 0),
+    cache_read_input_tokens: done.cache_read_input_tokens + (current?.cache_read_input_tokens ?? 0),
+    cache_creation_input_tokens:
+      done.cache_creation_input_tokens + (current?.cache_creation_input_tokens ?? 0),
+  })
+  const read = (event: CliMessage | undefined): RunEvent | undefined => {
+    if (event?.type === 'message_start' && event.message?.usage) {
+      if (current) Object.assign(done, total())
+      const u = event.message.usage
+      model = String(event.message.model ?? model)
+      current = {
+        input_tokens: Number(u.input_tokens ?? 0),
+        output_tokens: Number(u.output_tokens ?? 0),
+        cache_read_input_tokens: Number(u.cache_read_input_tokens ?? 0),
+        cache_creation_input_tokens: Number(u.cache_creation_input_tokens ?? 0),
+      }
+    } else if (event?.type === 'message_delta' && event.usage && current) {
+      current.output_tokens = Number(event.usage.output_tokens ?? current.output_tokens)
+    } else {
+      return undefined
+    }
+    return { type: 'usage', usage: total(), model }
+  }
+  return { read }
+}
+
 /** Turns CLI messages into run events and remembers what the final mapping needs. */
 export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'maxTurns'>) => {
   let lastRetry: Extract<RunEvent, { type: 'retry' }> | undefined
   let apiErrorKind: string | undefined
   let result: CliMessage | undefined
+  const meter = createUsageMeter()
 
   const translate = (msg: CliMessage): RunEvent[] => {
     const topLevel = msg.parent_tool_use_id == null
@@ -82,6 +124,10 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
         return []
       case 'stream_event': {
         const event = msg.event
+        if (topLevel) {
+          const usage = meter.read(event)
+          if (usage) return [usage]
+        }
         if (
           topLevel &&
           event?.type === 'content_block_delta' &&
@@ -142,15 +188,18 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
         'The model did not produce output that matches the JSON schema within max_turns'
       )
     }
+    const run = toRunResult(result)
+    const billed = { costUsd: run.totalCostUsd, usage: run.usage, model: run.model }
     if (error) {
       // The CLI's own words, for the server log only.
       error.cause ??= result.result ?? result.errors
+      error.billed = billed
       throw error
     }
-    const run = toRunResult(result)
     if (request.jsonSchema !== undefined && run.structuredOutput === undefined) {
       throw new StructuredOutputError(
-        'The model answered without producing output for the requested JSON schema'
+        'The model answered without producing output for the requested JSON schema',
+        { billed }
       )
     }
     return run

@@ -1,0 +1,56 @@
+/**
+ * What a run is charged: the CLI's own figure when it reported one (results, and error results),
+ * else an estimate from the tokens the API reported while streaming, at the model's list prices
+ * (for runs that were killed or abandoned before the CLI could say).
+ */
+import type { ModelInfo, RunCharge, RunResult, Usage } from '../runner.js'
+
+export const chargeOf = (result: RunResult): RunCharge => ({
+  costUsd: result.totalCostUsd,
+  usage: result.usage,
+  model: result.model,
+})
+
+/** `$1.25` → 1.25 (USD per million tokens). */
+const price = (text: string | null) => {
+  const value = Number(text?.replace(/^\$/, ''))
+  return Number.isFinite(value) ? value : undefined
+}
+
+type Prices = { input: number; output: number }
+
+/** The model's prices, or (never undercharging) the highest known when it is not listed. */
+const pricesFor = (model: string, models: readonly ModelInfo[]): Prices | undefined => {
+  const known = models.flatMap((m) => {
+    const input = price(m.input_price)
+    const output = price(m.output_price)
+    return input === undefined || output === undefined ? [] : [{ m, input, output }]
+  })
+  const exact = known.find(({ m }) => m.api_id === model || m.id === model)
+  if (exact) return exact
+  if (known.length === 0) return undefined
+  return {
+    input: Math.max(...known.map((k) => k.input)),
+    output: Math.max(...known.map((k) => k.output)),
+  }
+}
+
+/** Anthropic's list-price multipliers for cache writes and reads, relative to input tokens. */
+const CACHE_WRITE = 1.25
+const CACHE_READ = 0.1
+
+export const estimateCharge = (
+  usage: Usage,
+  model: string,
+  models: readonly ModelInfo[]
+): RunCharge => {
+  const prices = pricesFor(model, models)
+  const costUsd = prices
+    ? (usage.input_tokens * prices.input +
+        usage.cache_creation_input_tokens * prices.input * CACHE_WRITE +
+        usage.cache_read_input_tokens * prices.input * CACHE_READ +
+        usage.output_tokens * prices.output) /
+      1_000_000
+    : 0
+  return { costUsd, usage, model }
+}
