@@ -18,7 +18,7 @@ export type { RunningServer }
 
 export type ServerOptions = Partial<ServerConfig> & {
   /** Use this runner instead of a local CLI runner built from the options. */
-  runner?: ClaudeRunner & { close?(): Promise<void> }
+  runner?: ClaudeRunner & { close?(graceMs?: number): Promise<void> }
   /** Extra options for the local runner (binary, env, …). */
   runnerOptions?: NodeRunnerOptions
   logger?: Logger
@@ -33,6 +33,8 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     maxTimeoutMs: options.maxTimeoutMs,
     allowApiKey: options.allowApiKey,
     workDir: options.workDir,
+    sessionTtlMs: options.sessionTtlMs,
+    maxSessionsPerKey: options.maxSessionsPerKey,
     logger,
     ...options.runnerOptions,
   })
@@ -71,7 +73,9 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       ? assets.fetch(request)
       : app.fetch(request)
 
-  return listen(fetch, hostname, options.port ?? 7742, logger, () => runner.close?.())
+  return listen(fetch, hostname, options.port ?? 7742, logger, () =>
+    runner.close?.(options.shutdownGraceMs)
+  )
 }
 
 export type RunnerHostServerOptions = Omit<
@@ -95,5 +99,7 @@ export const startRunnerHost = async (
   }
   const runner = options.runner ?? localRunner(options, logger)
   const app = createRunnerHostApp({ runner, token: options.token, logger })
-  return listen(app.fetch, hostname, options.port ?? 7743, logger, () => runner.close?.())
+  return listen(app.fetch, hostname, options.port ?? 7743, logger, () =>
+    runner.close?.(options.shutdownGraceMs)
+  )
 }

@@ -17,7 +17,11 @@ export type ServerConfig = {
   maxTimeoutMs: number
   allowApiKey: boolean
   workDir?: string
+  sessionTtlMs: number
+  maxSessionsPerKey: number
   maxBodyBytes: number
+  /** On shutdown, how long running runs may take to finish before they are stopped. */
+  shutdownGraceMs: number
   heartbeatMs: number
   /** The `.api-keys` file (hash|name|created[|policy] lines). */
   keysFile: string
@@ -71,7 +75,10 @@ export const loadConfig = (env: Env): ServerConfig => {
     maxTimeoutMs: Math.max(integer(env, 'CLAUDE_MAX_TIMEOUT_MS', 900_000, 1_000), timeoutMs),
     allowApiKey: flag(env, 'CLAUDE_ALLOW_API_KEY'),
     workDir: env.CLAUDE_WORK_DIR || undefined,
+    sessionTtlMs: integer(env, 'CLAUDE_SESSION_TTL_HOURS', 7 * 24, 1) * 3600_000,
+    maxSessionsPerKey: integer(env, 'CLAUDE_MAX_SESSIONS_PER_KEY', 50, 1),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
     heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 100),
     keysFile: env.API_KEYS_FILE || '.api-keys',
     apiKeyHashes: env.API_KEY_HASHES || undefined,

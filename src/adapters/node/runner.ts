@@ -1,13 +1,12 @@
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  type ClaudeError,
   CliNotFoundError,
   CliProtocolError,
   DeadlineExceededError,
-  isClaudeError,
   PolicyError,
   RunAbortedError,
+  RunnerUnavailableError,
   SessionNotFoundError,
 } from '../../errors.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
@@ -29,9 +28,11 @@ import {
   readClaudeVersion,
   resolveClaudeBinary,
 } from './binary.js'
+import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
 import { probeModels } from './models-probe.js'
 import { type CliProcess, spawnCli } from './process.js'
+import { createSessionStore } from './sessions.js'
 import { createCliTranslator, initializeLine, parseCliLine, userLine } from './stream-json.js'
 import { prepareWorkDir } from './work-dir.js'
 
@@ -60,12 +61,19 @@ export type NodeRunnerOptions = {
   apiTimeoutMs?: number
   /** Where run and session directories are made. Default `<tmpdir>/claude-code-api`. */
   workDir?: string
+  /** A kept session unused for this long is removed. Default 7 days. */
+  sessionTtlMs?: number
+  /** Kept sessions per key (per owner); the least recently used beyond it go. Default 50. */
+  maxSessionsPerKey?: number
   logger?: Logger
 }
 
 export type NodeRunner = ClaudeRunner & {
-  /** Stops every running CLI process (for shutdown). */
-  close(): Promise<void>
+  /**
+   * Shuts down: refuses new runs, lets running ones finish within `graceMs` (default 0), stops
+   * the rest, and resolves once every run has cleaned up after itself.
+   */
+  close(graceMs?: number): Promise<void>
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -90,7 +98,17 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     apiTimeoutMs: options.apiTimeoutMs,
   })
   const active = new Set<CliProcess>()
-  const dirs = { workDir, configDir: claudeConfigDir(childEnv) }
+  const inflight = new Set<Promise<void>>()
+  const controllers = new Set<AbortController>()
+  let closing = false
+  const configDir = claudeConfigDir(childEnv)
+  const sessions = createSessionStore({
+    workDir,
+    configDir,
+    ttlMs: options.sessionTtlMs,
+    maxPerOwner: options.maxSessionsPerKey,
+  })
+  const dirs = { workDir, configDir, sessions }
 
   const binary = () => {
     const found = resolveClaudeBinary(env, options.binary)
@@ -125,9 +143,14 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
 
   async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
     checkRequest(request)
+    if (closing) throw new RunnerUnavailableError('The server is shutting down', { retryAfter: 5 })
+    let finished!: () => void
+    const done = new Promise<void>((resolve) => (finished = resolve))
+    inflight.add(done)
     const signal = runOptions.signal
     if (signal?.aborted) throw new RunAbortedError('The run was aborted')
     const controller = new AbortController()
+    controllers.add(controller)
     const timeoutMs = Math.min(request.timeoutMs ?? defaultTimeoutMs, maxTimeoutMs)
     const timer = setTimeout(
       () =>
@@ -204,6 +227,9 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       }
       release?.()
       await cleanup?.().catch(() => {})
+      controllers.delete(controller)
+      inflight.delete(done)
+      finished()
     }
   }
 
@@ -246,32 +272,20 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     run,
     status,
     models,
-    async close() {
+    async close(graceMs = 0) {
+      closing = true
+      // Runs in progress may finish within the grace period; the rest are stopped.
+      const all = Promise.all([...inflight])
+      if (graceMs > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))])
+        clearTimeout(timer)
+      }
+      const stopping = new RunnerUnavailableError('The server shut down before the run finished')
+      for (const controller of controllers) controller.abort(stopping)
       await Promise.all([...active].map((proc) => proc.terminate()))
+      // Every run's cleanup (its directories) is done before this resolves.
+      await Promise.all([...inflight])
     },
   }
 }
-
-const noResultError = (code: number | null, stderr: string): ClaudeError => {
-  if (/No conversation found/i.test(stderr))
-    return new SessionNotFoundError('No session with that id')
-  if (/native binary not installed/i.test(stderr)) {
-    return new CliNotFoundError('The Claude Code CLI is installed without its native binary')
-  }
-  return new CliProtocolError(
-    `The Claude Code CLI exited${code === null ? '' : ` with code ${code}`} without a result`
-  )
-}
-
-const logFailure = (logger: Logger, error: unknown, proc: CliProcess | undefined) => {
-  if (error instanceof RunAbortedError) return
-  logger.warn('claude run failed', {
-    type: isClaudeError(error) ? error.type : 'internal_error',
-    error: error instanceof Error ? error.message : String(error),
-    detail: error instanceof Error ? describeCause(error.cause) : undefined,
-    stderr: proc?.stderrTail() || undefined,
-  })
-}
-
-const describeCause = (cause: unknown) =>
-  cause instanceof Error ? cause.message : cause === undefined ? undefined : JSON.stringify(cause)
