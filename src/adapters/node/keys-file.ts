@@ -4,7 +4,8 @@
  * `keys create` calls lose nothing. Created with mode 0600.
  */
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import {
   formatCreated,
   generateKey,
@@ -129,30 +130,61 @@ export const createFileKeySource = (
 
 const LOCK_STALE_MS = 30_000
 
-/** Runs `fn` holding `<path>.lock`; a lock older than 30 s is taken to be left by a crash. */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Takes a lock that its holder left behind (a crash): moved aside with `rename`, which only one
+ * waiter can do to a given file. What was moved is checked to be that stale lock; a fresh lock
+ * taken by someone in between is put back where it was.
+ */
+const breakStaleLock = async (lock: string, staleToken: string) => {
+  const aside = `${lock}.${randomBytes(6).toString('hex')}`
+  if (
+    !(await rename(lock, aside).then(
+      () => true,
+      () => false
+    ))
+  )
+    return
+  const moved = await readFile(aside, 'utf8').catch(() => '')
+  if (moved !== staleToken) await link(aside, lock).catch(() => {})
+  await unlink(aside).catch(() => {})
+}
+
+/**
+ * Runs `fn` holding `<path>.lock` (created with O_EXCL, holding a random token); a lock older
+ * than 30 s is taken to be left by a crash. The folder is made if it does not exist.
+ */
 export const withKeysFileLock = async <T>(path: string, fn: () => Promise<T>): Promise<T> => {
   const lock = `${path}.lock`
+  const token = randomBytes(16).toString('hex')
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   const deadline = Date.now() + 15_000
   for (;;) {
     try {
       const handle = await open(lock, 'wx', 0o600)
+      await handle.writeFile(token)
       await handle.close()
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0
-      )
-      if (age > LOCK_STALE_MS) await unlink(lock).catch(() => {})
+      const [age, held] = await Promise.all([
+        stat(lock).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0
+        ),
+        readFile(lock, 'utf8').catch(() => ''),
+      ])
+      if (age > LOCK_STALE_MS) await breakStaleLock(lock, held)
       if (Date.now() > deadline) throw new KeysFileError(`Could not lock ${path} (held by ${lock})`)
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20))
+      await sleep(5 + Math.random() * 20)
     }
   }
   try {
     return await fn()
   } finally {
-    await unlink(lock).catch(() => {})
+    // Only our own lock: had ours been taken as stale, the file is someone else's now.
+    if ((await readFile(lock, 'utf8').catch(() => '')) === token) await unlink(lock).catch(() => {})
   }
 }
 
