@@ -5,12 +5,16 @@
  * Everything binds 127.0.0.1; nothing leaves the machine. Exits 1 when a goal is missed.
  */
 import { join } from 'node:path'
+import { extractJson } from '../src/lib/json-extract.js'
+import { parseJsonSafely } from '../src/lib/safe-json.js'
 import type { ClaudeRunner, RunEvent } from '../src/runner.js'
 import { startServer } from '../src/runtime/node.js'
 import { cliEnv, processesIn, removeDir, tempDir } from '../test/helpers/cli-env.js'
 import { startMockAnthropic } from '../test/helpers/mock-anthropic.js'
 
 const GOALS = {
+  /** The longest the event loop may be blocked by input a client or the model controls. */
+  inputBlockMs: 50,
   overheadP95Ms: 5,
   overheadRps: 1_000,
   cliP50Ms: 2_000,
@@ -129,6 +133,43 @@ await mock.close()
 const leftover = (await processesIn(workDir)).length
 record('CLI processes left after shutdown', leftover, '', leftover === 0)
 await removeDir(home)
+
+// 3. Input that a client or the model controls, at the sizes they can send: the time each takes
+// is time the event loop is blocked. An answer is at most 128k tokens (~512 KB); a body is at
+// most MAX_BODY_BYTES (20 MiB by default).
+/** A flat copy, as text arriving from a socket is (a generated string is flattened lazily). */
+const flat = (text: string) => Buffer.from(text).toString()
+const blocked = (work: () => unknown) => {
+  const started = performance.now()
+  work()
+  return performance.now() - started
+}
+const answers: Record<string, string> = {
+  "512 KB of '['": '['.repeat(512 * 1024),
+  '128k unclosed fences': '```\n'.repeat(128 * 1024),
+  "170k '[x]' spans": '[x]'.repeat(170 * 1024),
+  '512 KB of prose with quotes': 'a "quoted" word '.repeat(32 * 1024),
+  '512 KB nested 100 deep': `${'['.repeat(100)}${'0,'.repeat(256 * 1024)}0${']'.repeat(100)}`,
+}
+const bodies: Record<string, string> = {
+  "20 MiB of '['": '['.repeat(20 * 2 ** 20),
+  '20 MiB of flat elements': `[${'0,'.repeat(10 * 2 ** 20)}0]`,
+}
+// A body at the size limit costs its plain parse (a few ms per MiB): linear, whatever it holds.
+// Crafted structure must cost nothing more than that.
+const image = flat(JSON.stringify({ prompt: 'x', images: [{ data: 'A'.repeat(20 * 2 ** 20) }] }))
+const plainMs = Math.max(...[0, 1, 2].map(() => blocked(() => parseJsonSafely(image))))
+record('request body, 20 MiB image in a string (plain parse, for scale)', plainMs, 'ms', true)
+for (const [name, raw] of Object.entries(answers)) {
+  const text = flat(raw)
+  const ms = Math.max(...[0, 1, 2].map(() => blocked(() => extractJson(text))))
+  record(`JSON from an answer, ${name}: event loop blocked`, ms, 'ms', ms <= GOALS.inputBlockMs)
+}
+for (const [name, raw] of Object.entries(bodies)) {
+  const text = flat(raw)
+  const ms = Math.max(...[0, 1, 2].map(() => blocked(() => parseJsonSafely(text))))
+  record(`request body, ${name}: event loop blocked`, ms, 'ms', ms <= GOALS.inputBlockMs)
+}
 
 for (const r of results) console.log(`${r.ok ? 'ok  ' : 'MISS'}  ${r.name}: ${r.value}`)
 process.exit(results.every((r) => r.ok) ? 0 : 1)

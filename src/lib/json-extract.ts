@@ -5,7 +5,7 @@
  * overlap (each character reaches the parser at most twice), every parse goes through the shape
  * check of safe-json.ts, and at most MAX_ATTEMPTS candidates are tried.
  */
-import { parseJsonSafely } from './safe-json.js'
+import { DEFAULT_JSON_LIMITS, parseJsonSafely } from './safe-json.js'
 
 export type Extracted = { found: true; value: unknown } | { found: false }
 
@@ -62,6 +62,7 @@ const balancedSpans = function* (text: string): Generator<string> {
     stack.length = 0
     children = []
   }
+  let skipping = 0
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string
     if (inString) {
@@ -69,8 +70,22 @@ const balancedSpans = function* (text: string): Generator<string> {
       else if (ch === '"') inString = false
       continue
     }
+    if (skipping > 0) {
+      if (ch === '"') inString = true
+      else if (ch === '{' || ch === '[') skipping++
+      else if (ch === '}' || ch === ']') skipping--
+      continue
+    }
     if (ch === '"' && stack.length > 0) inString = true
     else if (ch === '{' || ch === '[') {
+      // Deeper than anything parseJsonSafely accepts: no part of this region is a candidate,
+      // so it is skipped to its end with a counter (no stack, whatever its depth).
+      if (stack.length >= DEFAULT_JSON_LIMITS.maxDepth) {
+        skipping = stack.length + 1
+        stack.length = 0
+        children = []
+        continue
+      }
       if (stack.length === 0) start = i
       else if (stack.length === 1) childStart = i
       stack.push(CLOSER[ch] as string)
