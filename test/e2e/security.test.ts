@@ -10,7 +10,7 @@ import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { KeysFileError } from '../../src/errors.js'
 import { startServer } from '../../src/runtime/node.js'
 import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
-import { lastUserMessage, userText } from '../helpers/mock-anthropic.js'
+import { lastUserMessage, type MockHandler, userText } from '../helpers/mock-anthropic.js'
 import { startCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -416,4 +416,86 @@ describe('shutdown on SIGTERM', () => {
       await removeDir(dir)
     }
   }, 30_000)
+})
+
+describe('file tools reach only the run directory', () => {
+  it("reads, searches and writes outside it are refused: keys, other keys' sessions, owners", async () => {
+    const dir = await tempDir('confine')
+    const keysFile = join(dir, 'keys')
+    const policy = { tools: ['Read', 'Grep', 'Write'] }
+    const a = await createKey(keysFile, { name: 'a', policy })
+    const b = await createKey(keysFile, { name: 'b', policy })
+    const keyed = await startTestStack({ keysFile, allowedTools: ['Read', 'Grep', 'Write'] })
+    const outside = join(dir, 'outside.txt')
+    await writeFile(outside, 'OUTSIDE-SECRET')
+    const asB = (prompt: string, tools: string[]) =>
+      keyed.post(
+        '/llm/query',
+        { prompt, allowed_tools: tools, max_turns: 3 },
+        { headers: { 'content-type': 'application/json', authorization: `Bearer ${b.key}` } }
+      )
+    try {
+      const kept = await keyed.post(
+        '/llm/query',
+        { prompt: 'A-PRIVATE-PHRASE', persist_session: true },
+        { headers: { 'content-type': 'application/json', authorization: `Bearer ${a.key}` } }
+      )
+      const session = (await kept.json()).session_id as string
+      const ownerFile = join(keyed.workDir, 'sessions', `${session}.owner`)
+      const attacks: Record<string, { name: string; input: object }> = {
+        'read the keys file': { name: 'Read', input: { file_path: keysFile } },
+        'read outside': { name: 'Read', input: { file_path: outside } },
+        'grep the config dir': {
+          name: 'Grep',
+          input: { pattern: 'A-PRIVATE-PHRASE', path: join(keyed.home, '.claude') },
+        },
+        'write an owner record': {
+          name: 'Write',
+          input: { file_path: ownerFile, content: b.record.hash },
+        },
+        'write inside': { name: 'Write', input: { file_path: 'note.txt', content: 'fine' } },
+      }
+      const attacker: MockHandler = (request) => {
+        const last = lastUserMessage(request.body)
+        const answered =
+          Array.isArray(last?.content) &&
+          last.content.some((block) => block?.type === 'tool_result')
+        const attack = attacks[userText(last)]
+        return attack && !answered ? { kind: 'tool', ...attack } : { kind: 'text', text: 'done' }
+      }
+      const toolResults = () =>
+        keyed.mock
+          .messageRequests()
+          .flatMap((r) =>
+            Array.isArray(lastUserMessage(r.body)?.content)
+              ? (lastUserMessage(r.body)?.content as Array<{
+                  type?: string
+                  is_error?: boolean
+                  content?: unknown
+                }>)
+              : []
+          )
+          .filter((block) => block.type === 'tool_result')
+      for (const [prompt, attack] of Object.entries(attacks)) {
+        keyed.mock.reset()
+        keyed.mock.setHandler(attacker)
+        const res = await asB(prompt, [attack.name])
+        expect(res.status, prompt).toBe(200)
+        const [result] = toolResults()
+        const seen = JSON.stringify(result)
+        if (prompt === 'write inside') {
+          expect(result?.is_error, seen).toBeFalsy()
+          continue
+        }
+        expect(result?.is_error, `${prompt}: ${seen}`).toBe(true)
+        for (const secret of [a.record.hash, 'OUTSIDE-SECRET', 'A-PRIVATE-PHRASE', session]) {
+          expect(seen, prompt).not.toContain(secret)
+        }
+      }
+      expect(await readFile(ownerFile, 'utf8')).toBe(a.record.hash)
+    } finally {
+      await keyed.close()
+      await removeDir(dir)
+    }
+  }, 60_000)
 })

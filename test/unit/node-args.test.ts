@@ -25,8 +25,8 @@ describe('CLI arguments', () => {
 
   it('writes every option as --flag=value', () => {
     const args = buildCliArgs({
-      allowedTools: ['Read', 'Bash'],
-      disallowedTools: ['Write'],
+      allowedTools: ['Read', 'Write', 'Bash'],
+      disallowedTools: ['WebFetch'],
       maxBudgetUsd: 0.25,
       sessionId: '11111111-2222-4333-8444-555555555555',
       resume: true,
@@ -34,9 +34,11 @@ describe('CLI arguments', () => {
     })
     expect(args).toEqual(
       expect.arrayContaining([
-        '--tools=Read,Bash',
-        '--allowedTools=Read,Bash',
-        '--disallowedTools=Write',
+        '--restricted',
+        '--tools=Read,Write,Bash',
+        // No bare Read or Write rule: those would allow any path.
+        '--allowedTools=Bash,Edit(./**)',
+        '--disallowedTools=WebFetch',
         '--max-budget-usd=0.25',
         '--resume=11111111-2222-4333-8444-555555555555',
       ])

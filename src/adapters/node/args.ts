@@ -15,6 +15,22 @@ export type ArgsInput = Pick<
   persist: boolean
 }
 
+/** Tools that read files: allowed inside the working directory without a rule, and only there. */
+const READ_TOOLS = new Set(['Read', 'Grep', 'Glob', 'LS', 'NotebookRead'])
+/** Tools that write files: one `Edit` rule scoped to the working directory covers them all. */
+const EDIT_TOOLS = new Set(['Write', 'Edit', 'MultiEdit', 'NotebookEdit'])
+
+/**
+ * Permission rules for the tools a run may use. A bare `Read` or `Write` rule would allow any
+ * path, so file tools get none (reads) or one rule scoped to the run's directory (writes); other
+ * tools (Bash, web tools) are allowed as such, and Bash only ever runs in a sandbox.
+ */
+export const allowRules = (tools: readonly string[]) => {
+  const rules = tools.filter((tool) => !READ_TOOLS.has(tool) && !EDIT_TOOLS.has(tool))
+  if (tools.some((tool) => EDIT_TOOLS.has(tool))) rules.push('Edit(./**)')
+  return rules
+}
+
 export const buildCliArgs = (input: ArgsInput): string[] => {
   const tools = input.allowedTools ?? []
   const args = [
@@ -27,9 +43,13 @@ export const buildCliArgs = (input: ArgsInput): string[] => {
     '--setting-sources=',
     '--strict-mcp-config',
     '--disable-slash-commands',
+    // File tools reach only the run's own directory (measured on 2.1.330: reads, searches and
+    // writes elsewhere, the CLI's config directory included, are refused).
+    '--restricted',
     `--tools=${tools.join(',')}`,
   ]
-  if (tools.length > 0) args.push(`--allowedTools=${tools.join(',')}`)
+  const allow = allowRules(tools)
+  if (allow.length > 0) args.push(`--allowedTools=${allow.join(',')}`)
   if (input.disallowedTools?.length) {
     args.push(`--disallowedTools=${input.disallowedTools.join(',')}`)
   }
