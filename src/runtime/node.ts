@@ -3,6 +3,7 @@
  * with the local CLI runner and a shutdown that leaves no CLI process behind.
  */
 
+import { resolve } from 'node:path'
 import { createFileKeySource } from '../adapters/node/keys-file.js'
 import { createNodeRunner, type NodeRunnerOptions } from '../adapters/node/runner.js'
 import { createApp } from '../app.js'
@@ -33,6 +34,7 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     maxTimeoutMs: options.maxTimeoutMs,
     allowApiKey: options.allowApiKey,
     workDir: options.workDir,
+    hiddenPaths: [options.keysFile ?? '.api-keys'].map((file) => resolve(file)),
     sessionTtlMs: options.sessionTtlMs,
     maxSessionsPerKey: options.maxSessionsPerKey,
     logger,

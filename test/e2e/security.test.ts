@@ -499,3 +499,79 @@ describe('file tools reach only the run directory', () => {
     }
   }, 60_000)
 })
+
+describe('Bash runs only in a sandbox', () => {
+  it('sees neither the keys file, nor the config directory, nor other runs; writes only its own', async () => {
+    const dir = await tempDir('sandbox')
+    const keysFile = join(dir, 'keys')
+    const a = await createKey(keysFile, { name: 'a' })
+    const b = await createKey(keysFile, { name: 'b', policy: { tools: ['Bash'] } })
+    const keyed = await startTestStack({ keysFile, allowedTools: ['Bash'] })
+    const json = (key: string) => ({
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    })
+    // Not under /tmp: the sandbox has a /tmp of its own.
+    const outsideNew = `/var/tmp/cca-created-by-bash-${process.pid}`
+    try {
+      await keyed.post(
+        '/llm/query',
+        { prompt: 'A-PRIVATE-PHRASE', persist_session: true },
+        json(a.key)
+      )
+      const command = [
+        `echo keys: $(cat ${keysFile})`,
+        `echo config: $(grep -rl A-PRIVATE-PHRASE ${join(keyed.home, '.claude')})`,
+        `echo work: $(ls ${join(keyed.workDir, 'sessions')})`,
+        `touch ${outsideNew} 2>/dev/null || echo outside: refused`,
+        'echo mine > mine.txt && echo inside: $(cat mine.txt)',
+      ].join('; ')
+      keyed.mock.setHandler((request) => {
+        const last = lastUserMessage(request.body)
+        const answered =
+          Array.isArray(last?.content) &&
+          last.content.some((block) => block?.type === 'tool_result')
+        return answered
+          ? { kind: 'text', text: 'done' }
+          : { kind: 'tool', name: 'Bash', input: { command, description: 'look around' } }
+      })
+      const res = await keyed.post(
+        '/llm/query',
+        { prompt: 'look', allowed_tools: ['Bash'], max_turns: 3 },
+        json(b.key)
+      )
+      expect(res.status).toBe(200)
+      const result = keyed.mock
+        .messageRequests()
+        .flatMap((r) => {
+          const content = lastUserMessage(r.body)?.content
+          return Array.isArray(content) ? (content as Array<{ type?: string }>) : []
+        })
+        .find((block) => block.type === 'tool_result')
+      const seen = JSON.stringify(result)
+      expect(seen).toContain('keys: ')
+      expect(seen).toContain('outside: refused')
+      expect(seen).toContain('inside: mine')
+      for (const secret of [a.record.hash, 'cca_', 'A-PRIVATE-PHRASE', '.jsonl']) {
+        expect(seen).not.toContain(secret)
+      }
+      expect(seen).toContain(String.raw`config:\n`)
+      expect(seen).toContain(String.raw`work:\n`)
+      await expect(readFile(outsideNew)).rejects.toThrow()
+    } finally {
+      await keyed.close()
+      await removeDir(dir)
+    }
+  }, 60_000)
+
+  it('is refused with a 403 before anything runs where there is no sandbox', async () => {
+    const open = await startTestStack({ allowedTools: ['Bash'], runnerOptions: { sandbox: null } })
+    try {
+      const res = await open.post('/llm/query', { prompt: 'ls', allowed_tools: ['Bash'] })
+      expect(res.status).toBe(403)
+      expect((await res.json()).detail).toMatch(/OS sandbox \(bubblewrap\)/)
+      expect(open.mock.messageRequests()).toHaveLength(0)
+    } finally {
+      await open.close()
+    }
+  })
+})

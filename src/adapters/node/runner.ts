@@ -22,17 +22,14 @@ import type {
   RunRequest,
 } from '../../runner.js'
 import { buildChildEnv, buildCliArgs } from './args.js'
-import {
-  type ClaudeAuth,
-  readClaudeAuth,
-  readClaudeVersion,
-  resolveClaudeBinary,
-} from './binary.js'
+import { resolveClaudeBinary } from './binary.js'
 import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
 import { probeModels } from './models-probe.js'
 import { type CliProcess, spawnCli } from './process.js'
+import { createSandboxProbe, needsSandbox, sandboxArgs } from './sandbox.js'
 import { createSessionStore } from './sessions.js'
+import { createStatusProbe } from './status-probe.js'
 import { createCliTranslator, initializeLine, parseCliLine, userLine } from './stream-json.js'
 import { prepareWorkDir } from './work-dir.js'
 
@@ -61,6 +58,10 @@ export type NodeRunnerOptions = {
   apiTimeoutMs?: number
   /** Where run and session directories are made. Default `<tmpdir>/claude-code-api`. */
   workDir?: string
+  /** bubblewrap, for runs with tools rules cannot confine (Bash); `null`: none, such runs are refused. Default /usr/bin/bwrap when it works. */
+  sandbox?: string | null
+  /** Files a sandboxed run must not see (the keys file). */
+  hiddenPaths?: string[]
   /** A kept session unused for this long is removed. Default 7 days. */
   sessionTtlMs?: number
   /** Kept sessions per key (per owner); the least recently used beyond it go. Default 50. */
@@ -109,6 +110,17 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     maxPerOwner: options.maxSessionsPerKey,
   })
   const dirs = { workDir, configDir, sessions }
+  const hidden = options.hiddenPaths ?? []
+  const probeSandbox = createSandboxProbe(options.sandbox)
+  const requireSandbox = async () => {
+    const found = await probeSandbox()
+    if (!found) {
+      throw new PolicyError(
+        'Bash runs only inside an OS sandbox (bubblewrap), which this server does not have: leave Bash out of allowed_tools, or ask the operator to install bubblewrap'
+      )
+    }
+    return found
+  }
 
   const binary = () => {
     const found = resolveClaudeBinary(env, options.binary)
@@ -143,6 +155,8 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
 
   async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
     checkRequest(request)
+    // Checked before the run takes a slot: without a sandbox such a run is refused outright.
+    const sandbox = needsSandbox(request.allowedTools) ? await requireSandbox() : undefined
     if (closing) throw new RunnerUnavailableError('The server is shutting down', { retryAfter: 5 })
     let finished!: () => void
     const done = new Promise<void>((resolve) => (finished = resolve))
@@ -180,7 +194,14 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       cleanup = dir.cleanup
       const args = buildCliArgs({ ...request, ...dir })
       controller.signal.throwIfAborted()
-      proc = await spawnCli(path, args, { cwd: dir.cwd, env: childEnv, killGraceMs })
+      const command = sandbox
+        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
+        : [path]
+      proc = await spawnCli(command[0] as string, [...command.slice(1), ...args], {
+        cwd: dir.cwd,
+        env: childEnv,
+        killGraceMs,
+      })
       active.add(proc)
       const current = proc
       controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
@@ -233,28 +254,11 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     }
   }
 
-  type Probe = { path: string; version: string | null; auth: ClaudeAuth | null; at: number }
-  let probe: Probe | undefined
-  const status = async (): Promise<RunnerStatus> => {
-    const found = resolveClaudeBinary(env, options.binary)
-    if (found && (!probe || probe.path !== found.path || Date.now() - probe.at > 30_000)) {
-      const [version, auth] = await Promise.all([
-        readClaudeVersion(found.path),
-        readClaudeAuth(found.path, childEnv),
-      ])
-      probe = { path: found.path, version, auth, at: Date.now() }
-    }
-    const current = found ? probe : undefined
-    return {
-      available: Boolean(current?.version),
-      binary_path: found?.path ?? null,
-      binary_source: found?.source ?? null,
-      version: current?.version ?? null,
-      logged_in: current?.auth?.loggedIn ?? null,
-      auth_method: current?.auth?.authMethod ?? null,
-      capacity: capacity.status(),
-    }
-  }
+  const cliStatus = createStatusProbe(env, childEnv, options.binary)
+  const status = async (): Promise<RunnerStatus> => ({
+    ...(await cliStatus()),
+    capacity: capacity.status(),
+  })
 
   let modelsCache: ModelInfo[] | undefined
   const models = async (): Promise<ModelInfo[]> => {
