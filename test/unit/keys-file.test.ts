@@ -1,4 +1,4 @@
-import { appendFile, readFile, stat, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -125,19 +125,6 @@ describe('hot reload', () => {
 })
 
 describe('the keys file lock', () => {
-  it('left behind by a crash, is taken over by one waiter at a time: nothing is lost', async () => {
-    // A stale lock from a crashed process, older than the 30 s limit.
-    await writeFile(`${path}.lock`, 'crashed')
-    const old = new Date(Date.now() - 60_000)
-    await utimes(`${path}.lock`, old, old)
-    const made = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => createKey(path, { name: `k${i}` }))
-    )
-    const { records } = await readKeyRecords(path)
-    expect(records.map((r) => r.name).sort()).toEqual(made.map((m) => m.record.name).sort())
-    await expect(stat(`${path}.lock`)).rejects.toThrow()
-  })
-
   it('is made, with its folder, where no folder exists yet', async () => {
     const nested = join(dir, 'new', 'folder', '.api-keys')
     const { record } = await createKey(nested, { name: 'nested' })

@@ -4,7 +4,7 @@
  * `keys create` calls lose nothing. Created with mode 0600.
  */
 import { randomBytes } from 'node:crypto'
-import { link, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import {
   formatCreated,
@@ -132,23 +132,34 @@ const LOCK_STALE_MS = 30_000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/**
- * Takes a lock that its holder left behind (a crash): moved aside with `rename`, which only one
- * waiter can do to a given file. What was moved is checked to be that stale lock; a fresh lock
- * taken by someone in between is put back where it was.
- */
-const breakStaleLock = async (lock: string, staleToken: string) => {
-  const aside = `${lock}.${randomBytes(6).toString('hex')}`
-  if (
-    !(await rename(lock, aside).then(
-      () => true,
-      () => false
-    ))
+const BREAK_STALE_MS = 10_000
+
+const lockAge = (file: string) =>
+  stat(file).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => 0
   )
+
+/**
+ * Removes a lock its holder left behind (a crash). Only the holder of `<lock>.break` may, and
+ * it checks the lock is still stale first: while a lock file exists no one can create another,
+ * and no one else removes stale ones, so the check and the removal cannot be split by another
+ * waiter taking a fresh lock in between.
+ */
+const breakStaleLock = async (lock: string) => {
+  const breaker = `${lock}.break`
+  const handle = await open(breaker, 'wx', 0o600).catch(() => undefined)
+  if (!handle) {
+    // Someone else is breaking it; a breaker left by a crash goes after a while.
+    if ((await lockAge(breaker)) > BREAK_STALE_MS) await unlink(breaker).catch(() => {})
     return
-  const moved = await readFile(aside, 'utf8').catch(() => '')
-  if (moved !== staleToken) await link(aside, lock).catch(() => {})
-  await unlink(aside).catch(() => {})
+  }
+  await handle.close()
+  try {
+    if ((await lockAge(lock)) > LOCK_STALE_MS) await unlink(lock).catch(() => {})
+  } finally {
+    await unlink(breaker).catch(() => {})
+  }
 }
 
 /**
@@ -168,14 +179,7 @@ export const withKeysFileLock = async <T>(path: string, fn: () => Promise<T>): P
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const [age, held] = await Promise.all([
-        stat(lock).then(
-          (s) => Date.now() - s.mtimeMs,
-          () => 0
-        ),
-        readFile(lock, 'utf8').catch(() => ''),
-      ])
-      if (age > LOCK_STALE_MS) await breakStaleLock(lock, held)
+      if ((await lockAge(lock)) > LOCK_STALE_MS) await breakStaleLock(lock)
       if (Date.now() > deadline) throw new KeysFileError(`Could not lock ${path} (held by ${lock})`)
       await sleep(5 + Math.random() * 20)
     }
