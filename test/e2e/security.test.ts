@@ -39,6 +39,29 @@ const healthDuring = async (work: Promise<unknown>) => {
   return { worst, settled }
 }
 
+type ToolCall = { name: string; input: object }
+
+/** A mock model that calls a tool once (chosen from the prompt), then answers "done". */
+const callsToolOnce =
+  (pick: (prompt: string) => ToolCall | undefined): MockHandler =>
+  (request) => {
+    const last = lastUserMessage(request.body)
+    const answered =
+      Array.isArray(last?.content) && last.content.some((block) => block?.type === 'tool_result')
+    const call = answered ? undefined : pick(userText(last))
+    return call ? { kind: 'tool', ...call } : { kind: 'text', text: 'done' }
+  }
+
+/** The tool results that reached the model: what a tool call gave away. */
+const toolResults = (mock: TestStack['mock']) =>
+  mock
+    .messageRequests()
+    .flatMap((r) => {
+      const content = lastUserMessage(r.body)?.content
+      return Array.isArray(content) ? (content as Array<{ type?: string; is_error?: boolean }>) : []
+    })
+    .filter((block) => block.type === 'tool_result')
+
 describe('input that would block the event loop', () => {
   // Generous bounds: before the fix these froze the server for many seconds.
   it("an answer of 40,000 '[' on /llm/json is a quick 422, and /health stays responsive", async () => {
@@ -455,33 +478,13 @@ describe('file tools reach only the run directory', () => {
         },
         'write inside': { name: 'Write', input: { file_path: 'note.txt', content: 'fine' } },
       }
-      const attacker: MockHandler = (request) => {
-        const last = lastUserMessage(request.body)
-        const answered =
-          Array.isArray(last?.content) &&
-          last.content.some((block) => block?.type === 'tool_result')
-        const attack = attacks[userText(last)]
-        return attack && !answered ? { kind: 'tool', ...attack } : { kind: 'text', text: 'done' }
-      }
-      const toolResults = () =>
-        keyed.mock
-          .messageRequests()
-          .flatMap((r) =>
-            Array.isArray(lastUserMessage(r.body)?.content)
-              ? (lastUserMessage(r.body)?.content as Array<{
-                  type?: string
-                  is_error?: boolean
-                  content?: unknown
-                }>)
-              : []
-          )
-          .filter((block) => block.type === 'tool_result')
+      const attacker = callsToolOnce((prompt) => attacks[prompt])
       for (const [prompt, attack] of Object.entries(attacks)) {
         keyed.mock.reset()
         keyed.mock.setHandler(attacker)
         const res = await asB(prompt, [attack.name])
         expect(res.status, prompt).toBe(200)
-        const [result] = toolResults()
+        const [result] = toolResults(keyed.mock)
         const seen = JSON.stringify(result)
         if (prompt === 'write inside') {
           expect(result?.is_error, seen).toBeFalsy()
@@ -525,28 +528,16 @@ describe('Bash runs only in a sandbox', () => {
         `touch ${outsideNew} 2>/dev/null || echo outside: refused`,
         'echo mine > mine.txt && echo inside: $(cat mine.txt)',
       ].join('; ')
-      keyed.mock.setHandler((request) => {
-        const last = lastUserMessage(request.body)
-        const answered =
-          Array.isArray(last?.content) &&
-          last.content.some((block) => block?.type === 'tool_result')
-        return answered
-          ? { kind: 'text', text: 'done' }
-          : { kind: 'tool', name: 'Bash', input: { command, description: 'look around' } }
-      })
+      keyed.mock.setHandler(
+        callsToolOnce(() => ({ name: 'Bash', input: { command, description: 'look around' } }))
+      )
       const res = await keyed.post(
         '/llm/query',
         { prompt: 'look', allowed_tools: ['Bash'], max_turns: 3 },
         json(b.key)
       )
       expect(res.status).toBe(200)
-      const result = keyed.mock
-        .messageRequests()
-        .flatMap((r) => {
-          const content = lastUserMessage(r.body)?.content
-          return Array.isArray(content) ? (content as Array<{ type?: string }>) : []
-        })
-        .find((block) => block.type === 'tool_result')
+      const [result] = toolResults(keyed.mock)
       const seen = JSON.stringify(result)
       expect(seen).toContain('keys: ')
       expect(seen).toContain('outside: refused')
