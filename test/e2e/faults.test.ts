@@ -108,6 +108,8 @@ describe('capacity (real CLI)', () => {
   })
 
   it('queues, rejects beyond the queue with 429, and counts queueing against the deadline', async () => {
+    // The status probe runs the CLI twice on its first call: done before the timed part.
+    await (await fetch(`${stack.url}/llm/status`)).arrayBuffer()
     stack.mock.setHandler(() => ({ kind: 'text', text: 'slow', delayMs: 4_000 }))
     const first = stack.post('/llm/chat', { prompt: 'first' })
     await waitFor(() => stack.mock.messageRequests().length > 0)

@@ -59,8 +59,12 @@ const exists = (path: string) =>
 export const sandboxArgs = async ({ cwd, workDir, configDir, hidden }: SandboxPaths) => {
   const project = projectDir(configDir, cwd)
   await mkdir(project, { recursive: true, mode: 0o700 })
+  // Temporary files go in the run's own directory: /tmp stays read-only (the CLI itself may
+  // live under it), and what must not be seen there is hidden one by one below.
+  const tmp = join(cwd, '.tmp')
+  await mkdir(tmp, { recursive: true, mode: 0o700 })
   const args = ['--die-with-parent', '--unshare-pid', '--unshare-ipc', '--ro-bind', '/', '/']
-  args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp')
+  args.push('--dev', '/dev', '--proc', '/proc', '--setenv', 'TMPDIR', tmp)
   args.push('--tmpfs', workDir, '--bind', cwd, cwd)
   args.push('--tmpfs', configDir, '--bind', project, project)
   // The CLI's login, when it is a file: the CLI must read it (so can what it runs).

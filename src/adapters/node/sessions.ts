@@ -80,6 +80,11 @@ export const createSessionStore = ({
       await writeFile(ownerFile(id), owner, { mode: 0o600 })
       return { id, cwd: dirOf(id) }
     },
+    /** Marks the session used now (at the end of each run, so a long run does not age it). */
+    async touch(id: string) {
+      const now = new Date()
+      await utimes(ownerFile(id), now, now).catch(() => {})
+    },
     /** The session's directory, if it exists, belongs to `owner` and has not expired. */
     async open(id: string, owner = '') {
       const sessionId = id.toLowerCase()

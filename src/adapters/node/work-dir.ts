@@ -32,11 +32,23 @@ export const prepareWorkDir = async (
 ): Promise<WorkDir> => {
   if (request.resumeSessionId) {
     const session = await sessions.open(request.resumeSessionId, request.owner)
-    return { cwd: session.cwd, sessionId: session.id, resume: true, persist: true }
+    return {
+      cwd: session.cwd,
+      sessionId: session.id,
+      resume: true,
+      persist: true,
+      cleanup: () => sessions.touch(session.id),
+    }
   }
   if (request.persistSession) {
     const session = await sessions.create(request.owner)
-    return { cwd: session.cwd, sessionId: session.id, resume: false, persist: true }
+    return {
+      cwd: session.cwd,
+      sessionId: session.id,
+      resume: false,
+      persist: true,
+      cleanup: () => sessions.touch(session.id),
+    }
   }
   await mkdir(join(workDir, 'runs'), { recursive: true, mode: 0o700 })
   const cwd = await mkdtemp(join(workDir, 'runs', 'run-'))
