@@ -48,9 +48,13 @@ export const resolveClaudeBinary = (
 }
 
 /** `claude --version`, trimmed (`2.1.330 (Claude Code)`), or null when it cannot run. */
-export const readClaudeVersion = (path: string, timeoutMs = 5_000): Promise<string | null> =>
+export const readClaudeVersion = (
+  path: string,
+  env?: Record<string, string>,
+  timeoutMs = 5_000
+): Promise<string | null> =>
   new Promise((resolve) => {
-    execFile(path, ['--version'], { timeout: timeoutMs }, (error, stdout) => {
+    execFile(path, ['--version'], { timeout: timeoutMs, env }, (error, stdout) => {
       resolve(error ? null : stdout.trim() || null)
     })
   })

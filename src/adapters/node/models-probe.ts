@@ -4,16 +4,15 @@ import type { Capacity } from '../../run/capacity.js'
 import { toModelInfo } from '../../run/models.js'
 import type { ModelInfo } from '../../runner.js'
 import { buildCliArgs } from './args.js'
-import { type CliProcess, spawnCli } from './process.js'
+import type { CliProcess } from './process.js'
 import { initializeLine, parseCliLine } from './stream-json.js'
 import type { WorkDir } from './work-dir.js'
 
 export type ModelsProbeOptions = {
-  binary: () => string
+  /** Starts the CLI with these arguments in this directory. */
+  launch: (args: string[], cwd: string) => Promise<CliProcess>
   /** The probe is a CLI process like any run, so it waits for a slot like one. */
   capacity: Capacity
-  env: Record<string, string>
-  killGraceMs: number
   prepare: () => Promise<WorkDir>
 }
 
@@ -31,10 +30,9 @@ export const probeModels = async (deps: ModelsProbeOptions): Promise<ModelInfo[]
     const admission = deps.capacity.admit(controller.signal)
     release = admission.queued ? await admission.ready : admission.release
     dir = await deps.prepare()
-    proc = await spawnCli(
-      deps.binary(),
+    proc = await deps.launch(
       buildCliArgs({ persist: false }).filter((a) => a !== '--include-partial-messages'),
-      { cwd: dir.cwd, env: deps.env, killGraceMs: deps.killGraceMs }
+      dir.cwd
     )
     const current = proc
     controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })

@@ -26,7 +26,8 @@ import { resolveClaudeBinary } from './binary.js'
 import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
 import { probeModels } from './models-probe.js'
-import { type CliProcess, spawnCli } from './process.js'
+import { createLauncher } from './orphans.js'
+import type { CliProcess } from './process.js'
 import { createSandboxProbe, needsSandbox, sandboxArgs } from './sandbox.js'
 import { createSessionStore } from './sessions.js'
 import { createStatusProbe } from './status-probe.js'
@@ -111,6 +112,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   })
   const dirs = { workDir, configDir, sessions }
   const hidden = options.hiddenPaths ?? []
+  const launch = createLauncher({ workDir, env: childEnv, killGraceMs, logger })
   const probeSandbox = createSandboxProbe(options.sandbox)
   const requireSandbox = async () => {
     const found = await probeSandbox()
@@ -197,11 +199,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       const command = sandbox
         ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
         : [path]
-      proc = await spawnCli(command[0] as string, [...command.slice(1), ...args], {
-        cwd: dir.cwd,
-        env: childEnv,
-        killGraceMs,
-      })
+      proc = await launch(command, args, dir.cwd)
       active.add(proc)
       const current = proc
       controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
@@ -263,10 +261,8 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   let modelsCache: ModelInfo[] | undefined
   const models = async (): Promise<ModelInfo[]> => {
     modelsCache ??= await probeModels({
-      binary: () => binary().path,
+      launch: (args, cwd) => launch([binary().path], args, cwd),
       capacity,
-      env: childEnv,
-      killGraceMs,
       prepare: () => prepareWorkDir({}, dirs),
     })
     return modelsCache

@@ -1,4 +1,4 @@
-/** Which CLI the runner uses, its version and login, asked at most every 30 s. */
+/** Which CLI the runner uses, its version and login, asked at most every 30 s and once at a time. */
 import type { RunnerStatus } from '../../runner.js'
 import {
   type ClaudeAuth,
@@ -15,14 +15,20 @@ export const createStatusProbe = (
   binary?: string
 ) => {
   let probe: Probe | undefined
+  // Callers at the same moment share one probe (two CLI processes), not one each.
+  let asking: Promise<Probe> | undefined
+  const ask = (path: string) => {
+    asking ??= Promise.all([readClaudeVersion(path, childEnv), readClaudeAuth(path, childEnv)])
+      .then(([version, auth]) => ({ path, version, auth, at: Date.now() }))
+      .finally(() => {
+        asking = undefined
+      })
+    return asking
+  }
   return async (): Promise<Omit<RunnerStatus, 'capacity'>> => {
     const found = resolveClaudeBinary(env, binary)
     if (found && (!probe || probe.path !== found.path || Date.now() - probe.at > 30_000)) {
-      const [version, auth] = await Promise.all([
-        readClaudeVersion(found.path),
-        readClaudeAuth(found.path, childEnv),
-      ])
-      probe = { path: found.path, version, auth, at: Date.now() }
+      probe = await ask(found.path)
     }
     const current = found ? probe : undefined
     return {

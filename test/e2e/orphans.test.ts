@@ -1,0 +1,118 @@
+/**
+ * No CLI process outlives its server: not when the server is SIGKILLed mid-run (the kernel's
+ * parent-death signal), and not after a crash where that was unavailable (the next runner stops
+ * what the last one recorded). Concurrent status calls share one probe of the CLI.
+ */
+import { spawn } from 'node:child_process'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createNodeRunner } from '../../src/adapters/node/runner.js'
+import {
+  cliEnv,
+  FAKE_CLAUDE,
+  processesIn,
+  removeDir,
+  tempDir,
+  waitFor,
+} from '../helpers/cli-env.js'
+import { startCli } from '../helpers/run-cli.js'
+import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+
+let stack: TestStack
+beforeAll(async () => {
+  stack = await startTestStack()
+})
+afterAll(() => stack?.close())
+
+const parentOf = async (pid: number) => {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+}
+const startTimeOf = async (pid: number) => {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('no CLI process outlives its server', () => {
+  it('a server killed with SIGKILL mid-run takes its CLI processes with it within 2 s', async () => {
+    const dir = await tempDir('orphans')
+    const work = join(dir, 'work')
+    stack.mock.setHandler(() => ({ kind: 'text', text: 'never', delayMs: 30_000 }))
+    const server = await startCli(['serve', '--port', '0', '--keys-file', join(dir, 'keys')], {
+      ...cliEnv(dir, stack.mock.url),
+      CLAUDE_WORK_DIR: work,
+    })
+    try {
+      void fetch(`${server.url}/llm/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'slow' }),
+      }).catch(() => {})
+      const [cli] = await waitFor(async () => {
+        const found = await processesIn(work)
+        return found.length > 0 && found
+      })
+      const serverPid = await parentOf(cli as number)
+      process.kill(serverPid, 'SIGKILL')
+      const killedAt = Date.now()
+      await waitFor(async () => (await processesIn(work)).length === 0, { timeoutMs: 2_000 })
+      expect(Date.now() - killedAt).toBeLessThan(2_000)
+    } finally {
+      await server.stop()
+      await removeDir(dir)
+    }
+  }, 30_000)
+
+  it('a new runner stops what a crashed one recorded, and never a reused pid', async () => {
+    const dir = await tempDir('reap')
+    const left = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' })
+    const stranger = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' })
+    try {
+      await mkdir(join(dir, 'pids'), { recursive: true })
+      await writeFile(join(dir, 'pids', String(left.pid)), await startTimeOf(left.pid as number))
+      // Same pid number, another process: the recorded start time does not match.
+      await writeFile(join(dir, 'pids', String(stranger.pid)), '1')
+      const runner = createNodeRunner({ workDir: dir, env: cliEnv(dir, stack.mock.url) })
+      await waitFor(() => !alive(left.pid as number))
+      expect(alive(stranger.pid as number)).toBe(true)
+      await runner.close()
+    } finally {
+      stranger.kill('SIGKILL')
+      left.kill('SIGKILL')
+      await removeDir(dir)
+    }
+  })
+})
+
+describe('status', () => {
+  it('concurrent /llm/status calls share one probe of the CLI', async () => {
+    const dir = await tempDir('probe')
+    const log = join(dir, 'invocations')
+    const fake = await startTestStack({
+      runnerOptions: {
+        binary: FAKE_CLAUDE,
+        env: { ...cliEnv(dir, undefined), FAKE_CLAUDE_LOG: log },
+      },
+    })
+    try {
+      const all = await Promise.all(
+        Array.from({ length: 8 }, async () => (await fetch(`${fake.url}/llm/status`)).json())
+      )
+      expect(all.every((s) => s.version === '2.1.330 (Claude Code)')).toBe(true)
+      const lines = (await readFile(log, 'utf8')).trim().split('\n')
+      expect(lines.sort()).toEqual(['--version', 'auth status'])
+    } finally {
+      await fake.close()
+      await removeDir(dir)
+    }
+  })
+})
