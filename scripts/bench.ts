@@ -129,8 +129,28 @@ record(
 const rss = process.memoryUsage().rss / 1024 / 1024
 record('server process RSS after the runs', rss, 'MiB', rss <= GOALS.rssMiB)
 await server.close()
+
+// 2b. The same chat with CLI processes started ahead (side by side with the cold p50 above),
+// a second apart as a person's messages are: each run finds a process ready.
+const warmDir = join(home, 'warm')
+const warmServer = await startServer({
+  port: 0,
+  logLevel: 'silent',
+  workDir: warmDir,
+  warmProcesses: 2,
+  runnerOptions: { env: cliEnv(home, mock.url) },
+})
+const warmLatencies: number[] = []
+for (let i = 0; i < 8; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  warmLatencies.push(await chat(warmServer.url, `warm ${i}`))
+}
+const warmP50 = percentile(warmLatencies, 50)
+record('real CLI chat p50, 2 processes started ahead, 1 s apart', warmP50, 'ms', true)
+record('  … as a share of the cold p50', (warmP50 / cliP50) * 100, '%', warmP50 < cliP50)
+await warmServer.close()
 await mock.close()
-const leftover = (await processesIn(workDir)).length
+const leftover = (await processesIn(workDir)).length + (await processesIn(warmDir)).length
 record('CLI processes left after shutdown', leftover, '', leftover === 0)
 await removeDir(home)
 

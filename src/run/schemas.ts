@@ -108,6 +108,20 @@ export const StatusResponse = v.object({
     )
   ),
   capacity: CapacityStatus,
+  processes: v.optional(
+    v.pipe(
+      v.object({
+        warm: v.number(),
+        starting: v.number(),
+        started: v.number(),
+        used: v.number(),
+        retired: v.number(),
+      }),
+      v.description(
+        'CLI processes started ahead of demand: waiting now, starting now, and since start: started, used by a run, stopped unused.'
+      )
+    )
+  ),
 })
 
 export const ModelInfo = v.object({

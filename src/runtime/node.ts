@@ -37,6 +37,7 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     hiddenPaths: [options.keysFile ?? '.api-keys'].map((file) => resolve(file)),
     sessionTtlMs: options.sessionTtlMs,
     maxSessionsPerKey: options.maxSessionsPerKey,
+    warmProcesses: options.warmProcesses,
     logger,
     ...options.runnerOptions,
   })

@@ -398,12 +398,14 @@ describe('shutdown on SIGTERM', () => {
     const { dir, server, work } = await serve(5_000)
     stack.mock.setHandler(() => ({ kind: 'text', text: 'finished in time', delayMs: 1_000 }))
     try {
+      const before = stack.mock.messageRequests().length
       const answer = fetch(`${server.url}/llm/chat`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ prompt: 'slow' }),
       })
-      await waitFor(async () => (await processesIn(work)).length > 0)
+      // The run has reached the model (processes started ahead are in the work directory too).
+      await waitFor(() => stack.mock.messageRequests().length > before)
       const exited = server.stop()
       const res = await answer
       expect(res.status).toBe(200)
@@ -420,6 +422,7 @@ describe('shutdown on SIGTERM', () => {
     const { dir, server, work } = await serve(300)
     stack.mock.setHandler(() => ({ kind: 'text', text: 'too late', delayMs: 20_000 }))
     try {
+      const before = stack.mock.messageRequests().length
       const answer = fetch(`${server.url}/llm/chat`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -428,7 +431,8 @@ describe('shutdown on SIGTERM', () => {
         (res) => res.status,
         () => 'connection closed'
       )
-      await waitFor(async () => (await processesIn(work)).length > 0)
+      // The run has reached the model (processes started ahead are in the work directory too).
+      await waitFor(() => stack.mock.messageRequests().length > before)
       expect(await server.stop()).toBe(0)
       expect([503, 'connection closed']).toContain(await answer)
       expect(await readdir(join(work, 'runs'))).toEqual([])

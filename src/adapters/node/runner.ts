@@ -9,7 +9,7 @@ import {
   RunnerUnavailableError,
   SessionNotFoundError,
 } from '../../errors.js'
-import { type Logger, silentLogger } from '../../lib/logger.js'
+import { silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
 import { isSafeModel, TOOL_PATTERN } from '../../run/models.js'
 import { assertRunnable } from '../../run/request-check.js'
@@ -26,49 +26,18 @@ import { resolveClaudeBinary } from './binary.js'
 import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
 import { probeModels } from './models-probe.js'
+import type { NodeRunnerOptions } from './options.js'
 import { createLauncher } from './orphans.js'
 import type { CliProcess } from './process.js'
 import { createSandboxProbe, needsSandbox, sandboxArgs } from './sandbox.js'
 import { createSessionStore } from './sessions.js'
 import { createStatusProbe } from './status-probe.js'
 import { createCliTranslator, initializeLine, parseCliLine, userLine } from './stream-json.js'
-import { prepareWorkDir } from './work-dir.js'
+import { createWarmPool, type Warm, warmShapeOf } from './warm-pool.js'
 
-export type NodeRunnerOptions = {
-  /** Path to the CLI; default CLAUDE_BIN, the pinned dependency, or `claude` on PATH. */
-  binary?: string
-  /** The environment the child's is built from; default `process.env`. */
-  env?: Record<string, string | undefined>
-  /** Let ANTHROPIC_API_KEY through to the CLI (default: removed). */
-  allowApiKey?: boolean
-  /** Built-in tools runs may use; requests can narrow this, never widen it. Default: none. */
-  allowedTools?: string[]
-  /** Concurrent CLI processes; default twice the CPU count, at least 2. */
-  maxConcurrency?: number
-  /** Runs that may wait for a slot; beyond that, `QueueFullError`. Default 32. */
-  maxQueue?: number
-  /** Deadline of a run (queueing included) when the request sets none. Default 5 minutes. */
-  timeoutMs?: number
-  /** Upper bound for a request's own deadline. Default 15 minutes. */
-  maxTimeoutMs?: number
-  /** Between SIGTERM and SIGKILL. Default 3 s. */
-  killGraceMs?: number
-  /** CLAUDE_CODE_MAX_RETRIES for the child. Default 2. */
-  maxRetries?: number
-  /** API_TIMEOUT_MS for the child (per API attempt). Default 120 s. */
-  apiTimeoutMs?: number
-  /** Where run and session directories are made. Default `<tmpdir>/claude-code-api`. */
-  workDir?: string
-  /** bubblewrap, for runs with tools rules cannot confine (Bash); `null`: none, such runs are refused. Default /usr/bin/bwrap when it works. */
-  sandbox?: string | null
-  /** Files a sandboxed run must not see (the keys file). */
-  hiddenPaths?: string[]
-  /** A kept session unused for this long is removed. Default 7 days. */
-  sessionTtlMs?: number
-  /** Kept sessions per key (per owner); the least recently used beyond it go. Default 50. */
-  maxSessionsPerKey?: number
-  logger?: Logger
-}
+export type { NodeRunnerOptions }
+
+import { prepareWorkDir } from './work-dir.js'
 
 export type NodeRunner = ClaudeRunner & {
   /**
@@ -113,6 +82,32 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const dirs = { workDir, configDir, sessions }
   const hidden = options.hiddenPaths ?? []
   const launch = createLauncher({ workDir, env: childEnv, killGraceMs, logger })
+
+  /** A CLI process started now for the run, in its own working directory. */
+  const startCold = async (request: RunRequest, sandbox?: string): Promise<Warm> => {
+    const { path } = binary()
+    const dir = await prepareWorkDir(request, dirs)
+    try {
+      const command = sandbox
+        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
+        : [path]
+      return { proc: await launch(command, buildCliArgs({ ...request, ...dir }), dir.cwd), dir }
+    } catch (error) {
+      await dir.cleanup?.().catch(() => {})
+      throw error
+    }
+  }
+  const pool = createWarmPool({
+    size: options.warmProcesses ?? 0,
+    idleMs: options.warmIdleMs ?? 600_000,
+    start: (shape) => startCold({ prompt: '', ...shape }),
+    onError: (error) =>
+      logger.warn('could not start a CLI process ahead', { error: String(error) }),
+  })
+  // Started after this tick, so creating the runner (and the server's start) does not wait.
+  for (const shape of options.warmShapes ?? [{ model: 'haiku', maxTurns: 1 }]) {
+    for (let i = 0; i < (options.warmProcesses ?? 0); i++) setTimeout(() => pool.refill(shape), 0)
+  }
   const probeSandbox = createSandboxProbe(options.sandbox)
   const requireSandbox = async () => {
     const found = await probeSandbox()
@@ -159,6 +154,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     checkRequest(request)
     // Checked before the run takes a slot: without a sandbox such a run is refused outright.
     const sandbox = needsSandbox(request.allowedTools) ? await requireSandbox() : undefined
+    const shape = sandbox ? undefined : warmShapeOf(request)
     if (closing) throw new RunnerUnavailableError('The server is shutting down', { retryAfter: 5 })
     let finished!: () => void
     const done = new Promise<void>((resolve) => (finished = resolve))
@@ -191,18 +187,14 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       } else {
         release = admission.release
       }
-      const { path } = binary()
-      const dir = await prepareWorkDir(request, dirs)
-      cleanup = dir.cleanup
-      const args = buildCliArgs({ ...request, ...dir })
       controller.signal.throwIfAborted()
-      const command = sandbox
-        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
-        : [path]
-      proc = await launch(command, args, dir.cwd)
+      const started = (shape && pool.take(shape)) || (await startCold(request, sandbox))
+      proc = started.proc
+      cleanup = started.dir.cleanup
       active.add(proc)
       const current = proc
       controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
+      controller.signal.throwIfAborted()
       yield { type: 'started' }
 
       // Everything the CLI needs goes on stdin; closing it makes the CLI exit after this turn.
@@ -246,6 +238,8 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       }
       release?.()
       await cleanup?.().catch(() => {})
+      // The next run of this shape finds a process ready; started now, off this run's CPU time.
+      if (shape) pool.refill(shape)
       controllers.delete(controller)
       inflight.delete(done)
       finished()
@@ -256,6 +250,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const status = async (): Promise<RunnerStatus> => ({
     ...(await cliStatus()),
     capacity: capacity.status(),
+    processes: pool.status(),
   })
 
   let modelsCache: ModelInfo[] | undefined
@@ -274,6 +269,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     models,
     async close(graceMs = 0) {
       closing = true
+      await pool.close()
       // Runs in progress may finish within the grace period; the rest are stopped.
       const all = Promise.all([...inflight])
       if (graceMs > 0) {
