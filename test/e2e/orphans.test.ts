@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
+import { collectRun } from '../../src/run/result.js'
 import {
   cliEnv,
   FAKE_CLAUDE,
@@ -72,22 +73,48 @@ describe('no CLI process outlives its server', () => {
     }
   }, 30_000)
 
-  it('a new runner stops what a crashed one recorded, and never a reused pid', async () => {
+  it('a new runner stops what a crashed one recorded, and nothing else', async () => {
     const dir = await tempDir('reap')
-    const left = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' })
-    const stranger = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' })
+    const sleeper = () => spawn('sleep', ['300'], { detached: true, stdio: 'ignore' })
+    const [left, reused, othersLive] = [sleeper(), sleeper(), sleeper()]
+    const identity = async (pid: number | undefined) => `${pid} ${await startTimeOf(pid as number)}`
+    const gone = '1 0' // an owner that is not running (pid 1 never started at tick 0 here)
     try {
       await mkdir(join(dir, 'pids'), { recursive: true })
-      await writeFile(join(dir, 'pids', String(left.pid)), await startTimeOf(left.pid as number))
-      // Same pid number, another process: the recorded start time does not match.
-      await writeFile(join(dir, 'pids', String(stranger.pid)), '1')
+      const record = (pid: number | undefined, child: string, owner: string) =>
+        writeFile(join(dir, 'pids', String(pid)), `${child}\n${owner}\n`)
+      await record(left.pid, await identity(left.pid), gone)
+      // The same pid number, but another process: the start time does not match.
+      await record(reused.pid, `${reused.pid} 1`, gone)
+      // Recorded by a server that is still running (this test process) sharing the directory.
+      await record(othersLive.pid, await identity(othersLive.pid), await identity(process.pid))
       const runner = createNodeRunner({ workDir: dir, env: cliEnv(dir, stack.mock.url) })
       await waitFor(() => !alive(left.pid as number))
-      expect(alive(stranger.pid as number)).toBe(true)
+      expect(alive(reused.pid as number)).toBe(true)
+      expect(alive(othersLive.pid as number)).toBe(true)
       await runner.close()
     } finally {
-      stranger.kill('SIGKILL')
-      left.kill('SIGKILL')
+      for (const child of [left, reused, othersLive]) child.kill('SIGKILL')
+      await removeDir(dir)
+    }
+  })
+})
+
+describe('runners sharing a work directory', () => {
+  it("a runner starting up leaves another live runner's CLI processes alone", async () => {
+    const dir = await tempDir('shared')
+    const env = cliEnv(dir, stack.mock.url)
+    stack.mock.setHandler(() => ({ kind: 'text', text: 'survived', delayMs: 1_500 }))
+    const first = createNodeRunner({ workDir: dir, env })
+    try {
+      const run = collectRun(first.run({ prompt: 'long' }))
+      await waitFor(async () => (await processesIn(join(dir, 'runs'))).length > 0)
+      const second = createNodeRunner({ workDir: dir, env })
+      await second.status()
+      expect((await run).text).toBe('survived')
+      await second.close()
+    } finally {
+      await first.close()
       await removeDir(dir)
     }
   })

@@ -31,25 +31,42 @@ const startTime = async (pid: number) => {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? ''
 }
 
+/** `pid start-time`: a process, told apart from any later one that gets the same pid. */
+const identity = async (pid: number) => `${pid} ${await startTime(pid)}`
+
+const isAlive = async (recorded: string) => {
+  const [pid] = recorded.split(' ')
+  return Boolean(pid) && (await identity(Number(pid))) === recorded
+}
+
 export const createProcessLedger = (workDir: string) => {
   const dir = join(workDir, 'pids')
+  const owner = identity(process.pid)
   return {
+    /** Records the child with its owner (this process): only an owner's death makes it stray. */
     async record(pid: number | undefined) {
       if (pid === undefined) return
       await mkdir(dir, { recursive: true, mode: 0o700 })
-      await writeFile(join(dir, String(pid)), await startTime(pid), { mode: 0o600 })
+      const line = `${await identity(pid)}\n${await owner}\n`
+      await writeFile(join(dir, String(pid)), line, { mode: 0o600 })
     },
     async forget(pid: number | undefined) {
       if (pid !== undefined) await rm(join(dir, String(pid)), { force: true })
     },
-    /** Stops the process groups a previous server recorded and did not see exit. */
+    /**
+     * Stops the process groups that a server which is gone recorded and did not see exit.
+     * Another server sharing the work directory, still running, keeps its own.
+     */
     async reap() {
       const names = await readdir(dir).catch(() => [] as string[])
       let stopped = 0
       for (const name of names.filter((n) => /^\d+$/.test(n))) {
         const pid = Number(name)
-        const recorded = await readFile(join(dir, name), 'utf8').catch(() => '')
-        if (recorded && recorded === (await startTime(pid))) {
+        const [child = '', parent = ''] = (await readFile(join(dir, name), 'utf8').catch(() => ''))
+          .trim()
+          .split('\n')
+        if (await isAlive(parent)) continue
+        if (await isAlive(child)) {
           try {
             process.kill(-pid, 'SIGKILL')
             stopped++
