@@ -38,6 +38,7 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     sessionTtlMs: options.sessionTtlMs,
     maxSessionsPerKey: options.maxSessionsPerKey,
     warmProcesses: options.warmProcesses,
+    warmIdleMs: options.warmIdleMs,
     logger,
     ...options.runnerOptions,
   })

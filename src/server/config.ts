@@ -20,6 +20,8 @@ export type ServerConfig = {
   sessionTtlMs: number
   /** CLI processes started ahead of demand. */
   warmProcesses: number
+  /** A process started ahead and unused this long is stopped. */
+  warmIdleMs: number
   maxSessionsPerKey: number
   maxBodyBytes: number
   /** On shutdown, how long running runs may take to finish before they are stopped. */
@@ -79,6 +81,7 @@ export const loadConfig = (env: Env): ServerConfig => {
     workDir: env.CLAUDE_WORK_DIR || undefined,
     sessionTtlMs: integer(env, 'CLAUDE_SESSION_TTL_HOURS', 7 * 24, 1) * 3600_000,
     warmProcesses: integer(env, 'CLAUDE_WARM_PROCESSES', 2),
+    warmIdleMs: integer(env, 'CLAUDE_WARM_IDLE_MS', 600_000, 1_000),
     maxSessionsPerKey: integer(env, 'CLAUDE_MAX_SESSIONS_PER_KEY', 50, 1),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),

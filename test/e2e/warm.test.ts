@@ -64,3 +64,21 @@ describe('processes started ahead', () => {
     expect(await readdir(join(stack.workDir, 'runs'))).toEqual([])
   })
 })
+
+describe('processes started ahead, unused', () => {
+  it('are stopped after their idle lifetime, leaving nothing running', async () => {
+    const idle = await startTestStack({ warmProcesses: 1, warmIdleMs: 1_500 })
+    const status = async () => (await (await fetch(`${idle.url}/llm/status`)).json()).processes
+    try {
+      await waitFor(async () => (await status()).warm === 1)
+      const after = await waitFor(async () => {
+        const p = await status()
+        return p.warm === 0 && p.retired === 1 && p
+      })
+      expect(after).toMatchObject({ used: 0, starting: 0 })
+      await waitFor(async () => (await processesIn(idle.workDir)).length === 0)
+    } finally {
+      await idle.close()
+    }
+  })
+})
