@@ -6,7 +6,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { MiddlewareHandler } from 'hono'
 import { validator } from 'hono-openapi'
 import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from '../errors.js'
-import { DEFAULT_JSON_LIMITS, parseJsonSafely } from '../lib/safe-json.js'
+import { DEFAULT_JSON_LIMITS, jsonShapeProblem } from '../lib/safe-json.js'
 
 const fieldOf = (issue: StandardSchemaV1.Issue) =>
   (issue.path ?? [])
@@ -32,15 +32,15 @@ export const jsonBody = <Schema extends StandardSchemaV1>(schema: Schema) =>
   })
 
 const BODY_PROBLEMS = {
-  invalid: 'Malformed JSON in request body',
   too_deep: `JSON in the request body is nested deeper than ${DEFAULT_JSON_LIMITS.maxDepth} levels`,
   too_many_elements: `JSON in the request body has more than ${DEFAULT_JSON_LIMITS.maxElements} elements`,
 }
 
 /**
  * POST bodies must be JSON (anything else would silently validate as `{}`), and within the
- * limits of safe-json.ts, checked before anything parses them: the validators that run next
- * parse only text that passed.
+ * limits of safe-json.ts, checked before anything parses them. The validator that runs next
+ * parses the text once (Hono caches it); malformed JSON is its 400, which the error handler
+ * answers as `bad_request`.
  */
 export const requireJson: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'POST') {
@@ -50,8 +50,8 @@ export const requireJson: MiddlewareHandler = async (c, next) => {
         'Send the body as JSON with Content-Type: application/json'
       )
     }
-    const parsed = parseJsonSafely(await c.req.text())
-    if (!parsed.ok) throw new BadRequestError(BODY_PROBLEMS[parsed.reason])
+    const problem = jsonShapeProblem(await c.req.text())
+    if (problem) throw new BadRequestError(BODY_PROBLEMS[problem])
   }
   await next()
 }
