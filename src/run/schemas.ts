@@ -113,12 +113,15 @@ export const StatusResponse = v.object({
       v.object({
         warm: v.number(),
         starting: v.number(),
+        resetting: v.number(),
+        busy: v.number(),
         started: v.number(),
         used: v.number(),
+        reused: v.number(),
         retired: v.number(),
       }),
       v.description(
-        'CLI processes started ahead of demand: waiting now, starting now, and since start: started, used by a run, stopped unused.'
+        'CLI processes: waiting for a run now, starting ahead now, being reset after a run (/clear) now, running a run now; and since start: started ahead, fresh ones taken by a run, runs served by a process reused after /clear, processes retired (unused, worn out, or failed to reset).'
       )
     )
   ),

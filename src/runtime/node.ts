@@ -39,6 +39,9 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     maxSessionsPerKey: options.maxSessionsPerKey,
     warmProcesses: options.warmProcesses,
     warmIdleMs: options.warmIdleMs,
+    reuseProcesses: options.reuseProcesses,
+    runsPerProcess: options.runsPerProcess,
+    maxProcessRssMb: options.maxProcessRssMb,
     logger,
     ...options.runnerOptions,
   })

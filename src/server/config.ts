@@ -22,6 +22,10 @@ export type ServerConfig = {
   warmProcesses: number
   /** A process started ahead and unused this long is stopped. */
   warmIdleMs: number
+  /** Reuse a process after `/clear` for the same key's next run. */
+  reuseProcesses: boolean
+  runsPerProcess: number
+  maxProcessRssMb: number
   maxSessionsPerKey: number
   maxBodyBytes: number
   /** On shutdown, how long running runs may take to finish before they are stopped. */
@@ -48,6 +52,15 @@ const integer = (env: Env, name: string, fallback: number, min = 0): number => {
 }
 
 const flag = (env: Env, name: string) => /^(1|true|yes)$/i.test(env[name] ?? '')
+
+/** A setting that is on or off, refusing anything else. */
+const toggle = (env: Env, name: string, fallback: boolean): boolean => {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new ConfigError(`${name} must be on or off (got "${raw}")`)
+}
 
 export const loadConfig = (env: Env): ServerConfig => {
   const logLevel = env.LOG_LEVEL ?? 'info'
@@ -82,6 +95,9 @@ export const loadConfig = (env: Env): ServerConfig => {
     sessionTtlMs: integer(env, 'CLAUDE_SESSION_TTL_HOURS', 7 * 24, 1) * 3600_000,
     warmProcesses: integer(env, 'CLAUDE_WARM_PROCESSES', 2),
     warmIdleMs: integer(env, 'CLAUDE_WARM_IDLE_MS', 600_000, 1_000),
+    reuseProcesses: toggle(env, 'CLAUDE_PROCESS_REUSE', true),
+    runsPerProcess: integer(env, 'CLAUDE_RUNS_PER_PROCESS', 20, 1),
+    maxProcessRssMb: integer(env, 'CLAUDE_PROCESS_MAX_RSS_MB', 400, 64),
     maxSessionsPerKey: integer(env, 'CLAUDE_MAX_SESSIONS_PER_KEY', 50, 1),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),

@@ -21,6 +21,13 @@ describe('CLI arguments', () => {
       ])
     )
     expect(args.some((a) => a.startsWith('--allowedTools'))).toBe(false)
+    expect(args).toContain('--disable-slash-commands')
+  })
+
+  it('keeps the built-in /clear only for a process that may be reused', () => {
+    const args = buildCliArgs({ model: 'haiku', persist: false, reusable: true })
+    expect(args).not.toContain('--disable-slash-commands')
+    expect(args).toContain('--setting-sources=')
   })
 
   it('writes every option as --flag=value', () => {
@@ -98,6 +105,10 @@ describe('server configuration', () => {
       allowedTools: [],
       allowApiKey: false,
       maxQueue: 32,
+      warmProcesses: 2,
+      reuseProcesses: true,
+      runsPerProcess: 20,
+      maxProcessRssMb: 400,
       keysFile: '.api-keys',
       authDisabled: false,
     })
@@ -119,6 +130,9 @@ describe('server configuration', () => {
       CLAUDE_SESSION_TTL_HOURS: '24',
       CLAUDE_WARM_PROCESSES: '3',
       CLAUDE_WARM_IDLE_MS: '5000',
+      CLAUDE_PROCESS_REUSE: 'off',
+      CLAUDE_RUNS_PER_PROCESS: '7',
+      CLAUDE_PROCESS_MAX_RSS_MB: '256',
       CLAUDE_MAX_SESSIONS_PER_KEY: '5',
       SHUTDOWN_GRACE_MS: '2500',
       SSE_HEARTBEAT_MS: '5000',
@@ -141,6 +155,9 @@ describe('server configuration', () => {
       sessionTtlMs: 24 * 3600_000,
       warmProcesses: 3,
       warmIdleMs: 5000,
+      reuseProcesses: false,
+      runsPerProcess: 7,
+      maxProcessRssMb: 256,
       maxSessionsPerKey: 5,
       shutdownGraceMs: 2500,
       heartbeatMs: 5000,
@@ -155,6 +172,8 @@ describe('server configuration', () => {
     [{ CLAUDE_MAX_CONCURRENCY: '0' }, /CLAUDE_MAX_CONCURRENCY/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ CLAUDE_ALLOWED_TOOLS: 'Bash(rm *)' }, /CLAUDE_ALLOWED_TOOLS/],
+    [{ CLAUDE_PROCESS_REUSE: 'maybe' }, /CLAUDE_PROCESS_REUSE must be on or off/],
+    [{ CLAUDE_RUNS_PER_PROCESS: '0' }, /CLAUDE_RUNS_PER_PROCESS/],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)

@@ -13,6 +13,11 @@ export type ArgsInput = Pick<
   sessionId?: string
   resume?: boolean
   persist: boolean
+  /**
+   * For a process that may serve more than one run: keeps the built-in `/clear` (which resets it
+   * between runs). Prompts still never run a command (see `userLine`).
+   */
+  reusable?: boolean
 }
 
 /** Tools that read files: allowed inside the working directory without a rule, and only there. */
@@ -42,7 +47,7 @@ export const buildCliArgs = (input: ArgsInput): string[] => {
     // Only our flags configure the run: no user/project settings, MCP servers or slash commands.
     '--setting-sources=',
     '--strict-mcp-config',
-    '--disable-slash-commands',
+    ...(input.reusable ? [] : ['--disable-slash-commands']),
     // File tools reach only the run's own directory (measured on 2.1.330: reads, searches and
     // writes elsewhere, the CLI's config directory included, are refused).
     '--restricted',

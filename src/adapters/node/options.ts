@@ -35,6 +35,15 @@ export type NodeRunnerOptions = {
   warmProcesses?: number
   /** A process started ahead and unused this long is stopped. Default 10 minutes. */
   warmIdleMs?: number
+  /**
+   * Let a process that served a run serve its key's next run after `/clear` (see recycle.ts).
+   * Default true. Processes waiting this way count against `warmProcesses`.
+   */
+  reuseProcesses?: boolean
+  /** Runs one process serves at most before it is retired. Default 20; 1 is no reuse. */
+  runsPerProcess?: number
+  /** A process above this resident memory (MiB) after a run is retired, not reused. Default 400. */
+  maxProcessRssMb?: number
   /** Shapes started ahead from the start. Default: haiku, one turn (the native API's default). */
   warmShapes?: WarmShape[]
   /** A kept session unused for this long is removed. Default 7 days. */

@@ -3,14 +3,14 @@
  * stopped as the CLI expects (stdin closed, SIGTERM, then SIGKILL for the whole group).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { CliNotFoundError } from '../../errors.js'
+import { createLineQueue } from './line-queue.js'
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null }
 
 export type CliProcess = {
   child: ChildProcessWithoutNullStreams
-  /** stdout, one line at a time, with no length limit. */
+  /** stdout, one line at a time, with no length limit; read by one loop after another. */
   lines: AsyncIterable<string>
   exited: Promise<ChildExit>
   /** The last few KiB of stderr, for logs only. */
@@ -93,7 +93,7 @@ export const spawnCli = async (
 
   return {
     child,
-    lines: createInterface({ input: child.stdout, crlfDelay: Number.POSITIVE_INFINITY }),
+    lines: createLineQueue(child.stdout),
     exited,
     stderrTail: () => stderr,
     terminate,

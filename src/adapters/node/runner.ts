@@ -7,12 +7,9 @@ import {
   PolicyError,
   RunAbortedError,
   RunnerUnavailableError,
-  SessionNotFoundError,
 } from '../../errors.js'
 import { silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
-import { isSafeModel, TOOL_PATTERN } from '../../run/models.js'
-import { assertRunnable } from '../../run/request-check.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -29,6 +26,8 @@ import { probeModels } from './models-probe.js'
 import type { NodeRunnerOptions } from './options.js'
 import { createLauncher } from './orphans.js'
 import type { CliProcess } from './process.js'
+import { clearConversation, residentBytes, tenantOf } from './recycle.js'
+import { createRequestPolicy } from './request-policy.js'
 import { createSandboxProbe, needsSandbox, sandboxArgs } from './sandbox.js'
 import { createSessionStore } from './sessions.js'
 import { createStatusProbe } from './status-probe.js'
@@ -47,14 +46,12 @@ export type NodeRunner = ClaudeRunner & {
   close(graceMs?: number): Promise<void>
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 export const defaultMaxConcurrency = () => Math.max(2, availableParallelism() * 2)
 
 export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner => {
   const env = options.env ?? process.env
   const logger = options.logger ?? silentLogger
-  const ceiling = new Set(options.allowedTools ?? [])
+  const checkRequest = createRequestPolicy(options.allowedTools)
   const capacity = createCapacity({
     maxConcurrency: options.maxConcurrency ?? defaultMaxConcurrency(),
     maxQueue: options.maxQueue ?? 32,
@@ -84,14 +81,21 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const launch = createLauncher({ workDir, env: childEnv, killGraceMs, logger })
 
   /** A CLI process started now for the run, in its own working directory. */
-  const startCold = async (request: RunRequest, sandbox?: string): Promise<Warm> => {
+  const runsPerProcess = options.runsPerProcess ?? 20
+  // Reused processes wait in the pool, so without one there is no reuse either.
+  const reuse =
+    options.reuseProcesses !== false && runsPerProcess > 1 && (options.warmProcesses ?? 0) > 0
+  const maxRssBytes = (options.maxProcessRssMb ?? 400) * 1024 * 1024
+
+  const startCold = async (request: RunRequest, sandbox?: string, reusable = false) => {
     const { path } = binary()
     const dir = await prepareWorkDir(request, dirs)
     try {
       const command = sandbox
         ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
         : [path]
-      return { proc: await launch(command, buildCliArgs({ ...request, ...dir }), dir.cwd), dir }
+      const args = buildCliArgs({ ...request, ...dir, reusable })
+      return { proc: await launch(command, args, dir.cwd), dir }
     } catch (error) {
       await dir.cleanup?.().catch(() => {})
       throw error
@@ -100,7 +104,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const pool = createWarmPool({
     size: options.warmProcesses ?? 0,
     idleMs: options.warmIdleMs ?? 600_000,
-    start: (shape) => startCold({ prompt: '', ...shape }),
+    start: (shape) => startCold({ prompt: '', ...shape }, undefined, reuse),
     onError: (error) =>
       logger.warn('could not start a CLI process ahead', { error: String(error) }),
   })
@@ -129,32 +133,13 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     return found
   }
 
-  const checkRequest = (request: RunRequest) => {
-    assertRunnable(request)
-    if (request.model !== undefined && !isSafeModel(request.model)) {
-      throw new PolicyError(`Model name not allowed: ${JSON.stringify(request.model)}`)
-    }
-    for (const tool of [...(request.allowedTools ?? []), ...(request.disallowedTools ?? [])]) {
-      if (!TOOL_PATTERN.test(tool))
-        throw new PolicyError(`Invalid tool name: ${JSON.stringify(tool)}`)
-    }
-    const denied = (request.allowedTools ?? []).filter((tool) => !ceiling.has(tool))
-    if (denied.length > 0) {
-      throw new PolicyError(`Tools not allowed by the server's policy: ${denied.join(', ')}`)
-    }
-    if (request.history?.length && (request.resumeSessionId || request.persistSession)) {
-      throw new PolicyError('history cannot be combined with a kept session')
-    }
-    if (request.resumeSessionId !== undefined && !UUID.test(request.resumeSessionId)) {
-      throw new SessionNotFoundError('No session with that id')
-    }
-  }
-
   async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
     checkRequest(request)
     // Checked before the run takes a slot: without a sandbox such a run is refused outright.
     const sandbox = needsSandbox(request.allowedTools) ? await requireSandbox() : undefined
     const shape = sandbox ? undefined : warmShapeOf(request)
+    // A run that may leave its process to its tenant's next run (see recycle.ts).
+    const tenant = shape && reuse ? tenantOf(request) : undefined
     if (closing) throw new RunnerUnavailableError('The server is shutting down', { retryAfter: 5 })
     let finished!: () => void
     const done = new Promise<void>((resolve) => (finished = resolve))
@@ -176,8 +161,10 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
 
     let release: (() => void) | undefined
     let waiting: Promise<() => void> | undefined
+    let started: Warm | undefined
     let proc: CliProcess | undefined
-    let cleanup: (() => Promise<void>) | undefined
+    /** The session id of a run that ended cleanly: its process may be reused. */
+    let completed: string | null = null
     try {
       const admission = capacity.admit(controller.signal, request.owner)
       if (admission.queued) {
@@ -188,24 +175,36 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
         release = admission.release
       }
       controller.signal.throwIfAborted()
-      const started = (shape && pool.take(shape)) || (await startCold(request, sandbox))
+      started = (shape && (await pool.take(shape, tenant))) || {
+        ...(await startCold(request, sandbox, tenant !== undefined)),
+        runs: 0,
+      }
       proc = started.proc
-      cleanup = started.dir.cleanup
       active.add(proc)
       const current = proc
       controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
       controller.signal.throwIfAborted()
       yield { type: 'started' }
 
-      // Everything the CLI needs goes on stdin; closing it makes the CLI exit after this turn.
-      proc.child.stdin.write(`${initializeLine(request)}\n${userLine(request.prompt)}\n`)
-      proc.child.stdin.end()
+      // Everything the CLI needs goes on stdin (`initialize` once per process). Closing stdin
+      // makes the CLI exit after this turn; a process that may be reused keeps it open.
+      const init = started.runs === 0 ? `${initializeLine(request)}\n` : ''
+      proc.child.stdin.write(`${init}${userLine(request.prompt)}\n`)
+      if (!tenant) proc.child.stdin.end()
 
       const translator = createCliTranslator(request)
       for await (const line of proc.lines) {
         const message = parseCliLine(line)
         if (!message) continue
         for (const event of translator.translate(message)) yield event
+        if (tenant && message.type === 'result') break
+      }
+      if (tenant && translator.hasResult()) {
+        controller.signal.throwIfAborted()
+        const result = translator.finish()
+        completed = result.sessionId
+        yield { type: 'result', result }
+        return
       }
       const exit = await proc.exited
       controller.signal.throwIfAborted()
@@ -232,14 +231,26 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
           () => {}
         )
       }
-      if (proc) {
-        await proc.terminate()
-        active.delete(proc)
+      if (proc) active.delete(proc)
+      const runs = (started?.runs ?? 0) + 1
+      if (started && shape && tenant && completed && !controller.signal.aborted) {
+        // Reset off the response's time; any doubt (memory, no proof of reset) retires it.
+        const { proc: used } = started
+        const sessionId = completed
+        pool.recycle({ ...started, runs }, shape, tenant, async () => {
+          if (runs >= runsPerProcess) return false
+          if (((await residentBytes(used.child.pid)) ?? 0) > maxRssBytes) return false
+          return clearConversation(used, sessionId, 10_000)
+        })
+        release?.()
+      } else {
+        await proc?.terminate()
+        release?.()
+        await started?.dir.cleanup?.().catch(() => {})
+        // The next run of this shape finds a process ready; started now, off this run's CPU.
+        if (shape && tenant) pool.discard(shape)
+        else if (shape) pool.refill(shape)
       }
-      release?.()
-      await cleanup?.().catch(() => {})
-      // The next run of this shape finds a process ready; started now, off this run's CPU time.
-      if (shape) pool.refill(shape)
       controllers.delete(controller)
       inflight.delete(done)
       finished()
@@ -250,7 +261,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const status = async (): Promise<RunnerStatus> => ({
     ...(await cliStatus()),
     capacity: capacity.status(),
-    processes: pool.status(),
+    processes: { ...pool.status(), busy: active.size },
   })
 
   let modelsCache: ModelInfo[] | undefined
