@@ -20,6 +20,7 @@ import { NotFoundError, PayloadTooLargeError } from './errors.js'
 import type { AppEnv } from './http/env.js'
 import { createErrorHandler, respondWithError } from './http/errors.js'
 import { createDocsRoutes, PUBLIC_ROUTE } from './http/openapi.js'
+import { quotaHeaders } from './http/quota-headers.js'
 import { requestLog } from './http/request-log.js'
 import { requireJson } from './http/validation.js'
 import { createLogger, type Logger } from './lib/logger.js'
@@ -79,6 +80,8 @@ export const createApp = (options: AppOptions) => {
       }),
       requireJson
     )
+    .use('/llm/*', quotaHeaders(options.runner))
+    .use('/v1/*', quotaHeaders(options.runner))
     .get(
       '/health',
       describeRoute({

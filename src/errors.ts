@@ -46,13 +46,31 @@ export class UpstreamAuthError extends ClaudeError {
 
 export class RateLimitedError extends ClaudeError {
   override readonly status = 429
-  override readonly type = 'rate_limited'
+  override readonly type: string = 'rate_limited'
   /** When the limit resets, if the CLI said so. */
   readonly resetAt?: Date
 
   constructor(message: string, options: ClaudeErrorOptions & { resetAt?: Date } = {}) {
     super(message, options)
     this.resetAt = options.resetAt
+  }
+}
+
+/**
+ * The Claude login's subscription quota (a 5-hour or 7-day window) is used up: nothing runs
+ * until `resetAt`, which `retryAfter` counts down to.
+ */
+export class QuotaExhaustedError extends RateLimitedError {
+  override readonly type = 'quota_exhausted'
+  /** The window that ran out (`five_hour`, `seven_day`, …). */
+  readonly window?: string | null
+
+  constructor(
+    message: string,
+    options: ClaudeErrorOptions & { resetAt?: Date; window?: string | null } = {}
+  ) {
+    super(message, options)
+    this.window = options.window
   }
 }
 
@@ -226,6 +244,7 @@ const BY_TYPE = new Map<string, ErrorClass>(
     NotLoggedInError,
     UpstreamAuthError,
     RateLimitedError,
+    QuotaExhaustedError,
     QueueFullError,
     OverloadedError,
     UpstreamApiError,

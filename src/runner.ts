@@ -6,7 +6,10 @@
  */
 
 import type * as v from 'valibot'
+import type { Quota } from './run/quota-schema.js'
 import type * as schemas from './run/schemas.js'
+
+export type { Quota }
 
 export type TextBlock = v.InferOutput<typeof schemas.TextBlock>
 export type ImageBlock = v.InferOutput<typeof schemas.ImageBlock>
@@ -71,6 +74,8 @@ export type RunEvent =
    * ends without a result (killed, abandoned) is charged by.
    */
   | { type: 'usage'; usage: Usage; model: string }
+  /** The login's subscription quota, as the API reported it for this run. */
+  | { type: 'quota'; quota: Quota }
   | { type: 'result'; result: RunResult }
 
 export type RunOptions = {
@@ -91,4 +96,6 @@ export interface ClaudeRunner {
   run(request: RunRequest, options?: RunOptions): AsyncIterable<RunEvent>
   status(): Promise<RunnerStatus>
   models(): Promise<ModelInfo[]>
+  /** The login's quota as last reported, without asking anyone (for response headers). */
+  quota?(): Quota | undefined
 }

@@ -13,7 +13,7 @@ const withoutInternals = (status: RunnerStatus): RunnerStatus => ({
   binary_path: null,
   auth_method: null,
   ...(status.hosts && {
-    hosts: status.hosts.map((host, i) => ({ url: `host ${i + 1}`, up: host.up })),
+    hosts: status.hosts.map((host, i) => ({ ...host, url: `host ${i + 1}` })),
   }),
 })
 

@@ -84,5 +84,10 @@ export const withKeyPolicy = (
     }
   }
 
-  return { run, status: () => runner.status(), models: () => runner.models() }
+  return {
+    run,
+    status: () => runner.status(),
+    models: () => runner.models(),
+    quota: () => runner.quota?.(),
+  }
 }

@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot'
 import { MODEL_ALIASES, MODEL_PATTERN, TOOL_PATTERN } from './models.js'
+import { Quota } from './quota-schema.js'
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const
 export type ImageMediaType = (typeof IMAGE_TYPES)[number]
@@ -99,9 +100,10 @@ export const StatusResponse = v.object({
     v.nullable(v.string()),
     v.description('Shown to admin keys only (or with auth off).')
   ),
+  quota: v.optional(v.nullable(Quota)),
   hosts: v.optional(
     v.pipe(
-      v.array(v.object({ url: v.string(), up: v.boolean() })),
+      v.array(v.object({ url: v.string(), up: v.boolean(), quota: v.optional(v.nullable(Quota)) })),
       v.description(
         'For a front door: each runner host and whether it answered (the addresses for admin keys only).'
       )

@@ -4,6 +4,8 @@
  * - Hosts are used in turn; one that fails is skipped until a health check passes again.
  * - A run moves to the next host only while nothing was received (connection refused, or the
  *   host is at capacity); once events flow it is never retried.
+ * - A host whose Claude login reported its quota used up is skipped until the reset (but for a
+ *   probe a minute, as the host itself allows); when every host is, the run is refused at once.
  * - Aborting the signal cancels the request, and the host kills its CLI.
  */
 
@@ -13,15 +15,18 @@ import {
   ConfigError,
   errorFromType,
   isClaudeError,
+  RateLimitedError,
   RunAbortedError,
   RunnerUnavailableError,
 } from '../errors.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { readNdjson } from '../lib/ndjson.js'
+import { createQuotaGate, type QuotaGate, quotaError } from '../run/quota.js'
 import type {
   CapacityStatus,
   ClaudeRunner,
   ModelInfo,
+  Quota,
   RunEvent,
   RunnerStatus,
   RunOptions,
@@ -41,9 +46,24 @@ export type RemoteRunnerOptions = {
   healthTimeoutMs?: number
 }
 
-type Host = { url: string; downUntil: number }
+type Host = { url: string; downUntil: number; quota: QuotaGate }
 
-const isRetryable = (error: ClaudeError) => error.type === 'queue_full'
+// Another host may have a free slot, or a login with quota left.
+const isRetryable = (error: ClaudeError) =>
+  error.type === 'queue_full' || error.type === 'quota_exhausted'
+
+/** What a host's refusal says of its login, until its own report arrives. */
+const rejectedUntil = (error: ClaudeError): Quota => ({
+  status: 'rejected',
+  window: null,
+  resets_at:
+    error instanceof RateLimitedError && error.resetAt ? error.resetAt.toISOString() : null,
+  overage_status: null,
+  overage_disabled_reason: null,
+  using_overage: false,
+  windows: {},
+  seen_at: new Date().toISOString(),
+})
 
 export const createRemoteRunner = ({
   urls,
@@ -54,7 +74,11 @@ export const createRemoteRunner = ({
 }: RemoteRunnerOptions): ClaudeRunner => {
   if (urls.length === 0)
     throw new ConfigError('createRemoteRunner needs at least one runner host URL')
-  const hosts: Host[] = urls.map((url) => ({ url: url.replace(/\/+$/, ''), downUntil: 0 }))
+  const hosts: Host[] = urls.map((url) => ({
+    url: url.replace(/\/+$/, ''),
+    downUntil: 0,
+    quota: createQuotaGate(),
+  }))
   let next = 0
   let modelsCache: ModelInfo[] | undefined
 
@@ -84,12 +108,16 @@ export const createRemoteRunner = ({
     }
   }
 
-  /** Every host once, starting after the last one used; a host marked down is checked first. */
-  async function* candidates(): AsyncGenerator<Host> {
+  /**
+   * Every host once, starting after the last one used; a host marked down is checked first, one
+   * whose login is out of quota is left out (`forRun`: a run, which may be its probe).
+   */
+  async function* candidates(forRun = false): AsyncGenerator<Host> {
     const start = next++ % hosts.length
     for (let i = 0; i < hosts.length; i++) {
       const host = hosts[(start + i) % hosts.length] as Host
       if (host.downUntil > Date.now()) continue
+      if (forRun && !host.quota.admits()) continue
       if (host.downUntil > 0 && !(await healthy(host))) continue
       yield host
     }
@@ -103,11 +131,20 @@ export const createRemoteRunner = ({
       { cause, retryAfter: Math.ceil(retryDownAfterMs / 1000) }
     )
 
+  /** The refusal when every host's login is out of quota: the soonest reset. */
+  const allExhausted = () => {
+    const known = hosts
+      .map((host) => host.quota.current())
+      .filter((q): q is Quota => q?.status === 'rejected')
+      .sort((a, b) => (a.resets_at ?? '').localeCompare(b.resets_at ?? ''))
+    return known[0] ? quotaError(known[0]) : undefined
+  }
+
   /** Opens a run on the first host that answers; nothing has been received when this fails. */
   const open = async (request: RunRequest, signal: AbortSignal) => {
     let tried = 0
     let last: unknown
-    for await (const host of candidates()) {
+    for await (const host of candidates(true)) {
       tried++
       let response: Response
       try {
@@ -123,13 +160,14 @@ export const createRemoteRunner = ({
         last = error
         continue
       }
-      if (response.ok && response.body) return response.body
+      if (response.ok && response.body) return { host, body: response.body }
       const error = await errorFromResponse(response)
+      if (error.type === 'quota_exhausted') host.quota.report(rejectedUntil(error))
       if (!isRetryable(error)) throw error
       last = error
     }
-    if (isClaudeError(last) && isRetryable(last)) throw last
-    throw unavailable(tried, last)
+    if (isClaudeError(last) && last.type === 'queue_full') throw last
+    throw allExhausted() ?? unavailable(tried, last)
   }
 
   async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
@@ -138,7 +176,7 @@ export const createRemoteRunner = ({
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
-    const body = await open(request, signal)
+    const { host, body } = await open(request, signal)
     try {
       for await (const line of readNdjson(body)) {
         const event = line as RunEvent | WireError
@@ -146,6 +184,7 @@ export const createRemoteRunner = ({
           const { type, message, retry_after, billed } = (event as WireError).error
           throw errorFromType(type, message, { retryAfter: retry_after, billed })
         }
+        if (event.type === 'quota') host.quota.report(event.quota)
         yield event
         if (event.type === 'result') return
       }
@@ -164,6 +203,10 @@ export const createRemoteRunner = ({
     const states = await Promise.all(
       hosts.map((host) => get(host, '/runner/v1/status').catch(() => undefined))
     )
+    hosts.forEach((host, i) => {
+      const reported = (states[i] as RunnerStatus | undefined)?.quota
+      if (reported) host.quota.report(reported)
+    })
     const up = states.filter(Boolean) as RunnerStatus[]
     const capacity = up.reduce<CapacityStatus>(
       (sum, s) => ({
@@ -183,7 +226,11 @@ export const createRemoteRunner = ({
       logged_in: first ? up.every((s) => s.logged_in) : null,
       auth_method: first?.auth_method ?? null,
       capacity,
-      hosts: hosts.map((host, i) => ({ url: host.url, up: Boolean(states[i]) })),
+      hosts: hosts.map((host, i) => ({
+        url: host.url,
+        up: Boolean(states[i]),
+        quota: host.quota.current() ?? null,
+      })),
     }
   }
 
@@ -201,5 +248,12 @@ export const createRemoteRunner = ({
     throw unavailable(hosts.length)
   }
 
-  return { run, status, models }
+  /** The most recent report of any host (what response headers warn about). */
+  const quota = () =>
+    hosts
+      .map((host) => host.quota.current())
+      .filter((q): q is Quota => q !== undefined)
+      .sort((a, b) => b.seen_at.localeCompare(a.seen_at))[0]
+
+  return { run, status, models, quota }
 }

@@ -82,8 +82,9 @@ describe('runner host and remote runner', () => {
     }
     const status = await remote.runner.status()
     expect(status.hosts).toEqual([
-      { url: deadUrl, up: false },
-      { url: host.url, up: true },
+      { url: deadUrl, up: false, quota: null },
+      // A login by token reports no subscription quota.
+      { url: host.url, up: true, quota: null },
     ])
     expect(status.version).toMatch(/^2\.1\.330/)
   })

@@ -29,6 +29,15 @@ export const cliEnv = (
   ...extra,
 })
 
+/**
+ * The same, logged in as a subscription (a Claude Code OAuth token, as `claude setup-token` makes):
+ * the login that reports its quota (`rate_limit_event`); an auth token or API key reports none.
+ */
+export const subscriptionEnv = (home: string, mockUrl: string) => {
+  const { ANTHROPIC_AUTH_TOKEN: _, ...env } = cliEnv(home, mockUrl)
+  return { ...env, CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-test-token' }
+}
+
 /** State and parent pid from /proc/<pid>/stat (the fields after the parenthesised name). */
 const procStat = async (pid: number) => {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')

@@ -16,6 +16,8 @@ export type MockReply =
       delayMs?: number
       /** Wait between deltas. */
       intervalMs?: number
+      /** Extra response headers (e.g. `anthropic-ratelimit-unified-*`). */
+      headers?: Record<string, string>
     }
   | { kind: 'tool'; name: string; input: unknown; text?: string }
   | {
@@ -231,7 +233,8 @@ const answer = async (
       reply.kind === 'tool'
         ? [{ type: 'tool_use', id: nextId('toolu'), name: reply.name, input: reply.input }]
         : [{ type: 'text', text: reply.kind === 'text' ? reply.text : '' }]
-    res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId })
+    const extra = reply.kind === 'text' ? reply.headers : undefined
+    res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId, ...extra })
     res.end(
       JSON.stringify({
         id: messageId,
@@ -252,6 +255,7 @@ const answer = async (
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     'request-id': requestId,
+    ...(reply.kind === 'text' && reply.headers),
   })
   const send = (event: string, data: unknown) =>
     res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)

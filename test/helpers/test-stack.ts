@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import type { NodeRunnerOptions } from '../../src/adapters/node/runner.js'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/runtime/node.js'
-import { cliEnv, removeDir, tempDir } from './cli-env.js'
+import { cliEnv, removeDir, subscriptionEnv, tempDir } from './cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
 
 export type TestStack = {
@@ -21,6 +21,8 @@ export const startTestStack = async (
     cliEnv?: Record<string, string>
     /** Leave the API base URL and credentials out (a "not logged in" CLI). */
     noCredentials?: boolean
+    /** Log in as a subscription, which reports its quota (see `subscriptionEnv`). */
+    subscription?: boolean
   } = {}
 ): Promise<TestStack> => {
   const mock = await startMockAnthropic()
@@ -34,7 +36,9 @@ export const startTestStack = async (
     keysFile: join(home, 'api-keys'),
     ...options,
     runnerOptions: {
-      env: cliEnv(home, options.noCredentials ? undefined : mock.url, options.cliEnv),
+      env: options.subscription
+        ? { ...subscriptionEnv(home, mock.url), ...options.cliEnv }
+        : cliEnv(home, options.noCredentials ? undefined : mock.url, options.cliEnv),
       killGraceMs: 1_000,
       ...options.runnerOptions,
     },

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { createRequire } from 'node:module'
 import { delimiter, dirname, join } from 'node:path'
+import { CliNotFoundError } from '../../errors.js'
 
 export type ClaudeBinary = { path: string; source: 'env' | 'package' | 'path' }
 
@@ -80,3 +81,14 @@ export const readClaudeAuth = (
       }
     })
   })
+
+/** The binary a run needs, or the error that says how to get one. */
+export const requireClaudeBinary = (env: Record<string, string | undefined>, explicit?: string) => {
+  const found = resolveClaudeBinary(env, explicit)
+  if (!found) {
+    throw new CliNotFoundError(
+      'The Claude Code CLI is not installed on the server (set CLAUDE_BIN or install @anthropic-ai/claude-code)'
+    )
+  }
+  return found
+}

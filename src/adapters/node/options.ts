@@ -50,5 +50,7 @@ export type NodeRunnerOptions = {
   sessionTtlMs?: number
   /** Kept sessions per key (per owner); the least recently used beyond it go. Default 50. */
   maxSessionsPerKey?: number
+  /** While the login's quota is used up, one run is let through this often. Default 1 minute. */
+  quotaProbeMs?: number
   logger?: Logger
 }

@@ -1,15 +1,14 @@
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  CliNotFoundError,
   CliProtocolError,
   DeadlineExceededError,
-  PolicyError,
   RunAbortedError,
   RunnerUnavailableError,
 } from '../../errors.js'
 import { silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
+import { createQuotaGate } from '../../run/quota.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -19,7 +18,7 @@ import type {
   RunRequest,
 } from '../../runner.js'
 import { buildChildEnv, buildCliArgs } from './args.js'
-import { resolveClaudeBinary } from './binary.js'
+import { requireClaudeBinary } from './binary.js'
 import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
 import { probeModels } from './models-probe.js'
@@ -28,7 +27,7 @@ import { createLauncher } from './orphans.js'
 import type { CliProcess } from './process.js'
 import { clearConversation, residentBytes, tenantOf } from './recycle.js'
 import { createRequestPolicy } from './request-policy.js'
-import { createSandboxProbe, needsSandbox, sandboxArgs } from './sandbox.js'
+import { createSandboxRequirement, needsSandbox, sandboxArgs } from './sandbox.js'
 import { createSessionStore } from './sessions.js'
 import { createStatusProbe } from './status-probe.js'
 import { createCliTranslator, initializeLine, parseCliLine, userLine } from './stream-json.js'
@@ -80,13 +79,13 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const hidden = options.hiddenPaths ?? []
   const launch = createLauncher({ workDir, env: childEnv, killGraceMs, logger })
 
-  /** A CLI process started now for the run, in its own working directory. */
   const runsPerProcess = options.runsPerProcess ?? 20
   // Reused processes wait in the pool, so without one there is no reuse either.
   const reuse =
     options.reuseProcesses !== false && runsPerProcess > 1 && (options.warmProcesses ?? 0) > 0
   const maxRssBytes = (options.maxProcessRssMb ?? 400) * 1024 * 1024
 
+  /** A CLI process started now for the run, in its own working directory. */
   const startCold = async (request: RunRequest, sandbox?: string, reusable = false) => {
     const { path } = binary()
     const dir = await prepareWorkDir(request, dirs)
@@ -112,29 +111,14 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   for (const shape of options.warmShapes ?? [{ model: 'haiku', maxTurns: 1 }]) {
     for (let i = 0; i < (options.warmProcesses ?? 0); i++) setTimeout(() => pool.refill(shape), 0)
   }
-  const probeSandbox = createSandboxProbe(options.sandbox)
-  const requireSandbox = async () => {
-    const found = await probeSandbox()
-    if (!found) {
-      throw new PolicyError(
-        'Bash runs only inside an OS sandbox (bubblewrap), which this server does not have: leave Bash out of allowed_tools, or ask the operator to install bubblewrap'
-      )
-    }
-    return found
-  }
-
-  const binary = () => {
-    const found = resolveClaudeBinary(env, options.binary)
-    if (!found) {
-      throw new CliNotFoundError(
-        'The Claude Code CLI is not installed on the server (set CLAUDE_BIN or install @anthropic-ai/claude-code)'
-      )
-    }
-    return found
-  }
+  const requireSandbox = createSandboxRequirement(options.sandbox)
+  const binary = () => requireClaudeBinary(env, options.binary)
+  const quota = createQuotaGate({ logger, probeEveryMs: options.quotaProbeMs })
 
   async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
     checkRequest(request)
+    // A login whose quota is used up refuses at once, without starting a CLI (but a probe).
+    quota.admit()
     // Checked before the run takes a slot: without a sandbox such a run is refused outright.
     const sandbox = needsSandbox(request.allowedTools) ? await requireSandbox() : undefined
     const shape = sandbox ? undefined : warmShapeOf(request)
@@ -196,7 +180,10 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       for await (const line of proc.lines) {
         const message = parseCliLine(line)
         if (!message) continue
-        for (const event of translator.translate(message)) yield event
+        for (const event of translator.translate(message)) {
+          if (event.type === 'quota') quota.report(event.quota)
+          yield event
+        }
         if (tenant && message.type === 'result') break
       }
       if (tenant && translator.hasResult()) {
@@ -262,6 +249,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     ...(await cliStatus()),
     capacity: capacity.status(),
     processes: { ...pool.status(), busy: active.size },
+    quota: quota.current() ?? null,
   })
 
   let modelsCache: ModelInfo[] | undefined
@@ -278,6 +266,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     run,
     status,
     models,
+    quota: quota.current,
     async close(graceMs = 0) {
       closing = true
       await pool.close()

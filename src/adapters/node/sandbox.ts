@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process'
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { PolicyError } from '../../errors.js'
 import { projectDir } from './history.js'
 
 /** Tools that reach the whole machine whatever the permission rules say. */
@@ -34,6 +35,20 @@ export const createSandboxProbe = (path: string | null = '/usr/bin/bwrap') => {
   return () => {
     found ??=
       path === null ? Promise.resolve(undefined) : works(path).then((ok) => (ok ? path : undefined))
+    return found
+  }
+}
+
+/** The sandbox's path for a run that needs one; without it such a run is refused. */
+export const createSandboxRequirement = (path?: string | null) => {
+  const probe = createSandboxProbe(path)
+  return async () => {
+    const found = await probe()
+    if (!found) {
+      throw new PolicyError(
+        'Bash runs only inside an OS sandbox (bubblewrap), which this server does not have: leave Bash out of allowed_tools, or ask the operator to install bubblewrap'
+      )
+    }
     return found
   }
 }

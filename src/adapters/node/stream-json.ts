@@ -4,6 +4,7 @@
  * Pure, so it is tested against the recorded fixtures.
  */
 import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../errors.js'
+import { type Quota, quotaError, quotaFromCli } from '../../run/quota.js'
 import type { ContentBlock, RunEvent, RunRequest, RunResult, Usage } from '../../runner.js'
 import { resultError, toRunResult } from './cli-result.js'
 
@@ -101,6 +102,7 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
   let lastRetry: Extract<RunEvent, { type: 'retry' }> | undefined
   let apiErrorKind: string | undefined
   let result: CliMessage | undefined
+  let quota: Quota | undefined
   const meter = createUsageMeter()
 
   const translate = (msg: CliMessage): RunEvent[] => {
@@ -173,6 +175,11 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
         result = msg
         return []
       }
+      case 'rate_limit_event': {
+        if (!msg.rate_limit_info || typeof msg.rate_limit_info !== 'object') return []
+        quota = quotaFromCli(msg.rate_limit_info)
+        return [{ type: 'quota', quota }]
+      }
       default:
         return []
     }
@@ -182,6 +189,9 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
   const finish = (): RunResult => {
     if (!result) throw new CliProtocolError('The Claude Code CLI ended without a result')
     let error = resultError(result, { apiErrorKind, lastRetry, maxTurns: request.maxTurns })
+    // The API refused the run because the login's quota is used up: say which window, and
+    // when it resets (the CLI's own message has only a clock time).
+    if (error && quota?.status === 'rejected') error = quotaError(quota)
     if (error instanceof MaxTurnsError && request.jsonSchema !== undefined) {
       // With a schema, running out of turns means the model never produced valid output.
       error = new StructuredOutputError(

@@ -1,0 +1,19 @@
+/**
+ * While the server's Claude login is close to its subscription quota, answers say how close, so
+ * clients can slow down before they are refused: `x-claude-quota-utilization` (0 to 1 of the
+ * deciding window), `x-claude-quota-window` and `x-claude-quota-resets-at`.
+ */
+import type { MiddlewareHandler } from 'hono'
+import type { ClaudeRunner } from '../runner.js'
+
+export const quotaHeaders =
+  (runner: ClaudeRunner): MiddlewareHandler =>
+  async (c, next) => {
+    await next()
+    const quota = runner.quota?.()
+    if (quota?.status !== 'allowed_warning') return
+    const used = quota.window ? quota.windows[quota.window]?.utilization : undefined
+    if (used !== undefined) c.header('x-claude-quota-utilization', String(used))
+    if (quota.window) c.header('x-claude-quota-window', quota.window)
+    if (quota.resets_at) c.header('x-claude-quota-resets-at', quota.resets_at)
+  }

@@ -1,0 +1,135 @@
+/**
+ * A Claude subscription login's quota (5-hour and 7-day windows), as the CLI reports it in
+ * `rate_limit_event` lines, and what follows from it: while the login is rejected and its reset
+ * has not come, runs are refused before any CLI starts (with the real time to wait), except one
+ * probe a minute that notices a limit lifted early. Portable: the Node runner keeps one gate for
+ * its login, a front door one per runner host.
+ */
+import { QuotaExhaustedError } from '../errors.js'
+import type { Logger } from '../lib/logger.js'
+import type { Quota } from './quota-schema.js'
+
+export type { Quota }
+
+type Info = Record<string, unknown>
+
+const isoOf = (epochSeconds: unknown) =>
+  typeof epochSeconds === 'number' && Number.isFinite(epochSeconds)
+    ? new Date(epochSeconds * 1000).toISOString()
+    : null
+
+const textOf = (value: unknown) => (typeof value === 'string' ? value : null)
+
+/**
+ * A window this full is a warning. The API says `allowed_warning`, but the CLI (2.1.330,
+ * measured) reports that as `allowed` with the utilization, so the warning is read from it.
+ */
+export const WARN_AT = 0.8
+
+/** The CLI's `rate_limit_info`, in the shape `/llm/status` shows. */
+export const quotaFromCli = (info: Info, seenAt = new Date()): Quota => {
+  const windows: Quota['windows'] = {}
+  const unified = (info.unifiedWindows ?? {}) as Record<string, Info>
+  for (const [name, w] of Object.entries(unified)) {
+    if (typeof w?.utilization !== 'number') continue
+    windows[name] = { utilization: w.utilization, resets_at: isoOf(w.resetsAt) }
+  }
+  const reported = textOf(info.status) ?? 'allowed'
+  const full = Object.values(windows).some((w) => w.utilization >= WARN_AT)
+  return {
+    status: reported === 'allowed' && full ? 'allowed_warning' : reported,
+    window: textOf(info.rateLimitType),
+    resets_at: isoOf(info.resetsAt),
+    overage_status: textOf(info.overageStatus),
+    overage_disabled_reason: textOf(info.overageDisabledReason),
+    using_overage: info.isUsingOverage === true,
+    windows,
+    seen_at: seenAt.toISOString(),
+  }
+}
+
+/** `five_hour` → "5-hour", `seven_day_opus` → "7-day Opus". */
+export const windowName = (window: string | null) => {
+  if (!window) return 'usage'
+  const words = window.split('_')
+  const numbers: Record<string, string> = { five: '5', seven: '7' }
+  const [count, unit, ...rest] = words
+  const head = count && unit && numbers[count] ? `${numbers[count]}-${unit}` : words.join(' ')
+  const tail = count && unit && numbers[count] ? rest : []
+  return [head, ...tail.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join(' ')
+}
+
+/** The refusal for a rejected quota: 429 with the seconds until the real reset. */
+export const quotaError = (quota: Quota, now = Date.now()) => {
+  const resetAt = quota.resets_at ? new Date(quota.resets_at) : undefined
+  const seconds = resetAt ? Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000)) : 60
+  const when = resetAt
+    ? `; it resets at ${resetAt.toISOString()} (in ${Math.ceil(seconds / 60)} min)`
+    : ''
+  return new QuotaExhaustedError(
+    `The ${windowName(quota.window)} limit of the server's Claude login is used up${when}`,
+    { retryAfter: seconds, resetAt, window: quota.window }
+  )
+}
+
+export type QuotaGateOptions = {
+  /** While rejected, one run is let through this often to see if the limit was lifted. */
+  probeEveryMs?: number
+  now?: () => number
+  logger?: Logger
+}
+
+export const createQuotaGate = ({
+  probeEveryMs = 60_000,
+  now = Date.now,
+  logger,
+}: QuotaGateOptions = {}) => {
+  let latest: Quota | undefined
+  let lastProbe = 0
+  let warned: string | undefined
+
+  const rejected = () =>
+    latest?.status === 'rejected' &&
+    latest.resets_at !== null &&
+    new Date(latest.resets_at).getTime() > now()
+
+  return {
+    /** The latest report. */
+    current: () => latest,
+    report(quota: Quota) {
+      latest = quota
+      if (quota.status === 'allowed_warning') {
+        const key = `${quota.window}@${quota.resets_at}`
+        if (warned !== key) {
+          warned = key
+          const used = quota.window ? quota.windows[quota.window]?.utilization : undefined
+          logger?.warn('Claude login close to its quota', {
+            window: quota.window,
+            utilization: used,
+            resets_at: quota.resets_at,
+          })
+        }
+      } else if (quota.status === 'rejected') {
+        // The run that saw it was the latest attempt: the next probe is a full interval away.
+        lastProbe = now()
+        logger?.error('Claude login quota used up', {
+          window: quota.window,
+          resets_at: quota.resets_at,
+        })
+      }
+    },
+    /** Whether a run may start now: true, or false while rejected (a due probe is let through). */
+    admits() {
+      if (!rejected()) return true
+      if (now() - lastProbe < probeEveryMs) return false
+      lastProbe = now()
+      return true
+    },
+    /** Throws the 429 unless a run may start now. */
+    admit() {
+      if (!this.admits() && latest) throw quotaError(latest, now())
+    },
+  }
+}
+
+export type QuotaGate = ReturnType<typeof createQuotaGate>
