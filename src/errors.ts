@@ -134,6 +134,15 @@ export class SessionNotFoundError extends ClaudeError {
   override readonly type = 'session_not_found'
 }
 
+/**
+ * Tool results for calls no run waits on: never made, answered already, from another key, or
+ * waited on too long (the run was stopped).
+ */
+export class ToolCallNotPendingError extends ClaudeError {
+  override readonly status = 409
+  override readonly type = 'tool_call_not_pending'
+}
+
 /** A request asked for something the server's policy does not allow (a tool, say). */
 export class PolicyError extends ClaudeError {
   override readonly status = 403
@@ -255,6 +264,7 @@ const BY_TYPE = new Map<string, ErrorClass>(
     DeadlineExceededError,
     CliProtocolError,
     SessionNotFoundError,
+    ToolCallNotPendingError,
     PolicyError,
     ModelNotFoundError,
     QuotaExceededError,

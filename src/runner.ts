@@ -17,6 +17,10 @@ export type ContentBlock = v.InferOutput<typeof schemas.ContentBlock>
 /** An earlier turn of the conversation, for stateless clients that send the whole history. */
 export type HistoryTurn = v.InferOutput<typeof schemas.HistoryTurn>
 export type RunRequest = v.InferOutput<typeof schemas.RunRequestSchema>
+export type ClientTool = v.InferOutput<typeof schemas.ClientTool>
+export type ToolResult = v.InferOutput<typeof schemas.ToolResult>
+/** A call of a client tool the run waits on (the model's `tool_use` block). */
+export type ToolCall = { id: string; name: string; input: unknown }
 export type Usage = v.InferOutput<typeof schemas.Usage>
 
 export type ModelUsage = Record<
@@ -45,6 +49,11 @@ export type RunResult = {
   usage: Usage | null
   /** Tokens and USD of this run, per model id. */
   modelUsage: ModelUsage | null
+  /**
+   * The client tools the model called: the run is parked until a run with `toolResults` for
+   * them continues it. Cost and usage then count from the resumed part's result.
+   */
+  toolCalls?: ToolCall[]
 }
 
 /** What a run cost, for charging it; an error thrown after the API was called carries one. */
@@ -58,7 +67,8 @@ export type RunEvent =
   | { type: 'init'; sessionId: string; model: string }
   | { type: 'text_delta'; text: string }
   | { type: 'assistant'; content: unknown[] }
-  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  /** A tool call; `client`: one of the request's own tools (its name as the client gave it). */
+  | { type: 'tool_use'; id: string; name: string; input: unknown; client?: boolean }
   | { type: 'tool_result'; toolUseId: string; content: unknown; isError: boolean }
   /** The upstream API call failed and the CLI retries it. */
   | {

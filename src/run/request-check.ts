@@ -10,7 +10,8 @@ export const isBlankContent = (content: RunRequest['prompt']) =>
 
 /** A blank prompt would reach the model as "(no content)": a billed call for nothing. */
 export const assertRunnable = (request: RunRequest) => {
-  if (isBlankContent(request.prompt)) {
+  // Tool results continue a parked run: they are the input, and the prompt is not sent.
+  if (!request.toolResults?.length && isBlankContent(request.prompt)) {
     throw new ValidationError('prompt: is empty; send some text or an image', {
       errors: [{ field: 'prompt', message: 'is empty' }],
     })

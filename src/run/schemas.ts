@@ -37,6 +37,24 @@ export const Content = v.union([v.string(), v.array(ContentBlock)])
 
 export const HistoryTurn = v.object({ role: v.picklist(['user', 'assistant']), content: Content })
 
+/** A tool the client defines and runs itself: the model may call it, the client answers. */
+export const ClientTool = v.object({
+  name: v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -')
+  ),
+  description: v.optional(v.string()),
+  /** JSON Schema of the tool's input. */
+  inputSchema: v.record(v.string(), v.unknown()),
+})
+
+/** The client's answer to a tool call a parked run waits on. */
+export const ToolResult = v.object({
+  toolUseId: v.string(),
+  content: v.union([v.string(), v.array(ContentBlock)]),
+  isError: v.optional(v.boolean()),
+})
+
 /** A run as a runner receives it (also the body of the runner protocol's POST /runs). */
 export const RunRequestSchema = v.object({
   /** The user turn. */
@@ -61,6 +79,13 @@ export const RunRequestSchema = v.object({
   /** Who owns a kept session (e.g. an API key's hash); to anyone else it does not exist. */
   owner: v.optional(v.string()),
   maxBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(0))),
+  /** Tools the client runs itself; a call parks the run until the client sends the result. */
+  tools: v.optional(v.array(ClientTool)),
+  /**
+   * Results for the calls a parked run waits on (by `toolUseId`): the run goes on where it
+   * stopped, and `prompt` is not sent.
+   */
+  toolResults: v.optional(v.array(ToolResult)),
   /** Deadline for the whole run, queueing included, in milliseconds. */
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 })
@@ -117,6 +142,7 @@ export const StatusResponse = v.object({
         starting: v.number(),
         resetting: v.number(),
         busy: v.number(),
+        parked: v.optional(v.number()),
         started: v.number(),
         used: v.number(),
         reused: v.number(),

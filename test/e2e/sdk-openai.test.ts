@@ -183,18 +183,16 @@ describe('chat.completions with the official openai client', () => {
     )
   })
 
-  it('refuses tools with a clear 400 instead of dropping them', async () => {
+  it('refuses the legacy functions field with a 400 that says to use tools', async () => {
     const error = await openai.chat.completions
       .create({
         model: 'haiku',
         messages: [{ role: 'user', content: 'weather?' }],
-        tools: [
-          { type: 'function', function: { name: 'weather', parameters: { type: 'object' } } },
-        ],
+        functions: [{ name: 'weather', parameters: { type: 'object' } }],
       })
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/tool/)
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/use tools/)
     expect(stack.mock.messageRequests()).toHaveLength(0)
   })
 

@@ -4,6 +4,7 @@
  * prompts and schemas travel on stdin.
  */
 import type { RunRequest } from '../../runner.js'
+import { TOOL_PREFIX } from './client-tools.js'
 
 export type ArgsInput = Pick<
   RunRequest,
@@ -18,6 +19,8 @@ export type ArgsInput = Pick<
    * between runs). Prompts still never run a command (see `userLine`).
    */
   reusable?: boolean
+  /** The client's own tools (names as the client gave them), served over the control channel. */
+  clientTools?: string[]
 }
 
 /** Tools that read files: allowed inside the working directory without a rule, and only there. */
@@ -53,7 +56,11 @@ export const buildCliArgs = (input: ArgsInput): string[] => {
     '--restricted',
     `--tools=${tools.join(',')}`,
   ]
-  const allow = allowRules(tools)
+  // A client tool is allowed by name, so the CLI asks us to run it instead of refusing it.
+  const allow = [
+    ...allowRules(tools),
+    ...(input.clientTools ?? []).map((n) => `${TOOL_PREFIX}${n}`),
+  ]
   if (allow.length > 0) args.push(`--allowedTools=${allow.join(',')}`)
   if (input.disallowedTools?.length) {
     args.push(`--disallowedTools=${input.disallowedTools.join(',')}`)

@@ -50,6 +50,10 @@ export type NodeRunnerOptions = {
   sessionTtlMs?: number
   /** Kept sessions per key (per owner); the least recently used beyond it go. Default 50. */
   maxSessionsPerKey?: number
+  /** How long a run waits for the client's tool results before it is stopped. Default 5 min. */
+  toolWaitMs?: number
+  /** Runs that may wait for tool results at once (each holds a CLI process). Default 16. */
+  maxParkedRuns?: number
   /** While the login's quota is used up, one run is let through this often. Default 1 minute. */
   quotaProbeMs?: number
   logger?: Logger

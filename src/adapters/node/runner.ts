@@ -16,22 +16,26 @@ import type {
   RunnerStatus,
   RunOptions,
   RunRequest,
+  ToolResult,
 } from '../../runner.js'
-import { buildChildEnv, buildCliArgs } from './args.js'
+import { buildChildEnv } from './args.js'
 import { requireClaudeBinary } from './binary.js'
+import { answerLine, converse } from './converse.js'
 import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
 import { probeModels } from './models-probe.js'
 import type { NodeRunnerOptions } from './options.js'
 import { createLauncher } from './orphans.js'
+import { createParkedRuns, type ParkedRun } from './parked-runs.js'
 import type { CliProcess } from './process.js'
-import { clearConversation, residentBytes, tenantOf } from './recycle.js'
+import { createProcessSource } from './process-source.js'
+import { tenantOf } from './recycle.js'
 import { createRequestPolicy } from './request-policy.js'
-import { createSandboxRequirement, needsSandbox, sandboxArgs } from './sandbox.js'
+import { createSandboxRequirement, needsSandbox } from './sandbox.js'
 import { createSessionStore } from './sessions.js'
 import { createStatusProbe } from './status-probe.js'
-import { createCliTranslator, initializeLine, parseCliLine, userLine } from './stream-json.js'
-import { createWarmPool, type Warm, warmShapeOf } from './warm-pool.js'
+import { createCliTranslator, initializeLine, userLine } from './stream-json.js'
+import { type Warm, warmShapeOf } from './warm-pool.js'
 
 export type { NodeRunnerOptions }
 
@@ -76,54 +80,35 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     maxPerOwner: options.maxSessionsPerKey,
   })
   const dirs = { workDir, configDir, sessions }
-  const hidden = options.hiddenPaths ?? []
   const launch = createLauncher({ workDir, env: childEnv, killGraceMs, logger })
 
-  const runsPerProcess = options.runsPerProcess ?? 20
-  // Reused processes wait in the pool, so without one there is no reuse either.
-  const reuse =
-    options.reuseProcesses !== false && runsPerProcess > 1 && (options.warmProcesses ?? 0) > 0
-  const maxRssBytes = (options.maxProcessRssMb ?? 400) * 1024 * 1024
-
-  /** A CLI process started now for the run, in its own working directory. */
-  const startCold = async (request: RunRequest, sandbox?: string, reusable = false) => {
-    const { path } = binary()
-    const dir = await prepareWorkDir(request, dirs)
-    try {
-      const command = sandbox
-        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
-        : [path]
-      const args = buildCliArgs({ ...request, ...dir, reusable })
-      return { proc: await launch(command, args, dir.cwd), dir }
-    } catch (error) {
-      await dir.cleanup?.().catch(() => {})
-      throw error
-    }
-  }
-  const pool = createWarmPool({
-    size: options.warmProcesses ?? 0,
-    idleMs: options.warmIdleMs ?? 600_000,
-    start: (shape) => startCold({ prompt: '', ...shape }, undefined, reuse),
-    onError: (error) =>
-      logger.warn('could not start a CLI process ahead', { error: String(error) }),
-  })
-  // Started after this tick, so creating the runner (and the server's start) does not wait.
-  for (const shape of options.warmShapes ?? [{ model: 'haiku', maxTurns: 1 }]) {
-    for (let i = 0; i < (options.warmProcesses ?? 0); i++) setTimeout(() => pool.refill(shape), 0)
-  }
   const requireSandbox = createSandboxRequirement(options.sandbox)
   const binary = () => requireClaudeBinary(env, options.binary)
+  const source = createProcessSource({ options, dirs, launch, binary, logger })
+  const { pool } = source
   const quota = createQuotaGate({ logger, probeEveryMs: options.quotaProbeMs })
+  const parked = createParkedRuns({
+    ttlMs: options.toolWaitMs ?? 300_000,
+    max: options.maxParkedRuns ?? 16,
+    onExpire: (run) => {
+      logger.warn('stopped a run that waited too long for tool results', { calls: run.calls })
+      void run.proc.terminate().then(() => run.dir.cleanup?.().catch(() => {}))
+    },
+  })
 
   async function* run(request: RunRequest, runOptions: RunOptions = {}): AsyncGenerator<RunEvent> {
     checkRequest(request)
+    // Tool results continue the run that waits for them (its process is alive, waiting).
+    const resumed = request.toolResults?.length
+      ? parked.take(request.toolResults, request.owner)
+      : undefined
     // A login whose quota is used up refuses at once, without starting a CLI (but a probe).
-    quota.admit()
+    if (!resumed) quota.admit()
     // Checked before the run takes a slot: without a sandbox such a run is refused outright.
     const sandbox = needsSandbox(request.allowedTools) ? await requireSandbox() : undefined
     const shape = sandbox ? undefined : warmShapeOf(request)
     // A run that may leave its process to its tenant's next run (see recycle.ts).
-    const tenant = shape && reuse ? tenantOf(request) : undefined
+    const tenant = shape && source.reuse ? tenantOf(request) : undefined
     if (closing) throw new RunnerUnavailableError('The server is shutting down', { retryAfter: 5 })
     let finished!: () => void
     const done = new Promise<void>((resolve) => (finished = resolve))
@@ -149,6 +134,8 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     let proc: CliProcess | undefined
     /** The session id of a run that ended cleanly: its process may be reused. */
     let completed: string | null = null
+    /** A run that waits for the client's tool results when this part ends. */
+    let parking: ParkedRun | undefined
     try {
       const admission = capacity.admit(controller.signal, request.owner)
       if (admission.queued) {
@@ -159,10 +146,9 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
         release = admission.release
       }
       controller.signal.throwIfAborted()
-      started = (shape && (await pool.take(shape, tenant))) || {
-        ...(await startCold(request, sandbox, tenant !== undefined)),
-        runs: 0,
-      }
+      started = resumed
+        ? { proc: resumed.proc, dir: resumed.dir, runs: 1 }
+        : await source.acquire(request, sandbox, shape, tenant)
       proc = started.proc
       active.add(proc)
       const current = proc
@@ -170,26 +156,54 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       controller.signal.throwIfAborted()
       yield { type: 'started' }
 
+      const tools = resumed?.tools ?? request.tools ?? []
+      const results = new Map(request.toolResults?.map((r) => [r.toolUseId, r]))
+      const translator = resumed?.translator ?? createCliTranslator(request)
       // Everything the CLI needs goes on stdin (`initialize` once per process). Closing stdin
-      // makes the CLI exit after this turn; a process that may be reused keeps it open.
-      const init = started.runs === 0 ? `${initializeLine(request)}\n` : ''
-      proc.child.stdin.write(`${init}${userLine(request.prompt)}\n`)
-      if (!tenant) proc.child.stdin.end()
-
-      const translator = createCliTranslator(request)
-      for await (const line of proc.lines) {
-        const message = parseCliLine(line)
-        if (!message) continue
-        for (const event of translator.translate(message)) {
-          if (event.type === 'quota') quota.report(event.quota)
-          yield event
+      // makes the CLI exit after this turn; a process that may be reused, or that serves
+      // client tools (their answers go on stdin), keeps it open.
+      const keepOpen = Boolean(tenant) || tools.length > 0
+      if (resumed) {
+        for (const call of resumed.pending) {
+          proc.child.stdin.write(`${answerLine(call, results.get(call.toolUseId) as ToolResult)}\n`)
         }
-        if (tenant && message.type === 'result') break
+      } else {
+        const init = started.runs === 0 ? `${initializeLine(request)}\n` : ''
+        proc.child.stdin.write(`${init}${userLine(request.prompt)}\n`)
+        if (!keepOpen) proc.child.stdin.end()
       }
-      if (tenant && translator.hasResult()) {
-        controller.signal.throwIfAborted()
+
+      const stretch = yield* converse(proc, translator, {
+        tools,
+        results,
+        stopAtResult: keepOpen,
+        onEvent: (event) => event.type === 'quota' && quota.report(event.quota),
+      })
+      controller.signal.throwIfAborted()
+      if (stretch.kind === 'parked') {
+        const part = translator.suspend()
+        if (!part.toolCalls?.length) {
+          part.toolCalls = stretch.pending.map((c) => ({
+            id: c.toolUseId,
+            name: c.name,
+            input: c.input,
+          }))
+        }
+        const calls = part.toolCalls.map((call) => call.id)
+        parking = {
+          ...started,
+          owner: request.owner,
+          tools,
+          translator,
+          pending: stretch.pending,
+          calls,
+        }
+        yield { type: 'result', result: part }
+        return
+      }
+      if (stretch.kind === 'result' && translator.hasResult()) {
         const result = translator.finish()
-        completed = result.sessionId
+        completed = tenant ? result.sessionId : null
         yield { type: 'result', result }
         return
       }
@@ -219,25 +233,11 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
         )
       }
       if (proc) active.delete(proc)
-      const runs = (started?.runs ?? 0) + 1
-      if (started && shape && tenant && completed && !controller.signal.aborted) {
-        // Reset off the response's time; any doubt (memory, no proof of reset) retires it.
-        const { proc: used } = started
-        const sessionId = completed
-        pool.recycle({ ...started, runs }, shape, tenant, async () => {
-          if (runs >= runsPerProcess) return false
-          if (((await residentBytes(used.child.pid)) ?? 0) > maxRssBytes) return false
-          return clearConversation(used, sessionId, 10_000)
-        })
-        release?.()
-      } else {
-        await proc?.terminate()
-        release?.()
-        await started?.dir.cleanup?.().catch(() => {})
-        // The next run of this shape finds a process ready; started now, off this run's CPU.
-        if (shape && tenant) pool.discard(shape)
-        else if (shape) pool.refill(shape)
-      }
+      const aborted = controller.signal.aborted
+      // Parked: it waits, process and all, for the client's next request (parked-runs.ts).
+      if (parking && !aborted) parked.park(parking)
+      else if (started) await source.settle(started, { shape, tenant, completed, aborted })
+      release?.()
       controllers.delete(controller)
       inflight.delete(done)
       finished()
@@ -248,7 +248,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const status = async (): Promise<RunnerStatus> => ({
     ...(await cliStatus()),
     capacity: capacity.status(),
-    processes: { ...pool.status(), busy: active.size },
+    processes: { ...pool.status(), busy: active.size, parked: parked.size() },
     quota: quota.current() ?? null,
   })
 
@@ -270,6 +270,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     async close(graceMs = 0) {
       closing = true
       await pool.close()
+      parked.close()
       // Runs in progress may finish within the grace period; the rest are stopped.
       const all = Promise.all([...inflight])
       if (graceMs > 0) {
@@ -280,8 +281,10 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
       const stopping = new RunnerUnavailableError('The server shut down before the run finished')
       for (const controller of controllers) controller.abort(stopping)
       await Promise.all([...active].map((proc) => proc.terminate()))
-      // Every run's cleanup (its directories) is done before this resolves.
+      // Every run's cleanup (its directories) is done before this resolves, and so is the end
+      // of the processes those runs handed back meanwhile.
       await Promise.all([...inflight])
+      await pool.close()
     },
   }
 }

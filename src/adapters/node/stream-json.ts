@@ -5,8 +5,16 @@
  */
 import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../errors.js'
 import { type Quota, quotaError, quotaFromCli } from '../../run/quota.js'
-import type { ContentBlock, RunEvent, RunRequest, RunResult, Usage } from '../../runner.js'
+import type {
+  ContentBlock,
+  RunEvent,
+  RunRequest,
+  RunResult,
+  ToolCall,
+  Usage,
+} from '../../runner.js'
 import { resultError, toRunResult } from './cli-result.js'
+import { CLIENT_SERVER, clientToolName } from './client-tools.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: CLI lines are untyped JSON, read defensively.
 export type CliMessage = Record<string, any>
@@ -22,6 +30,8 @@ export const initializeLine = (request: RunRequest, requestId = 'init_1'): strin
         appendSystemPrompt: request.appendSystemPrompt,
       }),
       ...(request.jsonSchema !== undefined && { jsonSchema: request.jsonSchema }),
+      // The runner itself serves the client's tools (client-tools.ts).
+      ...(request.tools?.length && { sdkMcpServers: [CLIENT_SERVER] }),
     },
   })
 
@@ -94,23 +104,30 @@ const createUsageMeter = () => {
     }
     return { type: 'usage', usage: total(), model }
   }
-  return { read }
+  return { read, total }
 }
 
 /** Turns CLI messages into run events and remembers what the final mapping needs. */
+export type CliTranslator = ReturnType<typeof createCliTranslator>
+
 export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'maxTurns'>) => {
   let lastRetry: Extract<RunEvent, { type: 'retry' }> | undefined
   let apiErrorKind: string | undefined
   let result: CliMessage | undefined
   let quota: Quota | undefined
   const meter = createUsageMeter()
+  // What the client gets when the run parks on its tools: this part's text and calls.
+  let init: { sessionId: string; model: string } | undefined
+  let partText = ''
+  let partCalls: ToolCall[] = []
 
   const translate = (msg: CliMessage): RunEvent[] => {
     const topLevel = msg.parent_tool_use_id == null
     switch (msg.type) {
       case 'system':
         if (msg.subtype === 'init') {
-          return [{ type: 'init', sessionId: String(msg.session_id), model: String(msg.model) }]
+          init = { sessionId: String(msg.session_id), model: String(msg.model) }
+          return [{ type: 'init', ...init }]
         }
         if (msg.subtype === 'api_retry') {
           lastRetry = {
@@ -136,6 +153,7 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
           event.delta?.type === 'text_delta' &&
           typeof event.delta.text === 'string'
         ) {
+          partText += event.delta.text
           return [{ type: 'text_delta', text: event.delta.text }]
         }
         return []
@@ -148,14 +166,16 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
         const content: unknown[] = Array.isArray(msg.message?.content) ? msg.message.content : []
         const events: RunEvent[] = [{ type: 'assistant', content }]
         for (const block of content as CliMessage[]) {
-          if (block?.type === 'tool_use') {
-            events.push({
-              type: 'tool_use',
-              id: String(block.id),
-              name: String(block.name),
-              input: block.input,
-            })
-          }
+          if (block?.type !== 'tool_use') continue
+          const clientName = topLevel ? clientToolName(String(block.name)) : undefined
+          const call = { id: String(block.id), name: clientName ?? String(block.name) }
+          if (clientName) partCalls.push({ ...call, input: block.input })
+          events.push({
+            type: 'tool_use',
+            ...call,
+            input: block.input,
+            ...(clientName && { client: true }),
+          })
         }
         return events
       }
@@ -215,5 +235,23 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
     return run
   }
 
-  return { translate, finish, hasResult: () => result !== undefined }
+  /** The run parks on the client's tools: what it said and asked for since it last did. */
+  const suspend = (): RunResult => {
+    const part: RunResult = {
+      text: partText,
+      sessionId: init?.sessionId ?? null,
+      model: init?.model ?? null,
+      numTurns: 0,
+      totalCostUsd: 0,
+      durationMs: 0,
+      usage: meter.total(),
+      modelUsage: null,
+      toolCalls: partCalls,
+    }
+    partText = ''
+    partCalls = []
+    return part
+  }
+
+  return { translate, finish, suspend, hasResult: () => result !== undefined }
 }

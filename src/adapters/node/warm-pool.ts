@@ -39,7 +39,9 @@ export const warmShapeOf = (request: RunRequest): WarmShape | undefined => {
     request.maxBudgetUsd !== undefined ||
     request.resumeSessionId ||
     request.persistSession ||
-    request.history?.length
+    request.history?.length ||
+    request.tools?.length ||
+    request.toolResults?.length
   ) {
     return undefined
   }
@@ -162,7 +164,7 @@ export const createWarmPool = ({ size, idleMs, start, onError }: WarmPoolOptions
      */
     recycle(warm: Warm, shape: WarmShape, tenant: string, prepare: () => Promise<boolean>) {
       const entry: Resetting = { warm, key: keyOf(shape, tenant) }
-      const done = prepare()
+      const done = (closed ? Promise.resolve(false) : prepare())
         .catch(() => false)
         .then((ready) => {
           if (ready && !closed && entry.claim) entry.claim(warm)

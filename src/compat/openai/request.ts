@@ -1,22 +1,22 @@
 /**
  * A Chat Completions request as a `RunRequest`: system and developer messages become the system
- * prompt, earlier turns real history, `response_format` a JSON schema. What cannot be honoured
- * is refused with a 400, never dropped silently.
+ * prompt, earlier turns real history, `response_format` a JSON schema, `tools` the client's own
+ * tools; trailing `tool` messages answer the calls a parked run waits on. What cannot be
+ * honoured is refused with a 400, never dropped silently.
  */
 import type { Validator } from '@cfworker/json-schema'
 import { StructuredOutputError } from '../../errors.js'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
 import { badRequest, imageFromDataUrl, splitTurns } from '../shared.js'
+import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
 import type { ChatCompletionRequest } from './schemas.js'
 
 const textOf = (content: string | Array<{ text: string }>) =>
   typeof content === 'string' ? content : content.map((p) => p.text).join('\n')
 
 const refuseUnsupported = (body: ChatCompletionRequest) => {
-  if (body.tools?.length || body.functions?.length) {
-    throw badRequest(
-      'tools: tool and function calling is not supported by this server (Claude Code runs its own tools); send the request without tools'
-    )
+  if (body.functions?.length || body.function_call) {
+    throw badRequest('functions: the legacy function calling fields are not supported; use tools')
   }
   if (body.n && body.n > 1) throw badRequest('n: only one choice (n = 1) is supported')
   if (body.logprobs) throw badRequest('logprobs: log probabilities are not available')
@@ -43,10 +43,44 @@ const jsonSchemaOf = (format: ChatCompletionRequest['response_format']) => {
   return undefined
 }
 
+const choiceOf = (body: ChatCompletionRequest): ToolChoice | undefined => {
+  const choice = body.tool_choice
+  if (!choice) return undefined
+  if (typeof choice === 'string') return { kind: choice }
+  if (!body.tools?.some((tool) => tool.function.name === choice.function.name)) {
+    throw badRequest(`tool_choice: no tool named ${choice.function.name} in tools`)
+  }
+  return { kind: 'named', name: choice.function.name }
+}
+
+const clientTools = (body: ChatCompletionRequest) =>
+  (body.tools ?? []).map((tool) => ({
+    name: tool.function.name,
+    ...(tool.function.description && { description: tool.function.description }),
+    inputSchema: tool.function.parameters ?? { type: 'object', properties: {} },
+  }))
+
+/** Trailing `tool` messages: the results a parked run waits on. */
+const trailingResults = (messages: ChatCompletionRequest['messages']) => {
+  const results: NonNullable<RunRequest['toolResults']> = []
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]
+    if (message?.role !== 'tool') break
+    results.unshift({ toolUseId: message.tool_call_id, content: textOf(message.content) })
+  }
+  return results
+}
+
 export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
   refuseUnsupported(body)
+  const toolResults = trailingResults(body.messages)
+  if (toolResults.length > 0) {
+    // The run that made these calls goes on; it already has everything else.
+    return { prompt: '', model: body.model, toolResults }
+  }
   const system: string[] = []
   const turns: HistoryTurn[] = []
+  const callNames = new Map<string, string>()
   body.messages.forEach((message, i) => {
     switch (message.role) {
       case 'system':
@@ -56,19 +90,40 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
       case 'user':
         turns.push({ role: 'user', content: userContent(message.content, i) })
         return
-      case 'assistant':
-        if (message.tool_calls || message.function_call) {
-          throw badRequest(`messages.${i}: assistant tool calls are not supported`)
+      case 'assistant': {
+        if (message.function_call) {
+          throw badRequest(`messages.${i}: function_call is the legacy form; use tool_calls`)
         }
-        turns.push({ role: 'assistant', content: message.content ? textOf(message.content) : '' })
+        // Earlier tool calls are history now: kept as text (only a waiting run takes results).
+        const calls = (message.tool_calls ?? []).map((call) => {
+          callNames.set(call.id, call.function.name)
+          return callAsText({
+            name: call.function.name,
+            input: parseArguments(call.function.arguments),
+          })
+        })
+        const text = [message.content ? textOf(message.content) : '', ...calls].filter(Boolean)
+        turns.push({ role: 'assistant', content: text.join('\n') })
+        return
+      }
+      case 'tool':
+        turns.push({
+          role: 'user',
+          content: resultAsText(
+            callNames.get(message.tool_call_id) ?? 'tool',
+            textOf(message.content)
+          ),
+        })
         return
       default:
-        throw badRequest(
-          `messages.${i}: ${message.role} messages are not supported (no tool calling)`
-        )
+        throw badRequest(`messages.${i}: function messages are the legacy form; use tool messages`)
     }
   })
   const jsonSchema = jsonSchemaOf(body.response_format)
+  const tools = toolOptions(clientTools(body), choiceOf(body), body.parallel_tool_calls === false)
+  if (tools.tools && jsonSchema) {
+    throw badRequest('tools: cannot be combined with a JSON response_format')
+  }
   return {
     ...splitTurns(turns),
     model: body.model,
@@ -76,6 +131,15 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
     // Structured output takes one extra turn: the tool call, then its acknowledgement.
     maxTurns: jsonSchema ? 2 : 1,
     ...(jsonSchema && { jsonSchema }),
+    ...tools,
+  }
+}
+
+const parseArguments = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
   }
 }
 

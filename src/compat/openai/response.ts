@@ -1,5 +1,16 @@
 /** Chat Completions response bodies: the completion, its chunks and its usage. */
-import type { RunResult } from '../../runner.js'
+import type { RunResult, ToolCall } from '../../runner.js'
+
+/** A client tool call as OpenAI writes it: the arguments as a JSON string. */
+export const toolCallOf = (call: ToolCall) => ({
+  id: call.id,
+  type: 'function' as const,
+  function: { name: call.name, arguments: JSON.stringify(call.input ?? {}) },
+})
+
+/** `tool_calls` when the run waits for the client's tools, else `stop`. */
+export const finishReason = (result: RunResult) =>
+  result.toolCalls?.length ? 'tool_calls' : 'stop'
 
 export const completionId = () => `chatcmpl-${crypto.randomUUID()}`
 
@@ -24,8 +35,13 @@ export const completionBody = (model: string, result: RunResult) => ({
   choices: [
     {
       index: 0,
-      message: { role: 'assistant', content: result.text, refusal: null },
-      finish_reason: 'stop',
+      message: {
+        role: 'assistant',
+        content: result.toolCalls?.length && !result.text ? null : result.text,
+        refusal: null,
+        ...(result.toolCalls?.length && { tool_calls: result.toolCalls.map(toolCallOf) }),
+      },
+      finish_reason: finishReason(result),
       logprobs: null,
     },
   ],

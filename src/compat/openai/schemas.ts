@@ -9,6 +9,27 @@ const ImagePart = v.object({
 const Text = v.union([v.string(), v.array(TextPart)])
 const Optional = v.optional(v.unknown())
 
+const ToolCall = v.object({
+  id: v.string(),
+  type: v.optional(v.literal('function')),
+  function: v.object({ name: v.string(), arguments: v.string() }),
+})
+
+export const FunctionTool = v.object({
+  type: v.literal('function'),
+  function: v.object({
+    name: v.string(),
+    description: v.optional(v.string()),
+    parameters: v.optional(v.record(v.string(), v.unknown())),
+    strict: v.nullish(v.boolean()),
+  }),
+})
+
+export const ToolChoice = v.union([
+  v.picklist(['auto', 'none', 'required']),
+  v.object({ type: v.literal('function'), function: v.object({ name: v.string() }) }),
+])
+
 const Message = v.variant('role', [
   v.object({
     role: v.picklist(['system', 'developer']),
@@ -23,12 +44,13 @@ const Message = v.variant('role', [
   v.object({
     role: v.literal('assistant'),
     content: v.nullish(Text),
-    tool_calls: Optional,
+    tool_calls: v.nullish(v.array(ToolCall)),
     function_call: Optional,
     refusal: Optional,
     name: v.optional(v.string()),
   }),
-  v.object({ role: v.picklist(['tool', 'function']), content: Optional, tool_call_id: Optional }),
+  v.object({ role: v.literal('tool'), content: Text, tool_call_id: v.string() }),
+  v.object({ role: v.literal('function'), content: Optional, name: Optional }),
 ])
 
 export const ChatCompletionRequest = v.object({
@@ -53,7 +75,7 @@ export const ChatCompletionRequest = v.object({
   ),
   n: v.nullish(v.number()),
   logprobs: v.nullish(v.boolean()),
-  tools: v.nullish(v.array(v.unknown())),
+  tools: v.nullish(v.array(FunctionTool)),
   functions: v.nullish(v.array(v.unknown())),
   modalities: v.nullish(v.array(v.string())),
   // Accepted and ignored (the CLI has no such knobs): see the README's compatibility table.
@@ -66,9 +88,9 @@ export const ChatCompletionRequest = v.object({
   frequency_penalty: v.nullish(v.number()),
   seed: v.nullish(v.number()),
   user: v.nullish(v.string()),
-  tool_choice: Optional,
+  tool_choice: v.nullish(ToolChoice),
   function_call: Optional,
-  parallel_tool_calls: Optional,
+  parallel_tool_calls: v.nullish(v.boolean()),
   logit_bias: Optional,
   top_logprobs: Optional,
   metadata: Optional,

@@ -1,0 +1,81 @@
+/**
+ * Runs waiting for the client's tool results. The CLI process stays alive, waiting on its
+ * `tools/call`; the client's next request, carrying the results, takes the run back by the tool
+ * call ids. A parked run belongs to its key, waits at most `ttlMs`, and at most `max` wait at
+ * once (the oldest is stopped first): each holds a CLI process.
+ */
+import { ToolCallNotPendingError, ValidationError } from '../../errors.js'
+import type { ClientTool, ToolResult } from '../../runner.js'
+import type { PendingCall } from './client-tools.js'
+import type { CliProcess } from './process.js'
+import type { createCliTranslator } from './stream-json.js'
+import type { WorkDir } from './work-dir.js'
+
+export type ParkedRun = {
+  proc: CliProcess
+  dir: WorkDir
+  owner?: string
+  tools: ClientTool[]
+  translator: ReturnType<typeof createCliTranslator>
+  /** The `tools/call`s the CLI waits on now. */
+  pending: PendingCall[]
+  /** Every call the client was given; its results must answer them all. */
+  calls: string[]
+}
+
+export type ParkedRunsOptions = {
+  ttlMs: number
+  max: number
+  /** A run that waited too long, or made room: its process must be stopped. */
+  onExpire: (run: ParkedRun) => void
+}
+
+export const createParkedRuns = ({ ttlMs, max, onExpire }: ParkedRunsOptions) => {
+  const runs = new Map<ParkedRun, ReturnType<typeof setTimeout>>()
+
+  const expire = (run: ParkedRun) => {
+    const timer = runs.get(run)
+    if (timer === undefined) return
+    clearTimeout(timer)
+    runs.delete(run)
+    onExpire(run)
+  }
+
+  return {
+    park(run: ParkedRun) {
+      if (runs.size >= max) {
+        const oldest = runs.keys().next().value
+        if (oldest) expire(oldest)
+      }
+      const timer = setTimeout(() => expire(run), ttlMs)
+      timer.unref?.()
+      runs.set(run, timer)
+    },
+    /** The run these results answer, or why not; results must answer every call it made. */
+    take(results: readonly ToolResult[], owner: string | undefined): ParkedRun {
+      const ids = results.map((r) => r.toolUseId)
+      const run = [...runs.keys()].find((r) => r.calls.some((id) => ids.includes(id)))
+      if (!run || run.owner !== owner) {
+        throw new ToolCallNotPendingError(
+          `No run is waiting for tool call ${ids[0] ?? '(none)'}: it was answered already, never made, or waited too long (start the request again)`
+        )
+      }
+      const missing = run.calls.filter((id) => !ids.includes(id))
+      const unknown = ids.filter((id) => !run.calls.includes(id))
+      if (missing.length > 0 || unknown.length > 0) {
+        throw new ValidationError(
+          missing.length > 0
+            ? `Tool results are missing for: ${missing.join(', ')} (answer every call of the turn)`
+            : `Tool results for calls this turn did not make: ${unknown.join(', ')}`
+        )
+      }
+      clearTimeout(runs.get(run))
+      runs.delete(run)
+      return run
+    },
+    size: () => runs.size,
+    close() {
+      for (const run of [...runs.keys()]) expire(run)
+    },
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * A mock model that uses the client's `get_weather` tool: it calls it (after a few words) when
+ * it is offered and no result is there yet, and answers with the result once it has one.
+ */
+import { lastUserMessage, type MockHandler, userText } from './mock-anthropic.js'
+
+export const WEATHER_TOOL = 'mcp__client__get_weather'
+
+export const weatherSchema = {
+  type: 'object',
+  properties: { city: { type: 'string' } },
+  required: ['city'],
+}
+
+type Block = { type?: string; content?: unknown; tool_use_id?: string; is_error?: boolean }
+
+/** The tool results in the last user message. */
+export const toolResultsOf = (body: Parameters<MockHandler>[0]['body']): Block[] => {
+  const last = lastUserMessage(body)
+  return Array.isArray(last?.content)
+    ? (last.content as Block[]).filter((b) => b.type === 'tool_result')
+    : []
+}
+
+const textOf = (content: unknown): string =>
+  typeof content === 'string'
+    ? content
+    : Array.isArray(content)
+      ? content.map((b: { text?: string }) => b.text ?? '').join('')
+      : ''
+
+export const weatherModel: MockHandler = (request) => {
+  const [result] = toolResultsOf(request.body)
+  if (result) {
+    const prefix = result.is_error ? 'Tool failed' : 'Weather'
+    return { kind: 'text', text: `${prefix}: ${textOf(result.content)}` }
+  }
+  if ((request.body.tools ?? []).some((t) => t.name === WEATHER_TOOL)) {
+    return { kind: 'tool', name: WEATHER_TOOL, input: { city: 'Paris' }, text: 'Let me check.' }
+  }
+  return { kind: 'text', text: `ECHO: ${userText(lastUserMessage(request.body))}` }
+}
