@@ -62,6 +62,20 @@ const toBody = (request: RunRequest) => {
     ...(request.persistSession && { persist_session: true }),
     ...(request.maxBudgetUsd !== undefined && { max_budget_usd: request.maxBudgetUsd }),
     ...(request.timeoutMs !== undefined && { timeout_ms: request.timeoutMs }),
+    ...(request.tools?.length && {
+      tools: request.tools.map((tool) => ({
+        name: tool.name,
+        ...(tool.description && { description: tool.description }),
+        input_schema: tool.inputSchema,
+      })),
+    }),
+    ...(request.toolResults?.length && {
+      tool_results: request.toolResults.map((r) => ({
+        tool_use_id: r.toolUseId,
+        content: r.content,
+        ...(r.isError && { is_error: true }),
+      })),
+    }),
   }
 }
 
@@ -116,6 +130,14 @@ export const createApiRunner = ({
         if (event.type === 'chunk' && typeof event.text === 'string') {
           text += event.text
           yield { type: 'text_delta', text: event.text }
+        } else if (event.type === 'tool_call') {
+          yield {
+            type: 'tool_use',
+            id: String(event.id),
+            name: String(event.name),
+            input: event.input,
+            client: true,
+          }
         } else if (event.type === 'error') {
           throw errorFromType(String(event.error_type), String(event.message))
         } else if (event.type === 'result') {
@@ -128,6 +150,9 @@ export const createApiRunner = ({
             durationMs: Number(event.duration_ms ?? 0),
             usage: (event.usage as RunResult['usage']) ?? null,
             modelUsage: (event.model_usage as RunResult['modelUsage']) ?? null,
+            ...(Array.isArray(event.tool_calls) && {
+              toolCalls: event.tool_calls as NonNullable<RunResult['toolCalls']>,
+            }),
           }
           yield { type: 'result', result }
           return

@@ -23,13 +23,28 @@ const toRunRequest = (body: QueryRequest): RunRequest => {
     systemPrompt: nonEmpty(body.system),
     appendSystemPrompt: nonEmpty(body.append_system),
     model: body.model,
-    maxTurns: body.max_turns,
+    // A tool round trip takes two turns at least: with tools, 1 (the default) means 10.
+    maxTurns: body.tools?.length && body.max_turns < 2 ? 10 : body.max_turns,
     allowedTools: body.allowed_tools ?? undefined,
     disallowedTools: body.disallowed_tools ?? undefined,
     resumeSessionId: body.session_id ?? undefined,
     persistSession: body.persist_session,
     maxBudgetUsd: body.max_budget_usd ?? undefined,
     timeoutMs: body.timeout_ms,
+    ...(body.tools?.length && {
+      tools: body.tools.map((tool) => ({
+        name: tool.name,
+        ...(tool.description && { description: tool.description }),
+        inputSchema: tool.input_schema,
+      })),
+    }),
+    ...(body.tool_results?.length && {
+      toolResults: body.tool_results.map((r) => ({
+        toolUseId: r.tool_use_id,
+        content: r.content,
+        ...(r.is_error && { isError: true }),
+      })),
+    }),
   }
 }
 
@@ -40,6 +55,7 @@ const usageFields = (result: RunResult) => ({
   duration_ms: result.durationMs,
   usage: result.usage,
   model_usage: result.modelUsage,
+  tool_calls: result.toolCalls ?? null,
 })
 
 const queryResponses = {

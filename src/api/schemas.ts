@@ -3,7 +3,13 @@
  * /openapi.json. Field names follow the Python original so its clients keep working.
  */
 import * as v from 'valibot'
-import { IMAGE_TYPES, ModelName as Model, ToolName, Usage as UsageObject } from '../run/schemas.js'
+import {
+  ContentBlock,
+  IMAGE_TYPES,
+  ModelName as Model,
+  ToolName,
+  Usage as UsageObject,
+} from '../run/schemas.js'
 
 const System = v.nullish(
   v.pipe(v.string(), v.description('Replaces the default system prompt. "" counts as none.'))
@@ -50,6 +56,24 @@ export const ImageInput = v.object({
   media_type: v.optional(v.picklist(IMAGE_TYPES), 'image/png'),
 })
 
+const NativeTool = v.object({
+  name: v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -')
+  ),
+  description: v.optional(v.string()),
+  input_schema: v.pipe(
+    v.record(v.string(), v.unknown()),
+    v.description('JSON Schema of the tool input.')
+  ),
+})
+
+const NativeToolResult = v.object({
+  tool_use_id: v.string(),
+  content: v.union([v.string(), v.array(ContentBlock)]),
+  is_error: v.optional(v.boolean()),
+})
+
 export const QueryRequest = v.object({
   prompt: v.string(),
   images: v.nullish(v.pipe(v.array(ImageInput), v.maxLength(20))),
@@ -79,6 +103,23 @@ export const QueryRequest = v.object({
   continue_session: v.optional(v.boolean(), false),
   max_budget_usd: v.nullish(v.pipe(v.number(), v.minValue(0.01), v.maxValue(100))),
   timeout_ms: TimeoutMs,
+  tools: v.nullish(
+    v.pipe(
+      v.array(NativeTool),
+      v.maxLength(64),
+      v.description(
+        'Tools you run yourself. When the model calls them the answer has `tool_calls` and the run waits: send the results as `tool_results` to continue it.'
+      )
+    )
+  ),
+  tool_results: v.nullish(
+    v.pipe(
+      v.array(NativeToolResult),
+      v.description(
+        'Results for every call of the last answer (`tool_use_id` from `tool_calls`); the waiting run goes on, and `prompt` may be empty.'
+      )
+    )
+  ),
 })
 export type QueryRequest = v.InferOutput<typeof QueryRequest>
 
@@ -99,6 +140,10 @@ export const QueryResponse = v.object({
   ...ChatResponse.entries,
   num_turns: v.number(),
   model_usage: v.nullable(v.record(v.string(), v.record(v.string(), v.number()))),
+  tool_calls: v.pipe(
+    v.nullable(v.array(v.object({ id: v.string(), name: v.string(), input: v.unknown() }))),
+    v.description('The tools the model called; the run waits for their results.')
+  ),
 })
 
 export const HealthResponse = v.object({

@@ -1,6 +1,7 @@
 /**
  * The native stream format, as the original sent it: `data: {"type": ...}` events with an `id:`
- * each: `start`, `chunk`s as text arrives, an optional summary event after the result, `error`
+ * each: `start`, `chunk`s as text arrives, `tool_call` when the model calls one of the request's
+ * tools, an optional summary event after the result, `error`
  * if the run fails once started, and `end` last; `: keep-alive` comments while nothing is due.
  */
 import { streamErrorOf } from '../http/dialect.js'
@@ -20,6 +21,9 @@ export const createNativeEncoder = (
     event: (event) => {
       if (event.type === 'text_delta' && event.text)
         return send({ type: 'chunk', text: event.text })
+      if (event.type === 'tool_use' && event.client) {
+        return send({ type: 'tool_call', id: event.id, name: event.name, input: event.input })
+      }
       if (event.type === 'result' && resultEvent) return send(resultEvent(event.result))
       return []
     },

@@ -9,7 +9,17 @@ import { extractJson } from '../lib/json-extract.js'
 import { compileJsonSchema } from '../run/json-schema.js'
 import { collectRun, promptWithImages } from '../run/result.js'
 import type { ImageMediaType } from '../run/schemas.js'
-import type { ClaudeRunner, RunEvent, RunRequest, RunResult, Usage } from '../runner.js'
+import type {
+  ClaudeRunner,
+  ClientTool,
+  RunEvent,
+  RunRequest,
+  RunResult,
+  ToolCall,
+  ToolResult,
+  Usage,
+} from '../runner.js'
+import { runToolLoop, type ToolFunctions, type ToolLoopOptions } from './tool-loop.js'
 
 export type CallOptions = {
   /** Aborting ends the run and rejects with `RunAbortedError`. */
@@ -40,6 +50,10 @@ export type QueryInput = {
   /** Keep this session so it can be resumed. */
   persistSession?: boolean
   maxBudgetUsd?: number
+  /** Tools you run yourself: a call ends the answer with `toolCalls` (see `runTools`). */
+  tools?: ClientTool[]
+  /** Results for every call of the last answer: its waiting run goes on (`prompt` may be ''). */
+  toolResults?: ToolResult[]
 }
 
 export type ChatResult = {
@@ -51,6 +65,8 @@ export type ChatResult = {
   totalCostUsd: number
   durationMs: number
   numTurns: number
+  /** The tools the model called; the run waits for their results. */
+  toolCalls?: ToolCall[]
 }
 
 /** A streaming call: iterate its events (`break` aborts the run), or just await its text. */
@@ -81,6 +97,7 @@ const toChatResult = (result: RunResult): ChatResult => ({
   totalCostUsd: result.totalCostUsd,
   durationMs: result.durationMs,
   numTurns: result.numTurns,
+  ...(result.toolCalls && { toolCalls: result.toolCalls }),
 })
 
 const isValibotSchema = (schema: JsonSchemaInput): schema is v.GenericSchema =>
@@ -185,7 +202,21 @@ export class ClaudeClient {
       resumeSessionId: input.sessionId,
       persistSession: input.persistSession,
       maxBudgetUsd: input.maxBudgetUsd,
+      tools: input.tools,
+      toolResults: input.toolResults,
     }
+  }
+
+  /**
+   * A prompt with tools you implement: each call the model makes runs your function, its
+   * return value (or thrown error) goes back to the model, until the model answers.
+   */
+  runTools(
+    input: string | QueryInput,
+    functions: ToolFunctions,
+    options: ToolLoopOptions = {}
+  ): Promise<ChatResult> {
+    return runToolLoop((query) => this.query(query, options), input, functions, options)
   }
 
   /** Events as they happen; `break` (or the signal) aborts the run. */

@@ -42,6 +42,7 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     reuseProcesses: options.reuseProcesses,
     runsPerProcess: options.runsPerProcess,
     maxProcessRssMb: options.maxProcessRssMb,
+    toolWaitMs: options.toolWaitMs,
     logger,
     ...options.runnerOptions,
   })

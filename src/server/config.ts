@@ -26,6 +26,8 @@ export type ServerConfig = {
   reuseProcesses: boolean
   runsPerProcess: number
   maxProcessRssMb: number
+  /** How long a run waits for the client's tool results. */
+  toolWaitMs: number
   maxSessionsPerKey: number
   maxBodyBytes: number
   /** On shutdown, how long running runs may take to finish before they are stopped. */
@@ -98,6 +100,7 @@ export const loadConfig = (env: Env): ServerConfig => {
     reuseProcesses: toggle(env, 'CLAUDE_PROCESS_REUSE', true),
     runsPerProcess: integer(env, 'CLAUDE_RUNS_PER_PROCESS', 20, 1),
     maxProcessRssMb: integer(env, 'CLAUDE_PROCESS_MAX_RSS_MB', 400, 64),
+    toolWaitMs: integer(env, 'CLAUDE_TOOL_WAIT_MS', 300_000, 1_000),
     maxSessionsPerKey: integer(env, 'CLAUDE_MAX_SESSIONS_PER_KEY', 50, 1),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),

@@ -27,6 +27,7 @@ import {
 } from '../helpers/mock-anthropic.js'
 import { runTs } from '../helpers/run-cli.js'
 import { startTestStack } from '../helpers/test-stack.js'
+import { weatherModel } from '../helpers/tool-mock.js'
 
 let mock: MockAnthropic
 let home: string
@@ -222,5 +223,20 @@ describe('the README examples run', () => {
     expect(run.stderr).toBe('')
     expect(run.stdout).toMatch(expected)
     expect(run.code).toBe(0)
+  })
+
+  it('examples/tools.ts', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+    const source = await readFile(new URL('../../examples/tools.ts', import.meta.url), 'utf8')
+    expect(readme).toContain(source.trim())
+    mock.setHandler(weatherModel)
+    try {
+      const run = await runTs('examples/tools.ts', [], { env: cliEnv(home, mock.url) })
+      expect(run.stderr).toBe('')
+      expect(run.stdout).toBe('Weather: sunny in Paris\n')
+      expect(run.code).toBe(0)
+    } finally {
+      mock.reset()
+    }
   })
 })

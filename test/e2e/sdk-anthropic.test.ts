@@ -172,7 +172,7 @@ describe('errors as the Anthropic client raises them', () => {
     })
   })
 
-  it('BadRequestError without max_tokens, with tools, or with assistant prefill', async () => {
+  it('BadRequestError without max_tokens, with a tool_choice naming no tool, or with assistant prefill', async () => {
     const missing = await anthropic.messages
       .create({
         model: 'haiku',
@@ -187,9 +187,11 @@ describe('errors as the Anthropic client raises them', () => {
         max_tokens: 10,
         messages: [{ role: 'user', content: 'x' }],
         tools: [{ name: 't', input_schema: { type: 'object' } }],
+        tool_choice: { type: 'tool', name: 'not_there' },
       })
       .catch((e: unknown) => e)
     expect(tools).toBeInstanceOf(Anthropic.BadRequestError)
+    expect((tools as InstanceType<typeof Anthropic.APIError>).message).toMatch(/no tool named/)
     const prefill = await anthropic.messages
       .create({
         model: 'haiku',

@@ -91,10 +91,24 @@ export const answerControl = (
   }
 }
 
+/** A content block as MCP content: an image is `{ type, data, mimeType }` there. */
+const mcpContent = (block: unknown) => {
+  const b = block as {
+    type?: string
+    source?: { type?: string; data?: string; media_type?: string }
+  }
+  if (b.type === 'image' && b.source?.type === 'base64') {
+    return { type: 'image', data: b.source.data, mimeType: b.source.media_type }
+  }
+  return block
+}
+
 /** The answer to a waiting `tools/call`: the client's result, as MCP content. */
 export const toolResultLine = (call: PendingCall, output: ToolOutput) => {
   const content =
-    typeof output.content === 'string' ? [{ type: 'text', text: output.content }] : output.content
+    typeof output.content === 'string'
+      ? [{ type: 'text', text: output.content }]
+      : output.content.map(mcpContent)
   return mcpResult(call.requestId, call.mcpId, {
     content,
     ...(output.isError && { isError: true }),

@@ -10,14 +10,28 @@ export const usageOf = (result: RunResult | null) => ({
   cache_read_input_tokens: result?.usage?.cache_read_input_tokens ?? 0,
 })
 
+/** `tool_use` when the run waits for the client's tools, else `end_turn`. */
+export const stopReason = (result: RunResult) =>
+  result.toolCalls?.length ? 'tool_use' : 'end_turn'
+
+const contentOf = (result: RunResult) => [
+  ...(result.text || !result.toolCalls?.length ? [{ type: 'text', text: result.text }] : []),
+  ...(result.toolCalls ?? []).map((call) => ({
+    type: 'tool_use',
+    id: call.id,
+    name: call.name,
+    input: call.input ?? {},
+  })),
+]
+
 /** The message; the stream's `message_start` carries it empty, without usage yet. */
 export const messageBody = (model: string, result: RunResult | null, id = messageId()) => ({
   id,
   type: 'message',
   role: 'assistant',
   model,
-  content: result ? [{ type: 'text', text: result.text }] : [],
-  stop_reason: result ? 'end_turn' : null,
+  content: result ? contentOf(result) : [],
+  stop_reason: result ? stopReason(result) : null,
   stop_sequence: null,
   usage: usageOf(result),
 })

@@ -18,6 +18,44 @@ const ImageBlock = v.object({
   cache_control: Optional,
 })
 
+const ToolUseBlock = v.object({
+  type: v.literal('tool_use'),
+  id: v.string(),
+  name: v.string(),
+  input: v.unknown(),
+  cache_control: Optional,
+})
+const ToolResultBlock = v.object({
+  type: v.literal('tool_result'),
+  tool_use_id: v.string(),
+  content: v.optional(v.union([v.string(), v.array(v.variant('type', [TextBlock, ImageBlock]))])),
+  is_error: v.optional(v.boolean()),
+  cache_control: Optional,
+})
+export const Block = v.variant('type', [TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock])
+export type Block = v.InferOutput<typeof Block>
+
+/** A tool the client defines (`custom`); the API's server tools are not available here. */
+const Tool = v.object({
+  type: v.optional(v.literal('custom')),
+  name: v.string(),
+  description: v.optional(v.string()),
+  input_schema: v.record(v.string(), v.unknown()),
+  cache_control: Optional,
+})
+
+const ToolChoice = v.variant('type', [
+  v.object({
+    type: v.picklist(['auto', 'any', 'none']),
+    disable_parallel_tool_use: v.optional(v.boolean()),
+  }),
+  v.object({
+    type: v.literal('tool'),
+    name: v.string(),
+    disable_parallel_tool_use: v.optional(v.boolean()),
+  }),
+])
+
 export const MessagesRequest = v.object({
   model: v.string(),
   max_tokens: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -25,21 +63,21 @@ export const MessagesRequest = v.object({
     v.array(
       v.object({
         role: v.picklist(['user', 'assistant']),
-        content: v.union([v.string(), v.array(v.variant('type', [TextBlock, ImageBlock]))]),
+        content: v.union([v.string(), v.array(Block)]),
       })
     ),
     v.minLength(1)
   ),
   system: v.optional(v.union([v.string(), v.array(TextBlock)])),
   stream: v.optional(v.boolean()),
-  tools: v.optional(v.array(v.unknown())),
+  tools: v.optional(v.array(Tool)),
+  tool_choice: v.optional(ToolChoice),
   // Accepted and ignored (the CLI has no such knobs): see the README's compatibility table.
   temperature: v.optional(v.number()),
   top_p: v.optional(v.number()),
   top_k: v.optional(v.number()),
   stop_sequences: v.optional(v.array(v.string())),
   metadata: Optional,
-  tool_choice: Optional,
   thinking: Optional,
   service_tier: Optional,
 })

@@ -1,41 +1,70 @@
 /**
- * The Messages API's event stream: `message_start`, a `ping`, one text block
- * (`content_block_start`, `content_block_delta`s, `content_block_stop`), `message_delta` with the
- * stop reason and usage, `message_stop`; `ping`s keep a quiet stream open, as the real API does.
+ * The Messages API's event stream: `message_start`, a `ping`, then the content blocks in order
+ * (text as `text_delta`s; a client tool call as a `tool_use` block whose input arrives as
+ * `input_json_delta`), each with `content_block_start` and `content_block_stop`; `message_delta`
+ * with the stop reason and usage, `message_stop`; `ping`s keep a quiet stream open, as the real
+ * API does.
  */
 import { streamErrorOf } from '../../http/dialect.js'
 import { SSE_CONTENT_TYPE, sseEvent } from '../../http/sse.js'
 import type { Frame, StreamEncoder } from '../../http/stream-pipe.js'
-import { messageBody, usageOf } from './response.js'
+import { messageBody, stopReason, usageOf } from './response.js'
 
 export const createAnthropicEncoder = (model: string): StreamEncoder => {
   const send = (event: string, data: object = {}) =>
     sseEvent(JSON.stringify({ type: event, ...data }), { event })
-  let blockOpen = false
-  const openBlock = (): Frame[] => {
-    if (blockOpen) return []
-    blockOpen = true
-    return [send('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })]
+  /** Blocks started so far; the text block open now, if any. */
+  let blocks = 0
+  let openText: number | undefined
+  const closeText = (): Frame[] => {
+    if (openText === undefined) return []
+    const index = openText
+    openText = undefined
+    return [send('content_block_stop', { index })]
+  }
+  const textBlock = (): { index: number; frames: Frame[] } => {
+    if (openText !== undefined) return { index: openText, frames: [] }
+    openText = blocks++
+    const start = send('content_block_start', {
+      index: openText,
+      content_block: { type: 'text', text: '' },
+    })
+    return { index: openText, frames: [start] }
   }
   return {
     contentType: SSE_CONTENT_TYPE,
     open: () => [send('message_start', { message: messageBody(model, null) }), send('ping')],
     event: (event) => {
       if (event.type === 'text_delta' && event.text) {
+        const { index, frames } = textBlock()
         return [
-          ...openBlock(),
-          send('content_block_delta', {
-            index: 0,
-            delta: { type: 'text_delta', text: event.text },
+          ...frames,
+          send('content_block_delta', { index, delta: { type: 'text_delta', text: event.text } }),
+        ]
+      }
+      if (event.type === 'tool_use' && event.client) {
+        const index = blocks++
+        return [
+          ...closeText(),
+          send('content_block_start', {
+            index,
+            content_block: { type: 'tool_use', id: event.id, name: event.name, input: {} },
           }),
+          send('content_block_delta', {
+            index,
+            delta: { type: 'input_json_delta', partial_json: JSON.stringify(event.input ?? {}) },
+          }),
+          send('content_block_stop', { index }),
         ]
       }
       if (event.type !== 'result') return []
+      // A message always has a block: an empty text one when nothing else came.
+      const empty = blocks === 0 ? textBlock().frames : []
       return [
-        ...openBlock(),
-        send('content_block_stop', { index: 0 }),
+        ...empty,
+        ...closeText(),
         send('message_delta', {
-          delta: { stop_reason: 'end_turn', stop_sequence: null },
+          delta: { stop_reason: stopReason(event.result), stop_sequence: null },
           usage: usageOf(event.result),
         }),
         send('message_stop'),
