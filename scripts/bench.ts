@@ -64,9 +64,12 @@ check(
   `≤ ${GOALS.streamsRssMiB} MiB`,
   streams.open <= GOALS.streamsRssMiB
 )
-const delay = await chunkDelays(streamsHome, 4, 250)
+// The goal is the delay the server adds to a chunk; 4 streams at once also wait for each other
+// (their lines arrive together), which the table shows beside it.
+const delay = await chunkDelays(streamsHome, 1, 1_000)
+const delay4 = await chunkDelays(streamsHome, 4, 250)
 check(
-  'delay from a CLI line to the client, p99',
+  'delay from a CLI line to the client, p99 (one stream)',
   delay.p99,
   'ms',
   `≤ ${GOALS.chunkDelayP99Ms} ms`,
@@ -132,7 +135,7 @@ const docs = fileURLToPath(new URL('../docs/', import.meta.url))
 await mkdir(docs, { recursive: true })
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ machine, modes, streams, delay, http, input, goals }, null, 2)}\n`
+  `${JSON.stringify({ machine, modes, streams, delay, delay4, http, input, goals }, null, 2)}\n`
 )
 await writeFile(
   join(docs, 'benchmarks.md'),
@@ -160,7 +163,7 @@ await writeFile(
     '## Streaming',
     '',
     `- Server RSS (its own process, no CLI processes): ${streams.idle.toFixed(1)} MiB idle, ${streams.open.toFixed(1)} MiB with 100 open streams.`,
-    `- From a CLI stdout line to the client's byte, ${delay.count} chunks over 4 streams: p50 ${delay.p50.toFixed(2)} ms, p99 ${delay.p99.toFixed(2)} ms.`,
+    `- From a CLI stdout line to the client's byte, a line every 10 ms: one stream (${delay.count} chunks) p50 ${delay.p50.toFixed(2)} ms, p99 ${delay.p99.toFixed(2)} ms; 4 streams at once (${delay4.count} chunks) p50 ${delay4.p50.toFixed(2)} ms, p99 ${delay4.p99.toFixed(2)} ms.`,
     '',
     '## Goals',
     '',
