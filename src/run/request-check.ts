@@ -8,8 +8,58 @@ export const isBlankContent = (content: RunRequest['prompt']) =>
     ? content.trim() === ''
     : content.every((block) => block.type === 'text' && block.text.trim() === '')
 
+/** Claude Code's own tools: a client tool must not be mistaken for one of them. */
+const BUILT_IN_TOOLS = new Set(
+  [
+    'Bash',
+    'BashOutput',
+    'Edit',
+    'ExitPlanMode',
+    'Glob',
+    'Grep',
+    'KillShell',
+    'LS',
+    'MultiEdit',
+    'NotebookEdit',
+    'NotebookRead',
+    'Read',
+    'SlashCommand',
+    'Skill',
+    'StructuredOutput',
+    'Task',
+    'TodoWrite',
+    'WebFetch',
+    'WebSearch',
+    'Write',
+  ].map((name) => name.toLowerCase())
+)
+
+/** Tools a request may define. */
+export const MAX_CLIENT_TOOLS = 64
+
+const invalid = (field: string, message: string) =>
+  new ValidationError(`${field}: ${message}`, { errors: [{ field, message }] })
+
+const assertClientTools = (tools: NonNullable<RunRequest['tools']>) => {
+  if (tools.length > MAX_CLIENT_TOOLS) {
+    throw invalid('tools', `at most ${MAX_CLIENT_TOOLS} tools per request`)
+  }
+  const seen = new Set<string>()
+  for (const tool of tools) {
+    if (BUILT_IN_TOOLS.has(tool.name.toLowerCase())) {
+      throw invalid(
+        'tools',
+        `${tool.name} is the name of a Claude Code tool; name yours differently`
+      )
+    }
+    if (seen.has(tool.name)) throw invalid('tools', `${tool.name} is defined twice`)
+    seen.add(tool.name)
+  }
+}
+
 /** A blank prompt would reach the model as "(no content)": a billed call for nothing. */
 export const assertRunnable = (request: RunRequest) => {
+  if (request.tools) assertClientTools(request.tools)
   // Tool results continue a parked run: they are the input, and the prompt is not sent.
   if (!request.toolResults?.length && isBlankContent(request.prompt)) {
     throw new ValidationError('prompt: is empty; send some text or an image', {

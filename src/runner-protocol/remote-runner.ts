@@ -6,6 +6,7 @@
  *   host is at capacity); once events flow it is never retried.
  * - A host whose Claude login reported its quota used up is skipped until the reset (but for a
  *   probe a minute, as the host itself allows); when every host is, the run is refused at once.
+ * - Tool results go to the host whose run waits for them (tool-routing.ts), and only there.
  * - Aborting the signal cancels the request, and the host kills its CLI.
  */
 
@@ -18,6 +19,7 @@ import {
   RateLimitedError,
   RunAbortedError,
   RunnerUnavailableError,
+  ToolCallNotPendingError,
 } from '../errors.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { readNdjson } from '../lib/ndjson.js'
@@ -33,6 +35,7 @@ import type {
   RunRequest,
 } from '../runner.js'
 import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER, type WireError } from './protocol.js'
+import { hostTag, routeToolResults, tagToolCalls } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
   /** Runner host base URLs, e.g. `['http://10.0.0.5:7743']`. */
@@ -46,7 +49,7 @@ export type RemoteRunnerOptions = {
   healthTimeoutMs?: number
 }
 
-type Host = { url: string; downUntil: number; quota: QuotaGate }
+type Host = { url: string; tag: string; downUntil: number; quota: QuotaGate }
 
 // Another host may have a free slot, or a login with quota left.
 const isRetryable = (error: ClaudeError) =>
@@ -76,6 +79,7 @@ export const createRemoteRunner = ({
     throw new ConfigError('createRemoteRunner needs at least one runner host URL')
   const hosts: Host[] = urls.map((url) => ({
     url: url.replace(/\/+$/, ''),
+    tag: hostTag(url.replace(/\/+$/, '')),
     downUntil: 0,
     quota: createQuotaGate(),
   }))
@@ -141,10 +145,10 @@ export const createRemoteRunner = ({
   }
 
   /** Opens a run on the first host that answers; nothing has been received when this fails. */
-  const open = async (request: RunRequest, signal: AbortSignal) => {
+  const open = async (request: RunRequest, signal: AbortSignal, only?: Host) => {
     let tried = 0
     let last: unknown
-    for await (const host of candidates(true)) {
+    for await (const host of only ? [only] : candidates(true)) {
       tried++
       let response: Response
       try {
@@ -167,6 +171,12 @@ export const createRemoteRunner = ({
       last = error
     }
     if (isClaudeError(last) && last.type === 'queue_full') throw last
+    if (only) {
+      throw new RunnerUnavailableError(
+        'The runner host that holds this run cannot be reached; start the request again',
+        { cause: last }
+      )
+    }
     throw allExhausted() ?? unavailable(tried, last)
   }
 
@@ -176,7 +186,13 @@ export const createRemoteRunner = ({
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
-    const { host, body } = await open(request, signal)
+    // Tool results continue a run on the host that holds it: no other host has it.
+    const routed = routeToolResults(request)
+    const holder = routed.tag === undefined ? undefined : hosts.find((h) => h.tag === routed.tag)
+    if (routed.tag !== undefined && !holder) {
+      throw new ToolCallNotPendingError('No runner host of this front door made that tool call')
+    }
+    const { host, body } = await open(routed.request, signal, holder)
     try {
       for await (const line of readNdjson(body)) {
         const event = line as RunEvent | WireError
@@ -185,7 +201,7 @@ export const createRemoteRunner = ({
           throw errorFromType(type, message, { retryAfter: retry_after, billed })
         }
         if (event.type === 'quota') host.quota.report(event.quota)
-        yield event
+        yield tagToolCalls(event, host.tag)
         if (event.type === 'result') return
       }
     } catch (error) {

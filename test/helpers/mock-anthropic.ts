@@ -19,7 +19,14 @@ export type MockReply =
       /** Extra response headers (e.g. `anthropic-ratelimit-unified-*`). */
       headers?: Record<string, string>
     }
-  | { kind: 'tool'; name: string; input: unknown; text?: string }
+  | {
+      kind: 'tool'
+      name: string
+      input: unknown
+      text?: string
+      /** More calls in the same message (parallel tool use). */
+      more?: Array<{ name: string; input: unknown }>
+    }
   | {
       kind: 'error'
       status: number
@@ -298,17 +305,20 @@ const answer = async (
     index++
   }
   if (reply.kind === 'tool') {
-    send('content_block_start', {
-      type: 'content_block_start',
-      index,
-      content_block: { type: 'tool_use', id: nextId('toolu'), name: reply.name, input: {} },
-    })
-    send('content_block_delta', {
-      type: 'content_block_delta',
-      index,
-      delta: { type: 'input_json_delta', partial_json: JSON.stringify(reply.input) },
-    })
-    send('content_block_stop', { type: 'content_block_stop', index })
+    for (const call of [{ name: reply.name, input: reply.input }, ...(reply.more ?? [])]) {
+      send('content_block_start', {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id: nextId('toolu'), name: call.name, input: {} },
+      })
+      send('content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(call.input) },
+      })
+      send('content_block_stop', { type: 'content_block_stop', index })
+      index++
+    }
   }
   send('message_delta', {
     type: 'message_delta',

@@ -1,8 +1,9 @@
 /**
  * One stretch of a run's conversation with its CLI process: its lines become run events, the
  * client-tool server's requests are answered, and the stretch ends at the run's result (for a
- * process that stays open), at a client tool call no result is there for yet (the run parks),
- * or when the process ends.
+ * process that stays open), at a client tool call no result is there for yet (the run parks,
+ * once the model's message is complete, so every call of it is known: the CLI may ask for the
+ * first before the model has written the next), or when the process ends.
  */
 import type { RunEvent, ToolResult } from '../../runner.js'
 import { answerControl, type PendingCall, toolResultLine } from './client-tools.js'
@@ -31,6 +32,8 @@ export async function* converse(
   translator: CliTranslator,
   { tools, results, stopAtResult, onEvent }: ConverseOptions
 ): AsyncGenerator<RunEvent, Stretch> {
+  const pending: PendingCall[] = []
+  let messageDone = false
   for await (const line of proc.lines) {
     const message = parseCliLine(line)
     if (!message) continue
@@ -41,15 +44,19 @@ export async function* converse(
     }
     if (control) {
       const result = results.get(control.call.toolUseId)
-      if (!result) return { kind: 'parked', pending: [control.call] }
-      proc.child.stdin.write(`${answerLine(control.call, result)}\n`)
-      continue
+      if (result) proc.child.stdin.write(`${answerLine(control.call, result)}\n`)
+      else pending.push(control.call)
+    } else {
+      const event = message.type === 'stream_event' && message.parent_tool_use_id == null
+      if (event && message.event?.type === 'message_start') messageDone = false
+      if (event && message.event?.type === 'message_stop') messageDone = true
+      for (const runEvent of translator.translate(message)) {
+        onEvent?.(runEvent)
+        yield runEvent
+      }
+      if (stopAtResult && message.type === 'result') return { kind: 'result' }
     }
-    for (const event of translator.translate(message)) {
-      onEvent?.(event)
-      yield event
-    }
-    if (stopAtResult && message.type === 'result') return { kind: 'result' }
+    if (pending.length > 0 && messageDone) return { kind: 'parked', pending }
   }
   return { kind: 'ended' }
 }

@@ -54,6 +54,8 @@ export type NodeRunnerOptions = {
   toolWaitMs?: number
   /** Runs that may wait for tool results at once (each holds a CLI process). Default 16. */
   maxParkedRuns?: number
+  /** Of those, runs of one key. Default 4. */
+  maxParkedRunsPerKey?: number
   /** While the login's quota is used up, one run is let through this often. Default 1 minute. */
   quotaProbeMs?: number
   logger?: Logger

@@ -1,8 +1,8 @@
 /**
  * Runs waiting for the client's tool results. The CLI process stays alive, waiting on its
  * `tools/call`; the client's next request, carrying the results, takes the run back by the tool
- * call ids. A parked run belongs to its key, waits at most `ttlMs`, and at most `max` wait at
- * once (the oldest is stopped first): each holds a CLI process.
+ * call ids. A parked run belongs to its key, waits at most `ttlMs`; at most `max` wait at once,
+ * and `maxPerOwner` of one key (the oldest is stopped first): each holds a CLI process.
  */
 import { ToolCallNotPendingError, ValidationError } from '../../errors.js'
 import type { ClientTool, ToolResult } from '../../runner.js'
@@ -26,11 +26,12 @@ export type ParkedRun = {
 export type ParkedRunsOptions = {
   ttlMs: number
   max: number
+  maxPerOwner: number
   /** A run that waited too long, or made room: its process must be stopped. */
   onExpire: (run: ParkedRun) => void
 }
 
-export const createParkedRuns = ({ ttlMs, max, onExpire }: ParkedRunsOptions) => {
+export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRunsOptions) => {
   const runs = new Map<ParkedRun, ReturnType<typeof setTimeout>>()
 
   const expire = (run: ParkedRun) => {
@@ -43,6 +44,8 @@ export const createParkedRuns = ({ ttlMs, max, onExpire }: ParkedRunsOptions) =>
 
   return {
     park(run: ParkedRun) {
+      const own = [...runs.keys()].filter((r) => r.owner === run.owner)
+      if (own.length >= maxPerOwner && own[0]) expire(own[0])
       if (runs.size >= max) {
         const oldest = runs.keys().next().value
         if (oldest) expire(oldest)

@@ -90,6 +90,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const parked = createParkedRuns({
     ttlMs: options.toolWaitMs ?? 300_000,
     max: options.maxParkedRuns ?? 16,
+    maxPerOwner: options.maxParkedRunsPerKey ?? 4,
     onExpire: (run) => {
       logger.warn('stopped a run that waited too long for tool results', { calls: run.calls })
       void run.proc.terminate().then(() => run.dir.cleanup?.().catch(() => {}))
