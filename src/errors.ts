@@ -10,6 +10,11 @@ export type ClaudeErrorOptions = {
   retryAfter?: number
   /** What the failed run cost, when it reached the API (the CLI reports it on error results). */
   billed?: RunCharge
+  /**
+   * Machine-readable details a dialect's error carries (the Anthropic API's
+   * `error.details.error_code`, which its SDK acts on).
+   */
+  details?: Record<string, unknown>
 }
 
 export class ClaudeError extends Error {
@@ -17,12 +22,14 @@ export class ClaudeError extends Error {
   readonly type: string = 'internal_error'
   readonly retryAfter?: number
   billed?: RunCharge
+  readonly details?: Record<string, unknown>
 
   constructor(message: string, options: ClaudeErrorOptions = {}) {
     super(message, { cause: options.cause })
     this.name = new.target.name
     this.retryAfter = options.retryAfter
     this.billed = options.billed
+    this.details = options.details
   }
 }
 

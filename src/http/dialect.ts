@@ -79,7 +79,14 @@ const bodyOf = (dialect: Dialect, error: ClaudeError, status: number): object =>
       },
     }
   }
-  return { type: 'error', error: { type: anthropicType(status, body.type), message: body.detail } }
+  return {
+    type: 'error',
+    error: {
+      type: anthropicType(status, body.type),
+      message: body.detail,
+      ...(error.details && { details: error.details }),
+    },
+  }
 }
 
 export type FormattedError = {

@@ -5,6 +5,7 @@
  * the history as text.
  */
 import type { ContentBlock, RunRequest, ToolResult } from '../../runner.js'
+import { BadRequestError } from '../../errors.js'
 import { badRequest, splitTurns } from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
 import type { Block, MessagesRequest } from './schemas.js'
@@ -49,7 +50,31 @@ const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
   return { kind: 'named', name: choice.name }
 }
 
+/** The fields this server honours or can safely ignore (see the README's table). */
+const KNOWN = new Set([
+  'model', 'max_tokens', 'messages', 'system', 'stream', 'tools', 'tool_choice', 'temperature',
+  'top_p', 'top_k', 'stop_sequences', 'metadata', 'thinking', 'service_tier',
+])
+
+/**
+ * A field that would change what the request means is refused, never ignored. Threads get the
+ * API's own refusal, on which the SDK sends the whole conversation instead.
+ */
+const refuseUnknown = (body: MessagesRequest) => {
+  if ('thread' in body) {
+    throw new BadRequestError(
+      'thread: message threads are not kept by this server; send the whole conversation without thread',
+      { details: { error_code: 'thread_unsupported_request' } }
+    )
+  }
+  const unknown = Object.keys(body).filter((key) => !KNOWN.has(key))
+  if (unknown.length > 0) {
+    throw badRequest(`${unknown.join(', ')}: not supported by this server (it would change the answer)`)
+  }
+}
+
 export const toRunRequest = (body: MessagesRequest): RunRequest => {
+  refuseUnknown(body)
   const last = body.messages.at(-1)
   const results =
     last?.role === 'user' && Array.isArray(last.content)

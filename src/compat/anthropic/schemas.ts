@@ -56,7 +56,8 @@ const ToolChoice = v.variant('type', [
   }),
 ])
 
-export const MessagesRequest = v.object({
+// Loose: fields this server does not know are refused by name (request.ts), never dropped.
+export const MessagesRequest = v.looseObject({
   model: v.string(),
   max_tokens: v.pipe(v.number(), v.integer(), v.minValue(1)),
   messages: v.pipe(
