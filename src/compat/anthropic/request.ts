@@ -4,8 +4,9 @@
  * answers the calls a parked run waits on; earlier `tool_use` / `tool_result` blocks stay in
  * the history as text.
  */
-import type { ContentBlock, RunRequest, ToolResult } from '../../runner.js'
+
 import { BadRequestError } from '../../errors.js'
+import type { ContentBlock, RunRequest, ToolResult } from '../../runner.js'
 import { badRequest, splitTurns } from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
 import type { Block, MessagesRequest } from './schemas.js'
@@ -52,8 +53,20 @@ const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
 
 /** The fields this server honours or can safely ignore (see the README's table). */
 const KNOWN = new Set([
-  'model', 'max_tokens', 'messages', 'system', 'stream', 'tools', 'tool_choice', 'temperature',
-  'top_p', 'top_k', 'stop_sequences', 'metadata', 'thinking', 'service_tier',
+  'model',
+  'max_tokens',
+  'messages',
+  'system',
+  'stream',
+  'tools',
+  'tool_choice',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'metadata',
+  'thinking',
+  'service_tier',
 ])
 
 /**
@@ -69,7 +82,9 @@ const refuseUnknown = (body: MessagesRequest) => {
   }
   const unknown = Object.keys(body).filter((key) => !KNOWN.has(key))
   if (unknown.length > 0) {
-    throw badRequest(`${unknown.join(', ')}: not supported by this server (it would change the answer)`)
+    throw badRequest(
+      `${unknown.join(', ')}: not supported by this server (it would change the answer)`
+    )
   }
 }
 
