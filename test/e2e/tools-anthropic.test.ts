@@ -145,22 +145,6 @@ describe('tool use with the anthropic client', () => {
 })
 
 describe('fields that would change the meaning', () => {
-  it('refuses a message thread the way the API does, so the SDK sends the whole conversation', async () => {
-    const error = await anthropic.messages
-      .create({
-        model: 'haiku',
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'And then?' }],
-        thread: { type: 'continue', previous_message_id: 'msg_earlier' },
-      } as Anthropic.MessageCreateParamsNonStreaming)
-      .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(Anthropic.BadRequestError)
-    expect((error as InstanceType<typeof Anthropic.APIError>).errorCode).toBe(
-      'thread_unsupported_request'
-    )
-    expect(stack.mock.messageRequests()).toHaveLength(0)
-  })
-
   it('refuses an unknown field by name instead of dropping it', async () => {
     const error = await anthropic.messages
       .create({

@@ -41,8 +41,10 @@ export const writeHistorySession = async (options: {
   cwd: string
   history: readonly HistoryTurn[]
   version?: string
+  /** The session's id; default a new one. */
+  sessionId?: string
 }) => {
-  const sessionId = randomUUID()
+  const sessionId = options.sessionId ?? randomUUID()
   const dir = projectDir(options.configDir, options.cwd)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, `${sessionId}.jsonl`)

@@ -25,8 +25,8 @@ export const createRequestPolicy = (allowedTools: readonly string[] = []) => {
     if (denied.length > 0) {
       throw new PolicyError(`Tools not allowed by the server's policy: ${denied.join(', ')}`)
     }
-    if (request.history?.length && (request.resumeSessionId || request.persistSession)) {
-      throw new PolicyError('history cannot be combined with a kept session')
+    if (request.history?.length && request.resumeSessionId) {
+      throw new PolicyError('history cannot be combined with resuming a kept session')
     }
     if (request.resumeSessionId !== undefined && !UUID.test(request.resumeSessionId)) {
       throw new SessionNotFoundError('No session with that id')

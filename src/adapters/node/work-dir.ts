@@ -42,10 +42,19 @@ export const prepareWorkDir = async (
   }
   if (request.persistSession) {
     const session = await sessions.create(request.owner)
+    // Earlier turns become the start of the kept session itself (a thread made from a replay).
+    if (request.history?.length) {
+      await writeHistorySession({
+        configDir,
+        cwd: session.cwd,
+        history: request.history,
+        sessionId: session.id,
+      })
+    }
     return {
       cwd: session.cwd,
       sessionId: session.id,
-      resume: false,
+      resume: Boolean(request.history?.length),
       persist: true,
       cleanup: () => sessions.touch(session.id),
     }

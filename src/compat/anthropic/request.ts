@@ -5,7 +5,6 @@
  * the history as text.
  */
 
-import { BadRequestError } from '../../errors.js'
 import type { ContentBlock, RunRequest, ToolResult } from '../../runner.js'
 import { badRequest, splitTurns } from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
@@ -67,19 +66,11 @@ const KNOWN = new Set([
   'metadata',
   'thinking',
   'service_tier',
+  'thread',
 ])
 
-/**
- * A field that would change what the request means is refused, never ignored. Threads get the
- * API's own refusal, on which the SDK sends the whole conversation instead.
- */
+/** A field that would change what the request means is refused, never ignored. */
 const refuseUnknown = (body: MessagesRequest) => {
-  if ('thread' in body) {
-    throw new BadRequestError(
-      'thread: message threads are not kept by this server; send the whole conversation without thread',
-      { details: { error_code: 'thread_unsupported_request' } }
-    )
-  }
   const unknown = Object.keys(body).filter((key) => !KNOWN.has(key))
   if (unknown.length > 0) {
     throw badRequest(

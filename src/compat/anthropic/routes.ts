@@ -12,12 +12,14 @@ import { jsonBody } from '../../http/validation.js'
 import { collectRun } from '../../run/result.js'
 import { checkModel } from '../shared.js'
 import { toRunRequest } from './request.js'
-import { messageBody } from './response.js'
+import { messageBody, messageId } from './response.js'
 import { MessagesRequest } from './schemas.js'
 import { createAnthropicEncoder } from './stream-encoder.js'
+import { createThreadStore } from './threads.js'
 
-export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
-  new Hono<AppEnv>()
+export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) => {
+  const threads = createThreadStore()
+  return new Hono<AppEnv>()
     .post(
       '/messages/count_tokens',
       describeRoute({ summary: 'Not supported (404)', tags: ['Compatible'] }),
@@ -41,12 +43,18 @@ export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
       jsonBody(MessagesRequest),
       async (c) => {
         const body = c.req.valid('json')
-        const request = toRunRequest(body)
+        const id = messageId()
         await checkModel(c.var.runner, body.model)
-        const start = (signal: AbortSignal) => c.var.runner.run(request, { signal })
-        if (body.stream) {
-          return pipeRun(c, start, createAnthropicEncoder(body.model), { heartbeatMs })
+        const thread = body.thread && threads.open(body.thread, toRunRequest(body), id)
+        const request = thread?.request ?? toRunRequest(body)
+        const start = (signal: AbortSignal) => {
+          const events = c.var.runner.run(request, { signal })
+          return thread ? thread.track(events) : events
         }
-        return c.json(messageBody(body.model, await collectRun(start(c.req.raw.signal))))
+        if (body.stream) {
+          return pipeRun(c, start, createAnthropicEncoder(body.model, id), { heartbeatMs })
+        }
+        return c.json(messageBody(body.model, await collectRun(start(c.req.raw.signal)), id))
       }
     )
+}

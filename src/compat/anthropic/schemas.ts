@@ -72,6 +72,13 @@ export const MessagesRequest = v.looseObject({
   system: v.optional(v.union([v.string(), v.array(TextBlock)])),
   stream: v.optional(v.boolean()),
   tools: v.optional(v.array(Tool)),
+  /** The message-threads beta: the server holds the conversation (threads.ts). */
+  thread: v.optional(
+    v.variant('type', [
+      v.object({ type: v.literal('create') }),
+      v.object({ type: v.literal('continue'), previous_message_id: v.string() }),
+    ])
+  ),
   tool_choice: v.optional(ToolChoice),
   // Accepted and ignored (the CLI has no such knobs): see the README's compatibility table.
   temperature: v.optional(v.number()),

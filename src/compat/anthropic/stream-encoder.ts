@@ -10,7 +10,7 @@ import { SSE_CONTENT_TYPE, sseEvent } from '../../http/sse.js'
 import type { Frame, StreamEncoder } from '../../http/stream-pipe.js'
 import { messageBody, stopReason, usageOf } from './response.js'
 
-export const createAnthropicEncoder = (model: string): StreamEncoder => {
+export const createAnthropicEncoder = (model: string, id: string): StreamEncoder => {
   const send = (event: string, data: object = {}) =>
     sseEvent(JSON.stringify({ type: event, ...data }), { event })
   /** Blocks started so far; the text block open now, if any. */
@@ -33,7 +33,7 @@ export const createAnthropicEncoder = (model: string): StreamEncoder => {
   }
   return {
     contentType: SSE_CONTENT_TYPE,
-    open: () => [send('message_start', { message: messageBody(model, null) }), send('ping')],
+    open: () => [send('message_start', { message: messageBody(model, null, id) }), send('ping')],
     event: (event) => {
       if (event.type === 'text_delta' && event.text) {
         const { index, frames } = textBlock()
