@@ -53,6 +53,8 @@ export const ToolResult = v.object({
   toolUseId: v.string(),
   content: v.union([v.string(), v.array(ContentBlock)]),
   isError: v.optional(v.boolean()),
+  /** The call as the client's conversation shows it: it must be the call the run made. */
+  call: v.optional(v.object({ name: v.string(), input: v.unknown() })),
 })
 
 /** A run as a runner receives it (also the body of the runner protocol's POST /runs). */

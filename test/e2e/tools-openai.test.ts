@@ -260,6 +260,35 @@ describe('tool calls, the harder cases', () => {
     expect(text).toContain('rain in Rome')
   })
 
+  it('refuses a follow-up whose conversation shows another call than the model made', async () => {
+    const first = await openai.chat.completions.create({
+      model: 'haiku',
+      messages: [question],
+      tools,
+    })
+    const call = callsOf(first)[0] as OpenAI.ChatCompletionMessageFunctionToolCall
+    const follow = (args: string) =>
+      openai.chat.completions.create({
+        model: 'haiku',
+        messages: [
+          question,
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ ...call, function: { name: 'get_weather', arguments: args } }],
+          },
+          { role: 'tool', tool_call_id: call.id, content: 'sunny' },
+        ],
+        tools,
+      })
+    const altered = await follow('{"city":"Berlin"}').catch((e: unknown) => e)
+    expect(altered).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((altered as InstanceType<typeof OpenAI.APIError>).message).toMatch(/other input/)
+    // The run still waits for the real call's result; key order does not matter.
+    const answer = await follow('{ "city": "Paris" }')
+    expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
+  })
+
   it('refuses a tool named like one of Claude Code’s own', async () => {
     const error = await openai.chat.completions
       .create({

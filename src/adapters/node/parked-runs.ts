@@ -5,7 +5,7 @@
  * and `maxPerOwner` of one key (the oldest is stopped first): each holds a CLI process.
  */
 import { ToolCallNotPendingError, ValidationError } from '../../errors.js'
-import type { ClientTool, ToolResult } from '../../runner.js'
+import type { ClientTool, ToolCall, ToolResult } from '../../runner.js'
 import type { PendingCall } from './client-tools.js'
 import type { CliProcess } from './process.js'
 import type { createCliTranslator } from './stream-json.js'
@@ -21,6 +21,8 @@ export type ParkedRun = {
   pending: PendingCall[]
   /** Every call the client was given; its results must answer them all. */
   calls: string[]
+  /** Those calls as the client was given them, to check the follow-up's copy against. */
+  made: ToolCall[]
 }
 
 export type ParkedRunsOptions = {
@@ -30,6 +32,20 @@ export type ParkedRunsOptions = {
   /** A run that waited too long, or made room: its process must be stopped. */
   onExpire: (run: ParkedRun) => void
 }
+
+/** Same tool, same input (compared as JSON values, whatever their key order). */
+const sameCall = (made: ToolCall, claimed: { name: string; input: unknown }) =>
+  made.name === claimed.name && canonical(made.input ?? {}) === canonical(claimed.input ?? {})
+
+const canonical = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(canonical).join(',')}]`
+    : value && typeof value === 'object'
+      ? `{${Object.keys(value)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(value)
 
 export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRunsOptions) => {
   const runs = new Map<ParkedRun, ReturnType<typeof setTimeout>>()
@@ -71,6 +87,14 @@ export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRu
             ? `Tool results are missing for: ${missing.join(', ')} (answer every call of the turn)`
             : `Tool results for calls this turn did not make: ${unknown.join(', ')}`
         )
+      }
+      for (const result of results) {
+        const made = run.made.find((call) => call.id === result.toolUseId)
+        if (result.call && made && !sameCall(made, result.call)) {
+          throw new ValidationError(
+            `The conversation shows call ${made.id} as ${result.call.name} with other input than the model made: send the call as it was answered`
+          )
+        }
       }
       clearTimeout(runs.get(run))
       runs.delete(run)

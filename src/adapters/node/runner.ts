@@ -198,6 +198,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
           translator,
           pending: stretch.pending,
           calls,
+          made: part.toolCalls,
         }
         yield { type: 'result', result: part }
         return

@@ -89,14 +89,24 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
   if (results.length > 0) {
     // The run that made these calls goes on; it already has everything else.
     const i = body.messages.length - 1
+    // The calls as the conversation shows them: the run checks they are the ones it made.
+    const before = body.messages[i - 1]
+    const uses =
+      before?.role === 'assistant' && Array.isArray(before.content)
+        ? before.content.filter((b) => b.type === 'tool_use')
+        : []
     return {
       prompt: '',
       model: body.model,
-      toolResults: results.map((block, j) => ({
-        toolUseId: block.tool_use_id,
-        content: resultContent(block, `messages.${i}.content.${j}`),
-        ...(block.is_error && { isError: true }),
-      })),
+      toolResults: results.map((block, j) => {
+        const use = uses.find((u) => u.id === block.tool_use_id)
+        return {
+          toolUseId: block.tool_use_id,
+          content: resultContent(block, `messages.${i}.content.${j}`),
+          ...(block.is_error && { isError: true }),
+          ...(use && { call: { name: use.name, input: use.input } }),
+        }
+      }),
     }
   }
   const names = new Map<string, string>()

@@ -60,15 +60,29 @@ const clientTools = (body: ChatCompletionRequest) =>
     inputSchema: tool.function.parameters ?? { type: 'object', properties: {} },
   }))
 
-/** Trailing `tool` messages: the results a parked run waits on. */
+/**
+ * Trailing `tool` messages: the results a parked run waits on, each with its call as the
+ * assistant message before them shows it (the run checks it is the call it made).
+ */
 const trailingResults = (messages: ChatCompletionRequest['messages']) => {
   const results: NonNullable<RunRequest['toolResults']> = []
-  for (let i = messages.length - 1; i >= 0; i--) {
+  let i = messages.length - 1
+  for (; i >= 0; i--) {
     const message = messages[i]
     if (message?.role !== 'tool') break
     results.unshift({ toolUseId: message.tool_call_id, content: textOf(message.content) })
   }
-  return results
+  const assistant = messages[i]
+  const calls = assistant?.role === 'assistant' ? (assistant.tool_calls ?? []) : []
+  return results.map((result) => {
+    const call = calls.find((c) => c.id === result.toolUseId)
+    return call
+      ? {
+          ...result,
+          call: { name: call.function.name, input: parseArguments(call.function.arguments) },
+        }
+      : result
+  })
 }
 
 export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
