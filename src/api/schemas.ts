@@ -94,7 +94,15 @@ export const QueryRequest = v.object({
   ),
   disallowed_tools: v.nullish(v.array(ToolName)),
   session_id: v.nullish(
-    v.pipe(v.string(), v.uuid('must be a UUID'), v.description('Resume this session.'))
+    v.pipe(
+      v.string(),
+      // A front door adds `~<host>` so the session is resumed on the runner host that keeps it.
+      v.regex(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(~[0-9a-z]{1,13})?$/i,
+        'must be a session id returned earlier'
+      ),
+      v.description('Resume this session.')
+    )
   ),
   persist_session: v.optional(
     v.pipe(v.boolean(), v.description('Keep this session so it can be resumed with session_id.')),

@@ -6,7 +6,7 @@
  *   host is at capacity); once events flow it is never retried.
  * - A host whose Claude login reported its quota used up is skipped until the reset (but for a
  *   probe a minute, as the host itself allows); when every host is, the run is refused at once.
- * - Tool results go to the host whose run waits for them (tool-routing.ts), and only there.
+ * - Tool results and kept sessions go to the host that holds them (tool-routing.ts), only there.
  * - Aborting the signal cancels the request, and the host kills its CLI.
  */
 
@@ -19,6 +19,7 @@ import {
   RateLimitedError,
   RunAbortedError,
   RunnerUnavailableError,
+  SessionNotFoundError,
   ToolCallNotPendingError,
 } from '../errors.js'
 import { errorFromResponse } from '../http/error-body.js'
@@ -35,7 +36,7 @@ import type {
   RunRequest,
 } from '../runner.js'
 import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER, type WireError } from './protocol.js'
-import { hostTag, routeToolResults, tagToolCalls } from './tool-routing.js'
+import { hostTag, routeToHost, tagForHost } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
   /** Runner host base URLs, e.g. `['http://10.0.0.5:7743']`. */
@@ -173,7 +174,7 @@ export const createRemoteRunner = ({
     if (isClaudeError(last) && last.type === 'queue_full') throw last
     if (only) {
       throw new RunnerUnavailableError(
-        'The runner host that holds this run cannot be reached; start the request again',
+        'The runner host that holds this run or session cannot be reached; start again without it',
         { cause: last }
       )
     }
@@ -186,11 +187,13 @@ export const createRemoteRunner = ({
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
-    // Tool results continue a run on the host that holds it: no other host has it.
-    const routed = routeToolResults(request)
+    // A waiting run or a kept session lives on one host: no other host has it.
+    const routed = routeToHost(request)
     const holder = routed.tag === undefined ? undefined : hosts.find((h) => h.tag === routed.tag)
     if (routed.tag !== undefined && !holder) {
-      throw new ToolCallNotPendingError('No runner host of this front door made that tool call')
+      throw request.toolResults?.length
+        ? new ToolCallNotPendingError('No runner host of this front door made that tool call')
+        : new SessionNotFoundError('No session with that id')
     }
     const { host, body } = await open(routed.request, signal, holder)
     try {
@@ -201,7 +204,7 @@ export const createRemoteRunner = ({
           throw errorFromType(type, message, { retryAfter: retry_after, billed })
         }
         if (event.type === 'quota') host.quota.report(event.quota)
-        yield tagToolCalls(event, host.tag)
+        yield tagForHost(event, host.tag)
         if (event.type === 'result') return
       }
     } catch (error) {

@@ -1,7 +1,8 @@
 /**
- * A run waiting for tool results lives on the runner host that started it, so its follow-up
- * must go there. The front door adds the host's tag to the tool call ids the client sees
- * (`<id>~<tag>`) and reads it back from the results, which it sends on without the tag.
+ * What lives on one runner host — a run waiting for tool results, a kept session — must be
+ * reached there again. The front door adds the host's tag to the ids the client sees
+ * (`<id>~<tag>`: tool call ids, session ids) and reads it back from the follow-up (tool
+ * results, `resumeSessionId`), which it sends to that host without the tag.
  */
 import type { RunEvent, RunRequest } from '../runner.js'
 
@@ -19,28 +20,42 @@ export const hostTag = (url: string) => {
 
 const tag = (id: string, hostTagValue: string) => `${id}${SEPARATOR}${hostTagValue}`
 
-/** The event as the client sees it: client tool call ids carry the host's tag. */
-export const tagToolCalls = (event: RunEvent, hostTagValue: string): RunEvent => {
-  if (event.type === 'tool_use' && event.client)
-    return { ...event, id: tag(event.id, hostTagValue) }
-  if (event.type === 'result' && event.result.toolCalls?.length) {
-    const toolCalls = event.result.toolCalls.map((call) => ({
-      ...call,
-      id: tag(call.id, hostTagValue),
-    }))
-    return { type: 'result', result: { ...event.result, toolCalls } }
-  }
-  return event
+const split = (id: string) => {
+  const at = id.lastIndexOf(SEPARATOR)
+  return at === -1 ? { id } : { id: id.slice(0, at), tag: id.slice(at + 1) }
 }
 
-/** The host the results are for (from their ids' tag), and the request without the tags. */
-export const routeToolResults = (request: RunRequest) => {
+/** The event as the client sees it: tool call and session ids carry the host's tag. */
+export const tagForHost = (event: RunEvent, hostTagValue: string): RunEvent => {
+  if (event.type === 'tool_use' && event.client)
+    return { ...event, id: tag(event.id, hostTagValue) }
+  if (event.type === 'init') return { ...event, sessionId: tag(event.sessionId, hostTagValue) }
+  if (event.type !== 'result') return event
+  const { toolCalls, sessionId } = event.result
+  return {
+    type: 'result',
+    result: {
+      ...event.result,
+      sessionId: sessionId === null ? null : tag(sessionId, hostTagValue),
+      ...(toolCalls?.length && {
+        toolCalls: toolCalls.map((call) => ({ ...call, id: tag(call.id, hostTagValue) })),
+      }),
+    },
+  }
+}
+
+/** The host a follow-up is for (from its ids' tag), and the request without the tags. */
+export const routeToHost = (request: RunRequest) => {
   let target: string | undefined
-  const toolResults = request.toolResults?.map((result) => {
-    const at = result.toolUseId.lastIndexOf(SEPARATOR)
-    if (at === -1) return result
-    target ??= result.toolUseId.slice(at + 1)
-    return { ...result, toolUseId: result.toolUseId.slice(0, at) }
-  })
-  return { tag: target, request: toolResults ? { ...request, toolResults } : request }
+  const strip = (id: string) => {
+    const parts = split(id)
+    target ??= parts.tag
+    return parts.id
+  }
+  const routed: RunRequest = { ...request }
+  if (request.toolResults) {
+    routed.toolResults = request.toolResults.map((r) => ({ ...r, toolUseId: strip(r.toolUseId) }))
+  }
+  if (request.resumeSessionId) routed.resumeSessionId = strip(request.resumeSessionId)
+  return { tag: target, request: routed }
 }

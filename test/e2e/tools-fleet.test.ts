@@ -1,8 +1,10 @@
 /**
- * Tool calls through a front door with two runner hosts (real CLI on each): the follow-up goes
- * to the host whose run waits for it, every time, though runs otherwise take turns.
+ * Through a front door with two runner hosts (real CLI on each): a tool call's follow-up, a kept
+ * session and a message thread each go to the host that holds them, every time, though runs
+ * otherwise take turns.
  */
 import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
@@ -77,5 +79,46 @@ describe('tool calls behind a front door', () => {
     }
     // Both hosts served runs: without routing, a follow-up would have hit the other one.
     expect(mocks.every((m) => m.messageRequests().length > 0)).toBe(true)
+  })
+})
+
+describe('kept sessions and threads behind a front door', () => {
+  /** The turns the model saw in the newest request, on whichever host ran it. */
+  const lastTurns = () => {
+    const newest = mocks
+      .flatMap((m) => m.messageRequests().slice(-1))
+      .sort((a, b) => a.at - b.at)
+      .at(-1)
+    return (newest?.body.messages ?? []).filter((m) => m.role !== 'system')
+  }
+  const post = (path: string, body: unknown) =>
+    fetch(`${front.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+
+  it('resumes a kept session on the host that keeps it', async () => {
+    const first = await (
+      await post('/llm/query', { prompt: 'My name is Ada.', persist_session: true })
+    ).json()
+    expect(first.session_id).toMatch(/^[0-9a-f-]{36}~[0-9a-z]+$/)
+    for (const [i, prompt] of ['one', 'two', 'three'].entries()) {
+      const res = await post('/llm/query', { prompt, session_id: first.session_id })
+      expect(res.status).toBe(200)
+      expect((await res.json()).session_id).toBe(first.session_id)
+      expect(lastTurns()).toHaveLength(3 + 2 * i)
+      expect(JSON.stringify(lastTurns()[0])).toContain('My name is Ada.')
+    }
+  })
+
+  it('continues a message thread on the host that holds it', async () => {
+    const anthropic = new Anthropic({ apiKey: 'unused', baseURL: front.url, maxRetries: 0 })
+    const thread = anthropic.beta.messages.thread({ model: 'haiku', max_tokens: 100 })
+    for (const [i, content] of ['first', 'second', 'third'].entries()) {
+      const reply = await thread.send({ role: 'user', content })
+      expect(reply.content).toEqual([expect.objectContaining({ text: `ECHO: ${content}` })])
+      expect(lastTurns()).toHaveLength(1 + 2 * i)
+    }
   })
 })

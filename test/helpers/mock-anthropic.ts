@@ -44,6 +44,8 @@ export type MockRequest = {
   path: string
   headers: Record<string, string | string[] | undefined>
   body: MessagesBody
+  /** When it arrived (ms since the epoch), to order requests across mocks. */
+  at: number
 }
 
 export type MessagesBody = {
@@ -137,6 +139,7 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
         path: req.url ?? '/',
         headers: req.headers,
         body,
+        at: Date.now(),
       }
       if (request.path.startsWith('/_mock/')) {
         control(request, res)
