@@ -17,6 +17,7 @@ import { createAnthropicRoutes } from './compat/anthropic/routes.js'
 import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
 import { NotFoundError, PayloadTooLargeError } from './errors.js'
+import { createCors } from './http/cors.js'
 import type { AppEnv } from './http/env.js'
 import { createErrorHandler, respondWithError } from './http/errors.js'
 import { createDocsRoutes, PUBLIC_ROUTE } from './http/openapi.js'
@@ -38,6 +39,8 @@ export type AppOptions = {
   maxBodyBytes?: number
   /** SSE keep-alive comment interval. Default 15 s. */
   heartbeatMs?: number
+  /** Browser origins allowed to call the API (CORS); default none. */
+  corsOrigins?: readonly string[]
   /**
    * Where /docs loads Swagger UI's assets from (`<url>/swagger-ui-dist/…`). Default: a public
    * CDN; the Node server serves them itself so /docs works offline.
@@ -55,55 +58,59 @@ export const createApp = (options: AppOptions) => {
   app.onError(createErrorHandler(logger))
   app.notFound((c) => respondWithError(c, new NotFoundError('Not Found')))
 
-  return app
-    .use(requestLog(logger))
-    .use(createAuth(options.keys))
-    .use(async (c, next) => {
-      const fields = c.var.logFields
-      c.set('logger', logger)
-      c.set(
-        'runner',
-        withKeyPolicy(options.runner, c.var.apiKey, usage, (request, result) => {
-          fields.model = result.model ?? request.model
-          fields.cost_usd = result.totalCostUsd
-        })
-      )
-      await next()
-    })
-    .use(
-      '/*',
-      bodyLimit({
-        maxSize: maxBodyBytes,
-        onError: () => {
-          throw new PayloadTooLargeError(`Request body is larger than ${maxBodyBytes} bytes`)
-        },
-      }),
-      requireJson
-    )
-    .use('/llm/*', quotaHeaders(options.runner))
-    .use('/v1/*', quotaHeaders(options.runner))
-    .get(
-      '/health',
-      describeRoute({
-        summary: 'Liveness',
-        ...PUBLIC_ROUTE,
-        responses: {
-          200: {
-            description: 'The server is up',
-            content: { 'application/json': { schema: resolver(HealthResponse) } },
+  return (
+    app
+      .use(requestLog(logger))
+      // Before auth: a browser's preflight carries no key.
+      .use(createCors(options.corsOrigins ?? []))
+      .use(createAuth(options.keys))
+      .use(async (c, next) => {
+        const fields = c.var.logFields
+        c.set('logger', logger)
+        c.set(
+          'runner',
+          withKeyPolicy(options.runner, c.var.apiKey, usage, (request, result) => {
+            fields.model = result.model ?? request.model
+            fields.cost_usd = result.totalCostUsd
+          })
+        )
+        await next()
+      })
+      .use(
+        '/*',
+        bodyLimit({
+          maxSize: maxBodyBytes,
+          onError: () => {
+            throw new PayloadTooLargeError(`Request body is larger than ${maxBodyBytes} bytes`)
           },
-        },
-      }),
-      (c) => c.json({ status: 'ok' as const, service: 'claude-code-api', version: VERSION })
-    )
-    .route('/llm', createInfoRoutes())
-    .route('/llm', createChatRoutes({ heartbeatMs }))
-    .route('/llm', createQueryRoutes({ heartbeatMs }))
-    .route('/admin', createAdminRoutes(usage))
-    .route('/v1', createModelRoutes())
-    .route('/v1', createOpenAIRoutes({ heartbeatMs }))
-    .route('/v1', createAnthropicRoutes({ heartbeatMs }))
-    .route('/', createDocsRoutes(app, { assetsUrl: options.docsAssetsUrl }))
+        }),
+        requireJson
+      )
+      .use('/llm/*', quotaHeaders(options.runner))
+      .use('/v1/*', quotaHeaders(options.runner))
+      .get(
+        '/health',
+        describeRoute({
+          summary: 'Liveness',
+          ...PUBLIC_ROUTE,
+          responses: {
+            200: {
+              description: 'The server is up',
+              content: { 'application/json': { schema: resolver(HealthResponse) } },
+            },
+          },
+        }),
+        (c) => c.json({ status: 'ok' as const, service: 'claude-code-api', version: VERSION })
+      )
+      .route('/llm', createInfoRoutes())
+      .route('/llm', createChatRoutes({ heartbeatMs }))
+      .route('/llm', createQueryRoutes({ heartbeatMs }))
+      .route('/admin', createAdminRoutes(usage))
+      .route('/v1', createModelRoutes())
+      .route('/v1', createOpenAIRoutes({ heartbeatMs }))
+      .route('/v1', createAnthropicRoutes({ heartbeatMs }))
+      .route('/', createDocsRoutes(app, { assetsUrl: options.docsAssetsUrl }))
+  )
 }
 
 export type App = ReturnType<typeof createApp>

@@ -73,6 +73,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     logger,
     maxBodyBytes: options.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,
+    corsOrigins: options.corsOrigins,
     docsAssetsUrl: ASSETS_PREFIX,
   })
   const assets = createDocsAssets()

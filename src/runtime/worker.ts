@@ -5,13 +5,14 @@
  *
  * Bindings: RUNNER_URLS (comma-separated), RUNNER_TOKEN (secret), API_KEY_HASHES (secret,
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
- * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL.
+ * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins).
  */
 
 import { type App, createApp } from '../app.js'
 import { type KeyPolicy, type KeyRecord, parseHashList, policyProblem } from '../auth/keys.js'
 import type { KeySource } from '../auth/middleware.js'
 import { RunnerUnavailableError } from '../errors.js'
+import { parseOrigins } from '../http/cors.js'
 import { createLogger, isLogLevel, type Logger, silentLogger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
 import { createRemoteRunner } from '../runner-protocol/remote-runner.js'
@@ -25,6 +26,7 @@ export type WorkerEnv = {
   API_KEY_HASHES?: string
   API_AUTH_DISABLED?: string
   LOG_LEVEL?: string
+  CORS_ORIGINS?: string
   KEYS?: KeyValueStore
 }
 
@@ -79,7 +81,12 @@ export const createWorkerApp = (env: WorkerEnv): App => {
     .map((u) => u.trim())
     .filter(Boolean)
   const logger = createLogger(isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'warn')
+  const cors = parseOrigins(env.CORS_ORIGINS)
+  // A Worker has no start-up to refuse: a bad entry is logged and left out.
+  if (cors.bad !== undefined)
+    logger.error('CORS_ORIGINS has an entry that is not an origin', { entry: cors.bad })
   return createApp({
+    corsOrigins: cors.origins,
     runner: urls.length ? createRemoteRunner({ urls, token: env.RUNNER_TOKEN }) : unconfigured,
     keys: bindingsKeySource(env, logger),
     logger,
@@ -96,6 +103,7 @@ const appFor = (env: WorkerEnv) => {
     env.API_KEY_HASHES,
     env.API_AUTH_DISABLED,
     env.LOG_LEVEL,
+    env.CORS_ORIGINS,
     Boolean(env.KEYS),
   ])
   let app = apps.get(id)

@@ -3,6 +3,7 @@
  * values are reported by name instead of being silently replaced.
  */
 import { ConfigError } from '../errors.js'
+import { parseOrigins } from '../http/cors.js'
 import { isLogLevel, type LogLevel } from '../lib/logger.js'
 import { TOOL_PATTERN } from '../run/models.js'
 
@@ -39,6 +40,8 @@ export type ServerConfig = {
   apiKeyHashes?: string
   /** API_AUTH_DISABLED: run without auth, even on a public address. */
   authDisabled: boolean
+  /** CORS_ORIGINS: browser origins allowed to call the API (none by default). */
+  corsOrigins: string[]
 }
 
 type Env = Record<string, string | undefined>
@@ -81,6 +84,12 @@ export const loadConfig = (env: Env): ServerConfig => {
     }
   }
   const timeoutMs = integer(env, 'CLAUDE_TIMEOUT_MS', 300_000, 1_000)
+  const cors = parseOrigins(env.CORS_ORIGINS)
+  if (cors.bad !== undefined) {
+    throw new ConfigError(
+      `CORS_ORIGINS must list origins like https://app.example.com, or * (got "${cors.bad}")`
+    )
+  }
   return {
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 7742),
@@ -108,6 +117,7 @@ export const loadConfig = (env: Env): ServerConfig => {
     keysFile: env.API_KEYS_FILE || '.api-keys',
     apiKeyHashes: env.API_KEY_HASHES || undefined,
     authDisabled: flag(env, 'API_AUTH_DISABLED'),
+    corsOrigins: cors.origins,
   }
 }
 

@@ -140,6 +140,7 @@ describe('server configuration', () => {
       API_KEYS_FILE: '/etc/cca/keys',
       API_KEY_HASHES: 'abc',
       API_AUTH_DISABLED: 'yes',
+      CORS_ORIGINS: 'https://chat.example.com',
     })
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -166,6 +167,7 @@ describe('server configuration', () => {
       keysFile: '/etc/cca/keys',
       apiKeyHashes: 'abc',
       authDisabled: true,
+      corsOrigins: ['https://chat.example.com'],
     })
   })
 
