@@ -4,7 +4,8 @@
  * Errors come back as the same typed classes; aborting cancels the request, and the server
  * kills its CLI.
  */
-import { CliProtocolError, errorFromType, PolicyError, RunAbortedError } from '../errors.js'
+import { errorFromType } from '../error-types.js'
+import { CliProtocolError, PolicyError, RunAbortedError } from '../errors.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { readSseData } from '../lib/sse-read.js'
 import type {

@@ -19,6 +19,7 @@ export {
   type QueryInput,
 } from '../client/client.js'
 export type { ToolFunction, ToolFunctions, ToolLoopOptions } from '../client/tool-loop.js'
+export { errorFromType } from '../error-types.js'
 export * from '../errors.js'
 export type { AppEnv } from '../http/env.js'
 export { extractJson } from '../lib/json-extract.js'

@@ -10,11 +10,11 @@
  * - Aborting the signal cancels the request, and the host kills its CLI.
  */
 
+import { errorFromType } from '../error-types.js'
 import {
   type ClaudeError,
   CliProtocolError,
   ConfigError,
-  errorFromType,
   isClaudeError,
   RateLimitedError,
   RunAbortedError,
