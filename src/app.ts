@@ -8,6 +8,7 @@ import { describeRoute, resolver } from 'hono-openapi'
 import { createAdminRoutes } from './api/admin.js'
 import { createChatRoutes } from './api/chat.js'
 import { createInfoRoutes } from './api/info.js'
+import { type AppMetrics, createMetricsRoutes } from './api/metrics.js'
 import { createQueryRoutes } from './api/query.js'
 import { HealthResponse } from './api/schemas.js'
 import { createAuth, type KeySource } from './auth/middleware.js'
@@ -41,6 +42,8 @@ export type AppOptions = {
   heartbeatMs?: number
   /** Browser origins allowed to call the API (CORS); default none. */
   corsOrigins?: readonly string[]
+  /** Serves `GET /metrics` (admin) and counts every request into it. */
+  metrics?: AppMetrics
   /**
    * Where /docs loads Swagger UI's assets from (`<url>/swagger-ui-dist/…`). Default: a public
    * CDN; the Node server serves them itself so /docs works offline.
@@ -60,7 +63,7 @@ export const createApp = (options: AppOptions) => {
 
   return (
     app
-      .use(requestLog(logger))
+      .use(requestLog(logger, options.metrics?.observe))
       // Before auth: a browser's preflight carries no key.
       .use(createCors(options.corsOrigins ?? []))
       .use(createAuth(options.keys))
@@ -72,6 +75,8 @@ export const createApp = (options: AppOptions) => {
           withKeyPolicy(options.runner, c.var.apiKey, usage, (request, result) => {
             fields.model = result.model ?? request.model
             fields.cost_usd = result.totalCostUsd
+            fields.input_tokens = result.usage?.input_tokens
+            fields.output_tokens = result.usage?.output_tokens
           })
         )
         await next()
@@ -106,6 +111,7 @@ export const createApp = (options: AppOptions) => {
       .route('/llm', createChatRoutes({ heartbeatMs }))
       .route('/llm', createQueryRoutes({ heartbeatMs }))
       .route('/admin', createAdminRoutes(usage))
+      .route('/', createMetricsRoutes(options.metrics))
       .route('/v1', createModelRoutes())
       .route('/v1', createOpenAIRoutes({ heartbeatMs }))
       .route('/v1', createAnthropicRoutes({ heartbeatMs }))
@@ -114,3 +120,4 @@ export const createApp = (options: AppOptions) => {
 }
 
 export type App = ReturnType<typeof createApp>
+export type { AppMetrics }

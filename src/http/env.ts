@@ -2,8 +2,15 @@ import type { KeyRecord } from '../auth/keys.js'
 import type { Logger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
 
-/** Fields the request log line gets from inside the request (the run's model and cost). */
-export type RequestLogFields = { model?: string; cost_usd?: number }
+/** Fields the request log line gets from inside the request (the run's model, cost, error). */
+export type RequestLogFields = {
+  model?: string
+  cost_usd?: number
+  input_tokens?: number
+  output_tokens?: number
+  /** The error's `type` when the request failed, before or during a stream. */
+  error_type?: string
+}
 
 /** What every route can read from `c.var`; set per request, so a runtime can build it from bindings. */
 export type AppEnv = {

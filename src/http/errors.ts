@@ -15,6 +15,7 @@ import {
 } from '../errors.js'
 import type { Logger } from '../lib/logger.js'
 import { dialectOf, formatError } from './dialect.js'
+import type { RequestLogFields } from './env.js'
 
 /** Hono's own exceptions (raised inside its middleware) in our vocabulary. */
 const fromHttpException = (error: HTTPException): ClaudeError => {
@@ -52,6 +53,8 @@ export const createErrorHandler =
   (logger: Logger): ErrorHandler =>
   (thrown, c) => {
     const error = toClaudeError(thrown)
+    const fields = c.var.logFields as RequestLogFields | undefined
+    if (fields) fields.error_type = error.type
     if (error.type === 'internal_error') {
       const cause = isClaudeError(thrown) ? thrown.cause : thrown
       logger.error('unhandled error', {

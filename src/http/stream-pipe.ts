@@ -81,6 +81,9 @@ export const pipeRun = async (
     } catch (error) {
       if (!signal.aborted) {
         const failure = toClaudeError(error)
+        // The runner host's app logs no requests, and has no fields for it.
+        const fields = c.var.logFields as AppEnv['Variables']['logFields'] | undefined
+        if (fields) fields.error_type = failure.type
         c.var.logger.debug('stream failed', { type: failure.type, error: failure.message })
         await write(encoder.error(failure)).catch(() => {})
       }

@@ -14,6 +14,7 @@ import { createRunnerHostApp } from '../runner-protocol/host.js'
 import { assertSafeBind, isLoopback, type ServerConfig } from '../server/config.js'
 import { ASSETS_PREFIX, createDocsAssets } from '../server/docs-assets.js'
 import { listen, type RunningServer } from '../server/listen.js'
+import { createMetrics } from '../server/metrics.js'
 
 export type { RunningServer }
 
@@ -74,6 +75,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     maxBodyBytes: options.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,
     corsOrigins: options.corsOrigins,
+    metrics: createMetrics(runner),
     docsAssetsUrl: ASSETS_PREFIX,
   })
   const assets = createDocsAssets()

@@ -78,6 +78,8 @@ describe('the subscription quota', () => {
     expect(Date.now() - Date.parse(quota.seen_at)).toBeLessThan(10_000)
 
     expect((await chat('two')).headers.get('x-claude-quota-utilization')).toBe('0.91')
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text()
+    expect(metrics).toContain('cca_quota_utilization{window="five_hour"} 0.91')
     const warnings = log.lines.filter((l) => l.message === 'Claude login close to its quota')
     expect(warnings).toHaveLength(1)
   })

@@ -66,7 +66,10 @@ export const runCli = (args: string[], options?: Parameters<typeof runTs>[2]) =>
 
 /** Starts a long-running command (serve, runner); resolves with its URL once it listens. */
 export const startCli = async (args: string[], env: Record<string, string> = {}) => {
-  const child = spawn(TSX, [`${ROOT}src/cli/index.ts`, ...args], {
+  // Node itself with tsx's loader, not the tsx binary: that one relays signals to a child of
+  // its own, and a SIGTERM that arrives before the child has told it of its handlers kills it
+  // (exit 143), a race with nothing to do with the server's shutdown.
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/index.ts`, ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
