@@ -72,12 +72,20 @@ export const createApp = (options: AppOptions) => {
         c.set('logger', logger)
         c.set(
           'runner',
-          withKeyPolicy(options.runner, c.var.apiKey, usage, (request, result) => {
-            fields.model = result.model ?? request.model
-            fields.cost_usd = result.totalCostUsd
-            fields.input_tokens = result.usage?.input_tokens
-            fields.output_tokens = result.usage?.output_tokens
-          })
+          withKeyPolicy(
+            options.runner,
+            c.var.apiKey,
+            usage,
+            (request, result) => {
+              fields.model = result.model ?? request.model
+              fields.cost_usd = result.totalCostUsd
+              fields.input_tokens = result.usage?.input_tokens
+              fields.output_tokens = result.usage?.output_tokens
+            },
+            (waitedMs) => {
+              fields.start_wait_ms = Math.round(waitedMs)
+            }
+          )
         )
         await next()
       })

@@ -187,6 +187,12 @@ export class RunnerUnavailableError extends ClaudeError {
 }
 
 /** The front door and a runner host speak different protocol versions. */
+/** The runner host that holds a kept session or a waiting run cannot be reached. */
+export class SessionHostUnavailableError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'session_host_unavailable'
+}
+
 export class ProtocolMismatchError extends ClaudeError {
   override readonly status = 400
   override readonly type = 'protocol_mismatch'

@@ -23,7 +23,9 @@ export const withKeyPolicy = (
   runner: ClaudeRunner,
   key: KeyRecord | undefined,
   usage: UsageTracker,
-  onResult?: RunObserver
+  onResult?: RunObserver,
+  /** When the run started: ms since it was asked for (a slot, and its CLI process). */
+  onStarted?: (waitedMs: number) => void
 ): ClaudeRunner => {
   const id = key?.hash ?? 'anonymous'
   const name = key ? key.name || key.hash.slice(0, 8) : 'anonymous'
@@ -63,8 +65,10 @@ export const withKeyPolicy = (
       charged = true
       usage.record(id, name, amount)
     }
+    const asked = performance.now()
     try {
       for await (const event of runner.run({ ...request, owner: key?.hash }, options)) {
+        if (event.type === 'started') onStarted?.(performance.now() - asked)
         if (event.type === 'usage') streamed = event
         if (event.type === 'result') {
           charge(chargeOf(event.result))

@@ -19,6 +19,7 @@ import {
   RateLimitedError,
   RunAbortedError,
   RunnerUnavailableError,
+  SessionHostUnavailableError,
   SessionNotFoundError,
   ToolCallNotPendingError,
 } from '../errors.js'
@@ -173,9 +174,9 @@ export const createRemoteRunner = ({
     }
     if (isClaudeError(last) && last.type === 'queue_full') throw last
     if (only) {
-      throw new RunnerUnavailableError(
-        'The runner host that holds this run or session cannot be reached; start again without it',
-        { cause: last }
+      throw new SessionHostUnavailableError(
+        'The runner host that holds this session or waiting run cannot be reached; try again later, or start again without it',
+        { cause: last, retryAfter: Math.ceil(retryDownAfterMs / 1000) }
       )
     }
     throw allExhausted() ?? unavailable(tried, last)

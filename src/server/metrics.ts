@@ -62,6 +62,12 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
     labelNames: ['model'],
     registers: [registry],
   })
+  const startWait = new Histogram({
+    name: 'cca_run_start_wait_seconds',
+    help: 'From a request until its run started: waiting for a slot in the queue, and the CLI process (cold, started ahead, or reused).',
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  })
   const upstream = new Counter({
     name: 'cca_upstream_errors_total',
     help: 'Failures on the model side (rate limits, quota, overload, API errors), by type.',
@@ -118,6 +124,7 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
         upstream.inc({ type: record.error_type })
       }
       if (!RUN_ROUTES.test(route) || record.status === 404) return
+      if (record.start_wait_ms !== undefined) startWait.observe(record.start_wait_ms / 1000)
       const model = record.model ?? 'unknown'
       runs.inc({ outcome: record.error_type ?? 'ok', model })
       if (record.input_tokens) tokens.inc({ kind: 'input', model }, record.input_tokens)

@@ -57,6 +57,7 @@ describe('GET /metrics', () => {
       'cca_http_time_to_first_byte_seconds_bucket{le="0.01",route="/llm/chat"}'
     )
     expect(text).toContain('cca_quota_rejected 0')
+    expect(text).toMatch(/cca_run_start_wait_seconds_count [2-9]/)
   })
 
   it('needs an admin key when auth is on', async () => {

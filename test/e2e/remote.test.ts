@@ -12,9 +12,12 @@ import {
   RateLimitedError,
   RunAbortedError,
   RunnerUnavailableError,
+  SessionHostUnavailableError,
   UnauthorizedError,
 } from '../../src/errors.js'
+import { collectRun } from '../../src/run/result.js'
 import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
+import { hostTag } from '../../src/runner-protocol/tool-routing.js'
 import { type RunningServer, startRunnerHost } from '../../src/runtime/node.js'
 import {
   allProcessesGone,
@@ -95,6 +98,18 @@ describe('runner host and remote runner', () => {
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RunnerUnavailableError)
     expect((error as RunnerUnavailableError).status).toBe(503)
+  })
+
+  it('a kept session on a host that is down is a 503 session_host_unavailable', async () => {
+    const runner = createRemoteRunner({ urls: [host.url, deadUrl], token: TOKEN })
+    const session = `11111111-2222-4333-8444-555555555555~${hostTag(deadUrl)}`
+    const error = await collectRun(runner.run({ prompt: 'hi', resumeSessionId: session })).catch(
+      (e: unknown) => e
+    )
+    expect(error).toBeInstanceOf(SessionHostUnavailableError)
+    expect((error as SessionHostUnavailableError).status).toBe(503)
+    // The live host was not asked instead: it would not know the session.
+    expect(mock.messageRequests()).toHaveLength(0)
   })
 
   it('keeps error types across the hop (rate limit with retry time)', async () => {
