@@ -221,7 +221,10 @@ export const createRemoteRunner = ({
 
   const status = async (): Promise<RunnerStatus> => {
     const states = await Promise.all(
-      hosts.map((host) => get(host, '/runner/v1/status').catch(() => undefined))
+      // A host's status asks its CLI (version, login): slower than a health check on a busy host.
+      hosts.map((host) =>
+        get(host, '/runner/v1/status', Math.max(healthTimeoutMs, 10_000)).catch(() => undefined)
+      )
     )
     hosts.forEach((host, i) => {
       const reported = (states[i] as RunnerStatus | undefined)?.quota

@@ -9,7 +9,7 @@ import { createApiRunner } from '../../src/adapters/api.js'
 import { createKey } from '../../src/adapters/node/keys-file.js'
 import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
 import { ClaudeClient } from '../../src/client/client.js'
-import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
+import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { toolResultsOf, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
@@ -135,6 +135,36 @@ describe('a waiting run belongs to its key', () => {
     } finally {
       await keyed.close()
       await removeDir(dir)
+    }
+  })
+})
+
+describe('a run that waits for tool results is charged', () => {
+  it('for its part when it parks, the rest when it ends, and also when it is left waiting', async () => {
+    const short = await startTestStack({ toolWaitMs: 1_500 })
+    short.mock.setHandler(weatherModel)
+    const spent = async () =>
+      (await (await fetch(`${short.url}/admin/usage`)).json()).keys.anonymous?.today.usd ?? 0
+    const query = async (body: object) => (await short.post('/llm/query', body)).json()
+    try {
+      const first = await query({ prompt: 'Weather?', tools: [weather] })
+      expect(first.total_cost_usd).toBeGreaterThan(0)
+      expect(await spent()).toBeCloseTo(first.total_cost_usd, 12)
+      const second = await query({
+        prompt: '',
+        tool_results: [{ tool_use_id: first.tool_calls[0].id, content: 'sunny' }],
+      })
+      expect(second.total_cost_usd).toBeGreaterThan(0)
+      expect(await spent()).toBeCloseTo(first.total_cost_usd + second.total_cost_usd, 12)
+
+      // Never answered: stopped after its wait, and charged for what it cost already.
+      const before = await spent()
+      const left = await query({ prompt: 'Weather again?', tools: [weather] })
+      await waitFor(async () => (await processesIn(short.workDir)).length === 0)
+      expect(left.total_cost_usd).toBeGreaterThan(0)
+      expect(await spent()).toBeCloseTo(before + left.total_cost_usd, 12)
+    } finally {
+      await short.close()
     }
   })
 })

@@ -23,6 +23,8 @@ export type ParkedRun = {
   calls: string[]
   /** Those calls as the client was given them, to check the follow-up's copy against. */
   made: ToolCall[]
+  /** USD the turn was charged for its parts so far (tool-charges.ts). */
+  charged: number
 }
 
 export type ParkedRunsOptions = {

@@ -35,6 +35,7 @@ import { createSandboxRequirement, needsSandbox } from './sandbox.js'
 import { createSessionStore } from './sessions.js'
 import { createStatusProbe } from './status-probe.js'
 import { createCliTranslator, initializeLine, userLine } from './stream-json.js'
+import { chargePart, finishTurn } from './tool-charges.js'
 import { type Warm, warmShapeOf } from './warm-pool.js'
 
 export type { NodeRunnerOptions }
@@ -191,6 +192,8 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
           }))
         }
         const calls = part.toolCalls.map((call) => call.id)
+        const bill = chargePart(part, resumed?.charged ?? 0, await models().catch(() => []))
+        part.totalCostUsd = bill.costUsd
         parking = {
           ...started,
           owner: request.owner,
@@ -199,12 +202,13 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
           pending: stretch.pending,
           calls,
           made: part.toolCalls,
+          charged: bill.charged,
         }
         yield { type: 'result', result: part }
         return
       }
       if (stretch.kind === 'result' && translator.hasResult()) {
-        const result = translator.finish()
+        const result = finishTurn(translator, resumed?.charged)
         completed = tenant ? result.sessionId : null
         yield { type: 'result', result }
         return
