@@ -4,13 +4,12 @@
  * headers and once in the log, refused with the real time to wait, in every dialect, without
  * starting a CLI while the login is out (but a probe), and open again after the reset.
  */
-import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
-import { type RunningServer, startRunnerHost, startServer } from '../../src/runtime/node.js'
+import type { RunningServer } from '../../src/runtime/node.js'
 import { captureLogger } from '../helpers/capture-logger.js'
-import { removeDir, subscriptionEnv, tempDir, waitFor } from '../helpers/cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
+import { subscriptionEnv, waitFor } from '../helpers/cli-env.js'
+import { type Fleet, startFleet } from '../helpers/fleet.js'
+import type { MockAnthropic } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 const epoch = (inSeconds: number) => Math.floor(Date.now() / 1000) + inSeconds
@@ -154,40 +153,14 @@ describe('the subscription quota', () => {
 })
 
 describe('behind a front door', () => {
-  const TOKEN = 'a-long-random-runner-token'
-  let home: string
-  const mocks: MockAnthropic[] = []
-  const hosts: RunningServer[] = []
+  let fleet: Fleet
+  let mocks: MockAnthropic[]
   let front: RunningServer
   beforeAll(async () => {
-    home = await tempDir('quota-fleet')
-    for (const i of [0, 1]) {
-      const mock = await startMockAnthropic()
-      mocks.push(mock)
-      const hostHome = join(home, `host-${i}`)
-      hosts.push(
-        await startRunnerHost({
-          port: 0,
-          token: TOKEN,
-          logLevel: 'silent',
-          workDir: join(hostHome, 'work'),
-          runnerOptions: { env: subscriptionEnv(hostHome, mock.url), killGraceMs: 1_000 },
-        })
-      )
-    }
-    const urls = hosts.map((h) => h.url)
-    front = await startServer({
-      port: 0,
-      logLevel: 'silent',
-      runner: createRemoteRunner({ urls, token: TOKEN }),
-    })
+    fleet = await startFleet('quota-fleet', subscriptionEnv)
+    ;({ mocks, front } = fleet)
   })
-  afterAll(async () => {
-    await front?.close()
-    for (const host of hosts) await host.close()
-    for (const mock of mocks) await mock.close()
-    await removeDir(home)
-  })
+  afterAll(() => fleet?.close())
 
   const run = (prompt: string) =>
     fetch(`${front.url}/llm/chat`, {

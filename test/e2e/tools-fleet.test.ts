@@ -3,52 +3,26 @@
  * session and a message thread each go to the host that holds them, every time, though runs
  * otherwise take turns.
  */
-import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
-import { type RunningServer, startRunnerHost, startServer } from '../../src/runtime/node.js'
-import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
+import type { RunningServer } from '../../src/runtime/node.js'
+import { cliEnv } from '../helpers/cli-env.js'
+import { type Fleet, startFleet } from '../helpers/fleet.js'
+import type { MockAnthropic } from '../helpers/mock-anthropic.js'
 import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
-const TOKEN = 'a-long-random-runner-token'
-let home: string
-const mocks: MockAnthropic[] = []
-const hosts: RunningServer[] = []
+let fleet: Fleet
+let mocks: MockAnthropic[]
 let front: RunningServer
 let openai: OpenAI
 beforeAll(async () => {
-  home = await tempDir('tools-fleet')
-  for (const i of [0, 1]) {
-    const mock = await startMockAnthropic()
-    mock.setHandler(weatherModel)
-    mocks.push(mock)
-    const hostHome = join(home, `host-${i}`)
-    hosts.push(
-      await startRunnerHost({
-        port: 0,
-        token: TOKEN,
-        logLevel: 'silent',
-        workDir: join(hostHome, 'work'),
-        runnerOptions: { env: cliEnv(hostHome, mock.url), killGraceMs: 1_000 },
-      })
-    )
-  }
-  front = await startServer({
-    port: 0,
-    logLevel: 'silent',
-    runner: createRemoteRunner({ urls: hosts.map((h) => h.url), token: TOKEN }),
-  })
+  fleet = await startFleet('tools-fleet', cliEnv)
+  ;({ mocks, front } = fleet)
+  for (const mock of mocks) mock.setHandler(weatherModel)
   openai = new OpenAI({ apiKey: 'unused', baseURL: `${front.url}/v1`, maxRetries: 0 })
 })
-afterAll(async () => {
-  await front?.close()
-  for (const host of hosts) await host.close()
-  for (const mock of mocks) await mock.close()
-  await removeDir(home)
-})
+afterAll(() => fleet?.close())
 
 const tools: OpenAI.ChatCompletionTool[] = [
   { type: 'function', function: { name: 'get_weather', parameters: weatherSchema } },

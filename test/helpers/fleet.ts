@@ -1,0 +1,58 @@
+/**
+ * A front door over two runner hosts on 127.0.0.1, each with the real CLI and its own mock
+ * Messages API (so a test sees which host a run reached).
+ */
+import { join } from 'node:path'
+import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
+import { type RunningServer, startRunnerHost, startServer } from '../../src/runtime/node.js'
+import { removeDir, tempDir } from './cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
+
+const TOKEN = 'a-long-random-runner-token'
+
+export type Fleet = {
+  front: RunningServer
+  hosts: RunningServer[]
+  mocks: MockAnthropic[]
+  close(): Promise<void>
+}
+
+/** `login` gives each host's CLI environment (its home, its mock's URL). */
+export const startFleet = async (
+  name: string,
+  login: (home: string, mockUrl: string) => Record<string, string>
+): Promise<Fleet> => {
+  const home = await tempDir(name)
+  const mocks: MockAnthropic[] = []
+  const hosts: RunningServer[] = []
+  for (const i of [0, 1]) {
+    const mock = await startMockAnthropic()
+    mocks.push(mock)
+    const hostHome = join(home, `host-${i}`)
+    hosts.push(
+      await startRunnerHost({
+        port: 0,
+        token: TOKEN,
+        logLevel: 'silent',
+        workDir: join(hostHome, 'work'),
+        runnerOptions: { env: login(hostHome, mock.url), killGraceMs: 1_000 },
+      })
+    )
+  }
+  const front = await startServer({
+    port: 0,
+    logLevel: 'silent',
+    runner: createRemoteRunner({ urls: hosts.map((h) => h.url), token: TOKEN }),
+  })
+  return {
+    front,
+    hosts,
+    mocks,
+    close: async () => {
+      await front.close()
+      for (const host of hosts) await host.close()
+      for (const mock of mocks) await mock.close()
+      await removeDir(home)
+    },
+  }
+}
