@@ -88,6 +88,8 @@ export const RunRequestSchema = v.object({
    * stopped, and `prompt` is not sent.
    */
   toolResults: v.optional(v.array(ToolResult)),
+  /** With tool results: the conversation before the calls as the client shows it (conversation-key.ts). */
+  conversation: v.optional(v.string()),
   /** Deadline for the whole run, queueing included, in milliseconds. */
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 })

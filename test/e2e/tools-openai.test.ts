@@ -260,7 +260,7 @@ describe('tool calls, the harder cases', () => {
     expect(text).toContain('rain in Rome')
   })
 
-  it('refuses a follow-up whose conversation shows another call than the model made', async () => {
+  it('refuses a follow-up whose conversation differs from the waiting run’s', async () => {
     const first = await openai.chat.completions.create({
       model: 'haiku',
       messages: [question],
@@ -281,6 +281,20 @@ describe('tool calls, the harder cases', () => {
         ],
         tools,
       })
+    // The question edited since: not the conversation the run was given.
+    const edited = await openai.chat.completions
+      .create({
+        model: 'haiku',
+        messages: [
+          { role: 'user', content: 'Weather in Berlin?' },
+          { role: 'assistant', content: null, tool_calls: [call] },
+          { role: 'tool', tool_call_id: call.id, content: 'sunny' },
+        ],
+        tools,
+      })
+      .catch((e: unknown) => e)
+    expect(edited).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((edited as InstanceType<typeof OpenAI.APIError>).message).toMatch(/conversation before/)
     const altered = await follow('{"city":"Berlin"}').catch((e: unknown) => e)
     expect(altered).toBeInstanceOf(OpenAI.BadRequestError)
     expect((altered as InstanceType<typeof OpenAI.APIError>).message).toMatch(/other input/)

@@ -25,6 +25,8 @@ export type ParkedRun = {
   made: ToolCall[]
   /** USD the turn was charged for its parts so far (tool-charges.ts). */
   charged: number
+  /** The conversation the run was started with (conversation-key.ts). */
+  conversation: string
 }
 
 export type ParkedRunsOptions = {
@@ -73,7 +75,11 @@ export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRu
       runs.set(run, timer)
     },
     /** The run these results answer, or why not; results must answer every call it made. */
-    take(results: readonly ToolResult[], owner: string | undefined): ParkedRun {
+    take(
+      results: readonly ToolResult[],
+      owner: string | undefined,
+      conversation?: string
+    ): ParkedRun {
       const ids = results.map((r) => r.toolUseId)
       const run = [...runs.keys()].find((r) => r.calls.some((id) => ids.includes(id)))
       if (!run || run.owner !== owner) {
@@ -88,6 +94,11 @@ export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRu
           missing.length > 0
             ? `Tool results are missing for: ${missing.join(', ')} (answer every call of the turn)`
             : `Tool results for calls this turn did not make: ${unknown.join(', ')}`
+        )
+      }
+      if (conversation !== undefined && conversation !== run.conversation) {
+        throw new ValidationError(
+          'The conversation before the tool calls is not the one the waiting run was given: send it as it was, or start again'
         )
       }
       for (const result of results) {

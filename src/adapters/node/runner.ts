@@ -8,6 +8,7 @@ import {
 } from '../../errors.js'
 import { silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
+import { conversationKey } from '../../run/conversation-key.js'
 import { createQuotaGate } from '../../run/quota.js'
 import type {
   ClaudeRunner,
@@ -102,7 +103,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     checkRequest(request)
     // Tool results continue the run that waits for them (its process is alive, waiting).
     const resumed = request.toolResults?.length
-      ? parked.take(request.toolResults, request.owner)
+      ? parked.take(request.toolResults, request.owner, request.conversation)
       : undefined
     // A login whose quota is used up refuses at once, without starting a CLI (but a probe).
     if (!resumed) quota.admit()
@@ -203,6 +204,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
           calls,
           made: part.toolCalls,
           charged: bill.charged,
+          conversation: resumed?.conversation ?? conversationKey(request),
         }
         yield { type: 'result', result: part }
         return

@@ -5,6 +5,7 @@
  * the history as text.
  */
 
+import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, RunRequest, ToolResult } from '../../runner.js'
 import { badRequest, splitTurns } from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
@@ -79,6 +80,19 @@ const refuseUnknown = (body: MessagesRequest) => {
   }
 }
 
+/** The conversation up to the last user message that is not tool results, as the run got it. */
+const conversationBefore = (body: MessagesRequest) => {
+  let last = body.messages.length - 1
+  const isResults = (i: number) => {
+    const m = body.messages[i]
+    return Array.isArray(m?.content) && m.content.some((b) => b.type === 'tool_result')
+  }
+  while (last >= 0 && (body.messages[last]?.role !== 'user' || isResults(last))) last--
+  if (last < 0) return {}
+  const messages = body.messages.slice(0, last + 1)
+  return { conversation: conversationKey(toRunRequest({ ...body, messages, tools: undefined })) }
+}
+
 export const toRunRequest = (body: MessagesRequest): RunRequest => {
   refuseUnknown(body)
   const last = body.messages.at(-1)
@@ -98,6 +112,7 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
     return {
       prompt: '',
       model: body.model,
+      ...conversationBefore(body),
       toolResults: results.map((block, j) => {
         const use = uses.find((u) => u.id === block.tool_use_id)
         return {

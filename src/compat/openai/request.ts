@@ -6,6 +6,7 @@
  */
 import type { Validator } from '@cfworker/json-schema'
 import { StructuredOutputError } from '../../errors.js'
+import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
 import { badRequest, imageFromDataUrl, splitTurns } from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
@@ -89,8 +90,9 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
   refuseUnsupported(body)
   const toolResults = trailingResults(body.messages)
   if (toolResults.length > 0) {
-    // The run that made these calls goes on; it already has everything else.
-    return { prompt: '', model: body.model, toolResults }
+    // The run that made these calls goes on; it already has everything else, and checks that
+    // the conversation shown before them is the one it was given.
+    return { prompt: '', model: body.model, toolResults, ...conversationBefore(body) }
   }
   const system: string[] = []
   const turns: HistoryTurn[] = []
@@ -147,6 +149,15 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
     ...(jsonSchema && { jsonSchema }),
     ...tools,
   }
+}
+
+/** The conversation up to the last user message, as the waiting run was started with it. */
+const conversationBefore = (body: ChatCompletionRequest) => {
+  let last = body.messages.length - 1
+  while (last >= 0 && body.messages[last]?.role !== 'user') last--
+  if (last < 0) return {}
+  const messages = body.messages.slice(0, last + 1)
+  return { conversation: conversationKey(toRunRequest({ ...body, messages, tools: undefined })) }
 }
 
 const parseArguments = (text: string): unknown => {
