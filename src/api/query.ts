@@ -18,8 +18,15 @@ const toRunRequest = (body: QueryRequest): RunRequest => {
       { errors: [{ field: 'continue_session', message: 'is not supported' }] }
     )
   }
+  if (body.history?.length && body.session_id) {
+    throw new ValidationError(
+      'history: cannot be combined with session_id (a kept session has its own history)',
+      { errors: [{ field: 'history', message: 'cannot be combined with session_id' }] }
+    )
+  }
   return {
     prompt: promptWithImages(body.prompt, body.images),
+    ...(body.history?.length && { history: body.history }),
     systemPrompt: nonEmpty(body.system),
     appendSystemPrompt: nonEmpty(body.append_system),
     model: body.model,

@@ -5,6 +5,7 @@
 import * as v from 'valibot'
 import {
   ContentBlock,
+  HistoryTurn,
   IMAGE_TYPES,
   ModelName as Model,
   ToolName,
@@ -77,6 +78,15 @@ const NativeToolResult = v.object({
 export const QueryRequest = v.object({
   prompt: v.string(),
   images: v.nullish(v.pipe(v.array(ImageInput), v.maxLength(20))),
+  history: v.nullish(
+    v.pipe(
+      v.array(HistoryTurn),
+      v.maxLength(1_000),
+      v.description(
+        'Earlier turns, oldest first (`role` user or assistant; `content` text or text and image blocks), sent to the model as real earlier messages: for clients that keep the conversation themselves. Not with `session_id`.'
+      )
+    )
+  ),
   system: System,
   append_system: v.nullish(
     v.pipe(

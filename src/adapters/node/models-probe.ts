@@ -52,3 +52,17 @@ export const probeModels = async (deps: ModelsProbeOptions): Promise<ModelInfo[]
     await dir?.cleanup?.().catch(() => {})
   }
 }
+
+/** The probe's answer, kept: one probe for everyone who asks at once, tried again if it failed. */
+export const createModelsList = (deps: ModelsProbeOptions) => {
+  let probe: Promise<ModelInfo[]> | undefined
+  return (): Promise<ModelInfo[]> => {
+    if (!probe) {
+      probe = probeModels(deps)
+      probe.catch(() => {
+        probe = undefined
+      })
+    }
+    return probe
+  }
+}

@@ -12,7 +12,6 @@ import { conversationKey } from '../../run/conversation-key.js'
 import { createQuotaGate } from '../../run/quota.js'
 import type {
   ClaudeRunner,
-  ModelInfo,
   RunEvent,
   RunnerStatus,
   RunOptions,
@@ -24,7 +23,7 @@ import { requireClaudeBinary } from './binary.js'
 import { answerLine, converse } from './converse.js'
 import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
-import { probeModels } from './models-probe.js'
+import { createModelsList } from './models-probe.js'
 import type { NodeRunnerOptions } from './options.js'
 import { createLauncher } from './orphans.js'
 import { createParkedRuns, type ParkedRun } from './parked-runs.js'
@@ -260,15 +259,11 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
     quota: quota.current() ?? null,
   })
 
-  let modelsCache: ModelInfo[] | undefined
-  const models = async (): Promise<ModelInfo[]> => {
-    modelsCache ??= await probeModels({
-      launch: (args, cwd) => launch([binary().path], args, cwd),
-      capacity,
-      prepare: () => prepareWorkDir({}, dirs),
-    })
-    return modelsCache
-  }
+  const models = createModelsList({
+    launch: (args, cwd) => launch([binary().path], args, cwd),
+    capacity,
+    prepare: () => prepareWorkDir({}, dirs),
+  })
 
   return {
     run,
