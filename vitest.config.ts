@@ -9,6 +9,7 @@ export default defineConfig({
     exclude: ['test/worker/**', '**/node_modules/**'],
     reporters: report ? ['default', ['json', { outputFile: `${report}/node.json` }]] : ['default'],
     environment: 'node',
+    globalSetup: ['test/helpers/build-web-setup.ts'],
     // Real CLI runs are CPU-bound (about 1 s of CPU each); two files at a time suit small machines.
     maxWorkers: 2,
     testTimeout: 30_000,

@@ -28,6 +28,7 @@ import { requireJson } from './http/validation.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { VERSION } from './lib/version.js'
 import type { ClaudeRunner } from './runner.js'
+import { createWebRoutes, type WebAssets } from './web/routes.js'
 
 export type AppOptions = {
   runner: ClaudeRunner
@@ -49,6 +50,8 @@ export type AppOptions = {
    * CDN; the Node server serves them itself so /docs works offline.
    */
   docsAssetsUrl?: string
+  /** The chat page's built files (`GET /chat`); without them /chat says how to build it. */
+  webAssets?: WebAssets
 }
 
 export const createApp = (options: AppOptions) => {
@@ -123,9 +126,10 @@ export const createApp = (options: AppOptions) => {
       .route('/v1', createModelRoutes())
       .route('/v1', createOpenAIRoutes({ heartbeatMs }))
       .route('/v1', createAnthropicRoutes({ heartbeatMs }))
+      .route('/', createWebRoutes(options.webAssets))
       .route('/', createDocsRoutes(app, { assetsUrl: options.docsAssetsUrl }))
   )
 }
 
 export type App = ReturnType<typeof createApp>
-export type { AppMetrics }
+export type { AppMetrics, WebAssets }

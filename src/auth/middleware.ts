@@ -27,9 +27,15 @@ export const staticKeySource = (records: readonly KeyRecord[], enabled = true): 
   load: () => ({ enabled, records }),
 })
 
-/** Paths anyone may read. */
+/** Paths anyone may read: they hold no data (the chat page asks for a key itself). */
 export const isPublicPath = (path: string) =>
-  path === '/health' || path === '/docs' || path === '/openapi.json' || path.startsWith('/assets/')
+  path === '/' ||
+  path === '/health' ||
+  path === '/docs' ||
+  path === '/openapi.json' ||
+  path === '/chat' ||
+  path.startsWith('/chat/assets/') ||
+  path.startsWith('/assets/')
 
 const readKey = (header: (name: string) => string | undefined) => {
   const authorization = header('authorization')

@@ -15,6 +15,7 @@ import { assertSafeBind, isLoopback, type ServerConfig } from '../server/config.
 import { ASSETS_PREFIX, createDocsAssets } from '../server/docs-assets.js'
 import { listen, type RunningServer } from '../server/listen.js'
 import { createMetrics } from '../server/metrics.js'
+import { createDirectoryAssets } from '../server/web-assets.js'
 
 export type { RunningServer }
 
@@ -77,6 +78,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     corsOrigins: options.corsOrigins,
     metrics: createMetrics(runner),
     docsAssetsUrl: ASSETS_PREFIX,
+    webAssets: createDirectoryAssets(),
   })
   const assets = createDocsAssets()
   const fetch = (request: Request) =>

@@ -5,7 +5,8 @@
  *
  * Bindings: RUNNER_URLS (comma-separated), RUNNER_TOKEN (secret), API_KEY_HASHES (secret,
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
- * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins).
+ * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins),
+ * ASSETS (the static-assets binding holding the chat page, `dist/web`).
  */
 
 import { type App, createApp } from '../app.js'
@@ -16,6 +17,7 @@ import { parseOrigins } from '../http/cors.js'
 import { createLogger, isLogLevel, type Logger, silentLogger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
 import { createRemoteRunner } from '../runner-protocol/remote-runner.js'
+import type { WebAssets } from '../web/routes.js'
 
 /** The part of Workers KV this uses (so the types do not depend on the Workers runtime's). */
 export type KeyValueStore = { get<T>(key: string, type: 'json'): Promise<T | null> }
@@ -28,7 +30,21 @@ export type WorkerEnv = {
   LOG_LEVEL?: string
   CORS_ORIGINS?: string
   KEYS?: KeyValueStore
+  ASSETS?: AssetsBinding
 }
+
+/** The part of the static-assets binding this uses. */
+export type AssetsBinding = { fetch(request: Request): Promise<Response> }
+
+/** The chat page's files from the static-assets binding (`html_handling: none`: names as built). */
+const bindingAssets = (binding: AssetsBinding): WebAssets => ({
+  read: async (name) => {
+    const response = await binding.fetch(new Request(`https://assets.invalid/${name}`))
+    if (response.ok) return response.body
+    await response.body?.cancel()
+    return null
+  },
+})
 
 const flag = (value: string | undefined) => /^(1|true|yes)$/i.test(value ?? '')
 
@@ -90,6 +106,7 @@ export const createWorkerApp = (env: WorkerEnv): App => {
     runner: urls.length ? createRemoteRunner({ urls, token: env.RUNNER_TOKEN }) : unconfigured,
     keys: bindingsKeySource(env, logger),
     logger,
+    ...(env.ASSETS && { webAssets: bindingAssets(env.ASSETS) }),
   })
 }
 
@@ -105,6 +122,7 @@ const appFor = (env: WorkerEnv) => {
     env.LOG_LEVEL,
     env.CORS_ORIGINS,
     Boolean(env.KEYS),
+    Boolean(env.ASSETS),
   ])
   let app = apps.get(id)
   if (!app) {

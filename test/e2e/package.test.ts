@@ -8,6 +8,7 @@ import { copyFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildWeb } from '../../scripts/build-web.js'
 import { createKey } from '../../src/adapters/node/keys-file.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
@@ -61,6 +62,8 @@ describe('the production image contents', () => {
       { cwd: ROOT }
     )
     expect(build.code, build.stdout + build.stderr).toBe(0)
+    // The rest of `npm run build`: the chat page.
+    await buildWeb(join(app, 'dist', 'web'))
     for (const file of ['package.json', 'package-lock.json'])
       await copyFile(join(ROOT, file), join(app, file))
     const [npm, ...npmArgs] = (docker.install ?? '').split(/\s+/)
@@ -109,6 +112,9 @@ describe('the production image contents', () => {
         version: expect.stringMatching(/^2\.1\.330/),
       })
       expect(status.binary_path).toContain(app)
+      const page = await fetch(`${url}/chat`)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('aria-label="Message"')
     } finally {
       child.kill('SIGTERM')
       await new Promise((resolve) => child.once('close', resolve))

@@ -60,6 +60,27 @@ describe('answered at the edge', () => {
     expect(await (await edge.request('/docs')).text()).toContain('swagger-ui')
   })
 
+  it('serves the chat page and its files from the static-assets binding, with no key', async () => {
+    const page = await SELF.fetch('http://edge/chat')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+    const html = await page.text()
+    expect(html).toContain('aria-label="Message"')
+    const files = [...html.matchAll(/"\/chat\/assets\/(chat-[0-9a-f]+\.(?:js|css))"/g)]
+    expect(files).toHaveLength(2)
+    for (const [, file] of files) {
+      const asset = await SELF.fetch(`http://edge/chat/assets/${file}`)
+      expect(asset.status).toBe(200)
+      expect(asset.headers.get('content-type')).toMatch(
+        file?.endsWith('.js') ? /javascript/ : /css/
+      )
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1_000)
+    }
+    expect((await SELF.fetch('http://edge/chat/assets/chat-0000000000.js')).status).toBe(404)
+    const index = await SELF.fetch('http://edge/', { headers: { accept: 'text/html' } })
+    expect(await index.text()).toContain('href="/chat"')
+  })
+
   it('auth: no key or a wrong key is a 401 at the edge, and nothing reaches the runner', async () => {
     const none = await SELF.fetch('http://edge/llm/chat', {
       method: 'POST',
