@@ -51,7 +51,9 @@ describe('the chat page in Chromium', () => {
     // Without a key the models cannot be listed: the page says why.
     await page.getByRole('alert').filter({ hasText: 'needs an API key' }).waitFor()
 
+    const listing = page.waitForRequest((request) => request.url().endsWith('/llm/models'))
     await chat.typeKey(key)
+    expect((await listing).headers().authorization).toBe(`Bearer ${key}`)
     const models = page.getByRole('combobox', { name: 'Model' })
     await waitFor(async () => (await models.locator('option').count()) > 3)
     const served = (await (
@@ -196,7 +198,7 @@ describe('the chat page in Chromium', () => {
     expect(stack.mock.messageRequests()).toHaveLength(0)
   })
 
-  it('sends a picked image as an image block, and fits a phone-width screen', async () => {
+  it('sends picked, dropped and pasted images as image blocks, and fits a phone-width screen', async () => {
     chat = await openChat(browser, stack.url, { width: 390, height: 800 })
     const { page } = chat
     await chat.typeKey(key)
@@ -206,6 +208,24 @@ describe('the chat page in Chromium', () => {
       buffer: Buffer.from(PNG, 'base64'),
     })
     await expect(page.getByRole('img', { name: 'Image 1 to send' }).count()).resolves.toBe(1)
+    // Dropped and pasted images join it; a file that is not an image is refused with a reason.
+    await page.evaluate((png) => {
+      const file = (name: string, type: string) =>
+        new File([Uint8Array.from(atob(png), (c) => c.charCodeAt(0))], name, { type })
+      const drop = new DataTransfer()
+      drop.items.add(file('dropped.png', 'image/png'))
+      document.querySelector('form')?.dispatchEvent(new DragEvent('drop', { dataTransfer: drop }))
+      const paste = new DataTransfer()
+      paste.items.add(file('pasted.png', 'image/png'))
+      paste.items.add(file('notes.txt', 'text/plain'))
+      const event = new ClipboardEvent('paste', { clipboardData: paste, cancelable: true })
+      document.querySelector('textarea')?.dispatchEvent(event)
+    }, PNG)
+    await page.getByRole('img', { name: 'Image 3 to send' }).waitFor()
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'notes.txt is not a PNG, JPEG, GIF or WebP image.'
+    )
+    await page.getByRole('button', { name: 'Remove image 3' }).click()
     await chat.send('what is in this picture?')
     await chat.replyDone()
     const body = stack.mock.messageRequests().at(-1)?.body
@@ -213,7 +233,8 @@ describe('the chat page in Chromium', () => {
       type: string
       source?: { data: string }
     }>
-    expect(content.find((block) => block.type === 'image')?.source?.data).toBe(PNG)
+    const images = content.filter((block) => block.type === 'image')
+    expect(images.map((block) => block.source?.data)).toEqual([PNG, PNG])
     // Nothing wider than the screen, and the controls in view.
     const width = await page.evaluate(() => document.documentElement.scrollWidth)
     expect(width).toBeLessThanOrEqual(390)
