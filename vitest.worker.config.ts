@@ -24,7 +24,7 @@ export default defineConfig({
     reporters: report
       ? ['default', ['json', { outputFile: `${report}/worker.json` }]]
       : ['default'],
-    globalSetup: ['test/helpers/build-web-setup.ts', 'test/worker/global-setup.ts'],
+    globalSetup: ['test/worker/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -25,6 +25,8 @@ export type ServerOptions = Partial<ServerConfig> & {
   /** Extra options for the local runner (binary, env, …). */
   runnerOptions?: NodeRunnerOptions
   logger?: Logger
+  /** Where the chat page's built files are; default the package's `dist/web`. */
+  webDir?: string
 }
 
 const localRunner = (options: ServerOptions, logger: Logger) =>
@@ -78,7 +80,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     corsOrigins: options.corsOrigins,
     metrics: createMetrics(runner),
     docsAssetsUrl: ASSETS_PREFIX,
-    webAssets: createDirectoryAssets(),
+    webAssets: createDirectoryAssets(options.webDir),
   })
   const assets = createDocsAssets()
   const fetch = (request: Request) =>

@@ -1,5 +1,6 @@
 /** The real server on 127.0.0.1:0 driving the real CLI against the project's mock Messages API. */
 import { join } from 'node:path'
+import { inject } from 'vitest'
 import type { NodeRunnerOptions } from '../../src/adapters/node/runner.js'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/runtime/node.js'
 import { cliEnv, removeDir, subscriptionEnv, tempDir } from './cli-env.js'
@@ -34,6 +35,7 @@ export const startTestStack = async (
     logLevel: 'silent',
     workDir,
     keysFile: join(home, 'api-keys'),
+    webDir: inject('webDir'),
     ...options,
     runnerOptions: {
       env: options.subscription

@@ -6,6 +6,7 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
+import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { startRunnerHost } from '../../src/runtime/node.js'
 import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
@@ -24,6 +25,8 @@ const deadUrl = async () => {
 }
 
 export default async function setup(project: TestProject) {
+  // The static-assets binding serves dist/web (wrangler.jsonc).
+  await buildWeb()
   const mock = await startMockAnthropic()
   const home = await tempDir('worker')
   const host = await startRunnerHost({
