@@ -13,7 +13,6 @@ import { createQueryRoutes } from './api/query.js'
 import { HealthResponse } from './api/schemas.js'
 import { createAuth, type KeySource } from './auth/middleware.js'
 import { withKeyPolicy } from './auth/policy-runner.js'
-import { createUsageTracker, type UsageTracker } from './auth/usage.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
 import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
@@ -28,14 +27,16 @@ import { requireJson } from './http/validation.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { VERSION } from './lib/version.js'
 import type { ClaudeRunner } from './runner.js'
+import { createMemoryUsageStore } from './usage/memory-store.js'
+import type { UsageStore } from './usage/store.js'
 import { createWebRoutes, type WebAssets } from './web/routes.js'
 
 export type AppOptions = {
   runner: ClaudeRunner
   /** API keys; without a source (or with none configured) the API is open. */
   keys?: KeySource
-  /** Per-key usage; pass one to share it between apps or read it from outside. */
-  usage?: UsageTracker
+  /** Where per-key usage is kept and limits are decided; default in memory. */
+  usage?: UsageStore
   logger?: Logger
   /** Largest accepted request body. Default 20 MiB (room for a few images). */
   maxBodyBytes?: number
@@ -57,7 +58,7 @@ export type AppOptions = {
 export const createApp = (options: AppOptions) => {
   const logger = options.logger ?? createLogger('info')
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024
-  const usage = options.usage ?? createUsageTracker()
+  const usage = options.usage ?? createMemoryUsageStore()
   const heartbeatMs = options.heartbeatMs ?? 15_000
 
   const app = new Hono<AppEnv>()

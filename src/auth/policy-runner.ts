@@ -3,7 +3,7 @@
  * (403 for a model or tool outside it, 429 for its concurrency or daily budget), ties kept
  * sessions to the key, and charges every run to it (see run/charge.ts).
  */
-import { isClaudeError, PolicyError, QuotaExceededError } from '../errors.js'
+import { isClaudeError, PolicyError } from '../errors.js'
 import { chargeOf, estimateCharge } from '../run/charge.js'
 import { assertRunnable } from '../run/request-check.js'
 import type {
@@ -14,21 +14,23 @@ import type {
   RunRequest,
   RunResult,
 } from '../runner.js'
+import type { UsageStore } from '../usage/store.js'
 import type { KeyRecord } from './keys.js'
-import { secondsToUtcMidnight, type UsageTracker } from './usage.js'
 
 export type RunObserver = (request: RunRequest, result: RunResult) => void
 
 export const withKeyPolicy = (
   runner: ClaudeRunner,
   key: KeyRecord | undefined,
-  usage: UsageTracker,
+  usage: UsageStore,
   onResult?: RunObserver,
   /** When the run started: ms since it was asked for (a slot, and its CLI process). */
   onStarted?: (waitedMs: number) => void
 ): ClaudeRunner => {
-  const id = key?.hash ?? 'anonymous'
-  const name = key ? key.name || key.hash.slice(0, 8) : 'anonymous'
+  const who = {
+    id: key?.hash ?? 'anonymous',
+    name: key ? key.name || key.hash.slice(0, 8) : 'anonymous',
+  }
   const policy = key?.policy ?? {}
 
   const check = (request: RunRequest) => {
@@ -41,29 +43,21 @@ export const withKeyPolicy = (
       (tool) => policy.tools && !policy.tools.includes(tool)
     )
     if (denied.length > 0) throw new PolicyError(`This key may not use tools: ${denied.join(', ')}`)
-    if (policy.max_concurrent !== undefined && usage.active(id) >= policy.max_concurrent) {
-      throw new QuotaExceededError(
-        `This key already has ${policy.max_concurrent} run(s) in progress`,
-        { retryAfter: 2 }
-      )
-    }
-    if (policy.daily_usd !== undefined && usage.spentToday(id) >= policy.daily_usd) {
-      throw new QuotaExceededError(
-        `This key has spent its daily budget of $${policy.daily_usd} (resets at 00:00 UTC)`,
-        { retryAfter: secondsToUtcMidnight() }
-      )
-    }
   }
 
   async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
     check(request)
-    const done = usage.start(id, name)
+    // The key's place and its budget are checked where they are kept (shared at the edge).
+    const release = await usage.begin(who, {
+      maxConcurrent: policy.max_concurrent,
+      dailyUsd: policy.daily_usd,
+    })
     // Every run that reached the model is charged, however it ends.
     let charged = false
     let streamed: Extract<RunEvent, { type: 'usage' }> | undefined
-    const charge = (amount: RunCharge) => {
+    const charge = async (amount: RunCharge) => {
       charged = true
-      usage.record(id, name, amount)
+      await usage.record(who, amount)
     }
     const asked = performance.now()
     try {
@@ -71,20 +65,23 @@ export const withKeyPolicy = (
         if (event.type === 'started') onStarted?.(performance.now() - asked)
         if (event.type === 'usage') streamed = event
         if (event.type === 'result') {
-          charge(chargeOf(event.result))
+          await charge(chargeOf(event.result))
           onResult?.(request, event.result)
         }
         yield event
       }
     } catch (error) {
-      if (isClaudeError(error) && error.billed) charge(error.billed)
+      if (isClaudeError(error) && error.billed) await charge(error.billed)
       throw error
     } finally {
-      if (!charged && streamed) {
-        const models = await runner.models().catch(() => [])
-        charge(estimateCharge(streamed.usage, streamed.model, models))
+      try {
+        if (!charged && streamed) {
+          const models = await runner.models().catch(() => [])
+          await charge(estimateCharge(streamed.usage, streamed.model, models))
+        }
+      } finally {
+        await release()
       }
-      done()
     }
   }
 

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util'
 import { createKey, readKeyRecords, revokeKey, rotateKey } from '../adapters/node/keys-file.js'
 import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
 import { UsageError } from '../errors.js'
+import { usageCommand } from './keys-usage.js'
+import { printTable } from './table.js'
 
 export const KEYS_HELP = `Usage:
   claude-code-api keys create [--name NAME] [--models a,b] [--tools a,b]
@@ -12,9 +14,14 @@ export const KEYS_HELP = `Usage:
   claude-code-api keys list
   claude-code-api keys revoke HASH_PREFIX
   claude-code-api keys rotate HASH_PREFIX
+  claude-code-api keys usage [--days N] [--json] [--usage-db PATH | --url URL [--key KEY]]
 
 Options:
   --keys-file PATH   the keys file (default: API_KEYS_FILE, else ./.api-keys)
+  --usage-db PATH    the usage database (default: USAGE_DB, else <CLAUDE_WORK_DIR>/usage.db)
+  --url URL          read /admin/usage from this server instead (an admin --key, or
+                     CLAUDE_CODE_API_KEY; also an edge front door)
+  --days N           days to list per day (default 30)
   -h, --help         this help
 
 A key is shown once, when it is created or rotated; only its SHA-256 hash is stored.
@@ -65,6 +72,11 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       'max-concurrent': { type: 'string' },
       'daily-usd': { type: 'string' },
       admin: { type: 'boolean' },
+      'usage-db': { type: 'string' },
+      url: { type: 'string' },
+      key: { type: 'string' },
+      days: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -72,7 +84,7 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
   if (values.help || !action) {
     console.log(KEYS_HELP)
     if (!action && !values.help)
-      throw new UsageError('keys needs an action: create, list, revoke or rotate')
+      throw new UsageError('keys needs an action: create, list, revoke, rotate or usage')
     return
   }
   const path = values['keys-file'] ?? env.API_KEYS_FILE ?? '.api-keys'
@@ -112,17 +124,7 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
         r.created || '-',
         describePolicy(r.policy),
       ])
-      const widths = [8, ...[1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)))]
-      const header = ['HASH', 'NAME', 'CREATED', 'POLICY']
-      for (const row of [header, ...rows]) {
-        console.log(
-          row
-            .map((cell, i) =>
-              i < 3 ? cell.padEnd(Math.max(widths[i] ?? 0, header[i]?.length ?? 0)) : cell
-            )
-            .join('  ')
-        )
-      }
+      printTable(['HASH', 'NAME', 'CREATED', 'POLICY'], rows)
       return
     }
     case 'revoke': {
@@ -136,7 +138,22 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       console.log(`Replaces: ${old.hash.slice(0, 8)} (no longer valid)`)
       return
     }
+    case 'usage': {
+      if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`)
+      const days = number('--days', values.days, true) ?? 30
+      if (days > 366) throw new UsageError('--days must be at most 366')
+      return usageCommand(
+        {
+          usageDb: values['usage-db'],
+          url: values.url,
+          key: values.key ?? env.CLAUDE_CODE_API_KEY,
+          days,
+          json: Boolean(values.json),
+        },
+        env
+      )
+    }
     default:
-      throw new UsageError(`unknown keys action "${action}" (create, list, revoke, rotate)`)
+      throw new UsageError(`unknown keys action "${action}" (create, list, revoke, rotate, usage)`)
   }
 }

@@ -10,12 +10,16 @@ import { loadConfig } from '../server/config.js'
 
 export const SERVE_HELP = `Usage:
   claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
+                        [--usage-db PATH] [--runner-url URL …]
 
 Options (environment variable in brackets):
   --host HOST         address to listen on [HOST] (default 127.0.0.1)
   --port PORT         port [PORT] (default 7742)
   --keys-file PATH    API keys file [API_KEYS_FILE] (default ./.api-keys)
   --log-level LEVEL   debug, info, warn, error or silent [LOG_LEVEL] (default info)
+  --usage-db PATH     per-key usage, a SQLite file [USAGE_DB] (default <work dir>/usage.db)
+  --runner-url URL    a runner host to send runs to instead of the local CLI; repeat it for
+                      several [RUNNER_URLS, comma-separated; token: RUNNER_TOKEN]
   -h, --help          this help
 
 Without API keys the server only listens on a loopback address.`
@@ -40,7 +44,7 @@ Options (environment variable in brackets):
 const listenConfig = (
   argv: string[],
   help: string,
-  { keysFile = false, defaultPort = '7742' } = {}
+  { front = false, defaultPort = '7742' } = {}
 ) => {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -49,7 +53,11 @@ const listenConfig = (
       host: { type: 'string' },
       port: { type: 'string' },
       'log-level': { type: 'string' },
-      ...(keysFile && { 'keys-file': { type: 'string' as const } }),
+      ...(front && {
+        'keys-file': { type: 'string' as const },
+        'usage-db': { type: 'string' as const },
+        'runner-url': { type: 'string' as const, multiple: true as const },
+      }),
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -59,17 +67,21 @@ const listenConfig = (
   }
   if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
   const keys = values['keys-file']
+  const usageDb = values['usage-db']
+  const runners = values['runner-url']
   return loadConfig({
     ...process.env,
     PORT: (values.port as string | undefined) ?? process.env.PORT ?? defaultPort,
     ...(values.host !== undefined && { HOST: values.host as string }),
     ...(typeof keys === 'string' && { API_KEYS_FILE: keys }),
+    ...(typeof usageDb === 'string' && { USAGE_DB: usageDb }),
+    ...(Array.isArray(runners) && { RUNNER_URLS: runners.join(',') }),
     ...(values['log-level'] !== undefined && { LOG_LEVEL: values['log-level'] as string }),
   })
 }
 
 export const serveCommand = async (argv: string[]) => {
-  const config = listenConfig(argv, SERVE_HELP, { keysFile: true })
+  const config = listenConfig(argv, SERVE_HELP, { front: true })
   if (!config) return
   const server = await startServer(config)
   if (config.logLevel === 'silent') console.log(`claude-code-api listening on ${server.url}`)
@@ -79,7 +91,7 @@ export const serveCommand = async (argv: string[]) => {
 export const runnerCommand = async (argv: string[]) => {
   const config = listenConfig(argv, RUNNER_HELP, { defaultPort: '7743' })
   if (!config) return
-  const host = await startRunnerHost({ ...config, token: process.env.RUNNER_TOKEN || undefined })
+  const host = await startRunnerHost({ ...config, token: config.runnerToken })
   if (config.logLevel === 'silent') console.log(`claude-code-api runner host on ${host.url}`)
   stopOnSignals(host)
 }

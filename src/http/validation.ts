@@ -21,15 +21,21 @@ const describe = (issue: StandardSchemaV1.Issue) => {
   return issue.message.replace(/^Invalid \w+: /, '').replace(/ but received .*$/s, '')
 }
 
+const failOn = (result: { success: boolean; error?: readonly StandardSchemaV1.Issue[] }) => {
+  if (result.success) return
+  const errors = (result.error ?? []).map((issue) => ({
+    field: fieldOf(issue),
+    message: describe(issue),
+  }))
+  throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
+}
+
 export const jsonBody = <Schema extends StandardSchemaV1>(schema: Schema) =>
-  validator('json', schema, (result) => {
-    if (result.success) return
-    const errors = result.error.map((issue) => ({
-      field: fieldOf(issue),
-      message: describe(issue),
-    }))
-    throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
-  })
+  validator('json', schema, failOn)
+
+/** Query parameters, validated the same way (422 with the field names). */
+export const queryParams = <Schema extends StandardSchemaV1>(schema: Schema) =>
+  validator('query', schema, failOn)
 
 const BODY_PROBLEMS = {
   too_deep: `JSON in the request body is nested deeper than ${DEFAULT_JSON_LIMITS.maxDepth} levels`,

@@ -3,19 +3,23 @@
  * with the local CLI runner and a shutdown that leaves no CLI process behind.
  */
 
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { createFileKeySource } from '../adapters/node/keys-file.js'
+import { defaultWorkDir } from '../adapters/node/options.js'
 import { createNodeRunner, type NodeRunnerOptions } from '../adapters/node/runner.js'
+import { createSqliteUsageStore } from '../adapters/node/sqlite-usage-store.js'
 import { createApp } from '../app.js'
 import { ConfigError } from '../errors.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
 import { createRunnerHostApp } from '../runner-protocol/host.js'
+import { createRemoteRunner } from '../runner-protocol/remote-runner.js'
 import { assertSafeBind, isLoopback, type ServerConfig } from '../server/config.js'
 import { ASSETS_PREFIX, createDocsAssets } from '../server/docs-assets.js'
 import { listen, type RunningServer } from '../server/listen.js'
 import { createMetrics } from '../server/metrics.js'
 import { createDirectoryAssets } from '../server/web-assets.js'
+import type { UsageStore } from '../usage/store.js'
 
 export type { RunningServer }
 
@@ -27,6 +31,21 @@ export type ServerOptions = Partial<ServerConfig> & {
   logger?: Logger
   /** Where the chat page's built files are; default the package's `dist/web`. */
   webDir?: string
+  /** Use this usage store instead of the SQLite file (`usageDb`). */
+  usage?: UsageStore
+}
+
+const usageDbOf = (options: ServerOptions) =>
+  resolve(options.usageDb ?? join(options.workDir ?? defaultWorkDir(), 'usage.db'))
+
+const openUsageDb = (path: string) => {
+  try {
+    return createSqliteUsageStore(path)
+  } catch (error) {
+    throw new ConfigError(
+      `the usage database ${path} cannot be used (USAGE_DB): ${(error as Error).message}`
+    )
+  }
 }
 
 const localRunner = (options: ServerOptions, logger: Logger) =>
@@ -38,7 +57,10 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     maxTimeoutMs: options.maxTimeoutMs,
     allowApiKey: options.allowApiKey,
     workDir: options.workDir,
-    hiddenPaths: [options.keysFile ?? '.api-keys'].map((file) => resolve(file)),
+    hiddenPaths: [
+      resolve(options.keysFile ?? '.api-keys'),
+      ...['', '-wal', '-shm'].map((suffix) => usageDbOf(options) + suffix),
+    ],
     sessionTtlMs: options.sessionTtlMs,
     maxSessionsPerKey: options.maxSessionsPerKey,
     warmProcesses: options.warmProcesses,
@@ -70,10 +92,17 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       { host: hostname }
     )
   }
-  const runner = options.runner ?? localRunner(options, logger)
+  const usage = options.usage ?? openUsageDb(usageDbOf(options))
+  // With runner hosts this is a front door: runs go to them, keys and usage stay here.
+  const runner: ClaudeRunner & { close?(graceMs?: number): Promise<void> } =
+    options.runner ??
+    (options.runnerUrls?.length
+      ? createRemoteRunner({ urls: options.runnerUrls, token: options.runnerToken })
+      : localRunner(options, logger))
   const app = createApp({
     runner,
     keys,
+    usage,
     logger,
     maxBodyBytes: options.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,
@@ -88,9 +117,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       ? assets.fetch(request)
       : app.fetch(request)
 
-  return listen(fetch, hostname, options.port ?? 7742, logger, () =>
-    runner.close?.(options.shutdownGraceMs)
-  )
+  return listen(fetch, hostname, options.port ?? 7742, logger, async () => {
+    await runner.close?.(options.shutdownGraceMs)
+    await usage.close?.()
+  })
 }
 
 export type RunnerHostServerOptions = Omit<

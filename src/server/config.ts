@@ -42,6 +42,12 @@ export type ServerConfig = {
   authDisabled: boolean
   /** CORS_ORIGINS: browser origins allowed to call the API (none by default). */
   corsOrigins: string[]
+  /** USAGE_DB: the SQLite file of per-key usage; default `<work dir>/usage.db`. */
+  usageDb?: string
+  /** RUNNER_URLS: runner hosts to forward runs to instead of running the CLI here. */
+  runnerUrls: string[]
+  /** RUNNER_TOKEN: the token runner hosts expect (and a runner host requires). */
+  runnerToken?: string
 }
 
 type Env = Record<string, string | undefined>
@@ -118,7 +124,24 @@ export const loadConfig = (env: Env): ServerConfig => {
     apiKeyHashes: env.API_KEY_HASHES || undefined,
     authDisabled: flag(env, 'API_AUTH_DISABLED'),
     corsOrigins: cors.origins,
+    usageDb: env.USAGE_DB || undefined,
+    runnerUrls: urlList(env, 'RUNNER_URLS'),
+    runnerToken: env.RUNNER_TOKEN || undefined,
   }
+}
+
+/** A comma-separated list of http(s) URLs. */
+export const urlList = (env: Env, name: string): string[] => {
+  const urls = (env[name] ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+  for (const url of urls) {
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      throw new ConfigError(`${name} must list http(s) URLs separated by commas (got "${url}")`)
+    }
+  }
+  return urls
 }
 
 /** Addresses only this machine can reach. */

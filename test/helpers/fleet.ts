@@ -3,8 +3,13 @@
  * Messages API (so a test sees which host a run reached).
  */
 import { join } from 'node:path'
-import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
-import { type RunningServer, startRunnerHost, startServer } from '../../src/runtime/node.js'
+import { inject } from 'vitest'
+import {
+  type RunningServer,
+  type ServerOptions,
+  startRunnerHost,
+  startServer,
+} from '../../src/runtime/node.js'
 import { removeDir, tempDir } from './cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
 
@@ -20,7 +25,8 @@ export type Fleet = {
 /** `login` gives each host's CLI environment (its home, its mock's URL). */
 export const startFleet = async (
   name: string,
-  login: (home: string, mockUrl: string) => Record<string, string>
+  login: (home: string, mockUrl: string) => Record<string, string>,
+  frontOptions: ServerOptions = {}
 ): Promise<Fleet> => {
   const home = await tempDir(name)
   const mocks: MockAnthropic[] = []
@@ -39,10 +45,15 @@ export const startFleet = async (
       })
     )
   }
+  // The Node front door, as `serve --runner-url … --runner-url …` starts it.
   const front = await startServer({
     port: 0,
     logLevel: 'silent',
-    runner: createRemoteRunner({ urls: hosts.map((h) => h.url), token: TOKEN }),
+    runnerUrls: hosts.map((h) => h.url),
+    runnerToken: TOKEN,
+    usageDb: join(home, 'front-usage.db'),
+    webDir: inject('webDir'),
+    ...frontOptions,
   })
   return {
     front,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app.js'
 import { hashKey, type KeyPolicy, type KeyRecord } from '../../src/auth/keys.js'
 import { staticKeySource } from '../../src/auth/middleware.js'
-import { createUsageTracker } from '../../src/auth/usage.js'
+import { createMemoryUsageStore } from '../../src/usage/memory-store.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { createFakeRunner, events, result } from '../helpers/fake-runner.js'
 
@@ -19,7 +19,7 @@ const record = async (key: string, name: string, policy: KeyPolicy = {}): Promis
 const setup = async (policy: KeyPolicy = {}, adminPolicy: KeyPolicy = { admin: true }) => {
   const { logger, lines } = captureLogger()
   const fake = createFakeRunner()
-  const usage = createUsageTracker()
+  const usage = createMemoryUsageStore()
   const keys = staticKeySource([
     await record(KEY, 'app', policy),
     await record(OTHER, 'ops', adminPolicy),
@@ -186,5 +186,13 @@ describe('per-key policy', () => {
       today: { runs: 1, input_tokens: 10, output_tokens: 2, usd: 0.001 },
       total: { runs: 1 },
     })
+    const today = new Date().toISOString().slice(0, 10)
+    expect(keys[app8].days).toEqual([
+      { date: today, runs: 1, input_tokens: 10, output_tokens: 2, usd: 0.001 },
+    ])
+    const week = await app.request('/admin/usage?days=7', { headers: bearer(OTHER) })
+    expect((await week.json()).days).toBe(7)
+    const bad = await app.request('/admin/usage?days=0', { headers: bearer(OTHER) })
+    expect(bad.status).toBe(422)
   })
 })

@@ -141,6 +141,9 @@ describe('server configuration', () => {
       API_KEY_HASHES: 'abc',
       API_AUTH_DISABLED: 'yes',
       CORS_ORIGINS: 'https://chat.example.com',
+      USAGE_DB: '/var/lib/cca/usage.db',
+      RUNNER_URLS: 'http://10.0.0.5:7743, https://runner.example.com',
+      RUNNER_TOKEN: 'tok',
     })
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -168,6 +171,9 @@ describe('server configuration', () => {
       apiKeyHashes: 'abc',
       authDisabled: true,
       corsOrigins: ['https://chat.example.com'],
+      usageDb: '/var/lib/cca/usage.db',
+      runnerUrls: ['http://10.0.0.5:7743', 'https://runner.example.com'],
+      runnerToken: 'tok',
     })
   })
 
@@ -178,6 +184,7 @@ describe('server configuration', () => {
     [{ CLAUDE_ALLOWED_TOOLS: 'Bash(rm *)' }, /CLAUDE_ALLOWED_TOOLS/],
     [{ CLAUDE_PROCESS_REUSE: 'maybe' }, /CLAUDE_PROCESS_REUSE must be on or off/],
     [{ CLAUDE_RUNS_PER_PROCESS: '0' }, /CLAUDE_RUNS_PER_PROCESS/],
+    [{ RUNNER_URLS: 'runner-a:7743' }, /RUNNER_URLS must list http\(s\) URLs/],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)

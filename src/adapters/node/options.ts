@@ -1,4 +1,6 @@
 /** The Node runner's settings (the server reads them from its configuration). */
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Logger } from '../../lib/logger.js'
 import type { WarmShape } from './warm-pool.js'
 
@@ -60,3 +62,6 @@ export type NodeRunnerOptions = {
   quotaProbeMs?: number
   logger?: Logger
 }
+
+/** Where run directories, kept sessions and the usage database live unless set. */
+export const defaultWorkDir = () => join(tmpdir(), 'claude-code-api')

@@ -1,5 +1,4 @@
-import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import {
   CliProtocolError,
   DeadlineExceededError,
@@ -24,7 +23,7 @@ import { answerLine, converse } from './converse.js'
 import { logFailure, noResultError } from './failures.js'
 import { claudeConfigDir } from './history.js'
 import { createModelsList } from './models-probe.js'
-import type { NodeRunnerOptions } from './options.js'
+import { defaultWorkDir, type NodeRunnerOptions } from './options.js'
 import { createLauncher } from './orphans.js'
 import { createParkedRuns, type ParkedRun } from './parked-runs.js'
 import type { CliProcess } from './process.js'
@@ -63,7 +62,7 @@ export const createNodeRunner = (options: NodeRunnerOptions = {}): NodeRunner =>
   const defaultTimeoutMs = options.timeoutMs ?? 300_000
   const maxTimeoutMs = Math.max(options.maxTimeoutMs ?? 900_000, defaultTimeoutMs)
   const killGraceMs = options.killGraceMs ?? 3_000
-  const workDir = options.workDir ?? join(tmpdir(), 'claude-code-api')
+  const workDir = options.workDir ?? defaultWorkDir()
   const childEnv = buildChildEnv(env, {
     allowApiKey: options.allowApiKey,
     maxRetries: options.maxRetries,

@@ -1,0 +1,145 @@
+/**
+ * Per-key usage in a SQLite file (better-sqlite3), so budgets survive a restart: one row per key
+ * and UTC day, added to in a single statement per run (safe for concurrent writers, also from
+ * other processes: WAL and a busy timeout). Runs in flight are this process's own and stay in
+ * memory. The schema version is SQLite's `user_version`; each migration moves it by one.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import type { DayUsage, KeyUsage } from '../../usage/schemas.js'
+import {
+  assertWithinLimits,
+  firstDay,
+  keyUsageOf,
+  noUsage,
+  REPORT_DAYS,
+  totalsOf,
+  type UsageStore,
+  utcDay,
+} from '../../usage/store.js'
+
+const MIGRATIONS = [
+  `CREATE TABLE usage_daily (
+     key_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     name TEXT NOT NULL,
+     runs INTEGER NOT NULL,
+     input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL,
+     usd REAL NOT NULL,
+     PRIMARY KEY (key_id, day)
+   ) WITHOUT ROWID`,
+]
+export const USAGE_SCHEMA_VERSION = MIGRATIONS.length
+
+const migrate = (db: Database.Database) => {
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > MIGRATIONS.length) {
+    throw new Error(
+      `the usage database was written by a newer version (schema ${version}, this one knows ${MIGRATIONS.length})`
+    )
+  }
+  db.transaction(() => {
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      if (i < version) continue
+      db.exec(sql)
+      db.pragma(`user_version = ${i + 1}`)
+    }
+  }).immediate()
+}
+
+/** The usage store on `path`, created (and migrated) if needed. */
+export const createSqliteUsageStore = (path: string): UsageStore => {
+  mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('busy_timeout = 5000')
+  migrate(db)
+  return storeOn(db)
+}
+
+/** The database on `path` for reading its report, or undefined when there is none. */
+export const openSqliteUsageReader = (path: string): UsageStore | undefined => {
+  if (path !== ':memory:' && !existsSync(path)) return undefined
+  const db = new Database(path, { readonly: true, fileMustExist: true })
+  db.pragma('busy_timeout = 5000')
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version !== USAGE_SCHEMA_VERSION) {
+    db.close()
+    throw new Error(
+      `${path} has usage schema ${version}; this version reads ${USAGE_SCHEMA_VERSION}`
+    )
+  }
+  return storeOn(db)
+}
+
+const storeOn = (db: Database.Database): UsageStore => {
+  const add = db.prepare(
+    `INSERT INTO usage_daily (key_id, day, name, runs, input_tokens, output_tokens, usd)
+     VALUES (@id, @day, @name, @runs, @input_tokens, @output_tokens, @usd)
+     ON CONFLICT (key_id, day) DO UPDATE SET
+       name = excluded.name,
+       runs = runs + excluded.runs,
+       input_tokens = input_tokens + excluded.input_tokens,
+       output_tokens = output_tokens + excluded.output_tokens,
+       usd = usd + excluded.usd`
+  )
+  const spent = db.prepare('SELECT usd FROM usage_daily WHERE key_id = ? AND day = ?').pluck()
+  const recent = db.prepare(
+    `SELECT key_id, name, day AS date, runs, input_tokens, output_tokens, usd
+     FROM usage_daily WHERE day >= ? ORDER BY day`
+  )
+  const totals = db.prepare(
+    `SELECT key_id, runs, input_tokens, output_tokens, usd,
+       (SELECT name FROM usage_daily AS last WHERE last.key_id = totals.key_id
+        ORDER BY day DESC LIMIT 1) AS name
+     FROM (SELECT key_id, SUM(runs) AS runs, SUM(input_tokens) AS input_tokens,
+             SUM(output_tokens) AS output_tokens, SUM(usd) AS usd
+           FROM usage_daily GROUP BY key_id) AS totals`
+  )
+  const active = new Map<string, { name: string; count: number }>()
+
+  return {
+    async begin({ id, name }, limits) {
+      const current = active.get(id) ?? { name, count: 0 }
+      assertWithinLimits(limits, current.count, (spent.get(id, utcDay()) as number) ?? 0)
+      current.count++
+      active.set(id, current)
+      let released = false
+      return async () => {
+        if (released) return
+        released = true
+        if (--current.count === 0) active.delete(id)
+      }
+    },
+    async record({ id, name }, charge) {
+      add.run({ id, day: utcDay(), name, ...totalsOf(charge) })
+    },
+    async report(days = REPORT_DAYS) {
+      type Row = DayUsage & { key_id: string; name: string }
+      const byKey = new Map<string, DayUsage[]>()
+      for (const row of recent.all(firstDay(days)) as Row[]) {
+        const { date, runs, input_tokens, output_tokens, usd } = row
+        byKey.set(row.key_id, [
+          ...(byKey.get(row.key_id) ?? []),
+          { date, runs, input_tokens, output_tokens, usd },
+        ])
+      }
+      const report: Record<string, KeyUsage> = {}
+      for (const row of totals.all() as Row[]) {
+        const { key_id, name, runs, input_tokens, output_tokens, usd } = row
+        const total = { runs, input_tokens, output_tokens, usd }
+        const inFlight = active.get(key_id)?.count ?? 0
+        report[key_id] = keyUsageOf(name, inFlight, byKey.get(key_id) ?? [], total, days)
+      }
+      for (const [id, { name, count }] of active) {
+        report[id] ??= keyUsageOf(name, count, [], noUsage(), days)
+      }
+      return report
+    },
+    close: () => {
+      db.close()
+    },
+  }
+}

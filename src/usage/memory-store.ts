@@ -1,0 +1,62 @@
+/** Usage in process memory: for tests and embedding; gone when the process ends. */
+import type { DayUsage, UsageTotals } from './schemas.js'
+import {
+  addTotals,
+  assertWithinLimits,
+  firstDay,
+  keyUsageOf,
+  noUsage,
+  REPORT_DAYS,
+  totalsOf,
+  type UsageStore,
+  utcDay,
+} from './store.js'
+
+type Entry = { name: string; active: number; days: Map<string, DayUsage>; total: UsageTotals }
+
+/** Days kept in memory; totals keep everything. */
+const KEPT_DAYS = 400
+
+export const createMemoryUsageStore = (): UsageStore => {
+  const keys = new Map<string, Entry>()
+  const entry = (id: string, name: string) => {
+    let current = keys.get(id)
+    if (!current) {
+      current = { name, active: 0, days: new Map(), total: noUsage() }
+      keys.set(id, current)
+    }
+    current.name = name
+    return current
+  }
+
+  return {
+    async begin({ id, name }, limits) {
+      const current = entry(id, name)
+      assertWithinLimits(limits, current.active, current.days.get(utcDay())?.usd ?? 0)
+      current.active++
+      let released = false
+      return async () => {
+        if (released) return
+        released = true
+        current.active--
+      }
+    },
+    async record({ id, name }, charge) {
+      const current = entry(id, name)
+      const date = utcDay()
+      const day = current.days.get(date) ?? { date, ...noUsage() }
+      current.days.set(date, addTotals(day, totalsOf(charge)))
+      addTotals(current.total, totalsOf(charge))
+      const oldest = firstDay(KEPT_DAYS)
+      for (const date of current.days.keys()) if (date < oldest) current.days.delete(date)
+    },
+    async report(days = REPORT_DAYS) {
+      return Object.fromEntries(
+        [...keys].map(([id, e]) => [
+          id,
+          keyUsageOf(e.name, e.active, [...e.days.values()], { ...e.total }, days),
+        ])
+      )
+    },
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Usage that survives a restart, on the real server, CLI and mock: a key over its daily budget
+ * stays refused by the next server on the same database; /admin/usage and `keys usage` read it;
+ * a Node front door over runner hosts keeps keys and usage itself.
+ */
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKey } from '../../src/adapters/node/keys-file.js'
+import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
+import { type Fleet, startFleet } from '../helpers/fleet.js'
+import { runCli, startCli } from '../helpers/run-cli.js'
+import { startTestStack } from '../helpers/test-stack.js'
+
+let dir: string
+let keysFile: string
+let usageDb: string
+let spender: string
+let admin: string
+beforeAll(async () => {
+  dir = await tempDir('usage-e2e')
+  keysFile = join(dir, '.api-keys')
+  usageDb = join(dir, 'data', 'usage.db')
+  spender = (await createKey(keysFile, { name: 'spender', policy: { daily_usd: 0.0001 } })).key
+  admin = (await createKey(keysFile, { name: 'ops', policy: { admin: true } })).key
+})
+afterAll(async () => {
+  await removeDir(dir)
+})
+
+const as = (key: string) => ({
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+})
+
+describe('a daily budget across a restart', () => {
+  it('is still spent for the next server on the same database', async () => {
+    const first = await startTestStack({ keysFile, usageDb })
+    try {
+      expect((await first.post('/llm/chat', { prompt: 'one' }, as(spender))).status).toBe(200)
+      const over = await first.post('/llm/chat', { prompt: 'two' }, as(spender))
+      expect(over.status).toBe(429)
+      expect((await over.json()).type).toBe('quota_exceeded')
+    } finally {
+      await first.close()
+    }
+
+    const second = await startTestStack({ keysFile, usageDb })
+    try {
+      const refused = await second.post('/llm/chat', { prompt: 'three' }, as(spender))
+      expect(refused.status).toBe(429)
+      expect((await refused.json()).detail).toContain('daily budget')
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+      // Refused before any CLI started: nothing reached the model.
+      expect(second.mock.messageRequests()).toHaveLength(0)
+
+      const usage = await (await fetch(`${second.url}/admin/usage`, as(admin))).json()
+      const today = new Date().toISOString().slice(0, 10)
+      const mine = Object.values(usage.keys).find(
+        (u) => (u as { name: string }).name === 'spender'
+      ) as { today: { runs: number; usd: number }; days: Array<{ date: string }> }
+      expect(mine.today.runs).toBe(1)
+      expect(mine.today.usd).toBeGreaterThan(0.0001)
+      expect(mine.days.map((d) => d.date)).toEqual([today])
+
+      // The same numbers in the terminal: from the file (while the server runs), and over HTTP.
+      const fromFile = await runCli(['keys', 'usage', '--usage-db', usageDb])
+      expect(fromFile.code, fromFile.stderr).toBe(0)
+      expect(fromFile.stdout).toMatch(/spender\s+1\s+\$0\.\d+\s+1\s+\$0\.\d+\s+-/)
+      expect(fromFile.stdout).toContain(today)
+      const overHttp = await runCli([
+        'keys',
+        'usage',
+        '--url',
+        second.url,
+        '--key',
+        admin,
+        '--json',
+      ])
+      expect(overHttp.code, overHttp.stderr).toBe(0)
+      expect(JSON.parse(overHttp.stdout).keys).toEqual(usage.keys)
+      const notAdmin = await runCli(['keys', 'usage', '--url', second.url, '--key', spender])
+      expect(notAdmin.code).toBe(1)
+      expect(notAdmin.stderr).toContain('needs an admin key')
+    } finally {
+      await second.close()
+    }
+  }, 60_000)
+
+  it('keys usage says so when there is no database yet', async () => {
+    const none = await runCli(['keys', 'usage', '--usage-db', join(dir, 'nothing.db')])
+    expect(none.code).toBe(0)
+    expect(none.stdout).toContain('No usage recorded yet')
+  })
+})
+
+describe('a Node front door over runner hosts', () => {
+  let fleet: Fleet
+  beforeAll(async () => {
+    fleet = await startFleet('node-front', (home, mockUrl) => cliEnv(home, mockUrl), {
+      keysFile,
+      usageDb: join(dir, 'front.db'),
+    })
+  })
+  afterAll(async () => {
+    await fleet?.close()
+  })
+
+  it('runs on the hosts, with keys, usage, the chat page and metrics at the front door', async () => {
+    const url = fleet.front.url
+    expect((await fetch(`${url}/llm/models`)).status).toBe(401)
+    const res = await fetch(`${url}/llm/chat`, {
+      method: 'POST',
+      ...as(admin),
+      body: JSON.stringify({ prompt: 'through the front door' }),
+    })
+    expect(res.status).toBe(200)
+    expect((await res.json()).text).toBe('ECHO: through the front door')
+    expect(fleet.mocks.flatMap((m) => m.messageRequests())).toHaveLength(1)
+    const usage = await (await fetch(`${url}/admin/usage`, as(admin))).json()
+    expect(Object.values(usage.keys)).toEqual([expect.objectContaining({ name: 'ops' })])
+    expect((await fetch(`${url}/chat`)).status).toBe(200)
+    const metrics = await (await fetch(`${url}/metrics`, as(admin))).text()
+    expect(metrics).toMatch(/cca_runs_total\{[^}]*outcome="ok"[^}]*\} 1/)
+  })
+
+  it('`serve --runner-url` starts one from the command line', async () => {
+    const [a, b] = fleet.hosts.map((h) => h.url)
+    const front = await startCli(
+      ['serve', '--port', '0', '--runner-url', a as string, '--runner-url', b as string],
+      {
+        RUNNER_TOKEN: 'a-long-random-runner-token',
+        USAGE_DB: join(dir, 'cli-front.db'),
+        API_KEYS_FILE: join(dir, 'no-keys'),
+        LOG_LEVEL: 'info',
+      }
+    )
+    try {
+      const status = await (await fetch(`${front.url}/llm/status`)).json()
+      expect(status.binary_source).toBe('remote')
+      expect(status.hosts).toHaveLength(2)
+      const res = await fetch(`${front.url}/llm/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'from the command line' }),
+      })
+      expect((await res.json()).text).toBe('ECHO: from the command line')
+    } finally {
+      await front.stop()
+    }
+  })
+})

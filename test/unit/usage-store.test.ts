@@ -1,0 +1,162 @@
+/**
+ * The usage stores behind the seam: memory and SQLite keep the same contract (limits decided
+ * once, per-day reports), and the SQLite file keeps its numbers across reopening, versioned,
+ * with concurrent writers from other processes losing nothing.
+ */
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  createSqliteUsageStore,
+  openSqliteUsageReader,
+  USAGE_SCHEMA_VERSION,
+} from '../../src/adapters/node/sqlite-usage-store.js'
+import { createMemoryUsageStore } from '../../src/usage/memory-store.js'
+import { type UsageStore, utcDay } from '../../src/usage/store.js'
+import { removeDir, tempDir } from '../helpers/cli-env.js'
+
+const ada = { id: 'a'.repeat(64), name: 'ada' }
+const bob = { id: 'b'.repeat(64), name: 'bob' }
+const charge = (usd: number) => ({
+  costUsd: usd,
+  model: 'claude-haiku-5-5',
+  usage: {
+    input_tokens: 10,
+    output_tokens: 3,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+  },
+})
+
+let dir: string
+beforeEach(async () => {
+  dir = await tempDir('usage')
+})
+afterEach(async () => {
+  await removeDir(dir)
+})
+
+const backends: Array<[string, () => UsageStore]> = [
+  ['memory', () => createMemoryUsageStore()],
+  ['sqlite', () => createSqliteUsageStore(join(dir, 'usage.db'))],
+]
+
+describe.each(backends)('the %s usage store', (_, create) => {
+  it('admits runs up to max_concurrent, and again once one is released', async () => {
+    const store = create()
+    const first = await store.begin(ada, { maxConcurrent: 2 })
+    await store.begin(ada, { maxConcurrent: 2 })
+    await expect(store.begin(ada, { maxConcurrent: 2 })).rejects.toMatchObject({
+      type: 'quota_exceeded',
+      retryAfter: 2,
+    })
+    // Another key has its own places.
+    await store.begin(bob, { maxConcurrent: 1 })
+    await first()
+    await first()
+    await store.begin(ada, { maxConcurrent: 2 })
+    expect((await store.report())[ada.id]?.active).toBe(2)
+    store.close?.()
+  })
+
+  it("refuses a key that spent today's budget, until tomorrow", async () => {
+    const store = create()
+    await store.record(ada, charge(0.4))
+    await store.begin(ada, { dailyUsd: 0.5 })
+    await store.record(ada, charge(0.2))
+    const refused = store.begin(ada, { dailyUsd: 0.5 })
+    await expect(refused).rejects.toMatchObject({ type: 'quota_exceeded' })
+    await expect(refused).rejects.toThrow(/daily budget of \$0.5/)
+    await store.begin(bob, { dailyUsd: 0.5 })
+    store.close?.()
+  })
+
+  it('reports today, the days with runs (newest first) and totals, per key', async () => {
+    const store = create()
+    await store.record(ada, charge(0.25))
+    await store.record(ada, charge(0.5))
+    await store.record(bob, charge(1))
+    const report = await store.report()
+    const today = utcDay()
+    expect(report[ada.id]).toEqual({
+      name: 'ada',
+      active: 0,
+      today: { date: today, runs: 2, input_tokens: 20, output_tokens: 6, usd: 0.75 },
+      total: { runs: 2, input_tokens: 20, output_tokens: 6, usd: 0.75 },
+      days: [{ date: today, runs: 2, input_tokens: 20, output_tokens: 6, usd: 0.75 }],
+    })
+    expect(report[bob.id]?.total.usd).toBe(1)
+    store.close?.()
+  })
+})
+
+describe('the SQLite file', () => {
+  it('keeps usage across reopening, and earlier days in the per-day list', async () => {
+    const path = join(dir, 'usage.db')
+    const first = createSqliteUsageStore(path)
+    await first.record(ada, charge(0.3))
+    first.close?.()
+    // A day from last week and one from two months ago, as an older server wrote them.
+    const db = new Database(path)
+    const insert = db.prepare('INSERT INTO usage_daily VALUES (?, ?, ?, 1, 100, 10, ?)')
+    const day = (daysAgo: number) => utcDay(new Date(Date.now() - daysAgo * 86_400_000))
+    insert.run(ada.id, day(7), 'ada', 0.1)
+    insert.run(ada.id, day(60), 'ada', 0.2)
+    expect(db.pragma('user_version', { simple: true })).toBe(USAGE_SCHEMA_VERSION)
+    db.close()
+
+    const again = createSqliteUsageStore(path)
+    await expect(again.begin(ada, { dailyUsd: 0.3 })).rejects.toMatchObject({
+      type: 'quota_exceeded',
+    })
+    const report = (await again.report(30))[ada.id]
+    expect(report?.days.map((d) => d.date)).toEqual([utcDay(), day(7)])
+    expect(report?.total).toMatchObject({ runs: 3, input_tokens: 210 })
+    expect(report?.total.usd).toBeCloseTo(0.6)
+    expect((await again.report(90))[ada.id]?.days).toHaveLength(3)
+    again.close?.()
+  })
+
+  it('refuses a database from a newer version rather than guessing', async () => {
+    const path = join(dir, 'usage.db')
+    const db = new Database(path)
+    db.pragma(`user_version = ${USAGE_SCHEMA_VERSION + 1}`)
+    db.close()
+    expect(() => createSqliteUsageStore(path)).toThrow(/newer version/)
+    expect(() => openSqliteUsageReader(path)).toThrow(/usage schema/)
+    expect(openSqliteUsageReader(join(dir, 'absent.db'))).toBeUndefined()
+  })
+
+  it('loses nothing with writers in three processes at once', async () => {
+    const path = join(dir, 'usage.db')
+    const store = createSqliteUsageStore(path)
+    const writer = fileURLToPath(new URL('../helpers/usage-writer.ts', import.meta.url))
+    const runWriter = (name: string) =>
+      new Promise<number | null>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', writer, path, name, '1000'], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+        })
+        child.once('error', reject)
+        child.once('close', resolve)
+      })
+    // This process writes while the others do (their start-up included), a few at a time.
+    const local = (async () => {
+      for (let i = 0; i < 1000; i++) {
+        await store.record(ada, charge(0.001))
+        if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 2))
+      }
+    })()
+    expect(await Promise.all([runWriter('ada'), runWriter('ada'), local])).toEqual([
+      0,
+      0,
+      undefined,
+    ])
+    const report = (await store.report())[ada.id]
+    expect(report?.total.runs).toBe(3000)
+    expect(report?.total.input_tokens).toBe(30_000)
+    expect(report?.total.usd).toBeCloseTo(3, 9)
+    store.close?.()
+  }, 30_000)
+})
