@@ -6,7 +6,8 @@
  * Bindings: RUNNER_URLS (comma-separated), RUNNER_TOKEN (secret), API_KEY_HASHES (secret,
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
  * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins),
- * ASSETS (the static-assets binding holding the chat page, `dist/web`).
+ * ASSETS (the static-assets binding holding the chat page, `dist/web`), KEY_USAGE (the Durable
+ * Object namespace of per-key usage; without it each isolate keeps its own), USAGE_LEASE_MS.
  */
 
 import { type App, createApp } from '../app.js'
@@ -17,7 +18,11 @@ import { parseOrigins } from '../http/cors.js'
 import { createLogger, isLogLevel, type Logger, silentLogger } from '../lib/logger.js'
 import type { ClaudeRunner } from '../runner.js'
 import { createRemoteRunner } from '../runner-protocol/remote-runner.js'
+import { createDurableUsageStore, type UsageNamespace } from '../usage/durable-store.js'
 import type { WebAssets } from '../web/routes.js'
+
+// The Durable Object class must be exported by the Worker's main module.
+export { KeyUsageObject } from '../usage/durable-object.js'
 
 /** The part of Workers KV this uses (so the types do not depend on the Workers runtime's). */
 export type KeyValueStore = { get<T>(key: string, type: 'json'): Promise<T | null> }
@@ -31,6 +36,8 @@ export type WorkerEnv = {
   CORS_ORIGINS?: string
   KEYS?: KeyValueStore
   ASSETS?: AssetsBinding
+  KEY_USAGE?: UsageNamespace
+  USAGE_LEASE_MS?: string
 }
 
 /** The part of the static-assets binding this uses. */
@@ -107,6 +114,11 @@ export const createWorkerApp = (env: WorkerEnv): App => {
     keys: bindingsKeySource(env, logger),
     logger,
     ...(env.ASSETS && { webAssets: bindingAssets(env.ASSETS) }),
+    ...(env.KEY_USAGE && {
+      usage: createDurableUsageStore(env.KEY_USAGE, {
+        leaseMs: Number(env.USAGE_LEASE_MS) || undefined,
+      }),
+    }),
   })
 }
 
@@ -123,6 +135,8 @@ const appFor = (env: WorkerEnv) => {
     env.CORS_ORIGINS,
     Boolean(env.KEYS),
     Boolean(env.ASSETS),
+    Boolean(env.KEY_USAGE),
+    env.USAGE_LEASE_MS,
   ])
   let app = apps.get(id)
   if (!app) {

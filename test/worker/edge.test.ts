@@ -2,24 +2,14 @@
  * The edge front door inside the real workerd runtime. Runs go to a runner host on 127.0.0.1
  * that drives the real CLI against the mock Messages API (see global-setup.ts).
  */
-import { env, SELF } from 'cloudflare:test'
+import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
 import { readSseData } from '../../src/lib/sse-read.js'
-import { createWorkerApp, type WorkerEnv } from '../../src/runtime/worker.js'
+import { json, mock, mockRequests, sha256Hex, waitFor, workerWith } from './helpers.js'
 
 const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'
 const TOKEN = 'runner-token-for-tests'
-const json = { 'content-type': 'application/json' }
 const auth = { ...json, authorization: `Bearer ${KEY}` }
-
-const mock = (path: string, body?: unknown) =>
-  fetch(`${inject('mockUrl')}/_mock/${path}`, {
-    method: body === undefined && path === 'requests' ? 'GET' : 'POST',
-    headers: json,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-const mockRequests = async () =>
-  (await (await mock('requests')).json()) as Array<{ body: { model?: string } }>
 
 const post = (path: string, body: unknown, init: RequestInit = {}) =>
   SELF.fetch(`http://edge${path}`, {
@@ -29,24 +19,12 @@ const post = (path: string, body: unknown, init: RequestInit = {}) =>
     ...init,
   })
 
-/** The same worker with other bindings (other runner hosts). */
-const workerWith = (bindings: Partial<WorkerEnv>) =>
-  createWorkerApp({ ...(env as WorkerEnv), ...bindings })
-
 const runnerHealth = async () =>
   (await (
     await fetch(`${inject('runnerUrl')}/runner/v1/health`, {
       headers: { authorization: `Bearer ${TOKEN}`, 'x-runner-protocol': '1' },
     })
   ).json()) as { capacity: { running: number } }
-
-const waitFor = async (check: () => Promise<boolean>, timeoutMs = 5_000) => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 beforeEach(async () => {
   await mock('reset', {})
@@ -100,8 +78,7 @@ describe('answered at the edge', () => {
 
   it('keys can also come from a KV namespace, with their policy', async () => {
     const kvKey = 'cca_7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a'
-    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(kvKey))
-    const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+    const hash = await sha256Hex(kvKey)
     const store = new Map([[hash, { name: 'from-kv', policy: { models: ['haiku'] } }]])
     const edge = workerWith({
       KEYS: { get: async <T>(key: string) => (store.get(key) ?? null) as T | null },
@@ -123,8 +100,7 @@ describe('answered at the edge', () => {
 
   it('a KV key whose policy is malformed is refused, not loosened', async () => {
     const kvKey = 'cca_7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b'
-    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(kvKey))
-    const hash = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+    const hash = await sha256Hex(kvKey)
     // A string where a list belongs: once read as a substring test ("haiku" allowed "h").
     const store = new Map([[hash, { name: 'bad-policy', policy: { models: 'haiku' } }]])
     const edge = workerWith({

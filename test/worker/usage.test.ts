@@ -1,0 +1,102 @@
+/**
+ * Per-key limits at the edge, in workerd: two front door instances (as two isolates would be)
+ * share each key's Durable Object, so `max_concurrent` and `daily_usd` hold across them, and a
+ * place taken by a front door that vanished is freed when its lease runs out.
+ */
+import { env } from 'cloudflare:test'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { KeyPolicy } from '../../src/auth/keys.js'
+import type { UsageNamespace } from '../../src/usage/durable-store.js'
+import { json, mock, mockRequests, sha256Hex, waitFor, workerWith } from './helpers.js'
+
+const keys = new Map<string, { name: string; policy: KeyPolicy }>()
+const KEYS = { get: async <T>(hash: string) => (keys.get(hash) ?? null) as T | null }
+const addKey = async (key: string, name: string, policy: KeyPolicy) => {
+  const hash = await sha256Hex(key)
+  keys.set(hash, { name, policy })
+  return hash
+}
+
+const chat = (app: ReturnType<typeof workerWith>, key: string, prompt = 'hi') =>
+  app.request('/llm/chat', {
+    method: 'POST',
+    headers: { ...json, authorization: `Bearer ${key}` },
+    body: JSON.stringify({ prompt }),
+  })
+
+beforeEach(async () => {
+  await mock('reset', {})
+})
+
+describe('limits shared by front door instances through Durable Objects', () => {
+  it('max_concurrent holds across two instances, and frees when the run ends', async () => {
+    const key = 'cca_1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a'
+    await addKey(key, 'one-at-a-time', { max_concurrent: 1 })
+    const a = workerWith({ KEYS })
+    const b = workerWith({ KEYS })
+    await mock('reply', { kind: 'text', text: 'slow answer', delayMs: 1_500 })
+    const first = chat(a, key, 'first')
+    await waitFor(async () => (await mockRequests()).length > 0)
+    const second = await chat(b, key, 'second')
+    expect(second.status).toBe(429)
+    expect(await second.json()).toMatchObject({
+      type: 'quota_exceeded',
+      detail: 'This key already has 1 run(s) in progress',
+    })
+    expect((await first).status).toBe(200)
+    await mock('reset', {})
+    expect((await chat(b, key, 'third')).status).toBe(200)
+  })
+
+  it("the day's spend counts on every instance", async () => {
+    const key = 'cca_2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b'
+    await addKey(key, 'tiny-budget', { daily_usd: 0.00001 })
+    const a = workerWith({ KEYS })
+    const b = workerWith({ KEYS })
+    expect((await chat(a, key)).status).toBe(200)
+    const refused = await chat(b, key)
+    expect(refused.status).toBe(429)
+    expect((await refused.json<{ detail: string }>()).detail).toContain('daily budget')
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await mockRequests()).toHaveLength(1)
+  })
+
+  it('a place held by a front door that vanished is freed when its lease runs out', async () => {
+    const key = 'cca_3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c'
+    const hash = await addKey(key, 'lost-lease', { max_concurrent: 1 })
+    // A front door took the place and was never heard of again: no renewal, no release.
+    const usage = env.KEY_USAGE as UsageNamespace
+    const taken = await usage.get(usage.idFromName(hash) as never).fetch('https://usage/begin', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'lost-lease', limits: {}, leaseMs: 800 }),
+    })
+    expect(taken.status).toBe(200)
+    const edge = workerWith({ KEYS })
+    expect((await chat(edge, key)).status).toBe(429)
+    await new Promise((resolve) => setTimeout(resolve, 900))
+    expect((await chat(edge, key)).status).toBe(200)
+  })
+
+  it('/admin/usage at the edge reads every key from its Durable Object', async () => {
+    const key = 'cca_4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d'
+    const admin = 'cca_5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f'
+    const hash = await addKey(key, 'counted', {})
+    await addKey(admin, 'ops', { admin: true })
+    expect((await chat(workerWith({ KEYS }), key)).status).toBe(200)
+    expect((await chat(workerWith({ KEYS }), key)).status).toBe(200)
+    // Read through a third instance, which ran nothing itself.
+    const res = await workerWith({ KEYS }).request('/admin/usage', {
+      headers: { authorization: `Bearer ${admin}` },
+    })
+    expect(res.status).toBe(200)
+    const { keys: usage } = await res.json<{
+      keys: Record<string, { name: string; active: number; today: { runs: number } }>
+    }>()
+    expect(usage[hash.slice(0, 8)]).toMatchObject({
+      name: 'counted',
+      active: 0,
+      today: { runs: 2 },
+    })
+  })
+})
