@@ -4,6 +4,7 @@
  * and CLI processes; admin keys only when auth is on.
  */
 import { join } from 'node:path'
+import parse from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../../src/adapters/node/keys-file.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'
@@ -22,10 +23,26 @@ const scrape = async (url: string, key?: string) => {
   return { res, text: await res.text() }
 }
 
-/** The value of one sample, by name and exact labels. */
-const sample = (text: string, name: string, labels: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1))
+type Family = {
+  name: string
+  type: string
+  metrics: Array<{
+    value?: string
+    labels?: Record<string, string>
+    buckets?: Record<string, string>
+    count?: string
+  }>
+}
+
+/** The exposition, parsed as a Prometheus client would (parse-prometheus-text-format). */
+const families = (text: string) => new Map((parse(text) as Family[]).map((f) => [f.name, f]))
+
+/** The value of the sample of `name` whose labels include `labels`. */
+const value = (metrics: Map<string, Family>, name: string, labels: Record<string, string> = {}) => {
+  const found = metrics
+    .get(name)
+    ?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+  return found?.value === undefined ? undefined : Number(found.value)
 }
 
 describe('GET /metrics', () => {
@@ -39,25 +56,33 @@ describe('GET /metrics', () => {
     const { res, text } = await scrape(stack.url)
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
-    expect(
-      sample(text, 'cca_http_requests_total', 'route="/llm/chat",method="POST",status="200"')
-    ).toBe(1)
-    expect(
-      sample(text, 'cca_http_requests_total', 'route="/llm/chat",method="POST",status="429"')
-    ).toBe(1)
+    const metrics = families(text)
+    const chat = { route: '/llm/chat', method: 'POST' }
+    expect(value(metrics, 'cca_http_requests_total', { ...chat, status: '200' })).toBe(1)
+    expect(value(metrics, 'cca_http_requests_total', { ...chat, status: '429' })).toBe(1)
     // An unknown path is counted under the catch-all pattern, never as itself.
     expect(text).not.toContain('/no/such/path')
-    expect(text).toMatch(/cca_runs_total\{outcome="ok",model="claude-haiku[^"]*"\} 1/)
-    expect(text).toMatch(/cca_tokens_total\{kind="input",model="claude-haiku[^"]*"\} [1-9]/)
-    expect(text).toMatch(/cca_cost_usd_total\{model="claude-haiku[^"]*"\} 0\.\d+/)
-    expect(sample(text, 'cca_upstream_errors_total', 'type="rate_limited"')).toBe(1)
-    expect(sample(text, 'cca_runs', 'state="max_concurrency"')).toBeGreaterThan(0)
-    expect(sample(text, 'cca_cli_processes', 'state="started"')).toBeGreaterThanOrEqual(1)
+    const ok = metrics.get('cca_runs_total')?.metrics.find((m) => m.labels?.outcome === 'ok')
+    expect(ok).toEqual({
+      value: '1',
+      labels: { outcome: 'ok', model: expect.stringMatching(/^claude-haiku/) },
+    })
+    const model = ok?.labels?.model as string
+    expect(value(metrics, 'cca_tokens_total', { kind: 'input', model })).toBeGreaterThan(0)
+    expect(value(metrics, 'cca_cost_usd_total', { model })).toBeGreaterThan(0)
+    expect(value(metrics, 'cca_upstream_errors_total', { type: 'rate_limited' })).toBe(1)
+    expect(value(metrics, 'cca_runs', { state: 'max_concurrency' })).toBeGreaterThan(0)
+    expect(value(metrics, 'cca_cli_processes', { state: 'started' })).toBeGreaterThanOrEqual(1)
+    const ttfb = metrics.get('cca_http_time_to_first_byte_seconds')
+    expect(ttfb?.type).toBe('HISTOGRAM')
+    // (The parser keeps a labelled histogram's buckets but not its labels.)
+    expect(ttfb?.metrics.some((m) => m.buckets?.['0.01'] !== undefined)).toBe(true)
     expect(text).toContain(
       'cca_http_time_to_first_byte_seconds_bucket{le="0.01",route="/llm/chat"}'
     )
-    expect(text).toContain('cca_quota_rejected 0')
-    expect(text).toMatch(/cca_run_start_wait_seconds_count [2-9]/)
+    expect(value(metrics, 'cca_quota_rejected')).toBe(0)
+    const wait = metrics.get('cca_run_start_wait_seconds')?.metrics[0]
+    expect(Number(wait?.count)).toBeGreaterThanOrEqual(2)
   })
 
   it('needs an admin key when auth is on', async () => {
