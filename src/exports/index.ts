@@ -32,3 +32,13 @@ export type * from '../runner.js'
 export { createRunnerHostApp, type RunnerHostOptions } from '../runner-protocol/host.js'
 export { RUNNER_PROTOCOL } from '../runner-protocol/protocol.js'
 export { createRemoteRunner, type RemoteRunnerOptions } from '../runner-protocol/remote-runner.js'
+export { KeyUsageObject } from '../usage/durable-object.js'
+export {
+  createDurableUsageStore,
+  type DurableUsageOptions,
+  type UsageNamespace,
+} from '../usage/durable-store.js'
+export { createMemoryUsageStore } from '../usage/memory-store.js'
+export type { DayUsage, KeyUsage, UsageTotals } from '../usage/schemas.js'
+export type { Release, RunLimits, UsageKey, UsageStore } from '../usage/store.js'
+export type { WebAssets } from '../web/routes.js'

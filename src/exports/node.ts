@@ -10,6 +10,10 @@ export {
   type NodeRunnerOptions,
 } from '../adapters/node/runner.js'
 export {
+  createSqliteUsageStore,
+  openSqliteUsageReader,
+} from '../adapters/node/sqlite-usage-store.js'
+export {
   type RunnerHostServerOptions,
   type RunningServer,
   type ServerOptions,

@@ -100,6 +100,13 @@ describe('the chat page in Chromium', () => {
     chat = await openChat(browser, stack.url)
     const { page } = chat
     await chat.typeKey(key)
+    // Shift+Enter is a new line, not a send.
+    const message = page.getByRole('textbox', { name: 'Message' })
+    await message.fill('line one')
+    await message.press('Shift+Enter')
+    await message.pressSequentially('line two')
+    await expect(message.inputValue()).resolves.toBe('line one\nline two')
+    await expect(page.locator('article.turn').count()).resolves.toBe(0)
     await chat.send('My name is Ada.')
     await expect((await chat.replyDone()).textContent()).resolves.toContain('ECHO: My name is Ada.')
     await chat.send('What is my name?')
