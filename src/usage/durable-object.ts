@@ -98,7 +98,7 @@ export class KeyUsageObject {
         return c.json({ ok: true })
       })
       .get('/report', (c) => {
-        const days = Number(c.req.query('days') ?? 30)
+        const days = Math.min(366, Math.max(1, Math.trunc(Number(c.req.query('days'))) || 30))
         const rows = sql<UsageTotals & { date: string }>(
           'SELECT day AS date, runs, input_tokens, output_tokens, usd FROM days WHERE day >= ?',
           firstDay(days)
