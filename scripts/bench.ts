@@ -36,6 +36,10 @@ const goals: Array<{ name: string; value: string; goal: string; ok: boolean }> =
 const check = (name: string, value: number, unit: string, goal: string, ok: boolean) =>
   goals.push({ name, value: `${value.toFixed(unit === '×' ? 2 : 1)} ${unit}`.trim(), goal, ok })
 
+/** Progress on stderr: the whole run takes minutes. */
+const stage = (name: string) => console.error(`bench: ${name}…`)
+
+stage('HTTP layer overhead')
 const http = await httpOverhead()
 check(
   'HTTP layer p95 latency (one at a time)',
@@ -56,6 +60,7 @@ check(
 // be counted as the server's delay.
 const streamsHome = await tempDir('bench-streams')
 ;(globalThis as { gc?: () => void }).gc?.()
+stage('server memory with 100 open streams')
 const streams = await rssWithOpenStreams(100)
 check(
   'server RSS with 100 open streams (no CLI processes)',
@@ -66,6 +71,7 @@ check(
 )
 // The goal is the delay the server adds to a chunk; 4 streams at once also wait for each other
 // (their lines arrive together), which the table shows beside it.
+stage('per-chunk delay')
 const delay = await chunkDelays(streamsHome, 1, 1_000)
 const delay4 = await chunkDelays(streamsHome, 4, 250)
 check(
@@ -79,6 +85,7 @@ await removeDir(streamsHome)
 
 const mock = await startMockAnthropic()
 const home = await tempDir('bench')
+stage('direct CLI calls against the server, cold, started ahead and reused')
 const { results: modes, leftover } = await compareModes(home, mock.url)
 const [direct, , , defaults] = modes as [ModeResult, ModeResult, ModeResult, ModeResult]
 const share = (a: number, b: number) => a / b
@@ -103,6 +110,7 @@ const version = await readClaudeVersion(resolveClaudeBinary(env)?.path ?? 'claud
 await mock.close()
 await removeDir(home)
 
+stage('input that could block the event loop')
 const input = inputBlocking()
 for (const row of input.rows) {
   check(
