@@ -39,6 +39,8 @@ export const openChat = async (
   viewport = { width: 1100, height: 800 }
 ) => {
   const context = await browser.newContext({ viewport })
+  // Well inside the test's own timeout, so a wait that fails names what it waited for.
+  context.setDefaultTimeout(15_000)
   const page = await context.newPage()
   /** Every URL the page asked for. */
   const requested: string[] = []

@@ -106,7 +106,8 @@ const paintAttachments = () => {
 
 const attach = async (files: Iterable<File>) => {
   const problems = await addImages(files, pending)
-  show(problems.join(' '))
+  // Only this batch's problems: another batch finishing later must not hide them.
+  if (problems.length) show(problems.join(' '))
   paintAttachments()
 }
 
