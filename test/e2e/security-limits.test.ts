@@ -1,0 +1,118 @@
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKey } from '../../src/adapters/node/keys-file.js'
+import { removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
+import { lastUserMessage, userText } from '../helpers/mock-anthropic.js'
+import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+
+describe('one key cannot starve the others', () => {
+  it('a key flooding the queue leaves room for another key, which is served next', async () => {
+    const dir = await tempDir('fair')
+    const keysFile = join(dir, 'keys')
+    const a = await createKey(keysFile, { name: 'a', policy: { admin: true } })
+    const b = await createKey(keysFile, { name: 'b' })
+    const keyed = await startTestStack({ keysFile, maxConcurrency: 1, maxQueue: 2 })
+    keyed.mock.setHandler((request) => {
+      const text = userText(request.body.messages?.filter((m) => m.role === 'user').at(-1))
+      return { kind: 'text', text: `ECHO: ${text}`, delayMs: text.startsWith('a') ? 1_500 : 0 }
+    })
+    const chat = async (key: string, prompt: string) => {
+      const res = await keyed.post(
+        '/llm/chat',
+        { prompt },
+        {
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        }
+      )
+      return { prompt, status: res.status, body: await res.json() }
+    }
+    try {
+      const flood = ['a1', 'a2', 'a3', 'a4'].map((prompt) => chat(a.key, prompt))
+      await waitFor(async () => {
+        const status = await (
+          await fetch(`${keyed.url}/llm/status`, { headers: { authorization: `Bearer ${a.key}` } })
+        ).json()
+        return status.capacity.running === 1 && status.capacity.queued === 2
+      })
+      const fromB = await chat(b.key, 'b1')
+      expect(fromB).toMatchObject({ status: 200, body: { text: 'ECHO: b1' } })
+      const results = await Promise.all(flood)
+      expect(results.filter((r) => r.status === 200)).toHaveLength(2)
+      expect(results.filter((r) => r.status === 429).map((r) => r.body.type)).toEqual([
+        'queue_full',
+        'queue_full',
+      ])
+      // b was served before a's second run: the slot went to the keys in turn.
+      const order = keyed.mock.messageRequests().map((r) => userText(lastUserMessage(r.body)))
+      expect(order.slice(0, 2)).toEqual(['a1', 'b1'])
+    } finally {
+      await keyed.close()
+      await removeDir(dir)
+    }
+  }, 30_000)
+})
+
+describe('every billed run is charged to its key', () => {
+  let dir: string
+  let keyed: TestStack
+  let admin: string
+  beforeAll(async () => {
+    dir = await tempDir('charge')
+    admin = (await createKey(join(dir, 'keys'), { name: 'admin', policy: { admin: true } })).key
+    keyed = await startTestStack({ keysFile: join(dir, 'keys') })
+  })
+  afterAll(async () => {
+    await keyed?.close()
+    await removeDir(dir)
+  })
+
+  const withKey = (key: string) => ({
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+  })
+  const spentBy = async (hash: string) => {
+    const usage = await (await fetch(`${keyed.url}/admin/usage`, withKey(admin))).json()
+    return (usage.keys[hash.slice(0, 8)]?.today.usd as number | undefined) ?? 0
+  }
+  const budgetKey = (name: string) =>
+    createKey(join(dir, 'keys'), { name, policy: { daily_usd: 0.000001 } })
+
+  it('a run that ends in error_max_turns is charged what the CLI reports', async () => {
+    const { key, record } = await budgetKey('turns')
+    await new Promise((resolve) => setTimeout(resolve, 1_100)) // the keys file's next check
+    keyed.mock.setHandler(() => ({ kind: 'tool', name: 'Read', input: { file_path: '/x' } }))
+    const res = await keyed.post('/llm/query', { prompt: 'loop', max_turns: 1 }, withKey(key))
+    expect((await res.json()).type).toBe('max_turns_exceeded')
+    expect(await spentBy(record.hash)).toBeGreaterThan(0)
+    const next = await keyed.post('/llm/chat', { prompt: 'again' }, withKey(key))
+    expect(next.status).toBe(429)
+    expect((await next.json()).type).toBe('quota_exceeded')
+  })
+
+  it('a stream the client abandons is charged from the usage the API reported', async () => {
+    const { key, record } = await budgetKey('abandon')
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    keyed.mock.setHandler(() => ({
+      kind: 'text',
+      text: 'a long answer that the client will not wait for',
+      chunks: 10,
+      intervalMs: 300,
+    }))
+    const controller = new AbortController()
+    const res = await keyed.post(
+      '/llm/chat/stream',
+      { prompt: 'go' },
+      {
+        ...withKey(key),
+        signal: controller.signal,
+      }
+    )
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    let text = ''
+    while (!text.includes('"chunk"')) text += new TextDecoder().decode((await reader.read()).value)
+    controller.abort()
+    const spent = await waitFor(async () => (await spentBy(record.hash)) || undefined)
+    expect(spent).toBeGreaterThan(0)
+    const next = await keyed.post('/llm/chat', { prompt: 'again' }, withKey(key))
+    expect(next.status).toBe(429)
+  })
+})
