@@ -7,10 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { readSseData } from '../../src/lib/sse-read.js'
 import { processesIn } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
+import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-
-const PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC'
 
 let stack: TestStack
 beforeAll(async () => {

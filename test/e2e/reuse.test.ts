@@ -8,10 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../../src/adapters/node/keys-file.js'
 import { removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { type MockRequest, systemText } from '../helpers/mock-anthropic.js'
+import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-
-const PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC'
 
 type Processes = {
   warm: number

@@ -8,10 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createKey } from '../../src/adapters/node/keys-file.js'
 import { allProcessesGone, processesIn, removeDir, tempDir } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
+import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-
-const PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC'
 
 let stack: TestStack
 let dir: string

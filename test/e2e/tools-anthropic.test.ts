@@ -5,11 +5,9 @@
  */
 import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { toolResultsOf, WEATHER_TOOL, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
-
-const PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC'
 
 let stack: TestStack
 let anthropic: Anthropic

@@ -6,7 +6,7 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { processesIn, waitFor } from '../helpers/cli-env.js'
-import type { MockHandler } from '../helpers/mock-anthropic.js'
+import { question, tools } from '../helpers/openai-tools.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { toolResultsOf, WEATHER_TOOL, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
@@ -22,13 +22,6 @@ beforeEach(() => {
   stack.mock.setHandler(weatherModel)
 })
 
-const tools: OpenAI.ChatCompletionTool[] = [
-  {
-    type: 'function',
-    function: { name: 'get_weather', description: 'Weather for a city', parameters: weatherSchema },
-  },
-]
-const question: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'Weather in Paris?' }
 const parked = async () =>
   (await (await fetch(`${stack.url}/llm/status`)).json()).processes.parked as number
 
@@ -194,157 +187,5 @@ describe('tool calling with the openai client', () => {
     expect(error).toBeInstanceOf(OpenAI.ConflictError)
     expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/No run is waiting/)
     expect(stack.mock.messageRequests()).toHaveLength(0)
-  })
-})
-
-/** Two calls in one message; once answered, lists the results it got. */
-const parallelModel: MockHandler = (request) => {
-  const results = toolResultsOf(request.body)
-  if (results.length > 0) {
-    return { kind: 'text', text: results.map((r) => JSON.stringify(r.content)).join(' | ') }
-  }
-  return {
-    kind: 'tool',
-    name: WEATHER_TOOL,
-    input: { city: 'Paris' },
-    more: [{ name: WEATHER_TOOL, input: { city: 'Rome' } }],
-  }
-}
-
-const callsOf = (completion: OpenAI.ChatCompletion) =>
-  (completion.choices[0]?.message.tool_calls ??
-    []) as OpenAI.ChatCompletionMessageFunctionToolCall[]
-
-describe('tool calls, the harder cases', () => {
-  it('returns parallel calls together; results come back in any order, seconds later', async () => {
-    stack.mock.setHandler(parallelModel)
-    const first = await openai.chat.completions.create({
-      model: 'haiku',
-      messages: [question],
-      tools,
-    })
-    const calls = callsOf(first)
-    expect(calls.map((c) => JSON.parse(c.function.arguments))).toEqual([
-      { city: 'Paris' },
-      { city: 'Rome' },
-    ])
-    const assistant = first.choices[0]?.message as OpenAI.ChatCompletionMessageParam
-    // Only one of the two: refused, and the run still waits for both.
-    const partial = await openai.chat.completions
-      .create({
-        model: 'haiku',
-        messages: [
-          question,
-          assistant,
-          { role: 'tool', tool_call_id: calls[0]?.id ?? '', content: 'x' },
-        ],
-        tools,
-      })
-      .catch((e: unknown) => e)
-    expect(partial).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((partial as InstanceType<typeof OpenAI.APIError>).message).toMatch(/missing/)
-
-    await new Promise((resolve) => setTimeout(resolve, 3_000))
-    const answer = await openai.chat.completions.create({
-      model: 'haiku',
-      messages: [
-        question,
-        assistant,
-        { role: 'tool', tool_call_id: calls[1]?.id ?? '', content: 'rain in Rome' },
-        { role: 'tool', tool_call_id: calls[0]?.id ?? '', content: 'sun in Paris' },
-      ],
-      tools,
-    })
-    const text = answer.choices[0]?.message.content ?? ''
-    expect(text).toContain('sun in Paris')
-    expect(text).toContain('rain in Rome')
-  })
-
-  it('refuses a follow-up whose conversation differs from the waiting run’s', async () => {
-    const first = await openai.chat.completions.create({
-      model: 'haiku',
-      messages: [question],
-      tools,
-    })
-    const call = callsOf(first)[0] as OpenAI.ChatCompletionMessageFunctionToolCall
-    const follow = (args: string) =>
-      openai.chat.completions.create({
-        model: 'haiku',
-        messages: [
-          question,
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [{ ...call, function: { name: 'get_weather', arguments: args } }],
-          },
-          { role: 'tool', tool_call_id: call.id, content: 'sunny' },
-        ],
-        tools,
-      })
-    // The question edited since: not the conversation the run was given.
-    const edited = await openai.chat.completions
-      .create({
-        model: 'haiku',
-        messages: [
-          { role: 'user', content: 'Weather in Berlin?' },
-          { role: 'assistant', content: null, tool_calls: [call] },
-          { role: 'tool', tool_call_id: call.id, content: 'sunny' },
-        ],
-        tools,
-      })
-      .catch((e: unknown) => e)
-    expect(edited).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((edited as InstanceType<typeof OpenAI.APIError>).message).toMatch(/conversation before/)
-    const altered = await follow('{"city":"Berlin"}').catch((e: unknown) => e)
-    expect(altered).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((altered as InstanceType<typeof OpenAI.APIError>).message).toMatch(/other input/)
-    // The run still waits for the real call's result; key order does not matter.
-    const answer = await follow('{ "city": "Paris" }')
-    expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
-  })
-
-  it('refuses a tool named like one of Claude Code’s own', async () => {
-    const error = await openai.chat.completions
-      .create({
-        model: 'haiku',
-        messages: [question],
-        tools: [{ type: 'function', function: { name: 'Bash', parameters: { type: 'object' } } }],
-      })
-      .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/Claude Code tool/)
-    expect(stack.mock.messageRequests()).toHaveLength(0)
-  })
-
-  it('stops a run that waits too long; its results are then a 409 that says to start again', async () => {
-    const short = await startTestStack({ toolWaitMs: 1_000 })
-    short.mock.setHandler(weatherModel)
-    const client = new OpenAI({ apiKey: 'unused', baseURL: `${short.url}/v1`, maxRetries: 0 })
-    try {
-      const first = await client.chat.completions.create({
-        model: 'haiku',
-        messages: [question],
-        tools,
-      })
-      const call = callsOf(first)[0]
-      await waitFor(async () => (await processesIn(short.workDir)).length === 0)
-      const late = await client.chat.completions
-        .create({
-          model: 'haiku',
-          messages: [
-            question,
-            first.choices[0]?.message as OpenAI.ChatCompletionMessageParam,
-            { role: 'tool', tool_call_id: call?.id ?? '', content: 'late' },
-          ],
-          tools,
-        })
-        .catch((e: unknown) => e)
-      expect(late).toBeInstanceOf(OpenAI.ConflictError)
-      expect((late as InstanceType<typeof OpenAI.APIError>).message).toMatch(
-        /start the request again/
-      )
-    } finally {
-      await short.close()
-    }
   })
 })

@@ -9,10 +9,8 @@ import { createKey } from '../../src/adapters/node/keys-file.js'
 import { type ChatPage, launchChromium, openChat, SCREENSHOTS } from '../helpers/browser.js'
 import { allProcessesGone, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { lastUserMessage, type MockRequest, userText } from '../helpers/mock-anthropic.js'
+import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-
-const PNG =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC'
 
 let stack: TestStack
 let browser: Browser
@@ -214,7 +212,8 @@ describe('the chat page in Chromium', () => {
       mimeType: 'image/png',
       buffer: Buffer.from(PNG, 'base64'),
     })
-    await expect(page.getByRole('img', { name: 'Image 1 to send' }).count()).resolves.toBe(1)
+    // Files are read asynchronously: wait for the preview rather than count at once.
+    await page.getByRole('img', { name: 'Image 1 to send' }).waitFor()
     // Dropped and pasted images join it; a file that is not an image is refused with a reason.
     await page.evaluate((png) => {
       const file = (name: string, type: string) =>

@@ -30,6 +30,7 @@ const newButton = $<HTMLButtonElement>('new-chat')
 
 const KEY_ITEM = 'claude-code-api.key'
 const MODEL_ITEM = 'claude-code-api.model'
+const MODELS_FAILED = 'Models could not be loaded.'
 
 const state = loadState(localStorage)
 const pending: StoredImage[] = []
@@ -189,9 +190,10 @@ const loadModels = async () => {
       ...models.map((model) => new Option(`${model.name} (${model.id})`, model.id))
     )
     if (models.some((model) => model.id === wanted)) modelField.value = wanted
-    show('')
+    // Clears only its own earlier failure, never another message.
+    if (notice.textContent?.startsWith(MODELS_FAILED)) show('')
   } catch (error) {
-    show(`Models could not be loaded. ${(error as Error).message}`)
+    show(`${MODELS_FAILED} ${(error as Error).message}`)
   }
 }
 
