@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { ConfigError } from '../../errors.js'
 import type { DayUsage, KeyUsage } from '../../usage/schemas.js'
 import {
   assertWithinLimits,
@@ -36,7 +37,7 @@ export const USAGE_SCHEMA_VERSION = MIGRATIONS.length
 const migrate = (db: Database.Database) => {
   const version = db.pragma('user_version', { simple: true }) as number
   if (version > MIGRATIONS.length) {
-    throw new Error(
+    throw new ConfigError(
       `the usage database was written by a newer version (schema ${version}, this one knows ${MIGRATIONS.length})`
     )
   }
@@ -70,7 +71,7 @@ export const openSqliteUsageReader = (path: string): UsageStore | undefined => {
   const version = db.pragma('user_version', { simple: true }) as number
   if (version !== USAGE_SCHEMA_VERSION) {
     db.close()
-    throw new Error(
+    throw new ConfigError(
       `${path} has usage schema ${version}; this version reads ${USAGE_SCHEMA_VERSION}`
     )
   }
