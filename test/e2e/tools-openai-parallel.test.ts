@@ -3,24 +3,14 @@
  * parallel calls answered in any order, and what a client can get wrong.
  */
 import OpenAI from 'openai'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { processesIn, waitFor } from '../helpers/cli-env.js'
 import type { MockHandler } from '../helpers/mock-anthropic.js'
-import { question, tools } from '../helpers/openai-tools.js'
-import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+import { question, setupWeatherServer, tools } from '../helpers/openai-tools.js'
+import { startTestStack } from '../helpers/test-stack.js'
 import { toolResultsOf, WEATHER_TOOL, weatherModel } from '../helpers/tool-mock.js'
 
-let stack: TestStack
-let openai: OpenAI
-beforeAll(async () => {
-  stack = await startTestStack()
-  openai = new OpenAI({ apiKey: 'unused', baseURL: `${stack.url}/v1`, maxRetries: 0 })
-})
-afterAll(() => stack?.close())
-beforeEach(() => {
-  stack.mock.reset()
-  stack.mock.setHandler(weatherModel)
-})
+const ctx = setupWeatherServer()
 
 /** Two calls in one message; once answered, lists the results it got. */
 const parallelModel: MockHandler = (request) => {
@@ -42,8 +32,8 @@ const callsOf = (completion: OpenAI.ChatCompletion) =>
 
 describe('tool calls, the harder cases', () => {
   it('returns parallel calls together; results come back in any order, seconds later', async () => {
-    stack.mock.setHandler(parallelModel)
-    const first = await openai.chat.completions.create({
+    ctx.stack.mock.setHandler(parallelModel)
+    const first = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [question],
       tools,
@@ -55,7 +45,7 @@ describe('tool calls, the harder cases', () => {
     ])
     const assistant = first.choices[0]?.message as OpenAI.ChatCompletionMessageParam
     // Only one of the two: refused, and the run still waits for both.
-    const partial = await openai.chat.completions
+    const partial = await ctx.openai.chat.completions
       .create({
         model: 'haiku',
         messages: [
@@ -70,7 +60,7 @@ describe('tool calls, the harder cases', () => {
     expect((partial as InstanceType<typeof OpenAI.APIError>).message).toMatch(/missing/)
 
     await new Promise((resolve) => setTimeout(resolve, 3_000))
-    const answer = await openai.chat.completions.create({
+    const answer = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [
         question,
@@ -86,14 +76,14 @@ describe('tool calls, the harder cases', () => {
   })
 
   it('refuses a follow-up whose conversation differs from the waiting run’s', async () => {
-    const first = await openai.chat.completions.create({
+    const first = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [question],
       tools,
     })
     const call = callsOf(first)[0] as OpenAI.ChatCompletionMessageFunctionToolCall
     const follow = (args: string) =>
-      openai.chat.completions.create({
+      ctx.openai.chat.completions.create({
         model: 'haiku',
         messages: [
           question,
@@ -107,7 +97,7 @@ describe('tool calls, the harder cases', () => {
         tools,
       })
     // The question edited since: not the conversation the run was given.
-    const edited = await openai.chat.completions
+    const edited = await ctx.openai.chat.completions
       .create({
         model: 'haiku',
         messages: [
@@ -129,7 +119,7 @@ describe('tool calls, the harder cases', () => {
   })
 
   it('refuses a tool named like one of Claude Code’s own', async () => {
-    const error = await openai.chat.completions
+    const error = await ctx.openai.chat.completions
       .create({
         model: 'haiku',
         messages: [question],
@@ -138,7 +128,7 @@ describe('tool calls, the harder cases', () => {
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.BadRequestError)
     expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/Claude Code tool/)
-    expect(stack.mock.messageRequests()).toHaveLength(0)
+    expect(ctx.stack.mock.messageRequests()).toHaveLength(0)
   })
 
   it('stops a run that waits too long; its results are then a 409 that says to start again', async () => {

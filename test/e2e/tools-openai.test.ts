@@ -4,30 +4,19 @@
  * real tool result in the same turn; streamed as OpenAI streams tool calls.
  */
 import OpenAI from 'openai'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { processesIn, waitFor } from '../helpers/cli-env.js'
-import { question, tools } from '../helpers/openai-tools.js'
-import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, WEATHER_TOOL, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
+import { question, setupWeatherServer, tools } from '../helpers/openai-tools.js'
+import { toolResultsOf, WEATHER_TOOL, weatherSchema } from '../helpers/tool-mock.js'
 
-let stack: TestStack
-let openai: OpenAI
-beforeAll(async () => {
-  stack = await startTestStack()
-  openai = new OpenAI({ apiKey: 'unused', baseURL: `${stack.url}/v1`, maxRetries: 0 })
-})
-afterAll(() => stack?.close())
-beforeEach(() => {
-  stack.mock.reset()
-  stack.mock.setHandler(weatherModel)
-})
+const ctx = setupWeatherServer()
 
 const parked = async () =>
-  (await (await fetch(`${stack.url}/llm/status`)).json()).processes.parked as number
+  (await (await fetch(`${ctx.stack.url}/llm/status`)).json()).processes.parked as number
 
 describe('tool calling with the openai client', () => {
   it('returns the call, then answers with the result the client sends', async () => {
-    const first = await openai.chat.completions.create({
+    const first = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [question],
       tools,
@@ -40,13 +29,13 @@ describe('tool calling with the openai client', () => {
     expect(call.function.name).toBe('get_weather')
     expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris' })
     // The model was offered the tool with the client's description and schema.
-    const offered = stack.mock
+    const offered = ctx.stack.mock
       .messageRequests()[0]
       ?.body.tools?.find((t) => t.name === WEATHER_TOOL)
     expect(offered?.input_schema).toEqual(weatherSchema)
     expect(await parked()).toBe(1)
 
-    const second = await openai.chat.completions.create({
+    const second = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [
         question,
@@ -58,7 +47,7 @@ describe('tool calling with the openai client', () => {
     expect(second.choices[0]?.finish_reason).toBe('stop')
     expect(second.choices[0]?.message.content).toBe('Weather: sunny, 21°C')
     // A real tool result for the real call, in the same conversation.
-    const last = stack.mock.messageRequests().at(-1)?.body ?? {}
+    const last = ctx.stack.mock.messageRequests().at(-1)?.body ?? {}
     expect(toolResultsOf(last)).toEqual([
       expect.objectContaining({
         tool_use_id: call.id,
@@ -67,11 +56,11 @@ describe('tool calling with the openai client', () => {
     ])
     expect(JSON.stringify(last.messages)).toContain('Weather in Paris?')
     expect(await parked()).toBe(0)
-    await waitFor(async () => (await processesIn(stack.workDir)).length === 0)
+    await waitFor(async () => (await processesIn(ctx.stack.workDir)).length === 0)
   })
 
   it('streams the call as OpenAI does, and the answer after the result', async () => {
-    const stream = await openai.chat.completions.create({
+    const stream = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [question],
       tools,
@@ -98,7 +87,7 @@ describe('tool calling with the openai client', () => {
     expect(calls[0]?.name).toBe('get_weather')
     expect(JSON.parse(calls[0]?.arguments ?? '')).toEqual({ city: 'Paris' })
 
-    const answer = await openai.chat.completions.create({
+    const answer = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [
         question,
@@ -124,19 +113,19 @@ describe('tool calling with the openai client', () => {
   })
 
   it('offers no tool with tool_choice none, and keeps earlier calls as history', async () => {
-    const none = await openai.chat.completions.create({
+    const none = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [question],
       tools,
       tool_choice: 'none',
     })
     expect(none.choices[0]?.message.content).toBe('ECHO: Weather in Paris?')
-    expect(stack.mock.messageRequests()[0]?.body.tools ?? []).not.toContainEqual(
+    expect(ctx.stack.mock.messageRequests()[0]?.body.tools ?? []).not.toContainEqual(
       expect.objectContaining({ name: WEATHER_TOOL })
     )
 
     // A later turn of a conversation that used the tool: the call and its result are history.
-    const later = await openai.chat.completions.create({
+    const later = await ctx.openai.chat.completions.create({
       model: 'haiku',
       messages: [
         question,
@@ -157,13 +146,13 @@ describe('tool calling with the openai client', () => {
       ],
     })
     expect(later.choices[0]?.message.content).toBe('ECHO: Thanks!')
-    const history = JSON.stringify(stack.mock.messageRequests().at(-1)?.body.messages)
+    const history = JSON.stringify(ctx.stack.mock.messageRequests().at(-1)?.body.messages)
     expect(history).toContain('[called tool get_weather with {\\"city\\":\\"Paris\\"}]')
     expect(history).toContain('[tool get_weather returned: sunny]')
   })
 
   it('answers results for a call no run waits on with a 409', async () => {
-    const error = await openai.chat.completions
+    const error = await ctx.openai.chat.completions
       .create({
         model: 'haiku',
         messages: [
@@ -186,6 +175,6 @@ describe('tool calling with the openai client', () => {
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.ConflictError)
     expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/No run is waiting/)
-    expect(stack.mock.messageRequests()).toHaveLength(0)
+    expect(ctx.stack.mock.messageRequests()).toHaveLength(0)
   })
 })

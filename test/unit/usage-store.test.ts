@@ -16,19 +16,11 @@ import {
 import { createMemoryUsageStore } from '../../src/usage/memory-store.js'
 import { type UsageStore, utcDay } from '../../src/usage/store.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'
+import { runCharge } from '../helpers/run-charge.js'
 
 const ada = { id: 'a'.repeat(64), name: 'ada' }
 const bob = { id: 'b'.repeat(64), name: 'bob' }
-const charge = (usd: number) => ({
-  costUsd: usd,
-  model: 'claude-haiku-5-5',
-  usage: {
-    input_tokens: 10,
-    output_tokens: 3,
-    cache_read_input_tokens: 0,
-    cache_creation_input_tokens: 0,
-  },
-})
+const charge = runCharge
 
 let dir: string
 beforeEach(async () => {
