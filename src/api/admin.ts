@@ -6,7 +6,7 @@ import type { AppEnv } from '../http/env.js'
 import { errorResponse } from '../http/openapi-responses.js'
 import { queryParams } from '../http/validation.js'
 import { UsageResponse } from '../usage/schemas.js'
-import { REPORT_DAYS, type UsageStore } from '../usage/store.js'
+import { byShortId, REPORT_DAYS, type UsageStore } from '../usage/store.js'
 
 const UsageQuery = v.object({
   days: v.optional(
@@ -43,10 +43,7 @@ export const createAdminRoutes = (usage: UsageStore) =>
         throw new PolicyError('This endpoint needs an admin key')
       }
       const { days } = c.req.valid('query')
-      const report = await usage.report(days)
-      const keys = Object.fromEntries(
-        Object.entries(report).map(([id, u]) => [id === 'anonymous' ? id : id.slice(0, 8), u])
-      )
+      const keys = byShortId(await usage.report(days))
       return c.json({ days, keys })
     }
   )

@@ -7,6 +7,7 @@ import { defaultWorkDir } from '../adapters/node/options.js'
 import { openSqliteUsageReader } from '../adapters/node/sqlite-usage-store.js'
 import { errorFromResponse } from '../http/error-body.js'
 import type { KeyUsage } from '../usage/schemas.js'
+import { byShortId } from '../usage/store.js'
 import { printTable } from './table.js'
 
 export type UsageOptions = {
@@ -31,10 +32,7 @@ const fromFile = async (path: string, days: number) => {
   const reader = openSqliteUsageReader(path)
   if (!reader) return undefined
   try {
-    const report = await reader.report(days)
-    return Object.fromEntries(
-      Object.entries(report).map(([id, u]) => [id === 'anonymous' ? id : id.slice(0, 8), u])
-    )
+    return byShortId(await reader.report(days))
   } finally {
     reader.close?.()
   }

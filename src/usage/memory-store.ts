@@ -3,6 +3,7 @@ import type { DayUsage, UsageTotals } from './schemas.js'
 import {
   addTotals,
   assertWithinLimits,
+  createInFlight,
   firstDay,
   keyUsageOf,
   noUsage,
@@ -12,17 +13,18 @@ import {
   utcDay,
 } from './store.js'
 
-type Entry = { name: string; active: number; days: Map<string, DayUsage>; total: UsageTotals }
+type Entry = { name: string; days: Map<string, DayUsage>; total: UsageTotals }
 
 /** Days kept in memory; totals keep everything. */
 const KEPT_DAYS = 400
 
 export const createMemoryUsageStore = (): UsageStore => {
   const keys = new Map<string, Entry>()
+  const inFlight = createInFlight()
   const entry = (id: string, name: string) => {
     let current = keys.get(id)
     if (!current) {
-      current = { name, active: 0, days: new Map(), total: noUsage() }
+      current = { name, days: new Map(), total: noUsage() }
       keys.set(id, current)
     }
     current.name = name
@@ -32,14 +34,8 @@ export const createMemoryUsageStore = (): UsageStore => {
   return {
     async begin({ id, name }, limits) {
       const current = entry(id, name)
-      assertWithinLimits(limits, current.active, current.days.get(utcDay())?.usd ?? 0)
-      current.active++
-      let released = false
-      return async () => {
-        if (released) return
-        released = true
-        current.active--
-      }
+      assertWithinLimits(limits, inFlight.count(id), current.days.get(utcDay())?.usd ?? 0)
+      return inFlight.take(id)
     },
     async record({ id, name }, charge) {
       const current = entry(id, name)
@@ -54,7 +50,7 @@ export const createMemoryUsageStore = (): UsageStore => {
       return Object.fromEntries(
         [...keys].map(([id, e]) => [
           id,
-          keyUsageOf(e.name, e.active, [...e.days.values()], { ...e.total }, days),
+          keyUsageOf(e.name, inFlight.count(id), [...e.days.values()], { ...e.total }, days),
         ])
       )
     },

@@ -99,3 +99,29 @@ export const keyUsageOf = (
     days: recent,
   }
 }
+
+/** Runs in flight per key, counted in this process: a place taken, and given back once. */
+export const createInFlight = () => {
+  const counts = new Map<string, number>()
+  return {
+    count: (id: string) => counts.get(id) ?? 0,
+    ids: () => [...counts.keys()],
+    take(id: string): Release {
+      counts.set(id, (counts.get(id) ?? 0) + 1)
+      let released = false
+      return async () => {
+        if (released) return
+        released = true
+        const left = (counts.get(id) ?? 1) - 1
+        if (left === 0) counts.delete(id)
+        else counts.set(id, left)
+      }
+    },
+  }
+}
+
+/** A report keyed as /admin/usage shows it: the first 8 characters of each key hash. */
+export const byShortId = (report: Record<string, KeyUsage>) =>
+  Object.fromEntries(
+    Object.entries(report).map(([id, usage]) => [id === 'anonymous' ? id : id.slice(0, 8), usage])
+  )

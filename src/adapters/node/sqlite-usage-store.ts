@@ -11,6 +11,7 @@ import { ConfigError } from '../../errors.js'
 import type { DayUsage, KeyUsage } from '../../usage/schemas.js'
 import {
   assertWithinLimits,
+  createInFlight,
   firstDay,
   keyUsageOf,
   noUsage,
@@ -102,22 +103,16 @@ const storeOn = (db: Database.Database): UsageStore => {
              SUM(output_tokens) AS output_tokens, SUM(usd) AS usd
            FROM usage_daily GROUP BY key_id) AS totals`
   )
-  const active = new Map<string, { name: string; count: number }>()
+  const inFlight = createInFlight()
+  const names = new Map<string, string>()
 
   return {
     async begin({ id, name }, limits) {
-      const current = active.get(id) ?? { name, count: 0 }
       // Today's spend is read only for a key with a budget: one query less on every other run.
       const today = limits.dailyUsd === undefined ? 0 : ((spent.get(id, utcDay()) as number) ?? 0)
-      assertWithinLimits(limits, current.count, today)
-      current.count++
-      active.set(id, current)
-      let released = false
-      return async () => {
-        if (released) return
-        released = true
-        if (--current.count === 0) active.delete(id)
-      }
+      assertWithinLimits(limits, inFlight.count(id), today)
+      names.set(id, name)
+      return inFlight.take(id)
     },
     async record({ id, name }, charge) {
       add.run({ id, day: utcDay(), name, ...totalsOf(charge) })
@@ -136,11 +131,16 @@ const storeOn = (db: Database.Database): UsageStore => {
       for (const row of totals.all() as Row[]) {
         const { key_id, name, runs, input_tokens, output_tokens, usd } = row
         const total = { runs, input_tokens, output_tokens, usd }
-        const inFlight = active.get(key_id)?.count ?? 0
-        report[key_id] = keyUsageOf(name, inFlight, byKey.get(key_id) ?? [], total, days)
+        report[key_id] = keyUsageOf(
+          name,
+          inFlight.count(key_id),
+          byKey.get(key_id) ?? [],
+          total,
+          days
+        )
       }
-      for (const [id, { name, count }] of active) {
-        report[id] ??= keyUsageOf(name, count, [], noUsage(), days)
+      for (const id of inFlight.ids()) {
+        report[id] ??= keyUsageOf(names.get(id) ?? '', inFlight.count(id), [], noUsage(), days)
       }
       return report
     },
