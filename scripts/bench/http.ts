@@ -1,5 +1,5 @@
 /** Overhead of the HTTP layer: /llm/chat over a real socket with an instant in-memory runner. */
-import { startServer } from '../../src/runtime/node.js'
+import { startServer } from '../../src/runtime/node/server.js'
 import { createFakeRunner } from '../../test/helpers/fake-runner.js'
 import { load, percentile } from './measure.js'
 

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path'
 import { defaultWorkDir } from '../adapters/node/options.js'
-import { openSqliteUsageReader } from '../adapters/node/sqlite-usage-store.js'
 import { errorFromResponse } from '../http/error-body.js'
+import { openSqliteUsageReader } from '../runtime/node/sqlite-usage-store.js'
 import type { KeyUsage } from '../usage/schemas.js'
 import { byShortId } from '../usage/store.js'
 import { printTable } from './table.js'

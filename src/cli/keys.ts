@@ -2,9 +2,9 @@
  * `claude-code-api keys …`: create, list, revoke and rotate API keys in the keys file.
  */
 import { parseArgs } from 'node:util'
-import { createKey, readKeyRecords, revokeKey, rotateKey } from '../adapters/node/keys-file.js'
 import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
 import { UsageError } from '../errors.js'
+import { createKey, readKeyRecords, revokeKey, rotateKey } from '../runtime/node/keys-file.js'
 import { usageCommand } from './keys-usage.js'
 import { printTable } from './table.js'
 

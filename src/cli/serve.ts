@@ -5,8 +5,8 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
-import { startRunnerHost, startServer } from '../runtime/node.js'
-import { loadConfig } from '../server/config.js'
+import { loadConfig } from '../runtime/node/config.js'
+import { startRunnerHost, startServer } from '../runtime/node/server.js'
 
 export const SERVE_HELP = `Usage:
   claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]

@@ -6,6 +6,7 @@
  */
 
 export { type ApiRunnerOptions, createApiRunner } from '../adapters/api.js'
+export { createRemoteRunner, type RemoteRunnerOptions } from '../adapters/remote/remote-runner.js'
 export { type App, type AppOptions, createApp } from '../app.js'
 export {
   type CallOptions,
@@ -31,13 +32,12 @@ export { collectRun } from '../run/result.js'
 export type * from '../runner.js'
 export { createRunnerHostApp, type RunnerHostOptions } from '../runner-protocol/host.js'
 export { RUNNER_PROTOCOL } from '../runner-protocol/protocol.js'
-export { createRemoteRunner, type RemoteRunnerOptions } from '../runner-protocol/remote-runner.js'
-export { KeyUsageObject } from '../usage/durable-object.js'
 export {
   createDurableUsageStore,
   type DurableUsageOptions,
   type UsageNamespace,
-} from '../usage/durable-store.js'
+} from '../runtime/worker/durable-usage-store.js'
+export { KeyUsageObject } from '../runtime/worker/key-usage-object.js'
 export { createMemoryUsageStore } from '../usage/memory-store.js'
 export type { DayUsage, KeyUsage, UsageTotals } from '../usage/schemas.js'
 export type { Release, RunLimits, UsageKey, UsageStore } from '../usage/store.js'

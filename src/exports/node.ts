@@ -3,20 +3,20 @@
  * Node-only pieces: the runner that spawns the local Claude Code CLI and the server entry.
  */
 
-export { createFileKeySource, createKey, revokeKey, rotateKey } from '../adapters/node/keys-file.js'
 export {
   createNodeRunner,
   type NodeRunner,
   type NodeRunnerOptions,
 } from '../adapters/node/runner.js'
-export {
-  createSqliteUsageStore,
-  openSqliteUsageReader,
-} from '../adapters/node/sqlite-usage-store.js'
+export { createFileKeySource, createKey, revokeKey, rotateKey } from '../runtime/node/keys-file.js'
 export {
   type RunnerHostServerOptions,
   type RunningServer,
   type ServerOptions,
   startRunnerHost,
   startServer,
-} from '../runtime/node.js'
+} from '../runtime/node/server.js'
+export {
+  createSqliteUsageStore,
+  openSqliteUsageReader,
+} from '../runtime/node/sqlite-usage-store.js'

@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKey, revokeKey } from '../../src/adapters/node/keys-file.js'
 import { ConfigError } from '../../src/errors.js'
-import { startServer } from '../../src/runtime/node.js'
+import { createKey, revokeKey } from '../../src/runtime/node/keys-file.js'
+import { startServer } from '../../src/runtime/node/server.js'
 import { removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readKeyRecords } from '../../src/adapters/node/keys-file.js'
 import { hashKey } from '../../src/auth/keys.js'
+import { readKeyRecords } from '../../src/runtime/node/keys-file.js'
 import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { lastUserMessage, userText } from '../helpers/mock-anthropic.js'
 import { runCli, startCli } from '../helpers/run-cli.js'
@@ -196,7 +196,7 @@ describe('status and chat on the real CLI', () => {
 
   it('chat works against a remote server with a key', async () => {
     const keysFile = join(dir, 'remote-keys')
-    const { key } = await (await import('../../src/adapters/node/keys-file.js')).createKey(
+    const { key } = await (await import('../../src/runtime/node/keys-file.js')).createKey(
       keysFile,
       { name: 'remote' }
     )

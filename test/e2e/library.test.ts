@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import * as v from 'valibot'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createApiRunner } from '../../src/adapters/api.js'
-import { createKey } from '../../src/adapters/node/keys-file.js'
 import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
 import { ClaudeClient, claudeChat, claudeJson } from '../../src/client/client.js'
 import {
@@ -18,6 +17,7 @@ import {
   StructuredOutputError,
   UnauthorizedError,
 } from '../../src/errors.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
 import { allProcessesGone, cliEnv, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import {
   lastUserMessage,

@@ -5,7 +5,7 @@
  * starting a CLI while the login is out (but a probe), and open again after the reset.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { RunningServer } from '../../src/runtime/node.js'
+import type { RunningServer } from '../../src/runtime/node/server.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { subscriptionEnv, waitFor } from '../helpers/cli-env.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'

@@ -5,6 +5,8 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createRemoteRunner } from '../../src/adapters/remote/remote-runner.js'
+import { hostTag } from '../../src/adapters/remote/tool-routing.js'
 import { ClaudeClient } from '../../src/client/client.js'
 import {
   ConfigError,
@@ -16,9 +18,7 @@ import {
   UnauthorizedError,
 } from '../../src/errors.js'
 import { collectRun } from '../../src/run/result.js'
-import { createRemoteRunner } from '../../src/runner-protocol/remote-runner.js'
-import { hostTag } from '../../src/runner-protocol/tool-routing.js'
-import { type RunningServer, startRunnerHost } from '../../src/runtime/node.js'
+import { type RunningServer, startRunnerHost } from '../../src/runtime/node/server.js'
 import {
   allProcessesGone,
   cliEnv,

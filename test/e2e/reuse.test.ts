@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
 import { removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { type MockRequest, systemText } from '../helpers/mock-anthropic.js'
 import { PNG } from '../helpers/png.js'

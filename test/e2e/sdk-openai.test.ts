@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
 import { allProcessesGone, processesIn, removeDir, tempDir } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
 import { PNG } from '../helpers/png.js'

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
 import { removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { lastUserMessage, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'

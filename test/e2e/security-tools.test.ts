@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'
 import { lastUserMessage, type MockHandler, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'

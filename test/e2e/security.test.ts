@@ -6,10 +6,10 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKey } from '../../src/adapters/node/keys-file.js'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { KeysFileError } from '../../src/errors.js'
-import { startServer } from '../../src/runtime/node.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
+import { startServer } from '../../src/runtime/node/server.js'
 import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RunningServer } from '../../src/runtime/node.js'
+import type { RunningServer } from '../../src/runtime/node/server.js'
 import { cliEnv } from '../helpers/cli-env.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
 import type { MockAnthropic } from '../helpers/mock-anthropic.js'

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
 import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
 import { runCli, startCli } from '../helpers/run-cli.js'

@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createKey } from '../../src/adapters/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
 import { type ChatPage, launchChromium, openChat, SCREENSHOTS } from '../helpers/browser.js'
 import { allProcessesGone, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { lastUserMessage, type MockRequest, userText } from '../helpers/mock-anthropic.js'

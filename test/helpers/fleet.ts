@@ -9,7 +9,7 @@ import {
   type ServerOptions,
   startRunnerHost,
   startServer,
-} from '../../src/runtime/node.js'
+} from '../../src/runtime/node/server.js'
 import { removeDir, tempDir } from './cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
 

@@ -2,7 +2,11 @@
 import { join } from 'node:path'
 import { inject } from 'vitest'
 import type { NodeRunnerOptions } from '../../src/adapters/node/runner.js'
-import { type RunningServer, type ServerOptions, startServer } from '../../src/runtime/node.js'
+import {
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+} from '../../src/runtime/node/server.js'
 import { cliEnv, removeDir, subscriptionEnv, tempDir } from './cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
 

@@ -7,7 +7,7 @@ import type * as fs from 'node:fs/promises'
 import { utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createKey, readKeyRecords } from '../../src/adapters/node/keys-file.js'
+import { createKey, readKeyRecords } from '../../src/runtime/node/keys-file.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'
 
 vi.mock('node:fs/promises', async (importOriginal) => {

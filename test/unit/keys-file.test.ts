@@ -1,15 +1,15 @@
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { hashKey } from '../../src/auth/keys.js'
+import { KeysFileError } from '../../src/errors.js'
 import {
   createFileKeySource,
   createKey,
   readKeyRecords,
   revokeKey,
   rotateKey,
-} from '../../src/adapters/node/keys-file.js'
-import { hashKey } from '../../src/auth/keys.js'
-import { KeysFileError } from '../../src/errors.js'
+} from '../../src/runtime/node/keys-file.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'
 

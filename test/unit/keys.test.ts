@@ -12,7 +12,7 @@ import {
   timingSafeEqual,
 } from '../../src/auth/keys.js'
 import { ConfigError } from '../../src/errors.js'
-import { assertSafeBind } from '../../src/server/config.js'
+import { assertSafeBind } from '../../src/runtime/node/config.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { buildChildEnv, buildCliArgs } from '../../src/adapters/node/args.js'
+import { buildCliArgs } from '../../src/adapters/node/cli-protocol/args.js'
+import { buildChildEnv } from '../../src/adapters/node/process/child-env.js'
 import { ConfigError } from '../../src/errors.js'
-import { loadConfig } from '../../src/server/config.js'
+import { loadConfig } from '../../src/runtime/node/config.js'
 
 describe('CLI arguments', () => {
   it('turns tools off, loads no settings and keeps no session by default', () => {

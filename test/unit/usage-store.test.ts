@@ -12,7 +12,7 @@ import {
   createSqliteUsageStore,
   openSqliteUsageReader,
   USAGE_SCHEMA_VERSION,
-} from '../../src/adapters/node/sqlite-usage-store.js'
+} from '../../src/runtime/node/sqlite-usage-store.js'
 import { createMemoryUsageStore } from '../../src/usage/memory-store.js'
 import { type UsageStore, utcDay } from '../../src/usage/store.js'
 import { removeDir, tempDir } from '../helpers/cli-env.js'

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
-import { startRunnerHost } from '../../src/runtime/node.js'
+import { startRunnerHost } from '../../src/runtime/node/server.js'
 import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { startMockAnthropic } from '../helpers/mock-anthropic.js'
 

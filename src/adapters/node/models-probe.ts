@@ -1,19 +1,15 @@
 /** The CLI's alias table, read from its `initialize` answer: no API call is made. */
-import { CliProtocolError, DeadlineExceededError } from '../../errors.js'
+import { DeadlineExceededError } from '../../errors.js'
 import type { Capacity } from '../../run/capacity.js'
 import { toModelInfo } from '../../run/models.js'
 import type { ModelInfo } from '../../runner.js'
-import { buildCliArgs } from './args.js'
-import type { CliProcess } from './process.js'
-import { initializeLine, parseCliLine } from './stream-json.js'
-import type { WorkDir } from './work-dir.js'
+import type { CliSession } from './session/cli-session.js'
 
 export type ModelsProbeOptions = {
-  /** Starts the CLI with these arguments in this directory. */
-  launch: (args: string[], cwd: string) => Promise<CliProcess>
+  /** Starts a fresh CLI session in a throwaway directory. */
+  start: () => Promise<CliSession>
   /** The probe is a CLI process like any run, so it waits for a slot like one. */
   capacity: Capacity
-  prepare: () => Promise<WorkDir>
 }
 
 export const probeModels = async (deps: ModelsProbeOptions): Promise<ModelInfo[]> => {
@@ -23,33 +19,22 @@ export const probeModels = async (deps: ModelsProbeOptions): Promise<ModelInfo[]
     30_000
   )
   let release: (() => void) | undefined
-  let dir: WorkDir | undefined
-  let proc: CliProcess | undefined
+  let session: CliSession | undefined
   try {
     // Inside the try, so a failure at any step gives the slot back.
     const admission = deps.capacity.admit(controller.signal)
     release = admission.queued ? await admission.ready : admission.release
-    dir = await deps.prepare()
-    proc = await deps.launch(
-      buildCliArgs({ persist: false }).filter((a) => a !== '--include-partial-messages'),
-      dir.cwd
-    )
-    const current = proc
-    controller.signal.addEventListener('abort', () => void current.terminate(), { once: true })
-    proc.child.stdin.write(`${initializeLine({ prompt: '' }, 'models')}\n`)
-    for await (const line of proc.lines) {
-      const message = parseCliLine(line)
-      if (message?.type !== 'control_response') continue
-      const list: unknown[] = message.response?.response?.models ?? []
-      return list.flatMap((m) => toModelInfo(m as Record<string, unknown>) ?? [])
-    }
-    controller.signal.throwIfAborted()
-    throw new CliProtocolError('The CLI did not answer the initialize request')
+    session = await deps.start()
+    const current = session
+    controller.signal.addEventListener('abort', () => void current.stop(), { once: true })
+    const list = await session.listModels().catch((error: unknown) => {
+      throw controller.signal.aborted ? controller.signal.reason : error
+    })
+    return list.flatMap((m) => toModelInfo(m as Record<string, unknown>) ?? [])
   } finally {
     clearTimeout(timer)
-    await proc?.terminate()
+    await session?.stop()
     release?.()
-    await dir?.cleanup?.().catch(() => {})
   }
 }
 

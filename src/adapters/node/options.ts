@@ -2,7 +2,7 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from '../../lib/logger.js'
-import type { WarmShape } from './warm-pool.js'
+import type { WarmShape } from './pool/shape.js'
 
 export type NodeRunnerOptions = {
   /** Path to the CLI; default CLAUDE_BIN, the pinned dependency, or `claude` on PATH. */

@@ -5,7 +5,7 @@ import {
   readClaudeAuth,
   readClaudeVersion,
   resolveClaudeBinary,
-} from './binary.js'
+} from './process/binary.js'
 
 type Probe = { path: string; version: string | null; auth: ClaudeAuth | null; at: number }
 

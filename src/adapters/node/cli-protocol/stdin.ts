@@ -1,0 +1,54 @@
+/**
+ * Every line we write to the CLI's stdin (stream-json), as pure functions. Only the CLI session
+ * (session/cli-session.ts) writes them to a process; a new kind of message starts here.
+ */
+import type { ContentBlock, RunRequest } from '../../../runner.js'
+import { CLIENT_SERVER } from './client-tools.js'
+
+/** Fixes the system prompt, schema and client tools for the life of the process. */
+export const initializeLine = (request: RunRequest, requestId = 'init_1'): string =>
+  JSON.stringify({
+    type: 'control_request',
+    request_id: requestId,
+    request: {
+      subtype: 'initialize',
+      ...(request.systemPrompt !== undefined && { systemPrompt: [request.systemPrompt] }),
+      ...(request.appendSystemPrompt !== undefined && {
+        appendSystemPrompt: request.appendSystemPrompt,
+      }),
+      ...(request.jsonSchema !== undefined && { jsonSchema: request.jsonSchema }),
+      // The runner itself serves the client's tools (client-tools.ts).
+      ...(request.tools?.length && { sdkMcpServers: [CLIENT_SERVER] }),
+    },
+  })
+
+/**
+ * The user line. Content is always an array of blocks; when the text would start with `/` the
+ * CLI would run it as a slash command, so an empty trailing block (dropped by the CLI before the
+ * API call) keeps it an ordinary prompt that reaches the model unchanged.
+ */
+export const userLine = (prompt: RunRequest['prompt']): string => {
+  const content: ContentBlock[] =
+    typeof prompt === 'string' ? [{ type: 'text', text: prompt }] : [...prompt]
+  const lastText = content.filter((b) => b.type === 'text').at(-1)
+  if (lastText?.type === 'text' && lastText.text.trimStart().startsWith('/')) {
+    content.push({ type: 'text', text: '' })
+  }
+  return JSON.stringify({
+    type: 'user',
+    session_id: '',
+    message: { role: 'user', content },
+    parent_tool_use_id: null,
+  })
+}
+
+/**
+ * `/clear` as a plain string, so the CLI runs it as its built-in command (prompts never are:
+ * `userLine`): a new conversation in the same process (pool/tenant.ts says when).
+ */
+export const CLEAR_LINE = JSON.stringify({
+  type: 'user',
+  session_id: '',
+  message: { role: 'user', content: '/clear' },
+  parent_tool_use_id: null,
+})

@@ -1,0 +1,88 @@
+/**
+ * A run's working directory and session flags: a kept session's own directory (sessions.ts), or
+ * a throwaway directory that `cleanup` removes with everything the CLI kept for it, with earlier
+ * turns written as a session file to resume.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { RunRequest } from '../../../runner.js'
+import { projectDir, writeHistorySession } from './history.js'
+import type { SessionStore } from './kept-sessions.js'
+
+export type WorkDir = {
+  cwd: string
+  /** `--session-id` for a new kept session, or `--resume` for an existing one (`resume`). */
+  sessionId?: string
+  resume?: boolean
+  persist: boolean
+  cleanup?: () => Promise<void>
+}
+
+export type WorkDirOptions = {
+  /** Where run and session directories are made. */
+  workDir: string
+  /** The CLI's config directory (where it keeps session files). */
+  configDir: string
+  sessions: SessionStore
+}
+
+export const prepareWorkDir = async (
+  request: Pick<RunRequest, 'resumeSessionId' | 'persistSession' | 'owner' | 'history'>,
+  { workDir, configDir, sessions }: WorkDirOptions
+): Promise<WorkDir> => {
+  if (request.resumeSessionId) {
+    const session = await sessions.open(request.resumeSessionId, request.owner)
+    return {
+      cwd: session.cwd,
+      sessionId: session.id,
+      resume: true,
+      persist: true,
+      cleanup: () => sessions.touch(session.id),
+    }
+  }
+  if (request.persistSession) {
+    const session = await sessions.create(request.owner)
+    // Earlier turns become the start of the kept session itself (a thread made from a replay).
+    if (request.history?.length) {
+      await writeHistorySession({
+        configDir,
+        cwd: session.cwd,
+        history: request.history,
+        sessionId: session.id,
+      })
+    }
+    return {
+      cwd: session.cwd,
+      sessionId: session.id,
+      resume: Boolean(request.history?.length),
+      persist: true,
+      cleanup: () => sessions.touch(session.id),
+    }
+  }
+  await mkdir(join(workDir, 'runs'), { recursive: true, mode: 0o700 })
+  const cwd = await mkdtemp(join(workDir, 'runs', 'run-'))
+  // The CLI keeps a folder per working directory under its config (memory, transcripts), even
+  // with --no-session-persistence: a throwaway run leaves neither behind.
+  const removeDir = async () => {
+    await rm(projectDir(configDir, cwd), { recursive: true, force: true })
+    await rm(cwd, { recursive: true, force: true })
+  }
+  if (request.history?.length) {
+    const session = await writeHistorySession({
+      configDir: configDir,
+      cwd,
+      history: request.history,
+    })
+    return {
+      cwd,
+      sessionId: session.sessionId,
+      resume: true,
+      persist: false,
+      cleanup: async () => {
+        await session.remove()
+        await removeDir()
+      },
+    }
+  }
+  return { cwd, persist: false, cleanup: removeDir }
+}

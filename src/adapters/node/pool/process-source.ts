@@ -1,0 +1,122 @@
+/**
+ * Where a run's CLI session comes from and where it goes: started cold in its own directory
+ * (inside the sandbox when the run needs one), or taken ready from the warm pool; afterwards
+ * reset for its tenant's next run (tenant.ts), or stopped with its directory cleaned up.
+ */
+import type { Logger } from '../../../lib/logger.js'
+import type { RunRequest } from '../../../runner.js'
+import { buildCliArgs } from '../cli-protocol/args.js'
+import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
+import type { NodeRunnerOptions } from '../options.js'
+import { residentBytes } from '../process/memory.js'
+import { sandboxArgs } from '../process/sandbox.js'
+import type { CliProcess } from '../process/spawn.js'
+import { type CliSession, createCliSession } from '../session/cli-session.js'
+import { type WarmShape, warmShapeOf } from './shape.js'
+import { tenantOf } from './tenant.js'
+import { createWarmPool } from './warm-pool.js'
+
+/** Starts the CLI: `command` ends with its binary (after a sandbox's own command, if any). */
+export type Launch = (command: string[], args: string[], cwd: string) => Promise<CliProcess>
+
+export type ProcessSourceOptions = {
+  options: NodeRunnerOptions
+  dirs: WorkDirOptions
+  launch: Launch
+  binary: () => string
+  logger: Logger
+  /** Every session started, from its start until it stops (the runner's registry). */
+  onSession: (session: CliSession) => void
+}
+
+/** Where a run's process goes when the run is over. */
+export type Outcome = {
+  shape?: WarmShape
+  tenant?: string
+  /** The session id of a run that ended cleanly (its process may be reset and reused). */
+  completed: string | null
+}
+
+/** Where a run's process comes from: a sandbox, a warm shape, a tenant who may reuse it. */
+export type RunPlace = { sandbox?: string; shape?: WarmShape; tenant?: string }
+
+export type ProcessSource = ReturnType<typeof createProcessSource>
+
+export const createProcessSource = ({
+  options,
+  dirs,
+  launch,
+  binary,
+  logger,
+  onSession,
+}: ProcessSourceOptions) => {
+  const runsPerProcess = options.runsPerProcess ?? 20
+  // Reused processes wait in the pool, so without one there is no reuse either.
+  const reuse =
+    options.reuseProcesses !== false && runsPerProcess > 1 && (options.warmProcesses ?? 0) > 0
+  const maxRssBytes = (options.maxProcessRssMb ?? 400) * 1024 * 1024
+  const hidden = options.hiddenPaths ?? []
+
+  /** A session started now for the run, in its own working directory. */
+  const startCold = async (request: RunRequest, sandbox?: string, reusable = false) => {
+    const path = binary()
+    const dir = await prepareWorkDir(request, dirs)
+    try {
+      const command = sandbox
+        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
+        : [path]
+      const clientTools = request.tools?.map((tool) => tool.name)
+      const args = buildCliArgs({ ...request, ...dir, reusable, clientTools })
+      const session = createCliSession(await launch(command, args, dir.cwd), dir)
+      onSession(session)
+      return session
+    } catch (error) {
+      await dir.cleanup?.().catch(() => {})
+      throw error
+    }
+  }
+
+  const pool = createWarmPool({
+    size: options.warmProcesses ?? 0,
+    idleMs: options.warmIdleMs ?? 600_000,
+    start: (shape) => startCold({ prompt: '', ...shape }, undefined, reuse),
+    onError: (error) =>
+      logger.warn('could not start a CLI process ahead', { error: String(error) }),
+  })
+  // Started after this tick, so creating the runner (and the server's start) does not wait.
+  for (const shape of options.warmShapes ?? [{ model: 'haiku', maxTurns: 1 }]) {
+    for (let i = 0; i < (options.warmProcesses ?? 0); i++) setTimeout(() => pool.refill(shape), 0)
+  }
+
+  return {
+    pool,
+    startCold,
+    /** The run's place: sandboxed runs start cold; clean runs may leave their process to reuse. */
+    placeOf(request: RunRequest, sandbox?: string): RunPlace {
+      const shape = sandbox ? undefined : warmShapeOf(request)
+      return { sandbox, shape, tenant: shape && reuse ? tenantOf(request) : undefined }
+    },
+    /** A session for the run: its tenant's or a fresh one from the pool, else a cold start. */
+    async acquire(request: RunRequest, sandbox?: string, shape?: WarmShape, tenant?: string) {
+      const ready = shape && (await pool.take(shape, tenant))
+      return ready || (await startCold(request, sandbox, tenant !== undefined))
+    },
+    /** After a run: reset for reuse (off the response's time), or stopped and cleaned up. */
+    async settle(session: CliSession, { shape, tenant, completed }: Outcome) {
+      if (shape && tenant && completed && session.state === 'running') {
+        // Any doubt (worn out, memory, no proof of reset) retires it.
+        const sessionId = completed
+        pool.recycle(session, shape, tenant, async () => {
+          if (session.runs >= runsPerProcess) return false
+          if (((await residentBytes(session.pid)) ?? 0) > maxRssBytes) return false
+          return session.reset(sessionId, 10_000)
+        })
+        return
+      }
+      await session.stop()
+      // The next run of this shape finds a process ready; started now, off this run's CPU.
+      if (shape && tenant) pool.discard(shape)
+      else if (shape) pool.refill(shape)
+    },
+  }
+}

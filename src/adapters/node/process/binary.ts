@@ -1,0 +1,94 @@
+/**
+ * Finds the Claude Code binary: CLAUDE_BIN, else the pinned `@anthropic-ai/claude-code`
+ * dependency, else `claude` on PATH.
+ */
+import { execFile } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import { createRequire } from 'node:module'
+import { delimiter, dirname, join } from 'node:path'
+import { CliNotFoundError } from '../../../errors.js'
+
+export type ClaudeBinary = { path: string; source: 'env' | 'package' | 'path' }
+
+const isExecutable = (path: string) => {
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const fromPackage = (): string | undefined => {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@anthropic-ai/claude-code/package.json')
+    const path = join(dirname(pkg), 'bin', 'claude.exe')
+    return isExecutable(path) ? path : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const fromPath = (pathVariable: string | undefined): string | undefined =>
+  (pathVariable ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'claude'))
+    .find(isExecutable)
+
+export const resolveClaudeBinary = (
+  env: Record<string, string | undefined>,
+  explicit?: string
+): ClaudeBinary | null => {
+  const configured = explicit ?? env.CLAUDE_BIN
+  if (configured) return { path: configured, source: 'env' }
+  const bundled = fromPackage()
+  if (bundled) return { path: bundled, source: 'package' }
+  const onPath = fromPath(env.PATH)
+  return onPath ? { path: onPath, source: 'path' } : null
+}
+
+/** `claude --version`, trimmed (`2.1.330 (Claude Code)`), or null when it cannot run. */
+export const readClaudeVersion = (
+  path: string,
+  env?: Record<string, string>,
+  timeoutMs = 5_000
+): Promise<string | null> =>
+  new Promise((resolve) => {
+    execFile(path, ['--version'], { timeout: timeoutMs, env }, (error, stdout) => {
+      resolve(error ? null : stdout.trim() || null)
+    })
+  })
+
+export type ClaudeAuth = { loggedIn: boolean; authMethod: string | null }
+
+/** `claude auth status` (JSON): whether the CLI has credentials, and of which kind. */
+export const readClaudeAuth = (
+  path: string,
+  env: Record<string, string>,
+  timeoutMs = 10_000
+): Promise<ClaudeAuth | null> =>
+  new Promise((resolve) => {
+    execFile(path, ['auth', 'status'], { timeout: timeoutMs, env }, (_error, stdout) => {
+      try {
+        const parsed = JSON.parse(stdout) as { loggedIn?: unknown; authMethod?: unknown }
+        resolve({
+          loggedIn: parsed.loggedIn === true,
+          authMethod: typeof parsed.authMethod === 'string' ? parsed.authMethod : null,
+        })
+      } catch {
+        resolve(null)
+      }
+    })
+  })
+
+/** The binary a run needs, or the error that says how to get one. */
+export const requireClaudeBinary = (env: Record<string, string | undefined>, explicit?: string) => {
+  const found = resolveClaudeBinary(env, explicit)
+  if (!found) {
+    throw new CliNotFoundError(
+      'The Claude Code CLI is not installed on the server (set CLAUDE_BIN or install @anthropic-ai/claude-code)'
+    )
+  }
+  return found
+}

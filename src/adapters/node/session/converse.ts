@@ -1,0 +1,60 @@
+/**
+ * One stretch of a run's conversation with its CLI process: its lines become run events, the
+ * client-tool server's requests are answered, and the stretch ends at the run's result (for a
+ * process that stays open), at a client tool call no result is there for yet (the run parks,
+ * once the model's message is complete, so every call of it is known: the CLI may ask for the
+ * first before the model has written the next), or when the process ends.
+ */
+import type { ClientTool, RunEvent, ToolResult } from '../../../runner.js'
+import { answerControl, type PendingCall, toolResultLine } from '../cli-protocol/client-tools.js'
+import type { CliMessage } from '../cli-protocol/message.js'
+import type { CliTranslator } from '../cli-protocol/translator.js'
+
+export type Stretch =
+  | { kind: 'result' }
+  | { kind: 'parked'; pending: PendingCall[] }
+  | { kind: 'ended' }
+
+export type ConverseOptions = {
+  tools: readonly ClientTool[]
+  /** The client's answers, by tool call id. */
+  results: ReadonlyMap<string, ToolResult>
+  /** Stop at the result instead of reading until the process ends. */
+  stopAtResult: boolean
+  onEvent?: (event: RunEvent) => void
+}
+
+/** The session's side of the process: its messages, and its stdin. */
+export type ConverseIo = { messages: AsyncIterable<CliMessage>; write: (line: string) => void }
+
+export async function* converse(
+  { messages, write }: ConverseIo,
+  translator: CliTranslator,
+  { tools, results, stopAtResult, onEvent }: ConverseOptions
+): AsyncGenerator<RunEvent, Stretch> {
+  const pending: PendingCall[] = []
+  let messageDone = false
+  for await (const message of messages) {
+    const control = answerControl(message, tools)
+    if (control && 'line' in control) {
+      write(control.line)
+      continue
+    }
+    if (control) {
+      const result = results.get(control.call.toolUseId)
+      if (result) write(toolResultLine(control.call, result))
+      else pending.push(control.call)
+    } else {
+      const event = message.type === 'stream_event' && message.parent_tool_use_id == null
+      if (event && message.event?.type === 'message_start') messageDone = false
+      if (event && message.event?.type === 'message_stop') messageDone = true
+      for (const runEvent of translator.translate(message)) {
+        onEvent?.(runEvent)
+        yield runEvent
+      }
+      if (stopAtResult && message.type === 'result') return { kind: 'result' }
+    }
+    if (pending.length > 0 && messageDone) return { kind: 'parked', pending }
+  }
+  return { kind: 'ended' }
+}

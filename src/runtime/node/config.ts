@@ -1,0 +1,160 @@
+/**
+ * Server configuration from environment variables (documented in the README's table). Invalid
+ * values are reported by name instead of being silently replaced.
+ */
+import { ConfigError } from '../../errors.js'
+import { parseOrigins } from '../../http/cors.js'
+import { isLogLevel, type LogLevel } from '../../lib/logger.js'
+import { TOOL_PATTERN } from '../../run/models.js'
+
+export type ServerConfig = {
+  host: string
+  port: number
+  logLevel: LogLevel
+  allowedTools: string[]
+  maxConcurrency?: number
+  maxQueue: number
+  timeoutMs: number
+  maxTimeoutMs: number
+  allowApiKey: boolean
+  workDir?: string
+  sessionTtlMs: number
+  /** CLI processes started ahead of demand. */
+  warmProcesses: number
+  /** A process started ahead and unused this long is stopped. */
+  warmIdleMs: number
+  /** Reuse a process after `/clear` for the same key's next run. */
+  reuseProcesses: boolean
+  runsPerProcess: number
+  maxProcessRssMb: number
+  /** How long a run waits for the client's tool results. */
+  toolWaitMs: number
+  maxSessionsPerKey: number
+  maxBodyBytes: number
+  /** On shutdown, how long running runs may take to finish before they are stopped. */
+  shutdownGraceMs: number
+  heartbeatMs: number
+  /** The `.api-keys` file (hash|name|created[|policy] lines). */
+  keysFile: string
+  /** API_KEY_HASHES: comma-separated SHA-256 hashes (optionally `hash:name`). */
+  apiKeyHashes?: string
+  /** API_AUTH_DISABLED: run without auth, even on a public address. */
+  authDisabled: boolean
+  /** CORS_ORIGINS: browser origins allowed to call the API (none by default). */
+  corsOrigins: string[]
+  /** USAGE_DB: the SQLite file of per-key usage; default `<work dir>/usage.db`. */
+  usageDb?: string
+  /** RUNNER_URLS: runner hosts to forward runs to instead of running the CLI here. */
+  runnerUrls: string[]
+  /** RUNNER_TOKEN: the token runner hosts expect (and a runner host requires). */
+  runnerToken?: string
+}
+
+type Env = Record<string, string | undefined>
+
+const integer = (env: Env, name: string, fallback: number, min = 0): number => {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be a whole number of at least ${min} (got "${raw}")`)
+  }
+  return value
+}
+
+const flag = (env: Env, name: string) => /^(1|true|yes)$/i.test(env[name] ?? '')
+
+/** A setting that is on or off, refusing anything else. */
+const toggle = (env: Env, name: string, fallback: boolean): boolean => {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new ConfigError(`${name} must be on or off (got "${raw}")`)
+}
+
+export const loadConfig = (env: Env): ServerConfig => {
+  const logLevel = env.LOG_LEVEL ?? 'info'
+  if (!isLogLevel(logLevel)) {
+    throw new ConfigError(
+      `LOG_LEVEL must be debug, info, warn, error or silent (got "${logLevel}")`
+    )
+  }
+  const allowedTools = (env.CLAUDE_ALLOWED_TOOLS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+  for (const tool of allowedTools) {
+    if (!TOOL_PATTERN.test(tool)) {
+      throw new ConfigError(`CLAUDE_ALLOWED_TOOLS has an invalid tool name: "${tool}"`)
+    }
+  }
+  const timeoutMs = integer(env, 'CLAUDE_TIMEOUT_MS', 300_000, 1_000)
+  const cors = parseOrigins(env.CORS_ORIGINS)
+  if (cors.bad !== undefined) {
+    throw new ConfigError(
+      `CORS_ORIGINS must list origins like https://app.example.com, or * (got "${cors.bad}")`
+    )
+  }
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: integer(env, 'PORT', 7742),
+    logLevel,
+    allowedTools,
+    maxConcurrency: env.CLAUDE_MAX_CONCURRENCY
+      ? integer(env, 'CLAUDE_MAX_CONCURRENCY', 1, 1)
+      : undefined,
+    maxQueue: integer(env, 'CLAUDE_MAX_QUEUE', 32),
+    timeoutMs,
+    maxTimeoutMs: Math.max(integer(env, 'CLAUDE_MAX_TIMEOUT_MS', 900_000, 1_000), timeoutMs),
+    allowApiKey: flag(env, 'CLAUDE_ALLOW_API_KEY'),
+    workDir: env.CLAUDE_WORK_DIR || undefined,
+    sessionTtlMs: integer(env, 'CLAUDE_SESSION_TTL_HOURS', 7 * 24, 1) * 3600_000,
+    warmProcesses: integer(env, 'CLAUDE_WARM_PROCESSES', 2),
+    warmIdleMs: integer(env, 'CLAUDE_WARM_IDLE_MS', 600_000, 1_000),
+    reuseProcesses: toggle(env, 'CLAUDE_PROCESS_REUSE', true),
+    runsPerProcess: integer(env, 'CLAUDE_RUNS_PER_PROCESS', 20, 1),
+    maxProcessRssMb: integer(env, 'CLAUDE_PROCESS_MAX_RSS_MB', 400, 64),
+    toolWaitMs: integer(env, 'CLAUDE_TOOL_WAIT_MS', 300_000, 1_000),
+    maxSessionsPerKey: integer(env, 'CLAUDE_MAX_SESSIONS_PER_KEY', 50, 1),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
+    heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 100),
+    keysFile: env.API_KEYS_FILE || '.api-keys',
+    apiKeyHashes: env.API_KEY_HASHES || undefined,
+    authDisabled: flag(env, 'API_AUTH_DISABLED'),
+    corsOrigins: cors.origins,
+    usageDb: env.USAGE_DB || undefined,
+    runnerUrls: urlList(env, 'RUNNER_URLS'),
+    runnerToken: env.RUNNER_TOKEN || undefined,
+  }
+}
+
+/** A comma-separated list of http(s) URLs. */
+export const urlList = (env: Env, name: string): string[] => {
+  const urls = (env[name] ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+  for (const url of urls) {
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      throw new ConfigError(`${name} must list http(s) URLs separated by commas (got "${url}")`)
+    }
+  }
+  return urls
+}
+
+/** Addresses only this machine can reach. */
+export const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+
+/**
+ * Secure by default: an API without keys may only listen where no one else can reach it.
+ * Throws the message an operator needs.
+ */
+export const assertSafeBind = (host: string, keysEnabled: boolean, authDisabled: boolean) => {
+  if (keysEnabled || authDisabled || isLoopback(host)) return
+  throw new ConfigError(
+    `refusing to listen on ${host} without API keys. Create one with \`claude-code-api keys create --name NAME\` (or set API_KEY_HASHES), or set API_AUTH_DISABLED=1 to run open on purpose.`
+  )
+}

@@ -1,0 +1,150 @@
+/**
+ * The Node entry: the API server (`startServer`) and the runner host (`startRunnerHost`), each
+ * with the local CLI runner and a shutdown that leaves no CLI process behind.
+ */
+
+import { join, resolve } from 'node:path'
+import { defaultWorkDir } from '../../adapters/node/options.js'
+import { createNodeRunner, type NodeRunnerOptions } from '../../adapters/node/runner.js'
+import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
+import { createApp } from '../../app.js'
+import { ConfigError } from '../../errors.js'
+import { createLogger, type Logger } from '../../lib/logger.js'
+import type { ClaudeRunner } from '../../runner.js'
+import { createRunnerHostApp } from '../../runner-protocol/host.js'
+import type { UsageStore } from '../../usage/store.js'
+import { assertSafeBind, isLoopback, type ServerConfig } from './config.js'
+import { ASSETS_PREFIX, createDocsAssets } from './docs-assets.js'
+import { createFileKeySource } from './keys-file.js'
+import { listen, type RunningServer } from './listen.js'
+import { createMetrics } from './metrics.js'
+import { createSqliteUsageStore } from './sqlite-usage-store.js'
+import { createDirectoryAssets } from './web-assets.js'
+
+export type { RunningServer }
+
+export type ServerOptions = Partial<ServerConfig> & {
+  /** Use this runner instead of a local CLI runner built from the options. */
+  runner?: ClaudeRunner & { close?(graceMs?: number): Promise<void> }
+  /** Extra options for the local runner (binary, env, …). */
+  runnerOptions?: NodeRunnerOptions
+  logger?: Logger
+  /** Where the chat page's built files are; default the package's `dist/web`. */
+  webDir?: string
+  /** Use this usage store instead of the SQLite file (`usageDb`). */
+  usage?: UsageStore
+}
+
+const usageDbOf = (options: ServerOptions) =>
+  resolve(options.usageDb ?? join(options.workDir ?? defaultWorkDir(), 'usage.db'))
+
+const openUsageDb = (path: string) => {
+  try {
+    return createSqliteUsageStore(path)
+  } catch (error) {
+    throw new ConfigError(
+      `the usage database ${path} cannot be used (USAGE_DB): ${(error as Error).message}`
+    )
+  }
+}
+
+const localRunner = (options: ServerOptions, logger: Logger) =>
+  createNodeRunner({
+    allowedTools: options.allowedTools,
+    maxConcurrency: options.maxConcurrency,
+    maxQueue: options.maxQueue,
+    timeoutMs: options.timeoutMs,
+    maxTimeoutMs: options.maxTimeoutMs,
+    allowApiKey: options.allowApiKey,
+    workDir: options.workDir,
+    hiddenPaths: [
+      resolve(options.keysFile ?? '.api-keys'),
+      ...['', '-wal', '-shm'].map((suffix) => usageDbOf(options) + suffix),
+    ],
+    sessionTtlMs: options.sessionTtlMs,
+    maxSessionsPerKey: options.maxSessionsPerKey,
+    warmProcesses: options.warmProcesses,
+    warmIdleMs: options.warmIdleMs,
+    reuseProcesses: options.reuseProcesses,
+    runsPerProcess: options.runsPerProcess,
+    maxProcessRssMb: options.maxProcessRssMb,
+    toolWaitMs: options.toolWaitMs,
+    logger,
+    ...options.runnerOptions,
+  })
+
+export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  const hostname = options.host ?? '127.0.0.1'
+  const keys = createFileKeySource({
+    path: options.keysFile ?? '.api-keys',
+    hashes: options.apiKeyHashes,
+    disabled: options.authDisabled,
+    logger,
+  })
+  const initialKeys = await keys.refresh(true)
+  assertSafeBind(hostname, initialKeys.enabled, Boolean(options.authDisabled))
+  if (!initialKeys.enabled) {
+    logger.warn(
+      options.authDisabled
+        ? 'auth disabled (API_AUTH_DISABLED)'
+        : 'no API keys configured: open to this machine only',
+      { host: hostname }
+    )
+  }
+  const usage = options.usage ?? openUsageDb(usageDbOf(options))
+  // With runner hosts this is a front door: runs go to them, keys and usage stay here.
+  const runner: ClaudeRunner & { close?(graceMs?: number): Promise<void> } =
+    options.runner ??
+    (options.runnerUrls?.length
+      ? createRemoteRunner({ urls: options.runnerUrls, token: options.runnerToken })
+      : localRunner(options, logger))
+  const app = createApp({
+    runner,
+    keys,
+    usage,
+    logger,
+    maxBodyBytes: options.maxBodyBytes,
+    heartbeatMs: options.heartbeatMs,
+    corsOrigins: options.corsOrigins,
+    metrics: createMetrics(runner),
+    docsAssetsUrl: ASSETS_PREFIX,
+    webAssets: createDirectoryAssets(options.webDir),
+  })
+  const assets = createDocsAssets()
+  const fetch = (request: Request) =>
+    new URL(request.url).pathname.startsWith(`${ASSETS_PREFIX}/`)
+      ? assets.fetch(request)
+      : app.fetch(request)
+
+  return listen(fetch, hostname, options.port ?? 7742, logger, async () => {
+    await runner.close?.(options.shutdownGraceMs)
+    await usage.close?.()
+  })
+}
+
+export type RunnerHostServerOptions = Omit<
+  ServerOptions,
+  'keysFile' | 'apiKeyHashes' | 'authDisabled'
+> & {
+  /** RUNNER_TOKEN; required unless the host listens on loopback only. */
+  token?: string
+}
+
+/** A runner host: this machine's CLI, served to front doors over the runner protocol. */
+export const startRunnerHost = async (
+  options: RunnerHostServerOptions = {}
+): Promise<RunningServer> => {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
+  const hostname = options.host ?? '127.0.0.1'
+  if (!options.token && !isLoopback(hostname)) {
+    throw new ConfigError(
+      `refusing to run a runner host on ${hostname} without a token: set RUNNER_TOKEN (a long random string, the same on the front door)`
+    )
+  }
+  const runner = options.runner ?? localRunner(options, logger)
+  const app = createRunnerHostApp({ runner, token: options.token, logger })
+  return listen(app.fetch, hostname, options.port ?? 7743, logger, () =>
+    runner.close?.(options.shutdownGraceMs)
+  )
+}

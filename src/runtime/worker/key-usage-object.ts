@@ -1,0 +1,136 @@
+/**
+ * The edge's usage store: a SQLite-backed Durable Object per API key, so every Workers isolate
+ * sees the same runs in flight and the same spend. Runs in flight are leases that expire unless
+ * renewed, so a front door that vanished mid-run frees its places. One more object, the index,
+ * lists the keys that have used the API, for /admin/usage. Each request is handled in one
+ * synchronous step, so checking a limit and taking a place cannot interleave.
+ */
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { NotFoundError } from '../../errors.js'
+import { createErrorHandler } from '../../http/errors.js'
+import { jsonBody } from '../../http/validation.js'
+import { silentLogger } from '../../lib/logger.js'
+import { UsageTotals } from '../../usage/schemas.js'
+import { assertWithinLimits, firstDay, keyUsageOf, noUsage, utcDay } from '../../usage/store.js'
+
+type SqlValue = string | number | null | ArrayBuffer
+type SqlCursor = { toArray(): Array<Record<string, SqlValue>> }
+/** The part of a Durable Object's state this uses (types free of the Workers runtime's). */
+export type UsageObjectState = {
+  storage: { sql: { exec(query: string, ...bindings: unknown[]): SqlCursor } }
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE days (day TEXT PRIMARY KEY, name TEXT NOT NULL, runs INTEGER NOT NULL,
+     input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, usd REAL NOT NULL);
+   CREATE TABLE leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+   CREATE TABLE keys (id TEXT PRIMARY KEY, name TEXT NOT NULL)`,
+]
+
+const Limits = v.object({
+  maxConcurrent: v.optional(v.number()),
+  dailyUsd: v.optional(v.number()),
+})
+const LeaseMs = v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(3_600_000))
+const Begin = v.object({ name: v.string(), limits: Limits, leaseMs: LeaseMs })
+const Renew = v.object({ lease: v.string(), leaseMs: LeaseMs })
+const Record_ = v.object({ name: v.string(), totals: UsageTotals })
+const Touch = v.object({ id: v.string(), name: v.string() })
+
+export class KeyUsageObject {
+  private readonly app
+
+  constructor(state: UsageObjectState) {
+    const sql = <T>(query: string, ...bindings: unknown[]) =>
+      state.storage.sql.exec(query, ...bindings).toArray() as T[]
+    sql('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)')
+    const version = sql<{ version: number }>('SELECT version FROM schema_version')[0]?.version ?? 0
+    for (const [i, migration] of MIGRATIONS.entries()) if (i >= version) sql(migration)
+    if (version === 0) sql('INSERT INTO schema_version VALUES (?)', MIGRATIONS.length)
+    else sql('UPDATE schema_version SET version = ?', Math.max(version, MIGRATIONS.length))
+
+    const inFlight = () => {
+      sql('DELETE FROM leases WHERE expires_at <= ?', Date.now())
+      return sql<{ n: number }>('SELECT COUNT(*) AS n FROM leases')[0]?.n ?? 0
+    }
+    const spentToday = () =>
+      sql<{ usd: number }>('SELECT usd FROM days WHERE day = ?', utcDay())[0]?.usd ?? 0
+    const lastName = () =>
+      sql<{ name: string }>('SELECT name FROM days ORDER BY day DESC LIMIT 1')[0]?.name
+
+    this.app = new Hono()
+      .onError(createErrorHandler(silentLogger))
+      .post('/begin', jsonBody(Begin), (c) => {
+        const { limits, leaseMs } = c.req.valid('json')
+        assertWithinLimits(limits, inFlight(), spentToday())
+        const lease = crypto.randomUUID()
+        sql('INSERT INTO leases VALUES (?, ?)', lease, Date.now() + leaseMs)
+        return c.json({ lease })
+      })
+      .post('/renew', jsonBody(Renew), (c) => {
+        const { lease, leaseMs } = c.req.valid('json')
+        sql(
+          'INSERT INTO leases VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at',
+          lease,
+          Date.now() + leaseMs
+        )
+        return c.json({ ok: true })
+      })
+      .post('/release', jsonBody(v.object({ lease: v.string() })), (c) => {
+        sql('DELETE FROM leases WHERE id = ?', c.req.valid('json').lease)
+        return c.json({ ok: true })
+      })
+      .post('/record', jsonBody(Record_), (c) => {
+        const { name, totals } = c.req.valid('json')
+        sql(
+          `INSERT INTO days VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO UPDATE SET
+             name = excluded.name, runs = runs + excluded.runs,
+             input_tokens = input_tokens + excluded.input_tokens,
+             output_tokens = output_tokens + excluded.output_tokens, usd = usd + excluded.usd`,
+          utcDay(),
+          name,
+          totals.runs,
+          totals.input_tokens,
+          totals.output_tokens,
+          totals.usd
+        )
+        return c.json({ ok: true })
+      })
+      .get('/report', (c) => {
+        const days = Math.min(366, Math.max(1, Math.trunc(Number(c.req.query('days'))) || 30))
+        const rows = sql<UsageTotals & { date: string }>(
+          'SELECT day AS date, runs, input_tokens, output_tokens, usd FROM days WHERE day >= ?',
+          firstDay(days)
+        )
+        const total =
+          sql<UsageTotals>(
+            `SELECT COALESCE(SUM(runs), 0) AS runs, COALESCE(SUM(input_tokens), 0) AS input_tokens,
+               COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(usd), 0) AS usd FROM days`
+          )[0] ?? noUsage()
+        // A key that only has runs in flight has no day yet: the index's name stands in.
+        const name = lastName() ?? c.req.query('name') ?? ''
+        return c.json(keyUsageOf(name, inFlight(), rows, total, days))
+      })
+      // The index object's part: which keys have used the API.
+      .post('/keys', jsonBody(Touch), (c) => {
+        const { id, name } = c.req.valid('json')
+        sql(
+          'INSERT INTO keys VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name',
+          id,
+          name
+        )
+        return c.json({ ok: true })
+      })
+      .get('/keys', (c) =>
+        c.json({ keys: sql<{ id: string; name: string }>('SELECT id, name FROM keys') })
+      )
+      .all('*', () => {
+        throw new NotFoundError('No such usage operation')
+      })
+  }
+
+  fetch(request: Request) {
+    return this.app.fetch(request)
+  }
+}

@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parseCliLine } from '../../src/adapters/node/cli-protocol/message.js'
+import { initializeLine, userLine } from '../../src/adapters/node/cli-protocol/stdin.js'
+import { createCliTranslator } from '../../src/adapters/node/cli-protocol/translator.js'
+import {
+  BudgetExceededError,
+  CliProtocolError,
+  DeadlineExceededError,
+  MaxTurnsError,
+  NotLoggedInError,
+  OverloadedError,
+  RateLimitedError,
+  StructuredOutputError,
+  UpstreamApiError,
+  UpstreamAuthError,
+} from '../../src/errors.js'
+import { estimateCharge } from '../../src/run/charge.js'
+import type { RunEvent, RunRequest } from '../../src/runner.js'
+import { FIXTURES } from '../helpers/cli-env.js'
+
+/** Feeds a recorded stdout through the translator: the events, and the outcome. */
+const replay = (file: string, request: Partial<RunRequest> = {}) => {
+  const translator = createCliTranslator(request)
+  const events: RunEvent[] = []
+  const text = readFileSync(join(FIXTURES, file), 'utf8')
+  // `--output-format json --verbose` prints one array; everything else is one object per line.
+  const messages = text.trimStart().startsWith('[')
+    ? (JSON.parse(text) as Record<string, unknown>[])
+    : text.split('\n').flatMap((line) => parseCliLine(line) ?? [])
+  for (const message of messages) events.push(...translator.translate(message))
+  let outcome: unknown
+  try {
+    outcome = translator.finish()
+  } catch (error) {
+    outcome = error
+  }
+  return { events, outcome }
+}
+
+describe('CLI output translation (recorded 2.1.330 fixtures)', () => {
+  it('streams text deltas and ends with the result', () => {
+    const { events, outcome } = replay('stream-json-partial-success.stdout')
+    expect(events[0]).toMatchObject({ type: 'init', model: 'claude-haiku-5-5' })
+    const deltas = events.filter((e) => e.type === 'text_delta').map((e) => e.text)
+    expect(deltas).toEqual(['The an', 'swer i', 's 4.'])
+    expect(outcome).toMatchObject({
+      text: 'The answer is 4.',
+      numTurns: 1,
+      model: 'claude-haiku-5-5',
+      usage: { input_tokens: expect.any(Number), output_tokens: 2 },
+    })
+  })
+
+  it('reads the single result object of json mode', () => {
+    const { outcome } = replay('json-success.stdout')
+    expect(outcome).toMatchObject({ text: '4', sessionId: expect.any(String) })
+    expect((outcome as { totalCostUsd: number }).totalCostUsd).toBeGreaterThan(0)
+  })
+
+  it('reports tool calls and their results', () => {
+    const { events, outcome } = replay('stream-json-tool-roundtrip.stdout')
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'tool_use', name: 'Read', input: expect.any(Object) })
+    )
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'tool_result',
+        isError: false,
+        toolUseId: expect.any(String),
+      })
+    )
+    expect(outcome).toMatchObject({ text: '4', numTurns: 2 })
+  })
+
+  it('returns structured output when a schema was given', () => {
+    const { outcome } = replay('json-structured-success.stdout', { jsonSchema: {} })
+    expect(outcome).toMatchObject({ structuredOutput: { answer: 4 } })
+  })
+
+  it.each([
+    ['stream-json-api-429.stdout', RateLimitedError, 429],
+    ['stream-json-api-529.stdout', OverloadedError, 503],
+    ['stream-json-api-500.stdout', UpstreamApiError, 502],
+    ['json-api-400.stdout', UpstreamApiError, 502],
+    ['json-api-401.stdout', UpstreamAuthError, 503],
+    ['json-api-403.stdout', UpstreamAuthError, 503],
+    ['stream-json-not-logged-in.stdout', NotLoggedInError, 503],
+    ['json-not-logged-in.stdout', NotLoggedInError, 503],
+    ['stream-json-api-timeout.stdout', DeadlineExceededError, 504],
+    ['stream-json-connection-refused.stdout', UpstreamApiError, 502],
+    ['json-error-max-turns.stdout', MaxTurnsError, 422],
+    ['json-error-max-budget.stdout', BudgetExceededError, 422],
+    ['json-structured-invalid.stdout', StructuredOutputError, 422],
+  ])('maps %s to %s', (file, type, status) => {
+    const { outcome } = replay(file)
+    expect(outcome).toBeInstanceOf(type)
+    expect((outcome as { status: number }).status).toBe(status)
+  })
+
+  it('gives a rate limit a Retry-After and never leaks the CLI text to the message', () => {
+    const { outcome } = replay('stream-json-api-429.stdout')
+    const error = outcome as RateLimitedError
+    expect(error.retryAfter).toBeGreaterThanOrEqual(1)
+    expect(error.message).not.toContain('mock')
+    expect(error.cause).toContain('429')
+  })
+
+  it('does not name internal hosts in upstream error messages', () => {
+    const { outcome } = replay('stream-json-api-500.stdout')
+    expect((outcome as Error).message).not.toMatch(/127\.0\.0\.1|gateway/)
+  })
+
+  it('treats a success without structured output as a failure when a schema was given', () => {
+    const { outcome } = replay('json-structured-plain-text.stdout', { jsonSchema: {} })
+    expect(outcome).toBeInstanceOf(StructuredOutputError)
+  })
+
+  it('reads a subscription reset time from the result text', () => {
+    const translator = createCliTranslator({})
+    const reset = Math.floor(Date.now() / 1000) + 3600
+    translator.translate({
+      type: 'result',
+      subtype: 'success',
+      is_error: true,
+      api_error_status: null,
+      result: `Claude AI usage limit reached|${reset}`,
+    })
+    const error = (() => {
+      try {
+        translator.finish()
+      } catch (e) {
+        return e as RateLimitedError
+      }
+    })()
+    expect(error).toBeInstanceOf(RateLimitedError)
+    expect(error?.resetAt?.getTime()).toBe(reset * 1000)
+    expect(error?.retryAfter).toBeGreaterThan(3500)
+  })
+
+  it('fails with a protocol error when there is no result', () => {
+    const translator = createCliTranslator({})
+    translator.translate({ type: 'system', subtype: 'init', session_id: 's', model: 'm' })
+    expect(() => translator.finish()).toThrow(CliProtocolError)
+  })
+
+  it('rejects a malformed line', () => {
+    expect(() => parseCliLine('not json')).toThrow(CliProtocolError)
+    expect(() => parseCliLine('[1,2]')).toThrow(CliProtocolError)
+    expect(parseCliLine('   ')).toBeNull()
+  })
+})
+
+describe('stdin lines', () => {
+  it('carries system prompts and schemas in initialize, never on argv', () => {
+    const line = JSON.parse(
+      initializeLine({
+        prompt: 'x',
+        systemPrompt: 'Be brief.',
+        appendSystemPrompt: 'And kind.',
+        jsonSchema: { type: 'object' },
+      })
+    )
+    expect(line.request).toEqual({
+      subtype: 'initialize',
+      systemPrompt: ['Be brief.'],
+      appendSystemPrompt: 'And kind.',
+      jsonSchema: { type: 'object' },
+    })
+  })
+
+  it('keeps a prompt that starts with / from being read as a slash command', () => {
+    const slash = JSON.parse(userLine('/login now'))
+    expect(slash.message.content).toEqual([
+      { type: 'text', text: '/login now' },
+      { type: 'text', text: '' },
+    ])
+    const plain = JSON.parse(userLine('hello'))
+    expect(plain.message.content).toEqual([{ type: 'text', text: 'hello' }])
+  })
+})
+
+describe('charging a run', () => {
+  it('reports the tokens the API streamed, and error results carry their cost', () => {
+    const { events } = replay('stream-json-partial-success.stdout')
+    expect(events.filter((e) => e.type === 'usage').at(-1)).toEqual({
+      type: 'usage',
+      model: 'claude-haiku-5-5',
+      usage: {
+        input_tokens: 5046,
+        output_tokens: 2,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
+      },
+    })
+    const { outcome } = replay('json-error-max-turns.stdout', { maxTurns: 1 })
+    expect((outcome as MaxTurnsError).billed?.costUsd).toBeGreaterThan(0)
+  })
+
+  it('estimates a run without a result at the model list prices, never below them', () => {
+    const usage = {
+      input_tokens: 1_000_000,
+      output_tokens: 100_000,
+      cache_read_input_tokens: 1_000_000,
+      cache_creation_input_tokens: 0,
+    }
+    const models = [
+      {
+        id: 'haiku',
+        api_id: 'claude-haiku-5-5',
+        name: 'Haiku',
+        description: '',
+        input_price: '$1',
+        output_price: '$5',
+      },
+      {
+        id: 'opus',
+        api_id: 'claude-opus-5-5',
+        name: 'Opus',
+        description: '',
+        input_price: '$5',
+        output_price: '$25',
+      },
+    ]
+    expect(estimateCharge(usage, 'claude-haiku-5-5', models).costUsd).toBeCloseTo(1 + 0.5 + 0.1)
+    expect(estimateCharge(usage, 'claude-unknown', models).costUsd).toBeCloseTo(5 + 2.5 + 0.5)
+  })
+})
