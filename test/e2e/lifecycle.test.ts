@@ -57,7 +57,7 @@ describe('Node runner lifecycle (real CLI)', () => {
       toolResults: [{ toolUseId: call?.id ?? '', content: 'sunny' }],
     }
     await expect(collectRun(runner.run(followUp))).rejects.toMatchObject({ type: 'queue_full' })
-    await holder.return(undefined)
+    await holder.return?.(undefined)
     // The waiting run was not taken by the refused request: it goes on now.
     mock.setHandler(weatherModel)
     const second = await collectRun(runner.run(followUp))
