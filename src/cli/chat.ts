@@ -10,7 +10,7 @@ import { createApiRunner } from '../adapters/api.js'
 import { createNodeRunner } from '../adapters/node/runner.js'
 import { ClaudeClient } from '../client/client.js'
 import { isClaudeError, UsageError } from '../errors.js'
-import { isSafeModel } from '../run/models.js'
+import { isSafeModel } from '../run/names.js'
 import type { ClaudeRunner } from '../runner.js'
 
 export const CHAT_HELP = `Usage:

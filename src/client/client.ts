@@ -8,66 +8,11 @@ import { ConfigError, NoJsonError, StructuredOutputError, UsageError } from '../
 import { extractJson } from '../lib/json-extract.js'
 import { compileJsonSchema } from '../run/json-schema.js'
 import { collectRun, promptWithImages } from '../run/result.js'
-import type { ImageMediaType } from '../run/schemas.js'
-import type {
-  ClaudeRunner,
-  ClientTool,
-  RunEvent,
-  RunRequest,
-  RunResult,
-  ToolCall,
-  ToolResult,
-  Usage,
-} from '../runner.js'
+import type { ClaudeRunner, RunEvent, RunRequest, RunResult } from '../runner.js'
 import { runToolLoop, type ToolFunctions, type ToolLoopOptions } from './tool-loop.js'
+import type { CallOptions, ChatResult, ClaudeClientOptions, QueryInput } from './types.js'
 
-export type CallOptions = {
-  /** Aborting ends the run and rejects with `RunAbortedError`. */
-  signal?: AbortSignal
-  /** Deadline for this call in milliseconds (`DeadlineExceededError` after it). */
-  timeoutMs?: number
-  model?: string
-  /** Replaces the default system prompt. */
-  system?: string
-  maxTurns?: number
-}
-
-export type ClaudeClientOptions = Omit<CallOptions, 'signal'> & {
-  /** What runs the prompts; default in Node: the local Claude Code CLI. */
-  runner?: ClaudeRunner
-}
-
-export type QueryInput = {
-  prompt: string
-  /** Base64 images, placed before the text. */
-  images?: Array<{ data: string; mediaType?: ImageMediaType }>
-  appendSystem?: string
-  /** Built-in tools to allow, within the runner's policy. */
-  allowedTools?: string[]
-  disallowedTools?: string[]
-  /** Resume a kept session. */
-  sessionId?: string
-  /** Keep this session so it can be resumed. */
-  persistSession?: boolean
-  maxBudgetUsd?: number
-  /** Tools you run yourself: a call ends the answer with `toolCalls` (see `runTools`). */
-  tools?: ClientTool[]
-  /** Results for every call of the last answer: its waiting run goes on (`prompt` may be ''). */
-  toolResults?: ToolResult[]
-}
-
-export type ChatResult = {
-  text: string
-  sessionId: string | null
-  /** The model id the run resolved to. */
-  model: string | null
-  usage: Usage | null
-  totalCostUsd: number
-  durationMs: number
-  numTurns: number
-  /** The tools the model called; the run waits for their results. */
-  toolCalls?: ToolCall[]
-}
+export type { CallOptions, ChatResult, ClaudeClientOptions, QueryInput }
 
 /** A streaming call: iterate its events (`break` aborts the run), or just await its text. */
 export type ClaudeStream = AsyncIterable<RunEvent> & {

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js'
 import type { ToolCall, ToolResult } from '../runner.js'
-import type { CallOptions, ChatResult, QueryInput } from './client.js'
+import type { CallOptions, ChatResult, QueryInput } from './types.js'
 
 export type ToolFunction = {
   description?: string

@@ -3,7 +3,7 @@
  * images from data URLs, and turning a message list into a prompt plus real earlier turns.
  */
 import { BadRequestError, ModelNotFoundError } from '../errors.js'
-import { isSafeModel, MODEL_ALIASES } from '../run/models.js'
+import { isSafeModel, MODEL_ALIASES } from '../run/names.js'
 import { isImageType } from '../run/schemas.js'
 import type { ClaudeRunner, ContentBlock, HistoryTurn, RunRequest } from '../runner.js'
 

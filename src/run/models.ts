@@ -1,21 +1,5 @@
-/**
- * Model names: which ones a request may ask for, and the alias table as the CLI reports it.
- */
+/** The alias table as the CLI reports it (names.ts says which names a request may use). */
 import type { ModelInfo } from '../runner.js'
-
-/** Aliases the CLI resolves itself; ids change with CLI versions, so we never hard-code them. */
-export const MODEL_ALIASES = ['haiku', 'sonnet', 'opus', 'fable', 'default'] as const
-
-/**
- * A model id of a safe shape: letters, digits and `.-_:[]`, not starting with `-`, so it can
- * never be read as a CLI flag.
- */
-export const MODEL_PATTERN = /^[A-Za-z0-9_.:[\]][A-Za-z0-9_.:[\]-]{0,127}$/
-
-export const isSafeModel = (model: string) => MODEL_PATTERN.test(model)
-
-/** Built-in tool names as the CLI knows them (`Bash`, `Read`, `WebFetch`, …). */
-export const TOOL_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
 
 type CliModel = {
   value?: unknown

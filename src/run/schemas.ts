@@ -3,7 +3,7 @@
  * protocol, /llm/status, /llm/models) and the TypeScript types in runner.ts are derived from them.
  */
 import * as v from 'valibot'
-import { MODEL_ALIASES, MODEL_PATTERN, TOOL_PATTERN } from './models.js'
+import { MODEL_ALIASES, MODEL_PATTERN, TOOL_PATTERN } from './names.js'
 import { Quota } from './quota-schema.js'
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const

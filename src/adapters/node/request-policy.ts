@@ -3,7 +3,7 @@
  * tools beyond the server's ceiling, and combinations it cannot run.
  */
 import { PolicyError, SessionNotFoundError } from '../../errors.js'
-import { isSafeModel, TOOL_PATTERN } from '../../run/models.js'
+import { isSafeModel, TOOL_PATTERN } from '../../run/names.js'
 import { assertRunnable } from '../../run/request-check.js'
 import type { RunRequest } from '../../runner.js'
 

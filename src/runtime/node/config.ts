@@ -5,7 +5,7 @@
 import { ConfigError } from '../../errors.js'
 import { parseOrigins } from '../../http/cors.js'
 import { isLogLevel, type LogLevel } from '../../lib/logger.js'
-import { TOOL_PATTERN } from '../../run/models.js'
+import { TOOL_PATTERN } from '../../run/names.js'
 
 export type ServerConfig = {
   host: string
