@@ -4,8 +4,8 @@
  * Errors come back as the same typed classes; aborting cancels the request, and the server
  * kills its CLI.
  */
-import { errorFromType } from '../error-types.js'
-import { CliProtocolError, PolicyError, RunAbortedError } from '../errors.js'
+import { errorFromType } from '../errors/from-wire.js'
+import { CliProtocolError, PolicyError, RunAbortedError } from '../errors/index.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { readSseData } from '../lib/sse-read.js'
 import type {

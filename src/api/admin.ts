@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
 import * as v from 'valibot'
-import { PolicyError } from '../errors.js'
+import { PolicyError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { errorResponse } from '../http/openapi-responses.js'
 import { queryParams } from '../http/validation.js'

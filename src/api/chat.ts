@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
-import { NoJsonError, StructuredOutputError } from '../errors.js'
+import { NoJsonError, StructuredOutputError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { runErrorResponses } from '../http/openapi-responses.js'
 import { pipeRun } from '../http/stream-pipe.js'

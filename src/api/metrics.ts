@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { describeRoute } from 'hono-openapi'
-import { NotFoundError, PolicyError } from '../errors.js'
+import { NotFoundError, PolicyError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { errorResponse } from '../http/openapi-responses.js'
 import type { RequestRecord } from '../http/request-log.js'

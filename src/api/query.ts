@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
-import { ValidationError } from '../errors.js'
+import { ValidationError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { errorResponse, runErrorResponses } from '../http/openapi-responses.js'
 import { pipeRun } from '../http/stream-pipe.js'
@@ -16,12 +16,6 @@ const toRunRequest = (body: QueryRequest): RunRequest => {
     throw new ValidationError(
       'continue_session: is not supported; pass the session_id returned by an earlier /llm/query with persist_session: true',
       { errors: [{ field: 'continue_session', message: 'is not supported' }] }
-    )
-  }
-  if (body.history?.length && body.session_id) {
-    throw new ValidationError(
-      'history: cannot be combined with session_id (a kept session has its own history)',
-      { errors: [{ field: 'history', message: 'cannot be combined with session_id' }] }
     )
   }
   return {

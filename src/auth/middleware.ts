@@ -4,7 +4,7 @@
  * policy. Keys never reach the logs; their names do.
  */
 import type { MiddlewareHandler } from 'hono'
-import { KeysUnavailableError, UnauthorizedError } from '../errors.js'
+import { KeysUnavailableError, UnauthorizedError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { findByHash, hashKey, type KeyRecord } from './keys.js'
 

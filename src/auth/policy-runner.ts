@@ -3,7 +3,7 @@
  * (403 for a model or tool outside it, 429 for its concurrency or daily budget), ties kept
  * sessions to the key, and charges every run to it (see run/charge.ts).
  */
-import { isClaudeError, PolicyError } from '../errors.js'
+import { isClaudeError, PolicyError } from '../errors/index.js'
 import { chargeOf, estimateCharge } from '../run/charge.js'
 import { assertRunnable } from '../run/request-check.js'
 import type {

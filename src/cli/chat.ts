@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { createApiRunner } from '../adapters/api.js'
 import { createNodeRunner } from '../adapters/node/runner.js'
 import { ClaudeClient } from '../client/client.js'
-import { isClaudeError, UsageError } from '../errors.js'
+import { isClaudeError, UsageError } from '../errors/index.js'
 import { isSafeModel } from '../run/names.js'
 import type { ClaudeRunner } from '../runner.js'
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, KeysFileError, UsageError } from '../errors.js'
+import { ConfigError, KeysFileError, UsageError } from '../errors/index.js'
 /**
  * The `claude-code-api` command: serve, keys, status, chat.
  */

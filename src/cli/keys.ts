@@ -3,7 +3,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
-import { UsageError } from '../errors.js'
+import { UsageError } from '../errors/index.js'
 import { createKey, readKeyRecords, revokeKey, rotateKey } from '../runtime/node/keys-file.js'
 import { usageCommand } from './keys-usage.js'
 import { printTable } from './table.js'

@@ -4,7 +4,7 @@
  * process behind.
  */
 import { parseArgs } from 'node:util'
-import { UsageError } from '../errors.js'
+import { UsageError } from '../errors/index.js'
 import { loadConfig } from '../runtime/node/config.js'
 import { startRunnerHost, startServer } from '../runtime/node/server.js'
 

@@ -4,7 +4,7 @@
  */
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
-import { ConfigError, NoJsonError, StructuredOutputError, UsageError } from '../errors.js'
+import { ConfigError, NoJsonError, StructuredOutputError, UsageError } from '../errors/index.js'
 import { extractJson } from '../lib/json-extract.js'
 import { compileJsonSchema } from '../run/json-schema.js'
 import { collectRun, promptWithImages } from '../run/result.js'

@@ -3,7 +3,7 @@
  * back what they return (a thrown error goes back as an error result, so the model can react),
  * and repeat until it answers.
  */
-import { UsageError } from '../errors.js'
+import { UsageError } from '../errors/index.js'
 import type { ToolCall, ToolResult } from '../runner.js'
 import type { CallOptions, ChatResult, QueryInput } from './types.js'
 

@@ -2,7 +2,7 @@
  * What the OpenAI- and Anthropic-compatible endpoints share: which model names they accept,
  * images from data URLs, and turning a message list into a prompt plus real earlier turns.
  */
-import { BadRequestError, ModelNotFoundError } from '../errors.js'
+import { BadRequestError, ModelNotFoundError } from '../errors/index.js'
 import { isSafeModel, MODEL_ALIASES } from '../run/names.js'
 import { isImageType } from '../run/schemas.js'
 import type { ClaudeRunner, ContentBlock, HistoryTurn, RunRequest } from '../runner.js'

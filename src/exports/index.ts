@@ -20,8 +20,8 @@ export {
   type QueryInput,
 } from '../client/client.js'
 export type { ToolFunction, ToolFunctions, ToolLoopOptions } from '../client/tool-loop.js'
-export { errorFromType } from '../error-types.js'
-export * from '../errors.js'
+export { errorFromType } from '../errors/from-wire.js'
+export * from '../errors/index.js'
 export type { AppEnv } from '../http/env.js'
 export { extractJson } from '../lib/json-extract.js'
 export { createLogger, type Logger, type LogLevel, silentLogger } from '../lib/logger.js'

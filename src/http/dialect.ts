@@ -12,7 +12,7 @@
  */
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { type ClaudeError, RateLimitedError, ValidationError } from '../errors.js'
+import { type ClaudeError, RateLimitedError, ValidationError } from '../errors/index.js'
 import type { ErrorBody } from './error-body.js'
 
 export type Dialect = 'native' | 'runner' | 'openai' | 'anthropic'

@@ -12,6 +12,8 @@ export type RequestLogFields = {
   start_wait_ms?: number
   /** The error's `type` when the request failed, before or during a stream. */
   error_type?: string
+  /** The failure was the model's side (ClaudeError.upstream), for metrics. */
+  upstream?: boolean
 }
 
 /** What every route can read from `c.var`; set per request, so a runtime can build it from bindings. */

@@ -3,7 +3,7 @@
  * clients of a native server (the API runner, the remote runner) read it back as a typed error.
  */
 import * as v from 'valibot'
-import { errorFromType } from '../error-types.js'
+import { errorFromType } from '../errors/from-wire.js'
 
 export const ErrorResponse = v.object({
   detail: v.pipe(v.string(), v.description('What went wrong, safe to show a user.')),

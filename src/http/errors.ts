@@ -12,7 +12,7 @@ import {
   PayloadTooLargeError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
-} from '../errors.js'
+} from '../errors/index.js'
 import type { Logger } from '../lib/logger.js'
 import { dialectOf, formatError } from './dialect.js'
 import type { RequestLogFields } from './env.js'
@@ -54,7 +54,7 @@ export const createErrorHandler =
   (thrown, c) => {
     const error = toClaudeError(thrown)
     const fields = c.var.logFields as RequestLogFields | undefined
-    if (fields) fields.error_type = error.type
+    if (fields) Object.assign(fields, { error_type: error.type, upstream: error.upstream })
     if (error.type === 'internal_error') {
       const cause = isClaudeError(thrown) ? thrown.cause : thrown
       logger.error('unhandled error', {

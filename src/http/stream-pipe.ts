@@ -7,7 +7,7 @@
  */
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
-import type { ClaudeError } from '../errors.js'
+import type { ClaudeError } from '../errors/index.js'
 import type { RunEvent } from '../runner.js'
 import type { AppEnv } from './env.js'
 import { toClaudeError } from './errors.js'
@@ -83,7 +83,7 @@ export const pipeRun = async (
         const failure = toClaudeError(error)
         // The runner host's app logs no requests, and has no fields for it.
         const fields = c.var.logFields as AppEnv['Variables']['logFields'] | undefined
-        if (fields) fields.error_type = failure.type
+        if (fields) Object.assign(fields, { error_type: failure.type, upstream: failure.upstream })
         c.var.logger.debug('stream failed', { type: failure.type, error: failure.message })
         await write(encoder.error(failure)).catch(() => {})
       }

@@ -5,7 +5,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { MiddlewareHandler } from 'hono'
 import { validator } from 'hono-openapi'
-import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from '../errors.js'
+import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from '../errors/index.js'
 import { DEFAULT_JSON_LIMITS, jsonShapeProblem } from '../lib/safe-json.js'
 
 const fieldOf = (issue: StandardSchemaV1.Issue) =>

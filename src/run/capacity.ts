@@ -7,7 +7,7 @@
  *   the most (that run is refused as if the queue had been full), so one key cannot shut the
  *   others out; alone, a caller may use the whole queue.
  */
-import { QueueFullError } from '../errors.js'
+import { QueueFullError } from '../errors/index.js'
 import type { CapacityStatus } from '../runner.js'
 
 export type CapacityOptions = {

@@ -5,7 +5,7 @@
  * point nowhere.
  */
 import { Validator } from '@cfworker/json-schema'
-import { ValidationError } from '../errors.js'
+import { ValidationError } from '../errors/index.js'
 
 const TYPES = new Set(['null', 'boolean', 'object', 'array', 'number', 'string', 'integer'])
 const SCHEMA_KEYWORDS = [

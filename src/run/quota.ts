@@ -5,7 +5,7 @@
  * probe a minute that notices a limit lifted early. Portable: the Node runner keeps one gate for
  * its login, a front door one per runner host.
  */
-import { QuotaExhaustedError } from '../errors.js'
+import { QuotaExhaustedError } from '../errors/index.js'
 import type { Logger } from '../lib/logger.js'
 import type { Quota } from './quota-schema.js'
 

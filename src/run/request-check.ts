@@ -1,5 +1,5 @@
 /** Checks every run gets before anything is spent on it, whoever asks (HTTP, library, host). */
-import { ValidationError } from '../errors.js'
+import { ValidationError } from '../errors/index.js'
 import type { RunRequest } from '../runner.js'
 
 /** True when content has no image and no text but white space. */
@@ -60,6 +60,12 @@ const assertClientTools = (tools: NonNullable<RunRequest['tools']>) => {
 /** A blank prompt would reach the model as "(no content)": a billed call for nothing. */
 export const assertRunnable = (request: RunRequest) => {
   if (request.tools) assertClientTools(request.tools)
+  if (request.history?.length && request.resumeSessionId) {
+    throw invalid(
+      'history',
+      'cannot be combined with session_id (a kept session has its own history)'
+    )
+  }
   // Tool results continue a parked run: they are the input, and the prompt is not sent.
   if (!request.toolResults?.length && isBlankContent(request.prompt)) {
     throw new ValidationError('prompt: is empty; send some text or an image', {

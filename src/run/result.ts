@@ -2,7 +2,7 @@
  * Helpers every route shares: turning a validated body into a `RunRequest`, and draining a run
  * into its result.
  */
-import { CliProtocolError } from '../errors.js'
+import { CliProtocolError } from '../errors/index.js'
 import type { ContentBlock, RunEvent, RunRequest, RunResult } from '../runner.js'
 import type { ImageMediaType } from './schemas.js'
 

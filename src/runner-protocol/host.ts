@@ -11,7 +11,7 @@ import {
   PayloadTooLargeError,
   ProtocolMismatchError,
   UnauthorizedError,
-} from '../errors.js'
+} from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { createErrorHandler, respondWithError } from '../http/errors.js'
 import { pipeRun } from '../http/stream-pipe.js'

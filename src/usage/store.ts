@@ -4,7 +4,7 @@
  * (the Node server, survives restarts), a Durable Object per key (the edge, shared by every
  * isolate).
  */
-import { QuotaExceededError } from '../errors.js'
+import { QuotaExceededError } from '../errors/index.js'
 import type { RunCharge } from '../runner.js'
 import type { DayUsage, KeyUsage, UsageTotals } from './schemas.js'
 

@@ -7,7 +7,7 @@
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import { describeRoute } from 'hono-openapi'
-import { NotFoundError } from '../errors.js'
+import { NotFoundError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { VERSION } from '../lib/version.js'
 

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError } from '../../src/errors.js'
+import { ConfigError } from '../../src/errors/index.js'
 import { createKey, revokeKey } from '../../src/runtime/node/keys-file.js'
 import { startServer } from '../../src/runtime/node/server.js'
 import { removeDir, tempDir, waitFor } from '../helpers/cli-env.js'

@@ -16,7 +16,7 @@ import {
   RunAbortedError,
   StructuredOutputError,
   UnauthorizedError,
-} from '../../src/errors.js'
+} from '../../src/errors/index.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { allProcessesGone, cliEnv, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import {

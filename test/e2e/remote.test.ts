@@ -16,7 +16,7 @@ import {
   RunnerUnavailableError,
   SessionHostUnavailableError,
   UnauthorizedError,
-} from '../../src/errors.js'
+} from '../../src/errors/index.js'
 import { collectRun } from '../../src/run/result.js'
 import { type RunningServer, startRunnerHost } from '../../src/runtime/node/server.js'
 import {

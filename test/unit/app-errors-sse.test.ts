@@ -17,7 +17,7 @@ import {
   SessionNotFoundError,
   UpstreamApiError,
   UpstreamAuthError,
-} from '../../src/errors.js'
+} from '../../src/errors/index.js'
 import type { RunEvent } from '../../src/runner.js'
 import { parseSse, setupApp as setup } from '../helpers/fake-app.js'
 import { events, result } from '../helpers/fake-runner.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { QueueFullError } from '../../src/errors.js'
+import { QueueFullError } from '../../src/errors/index.js'
 import { createCapacity } from '../../src/run/capacity.js'
 
 describe('capacity', () => {

@@ -15,7 +15,7 @@ import {
   StructuredOutputError,
   UpstreamApiError,
   UpstreamAuthError,
-} from '../../src/errors.js'
+} from '../../src/errors/index.js'
 import { estimateCharge } from '../../src/run/charge.js'
 import type { RunEvent, RunRequest } from '../../src/runner.js'
 import { FIXTURES } from '../helpers/cli-env.js'

@@ -6,7 +6,7 @@ import {
   NotLoggedInError,
   OverloadedError,
   QueueFullError,
-} from '../../src/errors.js'
+} from '../../src/errors/index.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { createFakeRunner, events } from '../helpers/fake-runner.js'
 

@@ -2,7 +2,7 @@ import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hashKey } from '../../src/auth/keys.js'
-import { KeysFileError } from '../../src/errors.js'
+import { KeysFileError } from '../../src/errors/index.js'
 import {
   createFileKeySource,
   createKey,

@@ -11,7 +11,7 @@ import {
   recordLine,
   timingSafeEqual,
 } from '../../src/auth/keys.js'
-import { ConfigError } from '../../src/errors.js'
+import { ConfigError } from '../../src/errors/index.js'
 import { assertSafeBind } from '../../src/runtime/node/config.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')

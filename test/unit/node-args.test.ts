@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildCliArgs } from '../../src/adapters/node/cli-protocol/args.js'
 import { buildChildEnv } from '../../src/adapters/node/process/child-env.js'
-import { ConfigError } from '../../src/errors.js'
+import { ConfigError } from '../../src/errors/index.js'
 import { loadConfig } from '../../src/runtime/node/config.js'
 
 describe('CLI arguments', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { QuotaExhaustedError } from '../../src/errors.js'
+import { QuotaExhaustedError } from '../../src/errors/index.js'
 import { createQuotaGate, quotaFromCli, windowName } from '../../src/run/quota.js'
 
 const report = (status: string, resetsAt: number, utilization = 1) =>

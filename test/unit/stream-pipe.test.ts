@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app.js'
-import { RateLimitedError } from '../../src/errors.js'
+import { RateLimitedError } from '../../src/errors/index.js'
 import type { RunEvent } from '../../src/runner.js'
 import { createRunnerHostApp } from '../../src/runner-protocol/host.js'
 import { captureLogger } from '../helpers/capture-logger.js'

@@ -3,6 +3,7 @@
  * (`POST /llm/query/stream`), with the key from the "API key" field as the Bearer token. Failures
  * become sentences a person can act on.
  */
+import { errorFromType } from '../../src/errors/from-wire.js'
 import { readSseData } from '../../src/lib/sse-read.js'
 
 export type ModelInfo = { id: string; api_id: string; name: string; description: string }
@@ -53,12 +54,17 @@ export const explain = (
       ? 'The API key was not accepted. Check the "API key" field.'
       : 'This server needs an API key: type it in the "API key" field.'
   }
-  if (
-    ['queue_full', 'rate_limited', 'quota_exhausted', 'quota_exceeded'].includes(type) ||
-    context.status === 429
-  ) {
+  // The error's own class says whether trying again later can help.
+  const error = errorFromType(type, detail)
+  if ((error.type === type && error.retryable) || context.status === 429) {
     const wait = context.retryAfter ? ` Try again in ${context.retryAfter} s.` : ' Try again soon.'
-    const why = type === 'quota_exceeded' ? `Limit reached: ${detail}` : 'The server is busy.'
+    const busy = error.status === 429 || context.status === 429
+    const why =
+      type === 'quota_exceeded'
+        ? `Limit reached: ${detail}`
+        : busy
+          ? 'The server is busy.'
+          : detail || 'The server could not answer.'
     return `${why}${wait}`
   }
   if (type === 'not_logged_in' || type === 'upstream_auth_error') {

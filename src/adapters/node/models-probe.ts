@@ -1,5 +1,5 @@
 /** The CLI's alias table, read from its `initialize` answer: no API call is made. */
-import { DeadlineExceededError } from '../../errors.js'
+import { DeadlineExceededError } from '../../errors/index.js'
 import type { Capacity } from '../../run/capacity.js'
 import { toModelInfo } from '../../run/models.js'
 import type { ModelInfo } from '../../runner.js'

@@ -2,7 +2,7 @@
  * What the Node runner refuses before a run takes a slot: unsafe model names and tool names,
  * tools beyond the server's ceiling, and combinations it cannot run.
  */
-import { PolicyError, SessionNotFoundError } from '../../errors.js'
+import { PolicyError, SessionNotFoundError } from '../../errors/index.js'
 import { isSafeModel, TOOL_PATTERN } from '../../run/names.js'
 import { assertRunnable } from '../../run/request-check.js'
 import type { RunRequest } from '../../runner.js'
@@ -24,9 +24,6 @@ export const createRequestPolicy = (allowedTools: readonly string[] = []) => {
     const denied = (request.allowedTools ?? []).filter((tool) => !ceiling.has(tool))
     if (denied.length > 0) {
       throw new PolicyError(`Tools not allowed by the server's policy: ${denied.join(', ')}`)
-    }
-    if (request.history?.length && request.resumeSessionId) {
-      throw new PolicyError('history cannot be combined with resuming a kept session')
     }
     if (request.resumeSessionId !== undefined && !UUID.test(request.resumeSessionId)) {
       throw new SessionNotFoundError('No session with that id')

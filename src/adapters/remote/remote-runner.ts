@@ -10,7 +10,7 @@
  * - Aborting the signal cancels the request, and the host kills its CLI.
  */
 
-import { errorFromType } from '../../error-types.js'
+import { errorFromType } from '../../errors/from-wire.js'
 import {
   type ClaudeError,
   CliProtocolError,
@@ -22,7 +22,7 @@ import {
   SessionHostUnavailableError,
   SessionNotFoundError,
   ToolCallNotPendingError,
-} from '../../errors.js'
+} from '../../errors/index.js'
 import { errorFromResponse } from '../../http/error-body.js'
 import { readNdjson } from '../../lib/ndjson.js'
 import { createQuotaGate, type QuotaGate, quotaError } from '../../run/quota.js'
@@ -56,10 +56,6 @@ export type RemoteRunnerOptions = {
 }
 
 type Host = { url: string; tag: string; downUntil: number; quota: QuotaGate }
-
-// Another host may have a free slot, or a login with quota left.
-const isRetryable = (error: ClaudeError) =>
-  error.type === 'queue_full' || error.type === 'quota_exhausted'
 
 /** What a host's refusal says of its login, until its own report arrives. */
 const rejectedUntil = (error: ClaudeError): Quota => ({
@@ -173,7 +169,8 @@ export const createRemoteRunner = ({
       if (response.ok && response.body) return { host, body: response.body }
       const error = await errorFromResponse(response)
       if (error.type === 'quota_exhausted') host.quota.report(rejectedUntil(error))
-      if (!isRetryable(error)) throw error
+      // Another host may have a free slot, or a login with quota left.
+      if (!error.hostBound) throw error
       last = error
     }
     if (isClaudeError(last) && last.type === 'queue_full') throw last

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import { describeRoute } from 'hono-openapi'
-import { NotFoundError } from '../../errors.js'
+import { NotFoundError } from '../../errors/index.js'
 import type { AppEnv } from '../../http/env.js'
 import { errorResponse } from '../../http/openapi-responses.js'
 import { pipeRun } from '../../http/stream-pipe.js'

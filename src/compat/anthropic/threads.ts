@@ -7,7 +7,7 @@
  * the SDK replays the whole conversation under a new thread. Sessions belong to the key that
  * made them (the runner enforces it: another key's is not found).
  */
-import { BadRequestError, NotFoundError, SessionNotFoundError } from '../../errors.js'
+import { BadRequestError, NotFoundError, SessionNotFoundError } from '../../errors/index.js'
 import type { RunEvent, RunRequest } from '../../runner.js'
 
 export type ThreadParam = { type: 'create' } | { type: 'continue'; previous_message_id: string }

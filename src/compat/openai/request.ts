@@ -5,7 +5,7 @@
  * honoured is refused with a 400, never dropped silently.
  */
 import type { Validator } from '@cfworker/json-schema'
-import { StructuredOutputError } from '../../errors.js'
+import { StructuredOutputError } from '../../errors/index.js'
 import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
 import { badRequest, imageFromDataUrl, splitTurns } from '../shared.js'

@@ -2,7 +2,7 @@
  * Server configuration from environment variables (documented in the README's table). Invalid
  * values are reported by name instead of being silently replaced.
  */
-import { ConfigError } from '../../errors.js'
+import { ConfigError } from '../../errors/index.js'
 import { parseOrigins } from '../../http/cors.js'
 import { isLogLevel, type LogLevel } from '../../lib/logger.js'
 import { TOOL_PATTERN } from '../../run/names.js'

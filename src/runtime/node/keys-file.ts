@@ -21,7 +21,7 @@ import {
   recordLine,
 } from '../../auth/keys.js'
 import type { KeySet, KeySource } from '../../auth/middleware.js'
-import { KeysFileError } from '../../errors.js'
+import { KeysFileError } from '../../errors/index.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 
 export type FileKeySourceOptions = {

@@ -8,18 +8,6 @@ import type { AppMetrics } from '../../api/metrics.js'
 import type { RequestRecord } from '../../http/request-log.js'
 import type { ClaudeRunner } from '../../runner.js'
 
-/** Error types that mean the model's side failed or refused, not the request. */
-const UPSTREAM = new Set([
-  'rate_limited',
-  'quota_exhausted',
-  'overloaded',
-  'upstream_error',
-  'upstream_auth_error',
-  'not_logged_in',
-  'deadline_exceeded',
-  'protocol_error',
-])
-
 const RUN_ROUTES = /^\/(llm\/(chat|json|query)|v1\/(chat\/completions|messages))/
 
 export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
@@ -120,7 +108,7 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
       requests.inc({ route, method, status: String(record.status) })
       duration.observe({ route }, record.durationMs / 1000)
       firstByte.observe({ route }, record.firstByteMs / 1000)
-      if (record.error_type && UPSTREAM.has(record.error_type)) {
+      if (record.error_type && record.upstream) {
         upstream.inc({ type: record.error_type })
       }
       if (!RUN_ROUTES.test(route) || record.status === 404) return

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { ConfigError } from '../../errors.js'
+import { ConfigError } from '../../errors/index.js'
 import type { DayUsage, KeyUsage } from '../../usage/schemas.js'
 import {
   assertWithinLimits,

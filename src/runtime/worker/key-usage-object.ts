@@ -7,7 +7,7 @@
  */
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { NotFoundError } from '../../errors.js'
+import { NotFoundError } from '../../errors/index.js'
 import { createErrorHandler } from '../../http/errors.js'
 import { jsonBody } from '../../http/validation.js'
 import { silentLogger } from '../../lib/logger.js'

@@ -1,5 +1,5 @@
 /** A line the CLI prints on stdout (stream-json), as parsed JSON. */
-import { CliProtocolError } from '../../../errors.js'
+import { CliProtocolError } from '../../../errors/index.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: CLI lines are untyped JSON, read defensively.
 export type CliMessage = Record<string, any>

@@ -13,7 +13,7 @@ import {
   StructuredOutputError,
   UpstreamApiError,
   UpstreamAuthError,
-} from '../../../errors.js'
+} from '../../../errors/index.js'
 import type { ModelUsage, RunEvent, RunResult, Usage } from '../../../runner.js'
 import type { CliMessage } from './message.js'
 

@@ -2,7 +2,7 @@
  * The CLI's stdout lines as `RunEvent`s (result.ts reads the final result). Pure, so it is
  * tested against the recorded fixtures.
  */
-import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../../errors.js'
+import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../../errors/index.js'
 import { type Quota, quotaError, quotaFromCli } from '../../../run/quota.js'
 import type { RunEvent, RunRequest, RunResult, ToolCall, Usage } from '../../../runner.js'
 import { clientToolName } from './client-tools.js'

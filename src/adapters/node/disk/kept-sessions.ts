@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { SessionNotFoundError } from '../../../errors.js'
+import { SessionNotFoundError } from '../../../errors/index.js'
 import { projectDir } from './history.js'
 
 export type SessionStoreOptions = {

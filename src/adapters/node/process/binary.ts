@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { createRequire } from 'node:module'
 import { delimiter, dirname, join } from 'node:path'
-import { CliNotFoundError } from '../../../errors.js'
+import { CliNotFoundError } from '../../../errors/index.js'
 
 export type ClaudeBinary = { path: string; source: 'env' | 'package' | 'path' }
 

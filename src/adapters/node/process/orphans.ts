@@ -8,7 +8,7 @@
 import { accessSync, constants } from 'node:fs'
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CliNotFoundError } from '../../../errors.js'
+import { CliNotFoundError } from '../../../errors/index.js'
 import type { Logger } from '../../../lib/logger.js'
 import { type CliProcess, spawnCli } from './spawn.js'
 

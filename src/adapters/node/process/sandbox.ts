@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process'
 import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PolicyError } from '../../../errors.js'
+import { PolicyError } from '../../../errors/index.js'
 import { projectDir } from '../disk/history.js'
 
 /** Tools that reach the whole machine whatever the permission rules say. */

@@ -4,7 +4,7 @@
  * CLI session (session/cli-session.ts) writes to it or stops it.
  */
 import { spawn } from 'node:child_process'
-import { CliNotFoundError } from '../../../errors.js'
+import { CliNotFoundError } from '../../../errors/index.js'
 import { createLineQueue } from './line-queue.js'
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null }

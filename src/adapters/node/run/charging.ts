@@ -4,7 +4,7 @@
  * when the turn ends), so a run left waiting is not free. When the turn ends, its result counts
  * only the rest of the CLI's figure for the whole turn.
  */
-import { isClaudeError } from '../../../errors.js'
+import { isClaudeError } from '../../../errors/index.js'
 import { estimateCharge } from '../../../run/charge.js'
 import type { ModelInfo, RunResult } from '../../../runner.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'

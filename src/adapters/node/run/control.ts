@@ -3,7 +3,11 @@
  * holds anything and leaves in its `finally`, and its controller joins the client's signal and
  * the deadline in one abort. Nothing is registered for a run refused on the way in.
  */
-import { DeadlineExceededError, RunAbortedError, RunnerUnavailableError } from '../../../errors.js'
+import {
+  DeadlineExceededError,
+  RunAbortedError,
+  RunnerUnavailableError,
+} from '../../../errors/index.js'
 
 export type RunControl = {
   /** Aborts on the client's signal, the deadline, or shutdown; the reason says which. */

@@ -6,7 +6,7 @@ import {
   isClaudeError,
   RunAbortedError,
   SessionNotFoundError,
-} from '../../../errors.js'
+} from '../../../errors/index.js'
 import type { Logger } from '../../../lib/logger.js'
 
 export const noResultError = (code: number | null, stderr: string): ClaudeError => {

@@ -6,7 +6,7 @@
  * most `ttlMs`; at most `max` wait at once, and `maxPerOwner` of one key (the oldest is stopped
  * first): each holds a CLI process.
  */
-import { ToolCallNotPendingError, ValidationError } from '../../../errors.js'
+import { ToolCallNotPendingError, ValidationError } from '../../../errors/index.js'
 import type { ClientTool, ToolCall, ToolResult } from '../../../runner.js'
 import type { PendingCall } from '../cli-protocol/client-tools.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'

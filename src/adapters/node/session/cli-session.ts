@@ -4,7 +4,7 @@
  * stdin and the only one to stop it; its state says where the process is in its life, and every
  * change of state goes through `move`, which refuses what the table below does not allow.
  */
-import { CliProtocolError } from '../../../errors.js'
+import { CliProtocolError } from '../../../errors/index.js'
 import type { RunEvent, RunRequest, ToolResult } from '../../../runner.js'
 import { type PendingCall, toolResultLine } from '../cli-protocol/client-tools.js'
 import { type CliMessage, parseCliLine } from '../cli-protocol/message.js'

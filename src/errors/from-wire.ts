@@ -36,7 +36,7 @@ import {
   UpstreamApiError,
   UpstreamAuthError,
   ValidationError,
-} from './errors.js'
+} from './index.js'
 
 type ErrorClass = new (message: string, options?: ClaudeErrorOptions) => ClaudeError
 

@@ -1,8 +1,10 @@
 /**
- * Typed failures. Each class knows its HTTP status and a stable `type` string, so one error
- * handler maps them all and clients (and the remote adapter) can tell them apart.
+ * Typed failures. Each class knows its HTTP status, a stable `type` string, and how callers
+ * should treat it (`retryable`, `upstream`, `hostBound`), so one error handler maps them all,
+ * and metrics, failover and the chat page ask the error instead of keeping lists of types.
+ * Rebuilding one from its wire form is from-wire.ts, beside this file.
  */
-import type { RunCharge } from './runner.js'
+import type { RunCharge } from '../runner.js'
 
 export type ClaudeErrorOptions = {
   cause?: unknown
@@ -20,6 +22,12 @@ export type ClaudeErrorOptions = {
 export class ClaudeError extends Error {
   readonly status: number = 500
   readonly type: string = 'internal_error'
+  /** The same request may succeed later, unchanged (after `retryAfter` when given). */
+  readonly retryable: boolean = false
+  /** The model's side failed or refused (the API, the login, the CLI), not the request. */
+  readonly upstream: boolean = false
+  /** Another runner host may take the run this host refused (its slots or its login). */
+  readonly hostBound: boolean = false
   readonly retryAfter?: number
   billed?: RunCharge
   readonly details?: Record<string, unknown>
@@ -43,17 +51,21 @@ export class CliNotFoundError extends ClaudeError {
 export class NotLoggedInError extends ClaudeError {
   override readonly status = 503
   override readonly type = 'not_logged_in'
+  override readonly upstream = true
 }
 
 /** The upstream API refused the server's credentials (401/403 upstream). */
 export class UpstreamAuthError extends ClaudeError {
   override readonly status = 503
   override readonly type = 'upstream_auth_error'
+  override readonly upstream = true
 }
 
 export class RateLimitedError extends ClaudeError {
   override readonly status = 429
   override readonly type: string = 'rate_limited'
+  override readonly retryable = true
+  override readonly upstream = true
   /** When the limit resets, if the CLI said so. */
   readonly resetAt?: Date
 
@@ -69,6 +81,7 @@ export class RateLimitedError extends ClaudeError {
  */
 export class QuotaExhaustedError extends RateLimitedError {
   override readonly type = 'quota_exhausted'
+  override readonly hostBound = true
   /** The window that ran out (`five_hour`, `seven_day`, …). */
   readonly window?: string | null
 
@@ -85,16 +98,22 @@ export class QuotaExhaustedError extends RateLimitedError {
 export class QueueFullError extends ClaudeError {
   override readonly status = 429
   override readonly type = 'queue_full'
+  override readonly retryable = true
+  override readonly hostBound = true
 }
 
 export class OverloadedError extends ClaudeError {
   override readonly status = 503
   override readonly type = 'overloaded'
+  override readonly retryable = true
+  override readonly upstream = true
 }
 
 export class UpstreamApiError extends ClaudeError {
   override readonly status = 502
   override readonly type = 'upstream_error'
+  override readonly retryable = true
+  override readonly upstream = true
   readonly upstreamStatus?: number
 
   constructor(message: string, options: ClaudeErrorOptions & { upstreamStatus?: number } = {}) {
@@ -128,12 +147,14 @@ export class NoJsonError extends ClaudeError {
 export class DeadlineExceededError extends ClaudeError {
   override readonly status = 504
   override readonly type = 'deadline_exceeded'
+  override readonly upstream = true
 }
 
 /** The CLI broke its protocol: malformed output, no result, or an exit without one. */
 export class CliProtocolError extends ClaudeError {
   override readonly status = 502
   override readonly type = 'protocol_error'
+  override readonly upstream = true
 }
 
 export class SessionNotFoundError extends ClaudeError {
@@ -166,6 +187,7 @@ export class ModelNotFoundError extends ClaudeError {
 export class QuotaExceededError extends ClaudeError {
   override readonly status = 429
   override readonly type = 'quota_exceeded'
+  override readonly retryable = true
 }
 
 /** No usable API key (401). */
@@ -178,21 +200,24 @@ export class UnauthorizedError extends ClaudeError {
 export class KeysUnavailableError extends ClaudeError {
   override readonly status = 503
   override readonly type = 'keys_unavailable'
+  override readonly retryable = true
 }
 
 /** No runner host could take the run (all down or unreachable). */
 export class RunnerUnavailableError extends ClaudeError {
   override readonly status = 503
   override readonly type = 'runner_unavailable'
+  override readonly retryable = true
 }
 
-/** The front door and a runner host speak different protocol versions. */
 /** The runner host that holds a kept session or a waiting run cannot be reached. */
 export class SessionHostUnavailableError extends ClaudeError {
   override readonly status = 503
   override readonly type = 'session_host_unavailable'
+  override readonly retryable = true
 }
 
+/** The front door and a runner host speak different protocol versions. */
 export class ProtocolMismatchError extends ClaudeError {
   override readonly status = 400
   override readonly type = 'protocol_mismatch'

@@ -1,0 +1,47 @@
+/** The error vocabulary: behaviour on the class, kept across the wire, one rule one error. */
+import { describe, expect, it } from 'vitest'
+import { errorFromType } from '../../src/errors/from-wire.js'
+import { QueueFullError, QuotaExhaustedError, ValidationError } from '../../src/errors/index.js'
+import { assertRunnable } from '../../src/run/request-check.js'
+
+describe('errors', () => {
+  it('say how callers should treat them, also when rebuilt from the wire', () => {
+    const cases: Array<[string, { retryable: boolean; upstream: boolean; hostBound: boolean }]> = [
+      ['queue_full', { retryable: true, upstream: false, hostBound: true }],
+      ['quota_exhausted', { retryable: true, upstream: true, hostBound: true }],
+      ['rate_limited', { retryable: true, upstream: true, hostBound: false }],
+      ['overloaded', { retryable: true, upstream: true, hostBound: false }],
+      ['upstream_error', { retryable: true, upstream: true, hostBound: false }],
+      ['not_logged_in', { retryable: false, upstream: true, hostBound: false }],
+      ['deadline_exceeded', { retryable: false, upstream: true, hostBound: false }],
+      ['runner_unavailable', { retryable: true, upstream: false, hostBound: false }],
+      ['validation_error', { retryable: false, upstream: false, hostBound: false }],
+      ['forbidden', { retryable: false, upstream: false, hostBound: false }],
+    ]
+    for (const [type, behaviour] of cases) {
+      const error = errorFromType(type, 'x')
+      expect(error.type).toBe(type)
+      expect({
+        retryable: error.retryable,
+        upstream: error.upstream,
+        hostBound: error.hostBound,
+      }).toEqual(behaviour)
+    }
+    expect(new QueueFullError('x').hostBound).toBe(true)
+    expect(new QuotaExhaustedError('x').retryable).toBe(true)
+  })
+
+  it('history with a kept session is one 422, whoever asks', () => {
+    const request = {
+      prompt: 'hi',
+      history: [{ role: 'user' as const, content: 'before' }],
+      resumeSessionId: '11111111-2222-4333-8444-555555555555',
+    }
+    expect(() => assertRunnable(request)).toThrow(ValidationError)
+    try {
+      assertRunnable(request)
+    } catch (error) {
+      expect(error).toMatchObject({ status: 422, errors: [{ field: 'history' }] })
+    }
+  })
+})
