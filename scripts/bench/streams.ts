@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { readSseData } from '../../src/lib/sse-read.js'
+import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { readEvents } from '../../src/lib/read-events.js'
 import { cliEnv, FAKE_CLAUDE } from '../../test/helpers/cli-env.js'
 import { percentile } from './measure.js'
 
@@ -18,7 +19,7 @@ const openStream = async (url: string, signal?: AbortSignal) => {
     body: JSON.stringify({ prompt: 'stream' }),
     signal,
   })
-  return readSseData(res.body as ReadableStream<Uint8Array>)
+  return readEvents(res.body as ReadableStream<Uint8Array>, 'sse', NativeStreamEvent)
 }
 
 /** Runs the built server; `use` gets its URL and a way to read its RSS (MiB). */
@@ -78,9 +79,8 @@ export const chunkDelays = (home: string, streams: number, chunks: number) => {
     const delays: number[] = []
     await Promise.all(
       Array.from({ length: streams }, async () => {
-        for await (const data of await openStream(url)) {
+        for await (const event of await openStream(url)) {
           const now = performance.timeOrigin + performance.now()
-          const event = JSON.parse(data)
           if (event.type !== 'chunk') continue
           for (const [, stamp] of String(event.text).matchAll(/@([\d.]+)@/g)) {
             delays.push(now - Number(stamp))

@@ -4,10 +4,12 @@
  * Errors come back as the same typed classes; aborting cancels the request, and the server
  * kills its CLI.
  */
+
+import { NativeStreamEvent } from '../api/stream-events.js'
 import { errorFromType } from '../errors/from-wire.js'
 import { CliProtocolError, PolicyError, RunAbortedError } from '../errors/index.js'
 import { errorFromResponse } from '../http/error-body.js'
-import { readSseData } from '../lib/sse-read.js'
+import { readEvents } from '../lib/read-events.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -126,34 +128,26 @@ export const createApiRunner = ({
     yield { type: 'started' }
     let text = ''
     try {
-      for await (const data of readSseData(response.body)) {
-        const event = JSON.parse(data) as Record<string, unknown>
-        if (event.type === 'chunk' && typeof event.text === 'string') {
+      for await (const event of readEvents(response.body, 'sse', NativeStreamEvent)) {
+        if (event.type === 'chunk') {
           text += event.text
           yield { type: 'text_delta', text: event.text }
         } else if (event.type === 'tool_call') {
-          yield {
-            type: 'tool_use',
-            id: String(event.id),
-            name: String(event.name),
-            input: event.input,
-            client: true,
-          }
+          const { id, name, input } = event
+          yield { type: 'tool_use', id, name, input, client: true }
         } else if (event.type === 'error') {
-          throw errorFromType(String(event.error_type), String(event.message))
+          throw errorFromType(event.error_type, event.message)
         } else if (event.type === 'result') {
           const result: RunResult = {
             text,
-            sessionId: (event.session_id as string | null) ?? null,
-            model: Object.keys((event.model_usage as object | null) ?? {})[0] ?? null,
-            numTurns: Number(event.num_turns ?? 1),
-            totalCostUsd: Number(event.total_cost_usd ?? 0),
-            durationMs: Number(event.duration_ms ?? 0),
-            usage: (event.usage as RunResult['usage']) ?? null,
-            modelUsage: (event.model_usage as RunResult['modelUsage']) ?? null,
-            ...(Array.isArray(event.tool_calls) && {
-              toolCalls: event.tool_calls as NonNullable<RunResult['toolCalls']>,
-            }),
+            sessionId: event.session_id,
+            model: Object.keys(event.model_usage ?? {})[0] ?? null,
+            numTurns: event.num_turns,
+            totalCostUsd: event.total_cost_usd,
+            durationMs: event.duration_ms,
+            usage: event.usage,
+            modelUsage: event.model_usage,
+            ...(event.tool_calls && { toolCalls: event.tool_calls }),
           }
           yield { type: 'result', result }
           return

@@ -105,7 +105,7 @@ export const createQueryRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
       (c) => {
         const request = toRunRequest(c.req.valid('json'))
         const encoder = createNativeEncoder((result) => ({
-          type: 'result',
+          type: 'result' as const,
           ...usageFields(result),
         }))
         return pipeRun(c, (signal) => c.var.runner.run(request, { signal }), encoder, {

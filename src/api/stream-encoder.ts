@@ -8,13 +8,14 @@ import { streamErrorOf } from '../http/dialect.js'
 import { SSE_CONTENT_TYPE, sseComment, sseEvent } from '../http/sse.js'
 import type { StreamEncoder } from '../http/stream-pipe.js'
 import type { RunResult } from '../runner.js'
+import type { NativeResultEvent, NativeStreamEvent } from './stream-events.js'
 
 export const createNativeEncoder = (
   /** An event sent after a successful result (e.g. the session id and usage). */
-  resultEvent?: (result: RunResult) => object
+  resultEvent?: (result: RunResult) => NativeResultEvent
 ): StreamEncoder => {
   let id = 0
-  const send = (data: object) => [sseEvent(JSON.stringify(data), { id: String(id++) })]
+  const send = (data: NativeStreamEvent) => [sseEvent(JSON.stringify(data), { id: String(id++) })]
   return {
     contentType: SSE_CONTENT_TYPE,
     open: () => send({ type: 'start' }),
@@ -27,7 +28,7 @@ export const createNativeEncoder = (
       if (event.type === 'result' && resultEvent) return send(resultEvent(event.result))
       return []
     },
-    error: (error) => send(streamErrorOf('native', error)),
+    error: (error) => send(streamErrorOf('native', error) as NativeStreamEvent),
     close: () => send({ type: 'end' }),
     heartbeat: () => sseComment('keep-alive'),
   }

@@ -8,14 +8,24 @@
  * Every request carries `x-runner-protocol: 1` and, when the host has a token,
  * `Authorization: Bearer <RUNNER_TOKEN>`.
  */
-import type { RunCharge } from '../runner.js'
+import * as v from 'valibot'
+import { RunCharge, RunEvent } from '../run/events.js'
 
 export const RUNNER_PROTOCOL = 1
 export const RUNNER_PROTOCOL_HEADER = 'x-runner-protocol'
 
 /** What a run stream carries besides RunEvents: a failure after the run started. */
-export type WireError = {
-  type: 'error'
+export const WireError = v.object({
+  type: v.literal('error'),
   /** `billed`: what the failed run cost, so the front door can charge it. */
-  error: { type: string; message: string; retry_after?: number; billed?: RunCharge }
-}
+  error: v.object({
+    type: v.string(),
+    message: v.string(),
+    retry_after: v.optional(v.number()),
+    billed: v.optional(RunCharge),
+  }),
+})
+export type WireError = v.InferOutput<typeof WireError>
+
+/** One line of a run stream. */
+export const RunnerLine = v.variant('type', [...RunEvent.options, WireError])

@@ -4,7 +4,8 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { readSseData } from '../../src/lib/sse-read.js'
+import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { readEvents } from '../../src/lib/read-events.js'
 import { processesIn } from '../helpers/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
 import { PNG } from '../helpers/png.js'
@@ -209,15 +210,18 @@ describe('/llm/chat/stream', () => {
     const started = Date.now()
     const res = await stack.post('/llm/chat/stream', { prompt: 'count' })
     expect(res.status).toBe(200)
-    const arrivals: Array<{ at: number; data: { type: string; text?: string } }> = []
-    for await (const data of readSseData(res.body as ReadableStream<Uint8Array>)) {
-      arrivals.push({ at: Date.now() - started, data: JSON.parse(data) })
+    const arrivals: Array<{ at: number; data: NativeStreamEvent }> = []
+    const body = res.body as ReadableStream<Uint8Array>
+    for await (const data of readEvents(body, 'sse', NativeStreamEvent)) {
+      arrivals.push({ at: Date.now() - started, data })
     }
     const types = arrivals.map((a) => a.data.type)
     expect(types[0]).toBe('start')
     expect(types.at(-1)).toBe('end')
     const chunks = arrivals.filter((a) => a.data.type === 'chunk')
-    expect(chunks.map((c) => c.data.text).join('')).toBe('one two three four')
+    expect(chunks.map((c) => (c.data.type === 'chunk' ? c.data.text : '')).join('')).toBe(
+      'one two three four'
+    )
     expect(chunks.length).toBeGreaterThanOrEqual(3)
     // The first words came long before the last ones: nothing was buffered until the end.
     const end = arrivals.at(-1)?.at ?? 0

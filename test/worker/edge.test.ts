@@ -4,7 +4,8 @@
  */
 import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
-import { readSseData } from '../../src/lib/sse-read.js'
+import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { readEvents } from '../../src/lib/read-events.js'
 import { json, mock, mockRequests, sha256Hex, waitFor, workerWith } from './helpers.js'
 
 const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'
@@ -153,9 +154,9 @@ describe('runs through the runner host', () => {
     expect(res.status).toBe(200)
     const chunks: Array<{ at: number; text: string }> = []
     let ended = 0
-    for await (const data of readSseData(res.body as ReadableStream<Uint8Array>)) {
-      const event = JSON.parse(data) as { type: string; text?: string }
-      if (event.type === 'chunk') chunks.push({ at: Date.now() - started, text: event.text ?? '' })
+    const body = res.body as ReadableStream<Uint8Array>
+    for await (const event of readEvents(body, 'sse', NativeStreamEvent)) {
+      if (event.type === 'chunk') chunks.push({ at: Date.now() - started, text: event.text })
       if (event.type === 'end') ended = Date.now() - started
     }
     expect(chunks.map((c) => c.text).join('')).toBe('one two three four')

@@ -3,35 +3,22 @@
  * (`POST /llm/query/stream`), with the key from the "API key" field as the Bearer token. Failures
  * become sentences a person can act on.
  */
+import type * as v from 'valibot'
+import type { QueryRequest } from '../../src/api/schemas.js'
+import { NativeStreamEvent } from '../../src/api/stream-events.js'
 import { errorFromType } from '../../src/errors/from-wire.js'
-import { readSseData } from '../../src/lib/sse-read.js'
+import { readEvents } from '../../src/lib/read-events.js'
+import type { ContentBlock, HistoryTurn, ModelInfo } from '../../src/runner.js'
 
-export type ModelInfo = { id: string; api_id: string; name: string; description: string }
+export type { ContentBlock, HistoryTurn, ModelInfo }
 
-export type HistoryTurn = { role: 'user' | 'assistant'; content: string | ContentBlock[] }
-export type ContentBlock =
-  | { type: 'text'; text: string }
-  | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } }
-
-export type QueryBody = {
-  prompt: string
-  images?: Array<{ data: string; media_type: string }>
-  history?: HistoryTurn[]
+/** What the page sends to `/llm/query/stream` (always with a model). */
+export type QueryBody = Pick<v.InferInput<typeof QueryRequest>, 'prompt' | 'images' | 'history'> & {
   model: string
 }
 
-export type RunUsage = { input_tokens: number; output_tokens: number }
-
-export type StreamEvent =
-  | { type: 'chunk'; text: string }
-  | {
-      type: 'result'
-      total_cost_usd: number
-      duration_ms: number
-      usage: RunUsage | null
-      model_usage: Record<string, unknown> | null
-    }
-  | { type: 'error'; message: string; error_type: string }
+/** The events the page shows; an error's message is already a sentence for a person. */
+export type StreamEvent = Extract<NativeStreamEvent, { type: 'chunk' | 'result' | 'error' }>
 
 export class ChatError extends Error {
   constructor(
@@ -120,15 +107,12 @@ export const createApi = (key: () => string) => {
         throw new ChatError('The server cannot be reached. Is it running?', 'network')
       }
       if (!response.ok || !response.body) throw await errorOf(response, hasKey())
-      for await (const data of readSseData(response.body)) {
-        const event = JSON.parse(data) as { type: string } & Record<string, unknown>
+      for await (const event of readEvents(response.body, 'sse', NativeStreamEvent)) {
         if (event.type === 'error') {
-          const message = explain(String(event.error_type), String(event.message ?? ''), {
-            hasKey: hasKey(),
-          })
-          yield { type: 'error', message, error_type: String(event.error_type) }
+          const message = explain(event.error_type, event.message, { hasKey: hasKey() })
+          yield { ...event, message }
         } else if (event.type === 'chunk' || event.type === 'result') {
-          yield event as StreamEvent
+          yield event
         }
       }
     },

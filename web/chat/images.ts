@@ -2,9 +2,9 @@
  * Images attached to the next message, from paste, drop or the file picker, read as base64 (the
  * API's image blocks). The limits are the server's: four types, 20 images, 5 MB each.
  */
+import { isImageType } from '../../src/run/schemas.js'
 import type { StoredImage } from './store.js'
 
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']
 export const MAX_IMAGES = 20
 const MAX_BYTES = 5 * 1024 * 1024
 
@@ -20,7 +20,7 @@ const readBase64 = (file: File) =>
 export const addImages = async (files: Iterable<File>, into: StoredImage[]): Promise<string[]> => {
   const problems: string[] = []
   for (const file of files) {
-    if (!IMAGE_TYPES.includes(file.type)) {
+    if (!isImageType(file.type)) {
       problems.push(`${file.name || 'That file'} is not a PNG, JPEG, GIF or WebP image.`)
     } else if (file.size > MAX_BYTES) {
       problems.push(`${file.name || 'That image'} is too large (5 MB at most).`)

@@ -3,7 +3,8 @@
  * full, images of older turns are dropped first (their text stays), then the oldest
  * conversations.
  */
-export type StoredImage = { media_type: string; data: string }
+import type { ImageMediaType } from '../../src/run/schemas.js'
+export type StoredImage = { media_type: ImageMediaType; data: string }
 
 export type ReplyMeta = {
   model: string

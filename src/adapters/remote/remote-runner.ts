@@ -24,7 +24,7 @@ import {
   ToolCallNotPendingError,
 } from '../../errors/index.js'
 import { errorFromResponse } from '../../http/error-body.js'
-import { readNdjson } from '../../lib/ndjson.js'
+import { readEvents } from '../../lib/read-events.js'
 import { createQuotaGate, type QuotaGate, quotaError } from '../../run/quota.js'
 import type {
   CapacityStatus,
@@ -39,7 +39,7 @@ import type {
 import {
   RUNNER_PROTOCOL,
   RUNNER_PROTOCOL_HEADER,
-  type WireError,
+  RunnerLine,
 } from '../../runner-protocol/protocol.js'
 import { hostTag, routeToHost, tagForHost } from './tool-routing.js'
 
@@ -199,10 +199,9 @@ export const createRemoteRunner = ({
     }
     const { host, body } = await open(routed.request, signal, holder)
     try {
-      for await (const line of readNdjson(body)) {
-        const event = line as RunEvent | WireError
+      for await (const event of readEvents(body, 'ndjson', RunnerLine)) {
         if (event.type === 'error') {
-          const { type, message, retry_after, billed } = (event as WireError).error
+          const { type, message, retry_after, billed } = event.error
           throw errorFromType(type, message, { retryAfter: retry_after, billed })
         }
         if (event.type === 'quota') host.quota.report(event.quota)
