@@ -3,7 +3,7 @@
  * the server's usage database (read-only, also while it runs), or from a server's /admin/usage.
  */
 import { join } from 'node:path'
-import { defaultWorkDir } from '../adapters/node/options.js'
+import { defaultWorkDir } from '../adapters/node/settings.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { openSqliteUsageReader } from '../runtime/node/sqlite-usage-store.js'
 import type { KeyUsage } from '../usage/schemas.js'

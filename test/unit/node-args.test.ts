@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildCliArgs } from '../../src/adapters/node/cli-protocol/args.js'
 import { buildChildEnv } from '../../src/adapters/node/process/child-env.js'
+import { resolveSettings, SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
 import { ConfigError } from '../../src/errors/index.js'
 import { loadConfig } from '../../src/runtime/node/config.js'
 
@@ -166,6 +167,11 @@ describe('server configuration', () => {
       maxProcessRssMb: 256,
       toolWaitMs: 60_000,
       maxSessionsPerKey: 5,
+      // Settings the environment does not set keep their schema's defaults.
+      killGraceMs: 3000,
+      maxParkedRuns: 16,
+      maxParkedRunsPerKey: 4,
+      quotaProbeMs: 60_000,
       shutdownGraceMs: 2500,
       heartbeatMs: 5000,
       keysFile: '/etc/cca/keys',
@@ -186,8 +192,31 @@ describe('server configuration', () => {
     [{ CLAUDE_PROCESS_REUSE: 'maybe' }, /CLAUDE_PROCESS_REUSE must be on or off/],
     [{ CLAUDE_RUNS_PER_PROCESS: '0' }, /CLAUDE_RUNS_PER_PROCESS/],
     [{ RUNNER_URLS: 'runner-a:7743' }, /RUNNER_URLS must list http\(s\) URLs/],
+    [
+      { CLAUDE_SESSION_TTL_HOURS: '0' },
+      /CLAUDE_SESSION_TTL_HOURS must be a whole number of at least 1/,
+    ],
+    [{ CLAUDE_MAX_QUEUE: '1.5' }, /CLAUDE_MAX_QUEUE must be a whole number/],
+    [{ CLAUDE_ALLOW_API_KEY: 'perhaps' }, /CLAUDE_ALLOW_API_KEY must be on or off/],
   ])('names the bad variable in %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)
+  })
+})
+
+describe('runner settings', () => {
+  it('hold their defaults in one schema; only the server starts processes ahead', () => {
+    expect(resolveSettings({})).toMatchObject({
+      warmProcesses: 0,
+      maxQueue: 32,
+      toolWaitMs: 300_000,
+    })
+    expect(loadConfig({}).warmProcesses).toBe(SERVER_DEFAULTS.warmProcesses)
+    expect(resolveSettings({ timeoutMs: 1_000_000 }).maxTimeoutMs).toBe(1_000_000)
+  })
+
+  it('refuse a bad value from a library caller as a ConfigError naming it', () => {
+    expect(() => resolveSettings({ maxQueue: -1 })).toThrow(ConfigError)
+    expect(() => resolveSettings({ maxQueue: -1 })).toThrow(/maxQueue/)
   })
 })

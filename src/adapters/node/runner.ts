@@ -3,7 +3,6 @@
  * a run's phases are run/run.ts, where its process comes from is pool/, what is written to and
  * read from the CLI is cli-protocol/, the process's life is session/cli-session.ts.
  */
-import { availableParallelism } from 'node:os'
 import { silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
 import { createQuotaGate } from '../../run/quota.js'
@@ -11,7 +10,6 @@ import type { ClaudeRunner, RunnerStatus } from '../../runner.js'
 import { claudeConfigDir } from './disk/history.js'
 import { createSessionStore } from './disk/kept-sessions.js'
 import { createModelsList } from './models-probe.js'
-import { defaultWorkDir, type NodeRunnerOptions } from './options.js'
 import { createProcessSource, type Launch } from './pool/process-source.js'
 import { requireClaudeBinary } from './process/binary.js'
 import { buildChildEnv } from './process/child-env.js'
@@ -22,6 +20,7 @@ import { createRunTracker } from './run/control.js'
 import { createParkedRuns } from './run/parking.js'
 import { createRun } from './run/run.js'
 import type { CliSession } from './session/cli-session.js'
+import { defaultWorkDir, type NodeRunnerOptions, resolveSettings } from './settings.js'
 import { createStatusProbe } from './status-probe.js'
 
 export type { NodeRunnerOptions }
@@ -37,39 +36,35 @@ export type NodeRunner = ClaudeRunner & {
 /** What tests may put in place of the real thing (a fake CLI process). */
 export type NodeRunnerSeams = { launch?: Launch }
 
-export const defaultMaxConcurrency = () => Math.max(2, availableParallelism() * 2)
-
 export const createNodeRunner = (
   options: NodeRunnerOptions = {},
   seams: NodeRunnerSeams = {}
 ): NodeRunner => {
+  const settings = resolveSettings(options)
   const env = options.env ?? process.env
   const logger = options.logger ?? silentLogger
   const capacity = createCapacity({
-    maxConcurrency: options.maxConcurrency ?? defaultMaxConcurrency(),
-    maxQueue: options.maxQueue ?? 32,
+    maxConcurrency: settings.maxConcurrency,
+    maxQueue: settings.maxQueue,
   })
-  const defaultTimeoutMs = options.timeoutMs ?? 300_000
-  const maxTimeoutMs = Math.max(options.maxTimeoutMs ?? 900_000, defaultTimeoutMs)
   const workDir = options.workDir ?? defaultWorkDir()
-  const childEnv = buildChildEnv(env, {
-    allowApiKey: options.allowApiKey,
-    maxRetries: options.maxRetries,
-    apiTimeoutMs: options.apiTimeoutMs,
-  })
+  const childEnv = buildChildEnv(env, options)
   const configDir = claudeConfigDir(childEnv)
   const sessions = createSessionStore({
     workDir,
     configDir,
-    ttlMs: options.sessionTtlMs,
-    maxPerOwner: options.maxSessionsPerKey,
+    ttlMs: settings.sessionTtlMs,
+    maxPerOwner: settings.maxSessionsPerKey,
   })
-  const killGraceMs = options.killGraceMs ?? 3_000
-  const launch = seams.launch ?? createLauncher({ workDir, env: childEnv, killGraceMs, logger })
+  const launch =
+    seams.launch ??
+    createLauncher({ workDir, env: childEnv, killGraceMs: settings.killGraceMs, logger })
   // Every live CLI session, whatever it is doing: the one list shutdown and status read.
   const live = new Set<CliSession>()
   const source = createProcessSource({
-    options,
+    settings,
+    hiddenPaths: options.hiddenPaths,
+    warmShapes: options.warmShapes,
     dirs: { workDir, configDir, sessions },
     launch,
     binary: () => requireClaudeBinary(env, options.binary).path,
@@ -79,11 +74,11 @@ export const createNodeRunner = (
       void session.exited.then(() => live.delete(session))
     },
   })
-  const quota = createQuotaGate({ logger, probeEveryMs: options.quotaProbeMs })
+  const quota = createQuotaGate({ logger, probeEveryMs: settings.quotaProbeMs })
   const parked = createParkedRuns({
-    ttlMs: options.toolWaitMs ?? 300_000,
-    max: options.maxParkedRuns ?? 16,
-    maxPerOwner: options.maxParkedRunsPerKey ?? 4,
+    ttlMs: settings.toolWaitMs,
+    max: settings.maxParkedRuns,
+    maxPerOwner: settings.maxParkedRunsPerKey,
     onExpire: (run) =>
       logger.warn('stopped a run that waited too long for tool results', { calls: run.calls }),
   })
@@ -100,7 +95,8 @@ export const createNodeRunner = (
     tracker,
     models,
     logger,
-    timeoutMs: (request) => Math.min(request.timeoutMs ?? defaultTimeoutMs, maxTimeoutMs),
+    timeoutMs: (request) =>
+      Math.min(request.timeoutMs ?? settings.timeoutMs, settings.maxTimeoutMs),
   })
 
   const cliStatus = createStatusProbe(env, childEnv, options.binary)

@@ -2,34 +2,27 @@
  * Server configuration from environment variables (documented in the README's table). Invalid
  * values are reported by name instead of being silently replaced.
  */
+import * as v from 'valibot'
+import {
+  type EnvSource,
+  RunnerSettings,
+  type RunnerSettingsInput,
+  type RunnerSettingsOutput,
+  resolveSettings,
+  SERVER_DEFAULTS,
+} from '../../adapters/node/settings.js'
 import { ConfigError } from '../../errors/index.js'
 import { parseOrigins } from '../../http/cors.js'
 import { isLogLevel, type LogLevel } from '../../lib/logger.js'
 import { TOOL_PATTERN } from '../../run/names.js'
 
-export type ServerConfig = {
+/** What only the server has; the runner's settings come from their own schema. */
+export type ServerFields = {
   host: string
   port: number
   logLevel: LogLevel
   allowedTools: string[]
-  maxConcurrency?: number
-  maxQueue: number
-  timeoutMs: number
-  maxTimeoutMs: number
-  allowApiKey: boolean
   workDir?: string
-  sessionTtlMs: number
-  /** CLI processes started ahead of demand. */
-  warmProcesses: number
-  /** A process started ahead and unused this long is stopped. */
-  warmIdleMs: number
-  /** Reuse a process after `/clear` for the same key's next run. */
-  reuseProcesses: boolean
-  runsPerProcess: number
-  maxProcessRssMb: number
-  /** How long a run waits for the client's tool results. */
-  toolWaitMs: number
-  maxSessionsPerKey: number
   maxBodyBytes: number
   /** On shutdown, how long running runs may take to finish before they are stopped. */
   shutdownGraceMs: number
@@ -50,6 +43,8 @@ export type ServerConfig = {
   runnerToken?: string
 }
 
+export type ServerConfig = ServerFields & RunnerSettingsOutput
+
 type Env = Record<string, string | undefined>
 
 const integer = (env: Env, name: string, fallback: number, min = 0): number => {
@@ -65,12 +60,32 @@ const integer = (env: Env, name: string, fallback: number, min = 0): number => {
 const flag = (env: Env, name: string) => /^(1|true|yes)$/i.test(env[name] ?? '')
 
 /** A setting that is on or off, refusing anything else. */
-const toggle = (env: Env, name: string, fallback: boolean): boolean => {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
+const onOrOff = (name: string, raw: string): boolean => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true
   if (/^(0|false|no|off)$/i.test(raw)) return false
   throw new ConfigError(`${name} must be on or off (got "${raw}")`)
+}
+
+/** The runner's settings that the environment sets, read as their schema says (settings.ts). */
+const runnerSettingsFrom = (env: Env): RunnerSettingsInput => {
+  const found: Record<string, number | boolean> = {}
+  for (const [key, entry] of Object.entries(RunnerSettings.entries)) {
+    const { env: name, scale = 1 } = v.getMetadata(entry.wrapped) as Partial<EnvSource>
+    const raw = name && env[name]
+    if (!name || !raw) continue
+    if (typeof v.getDefault(entry) === 'boolean') {
+      found[key] = onOrOff(name, raw)
+      continue
+    }
+    const parsed = v.safeParse(entry, Number(raw) * scale)
+    if (!parsed.success || !/^\d+$/.test(raw)) {
+      const min = parsed.issues?.find((issue) => issue.type === 'min_value')?.requirement
+      const floor = min === undefined ? '' : ` of at least ${Math.ceil(Number(min) / scale)}`
+      throw new ConfigError(`${name} must be a whole number${floor} (got "${raw}")`)
+    }
+    found[key] = parsed.output as number
+  }
+  return found
 }
 
 export const loadConfig = (env: Env): ServerConfig => {
@@ -89,7 +104,6 @@ export const loadConfig = (env: Env): ServerConfig => {
       throw new ConfigError(`CLAUDE_ALLOWED_TOOLS has an invalid tool name: "${tool}"`)
     }
   }
-  const timeoutMs = integer(env, 'CLAUDE_TIMEOUT_MS', 300_000, 1_000)
   const cors = parseOrigins(env.CORS_ORIGINS)
   if (cors.bad !== undefined) {
     throw new ConfigError(
@@ -101,22 +115,8 @@ export const loadConfig = (env: Env): ServerConfig => {
     port: integer(env, 'PORT', 7742),
     logLevel,
     allowedTools,
-    maxConcurrency: env.CLAUDE_MAX_CONCURRENCY
-      ? integer(env, 'CLAUDE_MAX_CONCURRENCY', 1, 1)
-      : undefined,
-    maxQueue: integer(env, 'CLAUDE_MAX_QUEUE', 32),
-    timeoutMs,
-    maxTimeoutMs: Math.max(integer(env, 'CLAUDE_MAX_TIMEOUT_MS', 900_000, 1_000), timeoutMs),
-    allowApiKey: flag(env, 'CLAUDE_ALLOW_API_KEY'),
+    ...resolveSettings({ ...SERVER_DEFAULTS, ...runnerSettingsFrom(env) }),
     workDir: env.CLAUDE_WORK_DIR || undefined,
-    sessionTtlMs: integer(env, 'CLAUDE_SESSION_TTL_HOURS', 7 * 24, 1) * 3600_000,
-    warmProcesses: integer(env, 'CLAUDE_WARM_PROCESSES', 2),
-    warmIdleMs: integer(env, 'CLAUDE_WARM_IDLE_MS', 600_000, 1_000),
-    reuseProcesses: toggle(env, 'CLAUDE_PROCESS_REUSE', true),
-    runsPerProcess: integer(env, 'CLAUDE_RUNS_PER_PROCESS', 20, 1),
-    maxProcessRssMb: integer(env, 'CLAUDE_PROCESS_MAX_RSS_MB', 400, 64),
-    toolWaitMs: integer(env, 'CLAUDE_TOOL_WAIT_MS', 300_000, 1_000),
-    maxSessionsPerKey: integer(env, 'CLAUDE_MAX_SESSIONS_PER_KEY', 50, 1),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
     heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 100),

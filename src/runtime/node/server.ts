@@ -4,8 +4,12 @@
  */
 
 import { join, resolve } from 'node:path'
-import { defaultWorkDir } from '../../adapters/node/options.js'
 import { createNodeRunner, type NodeRunnerOptions } from '../../adapters/node/runner.js'
+import {
+  defaultWorkDir,
+  RunnerSettings,
+  type RunnerSettingsInput,
+} from '../../adapters/node/settings.js'
 import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
 import { createApp } from '../../app.js'
 import { ConfigError } from '../../errors/index.js'
@@ -48,27 +52,21 @@ const openUsageDb = (path: string) => {
   }
 }
 
+/** The runner's own settings among the server's options (settings.ts names them). */
+const runnerSettingsOf = (options: ServerOptions) =>
+  Object.fromEntries(
+    Object.keys(RunnerSettings.entries).map((key) => [key, options[key as keyof ServerOptions]])
+  ) as RunnerSettingsInput
+
 const localRunner = (options: ServerOptions, logger: Logger) =>
   createNodeRunner({
+    ...runnerSettingsOf(options),
     allowedTools: options.allowedTools,
-    maxConcurrency: options.maxConcurrency,
-    maxQueue: options.maxQueue,
-    timeoutMs: options.timeoutMs,
-    maxTimeoutMs: options.maxTimeoutMs,
-    allowApiKey: options.allowApiKey,
     workDir: options.workDir,
     hiddenPaths: [
       resolve(options.keysFile ?? '.api-keys'),
       ...['', '-wal', '-shm'].map((suffix) => usageDbOf(options) + suffix),
     ],
-    sessionTtlMs: options.sessionTtlMs,
-    maxSessionsPerKey: options.maxSessionsPerKey,
-    warmProcesses: options.warmProcesses,
-    warmIdleMs: options.warmIdleMs,
-    reuseProcesses: options.reuseProcesses,
-    runsPerProcess: options.runsPerProcess,
-    maxProcessRssMb: options.maxProcessRssMb,
-    toolWaitMs: options.toolWaitMs,
     logger,
     ...options.runnerOptions,
   })

@@ -7,11 +7,11 @@ import type { Logger } from '../../../lib/logger.js'
 import type { RunRequest } from '../../../runner.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
-import type { NodeRunnerOptions } from '../options.js'
 import { residentBytes } from '../process/memory.js'
 import { sandboxArgs } from '../process/sandbox.js'
 import type { CliProcess } from '../process/spawn.js'
 import { type CliSession, createCliSession } from '../session/cli-session.js'
+import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
 import { type WarmShape, warmShapeOf } from './shape.js'
 import { tenantOf } from './tenant.js'
 import { createWarmPool } from './warm-pool.js'
@@ -20,7 +20,9 @@ import { createWarmPool } from './warm-pool.js'
 export type Launch = (command: string[], args: string[], cwd: string) => Promise<CliProcess>
 
 export type ProcessSourceOptions = {
-  options: NodeRunnerOptions
+  settings: RunnerSettingsOutput
+  hiddenPaths?: string[]
+  warmShapes?: NodeRunnerOptions['warmShapes']
   dirs: WorkDirOptions
   launch: Launch
   binary: () => string
@@ -43,19 +45,19 @@ export type RunPlace = { sandbox?: string; shape?: WarmShape; tenant?: string }
 export type ProcessSource = ReturnType<typeof createProcessSource>
 
 export const createProcessSource = ({
-  options,
+  settings,
+  hiddenPaths = [],
+  warmShapes = [{ model: 'haiku', maxTurns: 1 }],
   dirs,
   launch,
   binary,
   logger,
   onSession,
 }: ProcessSourceOptions) => {
-  const runsPerProcess = options.runsPerProcess ?? 20
+  const { runsPerProcess, warmProcesses } = settings
   // Reused processes wait in the pool, so without one there is no reuse either.
-  const reuse =
-    options.reuseProcesses !== false && runsPerProcess > 1 && (options.warmProcesses ?? 0) > 0
-  const maxRssBytes = (options.maxProcessRssMb ?? 400) * 1024 * 1024
-  const hidden = options.hiddenPaths ?? []
+  const reuse = settings.reuseProcesses && runsPerProcess > 1 && warmProcesses > 0
+  const maxRssBytes = settings.maxProcessRssMb * 1024 * 1024
 
   /** A session started now for the run, in its own working directory. */
   const startCold = async (request: RunRequest, sandbox?: string, reusable = false) => {
@@ -63,7 +65,7 @@ export const createProcessSource = ({
     const dir = await prepareWorkDir(request, dirs)
     try {
       const command = sandbox
-        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden })), path]
+        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden: hiddenPaths })), path]
         : [path]
       const clientTools = request.tools?.map((tool) => tool.name)
       const args = buildCliArgs({ ...request, ...dir, reusable, clientTools })
@@ -77,15 +79,15 @@ export const createProcessSource = ({
   }
 
   const pool = createWarmPool({
-    size: options.warmProcesses ?? 0,
-    idleMs: options.warmIdleMs ?? 600_000,
+    size: warmProcesses,
+    idleMs: settings.warmIdleMs,
     start: (shape) => startCold({ prompt: '', ...shape }, undefined, reuse),
     onError: (error) =>
       logger.warn('could not start a CLI process ahead', { error: String(error) }),
   })
   // Started after this tick, so creating the runner (and the server's start) does not wait.
-  for (const shape of options.warmShapes ?? [{ model: 'haiku', maxTurns: 1 }]) {
-    for (let i = 0; i < (options.warmProcesses ?? 0); i++) setTimeout(() => pool.refill(shape), 0)
+  for (const shape of warmShapes) {
+    for (let i = 0; i < warmProcesses; i++) setTimeout(() => pool.refill(shape), 0)
   }
 
   return {

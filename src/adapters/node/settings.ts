@@ -1,0 +1,130 @@
+/**
+ * The Node runner's settings: one schema that holds every default and names the environment
+ * variable the server reads each from (runtime/node/config.ts). One default rightly differs by
+ * entry point, and is said here: a library's runner starts no CLI process unasked, the server
+ * starts two ahead (`SERVER_DEFAULTS`).
+ */
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as v from 'valibot'
+import { ConfigError } from '../../errors/index.js'
+import type { Logger } from '../../lib/logger.js'
+import type { WarmShape } from './pool/shape.js'
+
+/** Where the server reads a setting from; `scale` turns the variable's unit into the setting's. */
+export type EnvSource = { env: string; scale?: number }
+
+const whole = (min: number, fallback: number | (() => number), doc: string, env?: EnvSource) =>
+  v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(min), v.description(doc), v.metadata(env ?? {})),
+    fallback
+  )
+
+const onOff = (fallback: boolean, doc: string, env?: EnvSource) =>
+  v.optional(v.pipe(v.boolean(), v.description(doc), v.metadata(env ?? {})), fallback)
+
+export const RunnerSettings = v.object({
+  maxConcurrency: whole(
+    1,
+    () => Math.max(2, availableParallelism() * 2),
+    'Concurrent CLI processes; default twice the CPU count, at least 2.',
+    { env: 'CLAUDE_MAX_CONCURRENCY' }
+  ),
+  maxQueue: whole(0, 32, 'Runs that may wait for a slot; beyond that, 429 queue_full.', {
+    env: 'CLAUDE_MAX_QUEUE',
+  }),
+  timeoutMs: whole(1, 300_000, 'Deadline of a run (queueing included) when it sets none.', {
+    env: 'CLAUDE_TIMEOUT_MS',
+  }),
+  maxTimeoutMs: whole(1, 900_000, "Upper bound for a request's own deadline.", {
+    env: 'CLAUDE_MAX_TIMEOUT_MS',
+  }),
+  killGraceMs: whole(0, 3_000, 'Between SIGTERM and SIGKILL when a CLI process is stopped.'),
+  allowApiKey: onOff(false, 'Let ANTHROPIC_API_KEY through to the CLI (default: removed).', {
+    env: 'CLAUDE_ALLOW_API_KEY',
+  }),
+  warmProcesses: whole(
+    0,
+    0,
+    'CLI processes started ahead of demand (pool/warm-pool.ts); the server starts 2.',
+    { env: 'CLAUDE_WARM_PROCESSES' }
+  ),
+  warmIdleMs: whole(1, 600_000, 'A process started ahead and unused this long is stopped.', {
+    env: 'CLAUDE_WARM_IDLE_MS',
+  }),
+  reuseProcesses: onOff(
+    true,
+    "Let a process that served a run serve its key's next run after /clear (pool/tenant.ts).",
+    { env: 'CLAUDE_PROCESS_REUSE' }
+  ),
+  runsPerProcess: whole(1, 20, 'Runs one process serves at most; 1 is no reuse.', {
+    env: 'CLAUDE_RUNS_PER_PROCESS',
+  }),
+  maxProcessRssMb: whole(64, 400, 'A process above this resident memory after a run is retired.', {
+    env: 'CLAUDE_PROCESS_MAX_RSS_MB',
+  }),
+  sessionTtlMs: whole(1, 7 * 24 * 3600_000, 'A kept session unused this long is removed.', {
+    env: 'CLAUDE_SESSION_TTL_HOURS',
+    scale: 3600_000,
+  }),
+  maxSessionsPerKey: whole(1, 50, 'Kept sessions per key; the least recently used go first.', {
+    env: 'CLAUDE_MAX_SESSIONS_PER_KEY',
+  }),
+  toolWaitMs: whole(1, 300_000, "How long a run waits for the client's tool results.", {
+    env: 'CLAUDE_TOOL_WAIT_MS',
+  }),
+  maxParkedRuns: whole(1, 16, 'Runs that may wait for tool results at once (each holds a CLI).'),
+  maxParkedRunsPerKey: whole(1, 4, 'Of those, runs of one key.'),
+  quotaProbeMs: whole(
+    1,
+    60_000,
+    "While the login's quota is used up, one run is let through this often."
+  ),
+})
+
+export type RunnerSettingsInput = v.InferInput<typeof RunnerSettings>
+export type RunnerSettingsOutput = v.InferOutput<typeof RunnerSettings>
+
+/** Where the server's defaults differ from a library's. */
+export const SERVER_DEFAULTS: Partial<RunnerSettingsOutput> = { warmProcesses: 2 }
+
+/** Everything a Node runner takes: the settings above, and what only code can pass. */
+export type NodeRunnerOptions = RunnerSettingsInput & {
+  /** Path to the CLI; default CLAUDE_BIN, the pinned dependency, or `claude` on PATH. */
+  binary?: string
+  /** The environment the child's is built from; default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** Built-in tools runs may use; requests can narrow this, never widen it. Default: none. */
+  allowedTools?: string[]
+  /** CLAUDE_CODE_MAX_RETRIES for the child. Default: the environment's, else 2. */
+  maxRetries?: number
+  /** API_TIMEOUT_MS for the child (per API attempt). Default: the environment's, else 120 s. */
+  apiTimeoutMs?: number
+  /** Where run and session directories are made. Default `<tmpdir>/claude-code-api`. */
+  workDir?: string
+  /** bubblewrap, for runs with tools rules cannot confine (Bash); `null`: none, such runs are refused. Default /usr/bin/bwrap when it works. */
+  sandbox?: string | null
+  /** Files a sandboxed run must not see (the keys file). */
+  hiddenPaths?: string[]
+  /** Shapes started ahead from the start. Default: haiku, one turn (the native API's default). */
+  warmShapes?: WarmShape[]
+  logger?: Logger
+}
+
+/** The settings with their defaults; a deadline's ceiling is never below the default deadline. */
+export const resolveSettings = (options: NodeRunnerOptions): RunnerSettingsOutput => {
+  const entries = Object.keys(RunnerSettings.entries) as Array<keyof RunnerSettingsInput>
+  const given = Object.fromEntries(
+    entries.flatMap((k) => (options[k] === undefined ? [] : [[k, options[k]]]))
+  )
+  const parsed = v.safeParse(RunnerSettings, given)
+  if (!parsed.success) {
+    const [issue] = parsed.issues
+    throw new ConfigError(`Runner setting ${v.getDotPath(issue) ?? ''}: ${issue.message}`)
+  }
+  const settings = parsed.output
+  return { ...settings, maxTimeoutMs: Math.max(settings.maxTimeoutMs, settings.timeoutMs) }
+}
+
+/** Where run directories, kept sessions and the usage database live unless set. */
+export const defaultWorkDir = () => join(tmpdir(), 'claude-code-api')
