@@ -26,7 +26,7 @@ Commands:
   status   is the Claude Code CLI installed, which version, is it logged in
   chat     chat in the terminal (local CLI, or a server with --url)
 
-Every setting can also come from the environment; see the README's configuration table.`
+Every setting can also come from the environment; see docs/operations.md.`
 
 const main = async () => {
   const [command, ...rest] = process.argv.slice(2)

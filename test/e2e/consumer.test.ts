@@ -1,7 +1,7 @@
 /**
  * The package as a user gets it: `npm pack` from this checkout (its `prepack` builds `dist/`),
  * unpacked into a separate folder with nothing of `src/`, then a program that imports what the
- * README promises is typechecked against the package's types and run on the real CLI.
+ * docs promise is typechecked against the package's types and run on the real CLI.
  */
 import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -28,7 +28,7 @@ afterAll(async () => {
 })
 
 describe('the packed package', () => {
-  it('holds dist/ and the licence, and gives a consumer every export the README names', async () => {
+  it('holds dist/ and the licence, and gives a consumer every export the docs name', async () => {
     const pack = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT })
     expect(pack.code, pack.stderr).toBe(0)
     // prepack's build log comes first on stdout; npm's JSON starts on a line of its own.

@@ -1,6 +1,6 @@
 /**
  * The library on the real CLI against the mock: ClaudeClient over the local runner and over a
- * remote server, typed errors, aborts that kill the CLI, and the README's examples.
+ * remote server, typed errors, aborts that kill the CLI, and the examples in docs/library.md.
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -210,15 +210,15 @@ describe('ClaudeClient over a remote server', () => {
   })
 })
 
-describe('the README examples run', () => {
+describe('the examples in docs/library.md run', () => {
   it.each([
     ['examples/chat.ts', /^ECHO: What is 2\+2\?\ncost: \$0\.\d{6}, session: [0-9a-f-]{36}\n$/],
     ['examples/json.ts', /^5\n$/],
     ['examples/stream.ts', /^ECHO: Tell me a story\n\(2 tokens\)\n$/],
   ])('%s', async (file, expected) => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+    const doc = await readFile(new URL('../../docs/library.md', import.meta.url), 'utf8')
     const source = await readFile(new URL(`../../${file}`, import.meta.url), 'utf8')
-    expect(readme).toContain(source.trim())
+    expect(doc).toContain(source.trim())
     const run = await runTs(file, [], { env: cliEnv(home, mock.url) })
     expect(run.stderr).toBe('')
     expect(run.stdout).toMatch(expected)
@@ -226,9 +226,9 @@ describe('the README examples run', () => {
   })
 
   it('examples/tools.ts', async () => {
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+    const doc = await readFile(new URL('../../docs/library.md', import.meta.url), 'utf8')
     const source = await readFile(new URL('../../examples/tools.ts', import.meta.url), 'utf8')
-    expect(readme).toContain(source.trim())
+    expect(doc).toContain(source.trim())
     mock.setHandler(weatherModel)
     try {
       const run = await runTs('examples/tools.ts', [], { env: cliEnv(home, mock.url) })

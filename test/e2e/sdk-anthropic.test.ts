@@ -284,13 +284,19 @@ describe('errors as the Anthropic client raises them', () => {
   })
 })
 
-describe('the README SDK examples run', () => {
-  it.each([['examples/openai.ts'], ['examples/anthropic.ts']])('%s', async (file) => {
+describe('the SDK examples in the README and docs run', () => {
+  it.each([
+    ['examples/openai.ts', ['README.md', 'docs/sdk-compatibility.md']],
+    ['examples/anthropic.ts', ['docs/sdk-compatibility.md']],
+  ])('%s', async (file, docs) => {
     const { readFile } = await import('node:fs/promises')
     const { runTs } = await import('../helpers/run-cli.js')
-    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
     const source = await readFile(new URL(`../../${file}`, import.meta.url), 'utf8')
-    expect(readme).toContain(source.trim())
+    for (const doc of docs) {
+      expect(await readFile(new URL(`../../${doc}`, import.meta.url), 'utf8')).toContain(
+        source.trim()
+      )
+    }
     const run = await runTs(file, [], {
       env: { CLAUDE_CODE_API_URL: stack.url, CLAUDE_CODE_API_KEY: key },
     })

@@ -51,7 +51,7 @@ const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
   return { kind: 'named', name: choice.name }
 }
 
-/** The fields this server honours or can safely ignore (see the README's table). */
+/** The fields this server honours or can safely ignore (see docs/sdk-compatibility.md). */
 const KNOWN = new Set([
   'model',
   'max_tokens',

@@ -80,7 +80,7 @@ export const MessagesRequest = v.looseObject({
     ])
   ),
   tool_choice: v.optional(ToolChoice),
-  // Accepted and ignored (the CLI has no such knobs): see the README's compatibility table.
+  // Accepted and ignored (the CLI has no such knobs): see docs/sdk-compatibility.md.
   temperature: v.optional(v.number()),
   top_p: v.optional(v.number()),
   top_k: v.optional(v.number()),

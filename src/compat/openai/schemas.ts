@@ -78,7 +78,7 @@ export const ChatCompletionRequest = v.object({
   tools: v.nullish(v.array(FunctionTool)),
   functions: v.nullish(v.array(v.unknown())),
   modalities: v.nullish(v.array(v.string())),
-  // Accepted and ignored (the CLI has no such knobs): see the README's compatibility table.
+  // Accepted and ignored (the CLI has no such knobs): see docs/sdk-compatibility.md.
   max_tokens: v.nullish(v.number()),
   max_completion_tokens: v.nullish(v.number()),
   temperature: v.nullish(v.number()),

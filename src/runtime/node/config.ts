@@ -1,5 +1,5 @@
 /**
- * Server configuration from environment variables (documented in the README's table). Invalid
+ * Server configuration from environment variables (documented in docs/operations.md). Invalid
  * values are reported by name instead of being silently replaced.
  */
 import * as v from 'valibot'
