@@ -3,7 +3,7 @@
  * a run's phases are run/run.ts, where its process comes from is pool/, what is written to and
  * read from the CLI is cli-protocol/, the process's life is session/cli-session.ts.
  */
-import { silentLogger } from '../../lib/logger.js'
+import { type Logger, silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
 import { createQuotaGate } from '../../run/quota.js'
 import type { ClaudeRunner, RunnerStatus } from '../../runner.js'
@@ -20,7 +20,12 @@ import { createRunTracker } from './run/control.js'
 import { createParkedRuns } from './run/parking.js'
 import { createRun } from './run/run.js'
 import type { CliSession } from './session/cli-session.js'
-import { defaultWorkDir, type NodeRunnerOptions, resolveSettings } from './settings.js'
+import {
+  defaultWorkDir,
+  type NodeRunnerOptions,
+  type RunnerSettingsOutput,
+  resolveSettings,
+} from './settings.js'
 import { createStatusProbe } from './status-probe.js'
 
 export type { NodeRunnerOptions }
@@ -36,17 +41,17 @@ export type NodeRunner = ClaudeRunner & {
 /** What tests may put in place of the real thing (a fake CLI process). */
 export type NodeRunnerSeams = { launch?: Launch }
 
-export const createNodeRunner = (
-  options: NodeRunnerOptions = {},
-  seams: NodeRunnerSeams = {}
-): NodeRunner => {
-  const settings = resolveSettings(options)
+/**
+ * Where CLI sessions come from (disk, launcher, pool), and the one set of every live session,
+ * whatever it is doing: what shutdown stops and status counts.
+ */
+const createSessions = (
+  options: NodeRunnerOptions,
+  settings: RunnerSettingsOutput,
+  seams: NodeRunnerSeams,
+  logger: Logger
+) => {
   const env = options.env ?? process.env
-  const logger = options.logger ?? silentLogger
-  const capacity = createCapacity({
-    maxConcurrency: settings.maxConcurrency,
-    maxQueue: settings.maxQueue,
-  })
   const workDir = options.workDir ?? defaultWorkDir()
   const childEnv = buildChildEnv(env, options)
   const configDir = claudeConfigDir(childEnv)
@@ -59,7 +64,6 @@ export const createNodeRunner = (
   const launch =
     seams.launch ??
     createLauncher({ workDir, env: childEnv, killGraceMs: settings.killGraceMs, logger })
-  // Every live CLI session, whatever it is doing: the one list shutdown and status read.
   const live = new Set<CliSession>()
   const source = createProcessSource({
     settings,
@@ -74,6 +78,26 @@ export const createNodeRunner = (
       void session.exited.then(() => live.delete(session))
     },
   })
+  const count = (state: CliSession['state']) => [...live].filter((s) => s.state === state).length
+  return {
+    source,
+    cliStatus: createStatusProbe(env, childEnv, options.binary),
+    processes: () => ({ ...source.pool.status(), busy: count('running'), parked: count('parked') }),
+    stopAll: () => Promise.all([...live].map((session) => session.stop())),
+  }
+}
+
+export const createNodeRunner = (
+  options: NodeRunnerOptions = {},
+  seams: NodeRunnerSeams = {}
+): NodeRunner => {
+  const settings = resolveSettings(options)
+  const logger = options.logger ?? silentLogger
+  const capacity = createCapacity({
+    maxConcurrency: settings.maxConcurrency,
+    maxQueue: settings.maxQueue,
+  })
+  const { source, cliStatus, processes, stopAll } = createSessions(options, settings, seams, logger)
   const quota = createQuotaGate({ logger, probeEveryMs: settings.quotaProbeMs })
   const parked = createParkedRuns({
     ttlMs: settings.toolWaitMs,
@@ -99,12 +123,10 @@ export const createNodeRunner = (
       Math.min(request.timeoutMs ?? settings.timeoutMs, settings.maxTimeoutMs),
   })
 
-  const cliStatus = createStatusProbe(env, childEnv, options.binary)
-  const count = (state: CliSession['state']) => [...live].filter((s) => s.state === state).length
   const status = async (): Promise<RunnerStatus> => ({
     ...(await cliStatus()),
     capacity: capacity.status(),
-    processes: { ...source.pool.status(), busy: count('running'), parked: count('parked') },
+    processes: processes(),
     quota: quota.current() ?? null,
   })
 
@@ -119,7 +141,7 @@ export const createNodeRunner = (
       // Runs in progress may finish within the grace period; the rest are stopped.
       await tracker.close(graceMs)
       await source.pool.close()
-      await Promise.all([...live].map((session) => session.stop()))
+      await stopAll()
     },
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The usage store at the edge: each key's Durable Object (durable-object.ts) decides its limits
+ * The usage store at the edge: each key's Durable Object (key-usage-object.ts) decides its limits
  * and keeps its spend, shared by every isolate. A run's place is a lease renewed while it runs.
  */
 import * as v from 'valibot'

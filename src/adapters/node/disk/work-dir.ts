@@ -1,5 +1,5 @@
 /**
- * A run's working directory and session flags: a kept session's own directory (sessions.ts), or
+ * A run's working directory and session flags: a kept session's own directory (kept-sessions.ts), or
  * a throwaway directory that `cleanup` removes with everything the CLI kept for it, with earlier
  * turns written as a session file to resume.
  */

@@ -23,7 +23,7 @@ export type ParkedRun = {
   calls: string[]
   /** Those calls as the client was given them, to check the follow-up's copy against. */
   made: ToolCall[]
-  /** USD the turn was charged for its parts so far (tool-charges.ts). */
+  /** USD the turn was charged for its parts so far (charging.ts). */
   charged: number
   /** The conversation the run was started with (conversation-key.ts). */
   conversation: string

@@ -1,0 +1,86 @@
+/**
+ * A run's turn with its CLI session (the converse phase of run.ts): the prompt or the client's
+ * tool results go in, events come out, and how it ended is set before the run's last event is
+ * told, so a client that stops reading at the result still leaves the session where it belongs.
+ */
+import { conversationKey } from '../../../run/conversation-key.js'
+import type { QuotaGate } from '../../../run/quota.js'
+import type { ModelInfo, RunEvent, RunRequest } from '../../../runner.js'
+import { createCliTranslator } from '../cli-protocol/translator.js'
+import type { RunPlace } from '../pool/process-source.js'
+import type { CliSession } from '../session/cli-session.js'
+import { chargePart, finishTurn } from './charging.js'
+import { noResultError, unexpectedExit } from './failures.js'
+import type { ParkedRun } from './parking.js'
+
+/** How the run's conversation ended, for what becomes of its session. */
+export type Ending = { parking: ParkedRun } | { completed: string | null }
+
+/** What a turn needs of the runner: the quota it reports to, prices for a parked part. */
+export type TurnDeps = { quota: QuotaGate; models: () => Promise<ModelInfo[]> }
+
+/** Converse: the run's stretch of conversation, and how it ended (set before it is told). */
+export async function* takeTurn(
+  deps: TurnDeps,
+  request: RunRequest,
+  session: CliSession,
+  place: RunPlace,
+  followUp: ParkedRun | undefined,
+  signal: AbortSignal,
+  end: { ending?: Ending }
+): AsyncGenerator<RunEvent> {
+  const tools = followUp?.tools ?? request.tools ?? []
+  const results = new Map(request.toolResults?.map((r) => [r.toolUseId, r]))
+  const translator = followUp?.translator ?? createCliTranslator(request)
+  // A process that may be reused, or that serves client tools (their answers go on stdin),
+  // keeps stdin open; otherwise the CLI exits after this turn.
+  const keepOpen = Boolean(place.tenant) || tools.length > 0
+  if (followUp) session.resume(followUp.pending, results)
+  else session.begin(request, keepOpen)
+  const stretch = yield* session.converse(translator, {
+    tools,
+    results,
+    stopAtResult: keepOpen,
+    onEvent: (event) => event.type === 'quota' && deps.quota.report(event.quota),
+  })
+  signal.throwIfAborted()
+  if (stretch.kind === 'parked') {
+    const part = translator.suspend()
+    if (!part.toolCalls?.length) {
+      part.toolCalls = stretch.pending.map((c) => ({
+        id: c.toolUseId,
+        name: c.name,
+        input: c.input,
+      }))
+    }
+    const bill = chargePart(part, followUp?.charged ?? 0, await deps.models().catch(() => []))
+    part.totalCostUsd = bill.costUsd
+    end.ending = {
+      parking: {
+        session,
+        owner: request.owner,
+        tools,
+        translator,
+        pending: stretch.pending,
+        calls: part.toolCalls.map((call) => call.id),
+        made: part.toolCalls,
+        charged: bill.charged,
+        conversation: followUp?.conversation ?? conversationKey(request),
+      },
+    }
+    yield { type: 'result', result: part }
+    return
+  }
+  if (stretch.kind === 'result' && translator.hasResult()) {
+    const result = finishTurn(translator, followUp?.charged)
+    end.ending = { completed: place.tenant ? result.sessionId : null }
+    yield { type: 'result', result }
+    return
+  }
+  const exit = await session.exited
+  if (!translator.hasResult()) throw noResultError(exit.code, session.stderrTail())
+  const result = translator.finish()
+  if (exit.code !== 0) throw unexpectedExit(exit.code)
+  end.ending = { completed: null }
+  yield { type: 'result', result }
+}
