@@ -3,7 +3,7 @@
  *   npm run mock            (then, in another shell, the command it prints)
  * It echoes every prompt back as `ECHO: <prompt>`.
  */
-import { startMockAnthropic } from '../test/helpers/mock-anthropic.js'
+import { startMockAnthropic } from '../dev-tools/mock-anthropic/server.js'
 
 const mock = await startMockAnthropic()
 console.log(`Mock Messages API on ${mock.url}. In another shell, start the server against it:

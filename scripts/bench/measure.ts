@@ -1,6 +1,6 @@
 /** Timing and CPU accounting for the benchmark. Linux: CPU time is read from /proc. */
 import { readFile } from 'node:fs/promises'
-import { processesIn } from '../../test/helpers/cli-env.js'
+import { processesIn } from '../../dev-tools/cli-env.js'
 
 export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b)

@@ -4,9 +4,9 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { cliEnv, processesIn } from '../../dev-tools/cli-env.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
 import { startServer } from '../../src/runtime/node/server.js'
-import { cliEnv, processesIn } from '../../test/helpers/cli-env.js'
 import { directCall } from './direct.js'
 import { cpuSeconds, load, percentile, sleep } from './measure.js'
 

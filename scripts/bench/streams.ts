@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { cliEnv, FAKE_CLAUDE } from '../../dev-tools/cli-env.js'
 import { NativeStreamEvent } from '../../src/api/stream-events.js'
 import { readEvents } from '../../src/lib/read-events.js'
-import { cliEnv, FAKE_CLAUDE } from '../../test/helpers/cli-env.js'
 import { percentile } from './measure.js'
 
 const openStream = async (url: string, signal?: AbortSignal) => {

@@ -4,10 +4,10 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { processesIn } from '../../dev-tools/cli-env.js'
+import { lastUserMessage, systemText, userText } from '../../dev-tools/mock-anthropic/server.js'
 import { NativeStreamEvent } from '../../src/api/stream-events.js'
 import { readEvents } from '../../src/lib/read-events.js'
-import { processesIn } from '../helpers/cli-env.js'
-import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
 import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

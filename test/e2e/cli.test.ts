@@ -4,10 +4,10 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { lastUserMessage, userText } from '../../dev-tools/mock-anthropic/server.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { readKeyRecords } from '../../src/runtime/node/keys-file.js'
-import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
-import { lastUserMessage, userText } from '../helpers/mock-anthropic.js'
 import { runCli, startCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

@@ -7,8 +7,8 @@ import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
+import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { runCommand } from '../helpers/run-cli.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))

@@ -10,7 +10,7 @@ import {
   FIXTURES,
   processesIn,
   waitFor,
-} from '../helpers/cli-env.js'
+} from '../../dev-tools/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 describe('upstream failures (real CLI)', () => {

@@ -6,6 +6,13 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as v from 'valibot'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { allProcessesGone, cliEnv, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import {
+  lastUserMessage,
+  type MockAnthropic,
+  startMockAnthropic,
+  userText,
+} from '../../dev-tools/mock-anthropic/server.js'
 import { createApiRunner } from '../../src/adapters/api.js'
 import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
 import { ClaudeClient, claudeChat, claudeJson } from '../../src/client/client.js'
@@ -18,13 +25,6 @@ import {
   UnauthorizedError,
 } from '../../src/errors/index.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
-import { allProcessesGone, cliEnv, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
-import {
-  lastUserMessage,
-  type MockAnthropic,
-  startMockAnthropic,
-  userText,
-} from '../helpers/mock-anthropic.js'
 import { runTs } from '../helpers/run-cli.js'
 import { startTestStack } from '../helpers/test-stack.js'
 import { weatherModel } from '../helpers/tool-mock.js'

@@ -5,11 +5,11 @@
  * the runner had one owner per CLI process.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { cliEnv, processesIn, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { collectRun } from '../../src/run/result.js'
 import type { RunEvent, RunRequest } from '../../src/runner.js'
-import { cliEnv, processesIn, removeDir, tempDir } from '../helpers/cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
 import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let mock: MockAnthropic

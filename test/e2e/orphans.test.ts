@@ -7,8 +7,6 @@ import { spawn } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createNodeRunner } from '../../src/adapters/node/runner.js'
-import { collectRun } from '../../src/run/result.js'
 import {
   cliEnv,
   FAKE_CLAUDE,
@@ -16,7 +14,9 @@ import {
   removeDir,
   tempDir,
   waitFor,
-} from '../helpers/cli-env.js'
+} from '../../dev-tools/cli-env.js'
+import { createNodeRunner } from '../../src/adapters/node/runner.js'
+import { collectRun } from '../../src/run/result.js'
 import { startCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

@@ -8,11 +8,11 @@ import { copyFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
-import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
 import { runCommand } from '../helpers/run-cli.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))

@@ -5,11 +5,11 @@
  * starting a CLI while the login is out (but a probe), and open again after the reset.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { subscriptionEnv, waitFor } from '../../dev-tools/cli-env.js'
+import type { MockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import type { RunningServer } from '../../src/runtime/node/server.js'
 import { captureLogger } from '../helpers/capture-logger.js'
-import { subscriptionEnv, waitFor } from '../helpers/cli-env.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
-import type { MockAnthropic } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 const epoch = (inSeconds: number) => Math.floor(Date.now() / 1000) + inSeconds

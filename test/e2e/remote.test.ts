@@ -5,6 +5,15 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  allProcessesGone,
+  cliEnv,
+  processesIn,
+  removeDir,
+  tempDir,
+  waitFor,
+} from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { createRemoteRunner } from '../../src/adapters/remote/remote-runner.js'
 import { hostTag } from '../../src/adapters/remote/tool-routing.js'
 import { ClaudeClient } from '../../src/client/client.js'
@@ -19,15 +28,6 @@ import {
 } from '../../src/errors/index.js'
 import { collectRun } from '../../src/run/result.js'
 import { type RunningServer, startRunnerHost } from '../../src/runtime/node/server.js'
-import {
-  allProcessesGone,
-  cliEnv,
-  processesIn,
-  removeDir,
-  tempDir,
-  waitFor,
-} from '../helpers/cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from '../helpers/mock-anthropic.js'
 
 const TOKEN = 'a-long-random-runner-token'
 let mock: MockAnthropic

@@ -6,9 +6,13 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import {
+  lastUserMessage,
+  type MockHandler,
+  userText,
+} from '../../dev-tools/mock-anthropic/server.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
-import { removeDir, tempDir } from '../helpers/cli-env.js'
-import { lastUserMessage, type MockHandler, userText } from '../helpers/mock-anthropic.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 type ToolCall = { name: string; input: object }

@@ -6,11 +6,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { KeysFileError } from '../../src/errors/index.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { startServer } from '../../src/runtime/node/server.js'
-import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack

@@ -6,7 +6,7 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { MockHandler } from '../helpers/mock-anthropic.js'
+import type { MockHandler } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { toolResultsOf, WEATHER_TOOL } from '../helpers/tool-mock.js'
 

@@ -6,10 +6,10 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cliEnv } from '../../dev-tools/cli-env.js'
+import type { MockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import type { RunningServer } from '../../src/runtime/node/server.js'
-import { cliEnv } from '../helpers/cli-env.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
-import type { MockAnthropic } from '../helpers/mock-anthropic.js'
 import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let fleet: Fleet

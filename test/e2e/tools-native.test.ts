@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
 import { createApiRunner } from '../../src/adapters/api.js'
 import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
 import { ClaudeClient } from '../../src/client/client.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
-import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { toolResultsOf, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 

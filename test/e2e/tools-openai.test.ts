@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { processesIn, waitFor } from '../helpers/cli-env.js'
+import { processesIn, waitFor } from '../../dev-tools/cli-env.js'
 import { question, setupWeatherServer, tools } from '../helpers/openai-tools.js'
 import { toolResultsOf, WEATHER_TOOL, weatherSchema } from '../helpers/tool-mock.js'
 

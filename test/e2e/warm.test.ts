@@ -6,8 +6,8 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { processesIn, waitFor } from '../helpers/cli-env.js'
-import { lastUserMessage, systemText, userText } from '../helpers/mock-anthropic.js'
+import { processesIn, waitFor } from '../../dev-tools/cli-env.js'
+import { lastUserMessage, systemText, userText } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack

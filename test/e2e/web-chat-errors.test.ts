@@ -4,8 +4,8 @@
  */
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../../dev-tools/cli-env.js'
 import { type ChatPage, launchChromium, openChat } from '../helpers/browser.js'
-import { waitFor } from '../helpers/cli-env.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let browser: Browser

@@ -5,10 +5,20 @@
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  allProcessesGone,
+  processesIn,
+  removeDir,
+  tempDir,
+  waitFor,
+} from '../../dev-tools/cli-env.js'
+import {
+  lastUserMessage,
+  type MockRequest,
+  userText,
+} from '../../dev-tools/mock-anthropic/server.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { type ChatPage, launchChromium, openChat, SCREENSHOTS } from '../helpers/browser.js'
-import { allProcessesGone, processesIn, removeDir, tempDir, waitFor } from '../helpers/cli-env.js'
-import { lastUserMessage, type MockRequest, userText } from '../helpers/mock-anthropic.js'
 import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

@@ -3,8 +3,8 @@
  * test run's own (tests that run `npm run build` clean dist/ while others run).
  */
 import type { TestProject } from 'vitest/node'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { buildWeb } from '../../scripts/build-web.js'
-import { removeDir, tempDir } from './cli-env.js'
 
 export default async function setup(project: TestProject) {
   const dir = await tempDir('web')

@@ -1,7 +1,8 @@
 /** The app over a fake runner, for unit tests: `post` sends JSON. */
+
+import { createFakeRunner } from '../../dev-tools/fake-runner.js'
 import { createApp } from '../../src/app.js'
 import { silentLogger } from '../../src/lib/logger.js'
-import { createFakeRunner } from './fake-runner.js'
 
 export const setupApp = (options: { heartbeatMs?: number; maxBodyBytes?: number } = {}) => {
   const fake = createFakeRunner()

@@ -4,14 +4,14 @@
  */
 import { join } from 'node:path'
 import { inject } from 'vitest'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import {
   type RunningServer,
   type ServerOptions,
   startRunnerHost,
   startServer,
 } from '../../src/runtime/node/server.js'
-import { removeDir, tempDir } from './cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
 
 const TOKEN = 'a-long-random-runner-token'
 

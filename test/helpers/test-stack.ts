@@ -1,14 +1,14 @@
 /** The real server on 127.0.0.1:0 driving the real CLI against the project's mock Messages API. */
 import { join } from 'node:path'
 import { inject } from 'vitest'
+import { cliEnv, removeDir, subscriptionEnv, tempDir } from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import type { NodeRunnerOptions } from '../../src/adapters/node/runner.js'
 import {
   type RunningServer,
   type ServerOptions,
   startServer,
 } from '../../src/runtime/node/server.js'
-import { cliEnv, removeDir, subscriptionEnv, tempDir } from './cli-env.js'
-import { type MockAnthropic, startMockAnthropic } from './mock-anthropic.js'
 
 export type TestStack = {
   url: string

@@ -2,7 +2,11 @@
  * A mock model that uses the client's `get_weather` tool: it calls it (after a few words) when
  * it is offered and no result is there yet, and answers with the result once it has one.
  */
-import { lastUserMessage, type MockHandler, userText } from './mock-anthropic.js'
+import {
+  lastUserMessage,
+  type MockHandler,
+  userText,
+} from '../../dev-tools/mock-anthropic/server.js'
 
 export const WEATHER_TOOL = 'mcp__client__get_weather'
 

@@ -3,6 +3,7 @@
  * /llm/chat/stream (ids, keep-alives, errors mid-stream, a client that leaves).
  */
 import { describe, expect, it } from 'vitest'
+import { events, result } from '../../dev-tools/fake-runner.js'
 import {
   BudgetExceededError,
   CliNotFoundError,
@@ -20,7 +21,6 @@ import {
 } from '../../src/errors/index.js'
 import type { RunEvent } from '../../src/runner.js'
 import { parseSse, setupApp as setup } from '../helpers/fake-app.js'
-import { events, result } from '../helpers/fake-runner.js'
 
 describe('error mapping', () => {
   it.each([

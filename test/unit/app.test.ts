@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { createFakeRunner, events, result } from '../../dev-tools/fake-runner.js'
 import pkg from '../../package.json' with { type: 'json' }
 import { createApp } from '../../src/app.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { VERSION } from '../../src/lib/version.js'
 import { setupApp as setup } from '../helpers/fake-app.js'
-import { createFakeRunner, events, result } from '../helpers/fake-runner.js'
 
 describe('health, docs and errors of the app itself', () => {
   it('answers /health with the package version', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
+import { createFakeRunner, events, result } from '../../dev-tools/fake-runner.js'
 import { createApp } from '../../src/app.js'
 import { hashKey, type KeyPolicy, type KeyRecord } from '../../src/auth/keys.js'
 import { staticKeySource } from '../../src/auth/middleware.js'
 import { createMemoryUsageStore } from '../../src/usage/memory-store.js'
 import { captureLogger } from '../helpers/capture-logger.js'
-import { createFakeRunner, events, result } from '../helpers/fake-runner.js'
 
 const KEY = 'cca_0123456789abcdef0123456789abcdef'
 const OTHER = 'cca_fedcba9876543210fedcba9876543210'

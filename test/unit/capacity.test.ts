@@ -69,7 +69,7 @@ describe('capacity', () => {
 describe('a run stopped while queued', () => {
   it('gives its place back, and the slot it might have been granted', async () => {
     const { createNodeRunner } = await import('../../src/adapters/node/runner.js')
-    const { FAKE_CLAUDE } = await import('../helpers/cli-env.js')
+    const { FAKE_CLAUDE } = await import('../../dev-tools/cli-env.js')
     const runner = createNodeRunner({
       binary: FAKE_CLAUDE,
       env: { PATH: process.env.PATH ?? '', FAKE_CLAUDE_MODE: 'ignore-sigterm' },

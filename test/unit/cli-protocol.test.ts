@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { FIXTURES } from '../../dev-tools/cli-env.js'
 import { parseCliLine } from '../../src/adapters/node/cli-protocol/message.js'
 import { initializeLine, userLine } from '../../src/adapters/node/cli-protocol/stdin.js'
 import { createCliTranslator } from '../../src/adapters/node/cli-protocol/translator.js'
@@ -18,7 +19,6 @@ import {
 } from '../../src/errors/index.js'
 import { estimateCharge } from '../../src/run/charge.js'
 import type { RunEvent, RunRequest } from '../../src/runner.js'
-import { FIXTURES } from '../helpers/cli-env.js'
 
 /** Feeds a recorded stdout through the translator: the events, and the outcome. */
 const replay = (file: string, request: Partial<RunRequest> = {}) => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { createFakeRunner } from '../../dev-tools/fake-runner.js'
 import { createApp } from '../../src/app.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { staticKeySource } from '../../src/auth/middleware.js'
 import { parseOrigins } from '../../src/http/cors.js'
 import { loadConfig } from '../../src/runtime/node/config.js'
 import { createWorkerApp } from '../../src/runtime/worker/index.js'
-import { createFakeRunner } from '../helpers/fake-runner.js'
 
 const KEY = 'cca_0123456789abcdef0123456789abcdef'
 const PAGE = 'https://chat.example.com'

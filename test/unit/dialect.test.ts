@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { createFakeRunner, events } from '../../dev-tools/fake-runner.js'
 import { createApp } from '../../src/app.js'
 import {
   CliProtocolError,
@@ -8,7 +9,6 @@ import {
   QueueFullError,
 } from '../../src/errors/index.js'
 import { silentLogger } from '../../src/lib/logger.js'
-import { createFakeRunner, events } from '../helpers/fake-runner.js'
 
 const call = async (error: Error, path: '/v1/chat/completions' | '/v1/messages') => {
   const fake = createFakeRunner(events({ type: 'started' }, error))

@@ -1,6 +1,7 @@
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { KeysFileError } from '../../src/errors/index.js'
 import {
@@ -11,7 +12,6 @@ import {
   rotateKey,
 } from '../../src/runtime/node/keys-file.js'
 import { captureLogger } from '../helpers/capture-logger.js'
-import { removeDir, tempDir } from '../helpers/cli-env.js'
 
 let dir: string
 let path: string

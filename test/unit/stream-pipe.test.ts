@@ -4,12 +4,12 @@
  * request log line written when the stream ends, with its model and cost.
  */
 import { describe, expect, it } from 'vitest'
+import { createFakeRunner, events, result, type Script } from '../../dev-tools/fake-runner.js'
 import { createApp } from '../../src/app.js'
 import { RateLimitedError } from '../../src/errors/index.js'
 import type { RunEvent } from '../../src/runner.js'
 import { createRunnerHostApp } from '../../src/runner-protocol/host.js'
 import { captureLogger } from '../helpers/capture-logger.js'
-import { createFakeRunner, events, result, type Script } from '../helpers/fake-runner.js'
 
 const formats = {
   native: { path: '/llm/chat/stream', body: { prompt: 'hi' } },

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import {
   createSqliteUsageStore,
   openSqliteUsageReader,
@@ -15,7 +16,6 @@ import {
 } from '../../src/runtime/node/sqlite-usage-store.js'
 import { createMemoryUsageStore } from '../../src/usage/memory-store.js'
 import { type UsageStore, utcDay } from '../../src/usage/store.js'
-import { removeDir, tempDir } from '../helpers/cli-env.js'
 import { runCharge } from '../helpers/run-charge.js'
 
 const ada = { id: 'a'.repeat(64), name: 'ada' }

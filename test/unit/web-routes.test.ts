@@ -3,11 +3,11 @@
  * files, security headers, nothing but the built files, and history passed on as turns.
  */
 import { describe, expect, it } from 'vitest'
+import { createFakeRunner } from '../../dev-tools/fake-runner.js'
 import { createApp, type WebAssets } from '../../src/app.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { staticKeySource } from '../../src/auth/middleware.js'
 import { silentLogger } from '../../src/lib/logger.js'
-import { createFakeRunner } from '../helpers/fake-runner.js'
 
 const KEY = 'cca_0123456789abcdef0123456789abcdef'
 const files: Record<string, string> = {

@@ -6,11 +6,11 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
+import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { startRunnerHost } from '../../src/runtime/node/server.js'
-import { cliEnv, removeDir, tempDir } from '../helpers/cli-env.js'
-import { startMockAnthropic } from '../helpers/mock-anthropic.js'
 
 export const TOKEN = 'runner-token-for-tests'
 export const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'

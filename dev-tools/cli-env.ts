@@ -4,8 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const FIXTURES = fileURLToPath(new URL('../fixtures/claude-cli-2.1.330/', import.meta.url))
-export const FAKE_CLAUDE = fileURLToPath(new URL('../fixtures/fake-claude.mjs', import.meta.url))
+export const FIXTURES = fileURLToPath(
+  new URL('../test/fixtures/claude-cli-2.1.330/', import.meta.url)
+)
+export const FAKE_CLAUDE = fileURLToPath(
+  new URL('../test/fixtures/fake-claude.mjs', import.meta.url)
+)
 
 export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `cca-${prefix}-`))
 export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true })

@@ -1,0 +1,150 @@
+/**
+ * Writes a reply as the Messages API would: a JSON message, or the SSE event sequence
+ * (`message_start`, content blocks with their deltas, `message_delta`, `message_stop`).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { MessagesBody, MockReply } from './replies.js'
+
+// Unref'd: a delayed reply to a client that left must not keep the test process alive.
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+let counter = 0
+const nextId = (prefix: string) => `${prefix}_mock_${(++counter).toString(16).padStart(12, '0')}`
+
+const estimateInputTokens = (raw: string) => Math.max(1, Math.round(raw.length / 4))
+
+export const answer = async (
+  _req: IncomingMessage,
+  res: ServerResponse,
+  reply: MockReply,
+  body: MessagesBody,
+  raw: string
+) => {
+  const requestId = nextId('req')
+  if (reply.kind === 'hang') return
+  if (reply.kind === 'error') {
+    res.writeHead(reply.status, {
+      'content-type': 'application/json',
+      'request-id': requestId,
+      ...reply.headers,
+    })
+    res.end(
+      JSON.stringify({
+        type: 'error',
+        error: { type: reply.type ?? 'api_error', message: reply.message ?? 'mock error' },
+        request_id: requestId,
+      })
+    )
+    return
+  }
+
+  const model = body.model ?? 'claude-mock'
+  const messageId = nextId('msg')
+  const usage = {
+    input_tokens: estimateInputTokens(raw),
+    output_tokens: 1,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  }
+
+  if (body.stream === false) {
+    const content =
+      reply.kind === 'tool'
+        ? [{ type: 'tool_use', id: nextId('toolu'), name: reply.name, input: reply.input }]
+        : [{ type: 'text', text: reply.kind === 'text' ? reply.text : '' }]
+    const extra = reply.kind === 'text' ? reply.headers : undefined
+    res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId, ...extra })
+    res.end(
+      JSON.stringify({
+        id: messageId,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content,
+        stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn',
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 2 },
+      })
+    )
+    return
+  }
+
+  if (reply.kind === 'text' && reply.delayMs) await sleep(reply.delayMs)
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    'request-id': requestId,
+    ...(reply.kind === 'text' && reply.headers),
+  })
+  const send = (event: string, data: unknown) =>
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+
+  send('message_start', {
+    type: 'message_start',
+    message: {
+      id: messageId,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage,
+    },
+  })
+  if (reply.kind === 'stall') return
+
+  let index = 0
+  const text = reply.kind === 'text' ? reply.text : reply.text
+  if (text !== undefined) {
+    send('content_block_start', {
+      type: 'content_block_start',
+      index,
+      content_block: { type: 'text', text: '' },
+    })
+    send('ping', { type: 'ping' })
+    const parts = reply.kind === 'text' ? splitText(text, reply.chunks ?? 1) : [text]
+    for (const [i, part] of parts.entries()) {
+      if (i > 0 && reply.kind === 'text' && reply.intervalMs) await sleep(reply.intervalMs)
+      if (res.destroyed) return
+      send('content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'text_delta', text: part },
+      })
+    }
+    send('content_block_stop', { type: 'content_block_stop', index })
+    index++
+  }
+  if (reply.kind === 'tool') {
+    for (const call of [{ name: reply.name, input: reply.input }, ...(reply.more ?? [])]) {
+      send('content_block_start', {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id: nextId('toolu'), name: call.name, input: {} },
+      })
+      send('content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(call.input) },
+      })
+      send('content_block_stop', { type: 'content_block_stop', index })
+      index++
+    }
+  }
+  send('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn', stop_sequence: null },
+    usage: { output_tokens: 2 },
+  })
+  send('message_stop', { type: 'message_stop' })
+  res.end()
+}
+
+const splitText = (text: string, chunks: number): string[] => {
+  if (chunks <= 1 || text.length <= 1) return [text]
+  const size = Math.ceil(text.length / chunks)
+  const parts: string[] = []
+  for (let i = 0; i < text.length; i += size) parts.push(text.slice(i, i + size))
+  return parts
+}

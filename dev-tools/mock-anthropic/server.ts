@@ -1,0 +1,113 @@
+/**
+ * The project's own mock of the Anthropic Messages API, enough for the real Claude Code CLI:
+ * SSE text answers, tool calls, error statuses, hangs and stalls. Every request is kept so tests
+ * can assert what reached the model.
+ */
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+import { answer } from './answer.js'
+import {
+  defaultHandler,
+  type MessagesBody,
+  type MockHandler,
+  type MockReply,
+  type MockRequest,
+} from './replies.js'
+
+export * from './replies.js'
+
+export type MockAnthropic = {
+  url: string
+  requests: MockRequest[]
+  /** Messages API calls only (the CLI's `POST /v1/messages`). */
+  messageRequests(): MockRequest[]
+  setHandler(handler: MockHandler): void
+  reset(): void
+  close(): Promise<void>
+}
+
+export const startMockAnthropic = async (): Promise<MockAnthropic> => {
+  const requests: MockRequest[] = []
+  let handler: MockHandler = defaultHandler
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8')
+      let body: MessagesBody = {}
+      try {
+        body = raw ? (JSON.parse(raw) as MessagesBody) : {}
+      } catch {
+        body = {}
+      }
+      const request: MockRequest = {
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        headers: req.headers,
+        body,
+        at: Date.now(),
+      }
+      if (request.path.startsWith('/_mock/')) {
+        control(request, res)
+        return
+      }
+      requests.push(request)
+      if (request.method !== 'POST' || !request.path.startsWith('/v1/messages')) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{}')
+        return
+      }
+      void answer(req, res, handler(request), body, raw).catch(() => res.destroy())
+    })
+  })
+
+  /**
+   * Remote control, for tests that cannot call this object (e.g. inside workerd):
+   * POST /_mock/reply (a MockReply for every following request), POST /_mock/reset,
+   * GET /_mock/requests (the Messages API requests so far).
+   */
+  const control = (request: MockRequest, res: ServerResponse) => {
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (request.method === 'POST' && request.path === '/_mock/reply') {
+      const reply = request.body as unknown as MockReply
+      handler = () => reply
+      return json(200, { ok: true })
+    }
+    if (request.method === 'POST' && request.path === '/_mock/reset') {
+      handler = defaultHandler
+      requests.length = 0
+      return json(200, { ok: true })
+    }
+    if (request.method === 'GET' && request.path === '/_mock/requests') {
+      return json(
+        200,
+        requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages'))
+      )
+    }
+    json(404, { error: 'unknown control path' })
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    messageRequests: () =>
+      requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages')),
+    setHandler: (h) => {
+      handler = h
+    },
+    reset: () => {
+      handler = defaultHandler
+      requests.length = 0
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
