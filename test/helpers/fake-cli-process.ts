@@ -13,8 +13,8 @@ export type FakeBehaviour = {
   answerPrompts?: boolean
   /** Answer `/clear` with a reset to a new session (default), or `'same'`/`'never'`. */
   clear?: 'reset' | 'same' | 'never'
-  /** Ignore SIGTERM: exit only on the kill after the grace period. */
-  stubborn?: boolean
+  /** Ignore SIGTERM: exit only on the kill after a grace period, or (`'never'`) on `exit()`. */
+  stubborn?: boolean | 'never'
   /** Answer a prompt with a call of this client tool (the run parks), then `ok` on its result. */
   toolCall?: { name: string; input: object }
 }
@@ -164,7 +164,9 @@ export const createFakeProcess = (behaviour: FakeBehaviour = {}): FakeProcess =>
     terminate() {
       fake.terminated++
       if (!behaviour.stubborn) end({ code: null, signal: 'SIGTERM' })
-      else setTimeout(() => end({ code: null, signal: 'SIGKILL' }), 20)
+      else if (behaviour.stubborn !== 'never') {
+        setTimeout(() => end({ code: null, signal: 'SIGKILL' }), 20)
+      }
       return exited
     },
   }
