@@ -202,19 +202,7 @@ describe('chat.completions with the official openai client', () => {
   })
 })
 
-describe('errors as the openai client raises them', () => {
-  it('AuthenticationError for a bad key', async () => {
-    const bad = new OpenAI({
-      apiKey: 'cca_00000000000000000000000000000000',
-      baseURL: `${stack.url}/v1`,
-      maxRetries: 0,
-    })
-    const error = await bad.chat.completions
-      .create({ model: 'haiku', messages: [{ role: 'user', content: 'x' }] })
-      .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(OpenAI.AuthenticationError)
-  })
-
+describe('errors only the openai client has (the shared ones: sdk-dialects.test.ts)', () => {
   it('PermissionDeniedError for a model outside the key policy, NotFoundError for an unknown one', async () => {
     const limited = new OpenAI({ apiKey: limitedKey, baseURL: `${stack.url}/v1`, maxRetries: 0 })
     const denied = await limited.chat.completions
@@ -236,54 +224,13 @@ describe('errors as the openai client raises them', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe('messages')
   })
 
-  it('RateLimitError with retry-after', async () => {
-    stack.mock.setHandler(() => ({
-      kind: 'error',
-      status: 429,
-      type: 'rate_limit_error',
-      headers: { 'retry-after': '1' },
-    }))
-    const error = await openai.chat.completions
-      .create({ model: 'haiku', messages: [{ role: 'user', content: 'x' }] })
-      .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(OpenAI.RateLimitError)
-    expect(
-      Number((error as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after'))
-    ).toBeGreaterThanOrEqual(1)
-  })
-
-  it('APIConnectionError when the client gives up (timeout), and the CLI is killed', async () => {
-    stack.mock.setHandler(() => ({ kind: 'text', text: 'late', delayMs: 20_000 }))
-    const impatient = new OpenAI({
-      apiKey: openai.apiKey,
-      baseURL: `${stack.url}/v1`,
-      maxRetries: 0,
-      timeout: 1_500,
-    })
-    const error = await impatient.chat.completions
-      .create({ model: 'haiku', messages: [{ role: 'user', content: 'x' }] })
-      .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(OpenAI.APIConnectionError)
-    await allProcessesGone(stack.workDir, 5_000)
-  })
-
-  it('stream.controller.abort() and break kill the CLI', async () => {
+  it('stream.controller.abort() kills the CLI (breaking out: sdk-dialects.test.ts)', async () => {
     stack.mock.setHandler(() => ({
       kind: 'text',
       text: 'a b c d e f',
       chunks: 6,
       intervalMs: 1_000,
     }))
-    const stream = await openai.chat.completions.create({
-      model: 'haiku',
-      messages: [{ role: 'user', content: 'x' }],
-      stream: true,
-    })
-    for await (const chunk of stream) {
-      if (chunk.choices[0]?.delta.content) break
-    }
-    await allProcessesGone(stack.workDir, 5_000)
-
     const second = await openai.chat.completions.create({
       model: 'haiku',
       messages: [{ role: 'user', content: 'y' }],
