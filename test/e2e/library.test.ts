@@ -108,7 +108,7 @@ describe('ClaudeClient on the local runner', () => {
       }
     }
     expect(deltas).toHaveLength(1)
-    await allProcessesGone(workDir, 3_000)
+    await allProcessesGone(workDir, 10_000)
   })
 
   it('stream().textStream() and result()', async () => {
@@ -126,14 +126,13 @@ describe('ClaudeClient on the local runner', () => {
     await waitFor(() => mock.messageRequests().length > 0)
     controller.abort()
     await expect(pending).rejects.toThrow(RunAbortedError)
-    await allProcessesGone(workDir, 3_000)
+    await allProcessesGone(workDir, 10_000)
   })
 
   it('timeoutMs ends a slow call with DeadlineExceededError', async () => {
     mock.setHandler(() => ({ kind: 'text', text: 'late', delayMs: 20_000 }))
-    const started = Date.now()
     await expect(claude.chat('slow', { timeoutMs: 1_500 })).rejects.toThrow(DeadlineExceededError)
-    expect(Date.now() - started).toBeLessThan(5_000)
+    await allProcessesGone(workDir, 10_000)
   })
 
   it('query() with an image, and a session resumed across calls', async () => {

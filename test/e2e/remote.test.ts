@@ -142,7 +142,7 @@ describe('runner host and remote runner', () => {
     expect(await processesIn(join(home, 'work'))).not.toEqual([])
     controller.abort()
     await expect(pending).rejects.toThrow(RunAbortedError)
-    await allProcessesGone(join(home, 'work'), 5_000)
+    await allProcessesGone(join(home, 'work'), 10_000)
   })
 
   it('refuses a wrong token and another protocol version', async () => {

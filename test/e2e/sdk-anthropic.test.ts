@@ -225,7 +225,7 @@ describe('errors only the Anthropic client has (the shared ones: sdk-dialects.te
     helper.on('text', () => helper.controller.abort())
     const error = await helper.finalMessage().catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Anthropic.APIUserAbortError)
-    await allProcessesGone(stack.workDir, 5_000)
+    await allProcessesGone(stack.workDir, 10_000)
   })
 })
 

@@ -153,7 +153,7 @@ describe.each(dialects)('the $name client', (dialect) => {
     stack.mock.setHandler(() => ({ kind: 'text', text: 'late', delayMs: 20_000 }))
     const error = await dialect.ask('x', { timeout: 1_500 }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(dialect.errors.connection)
-    await allProcessesGone(stack.workDir, 5_000)
+    await allProcessesGone(stack.workDir, 10_000)
   })
 
   it('kills the CLI when the client stops reading a stream', async () => {
@@ -164,6 +164,6 @@ describe.each(dialects)('the $name client', (dialect) => {
       intervalMs: 1_000,
     }))
     await dialect.streamAndBreak('x')
-    await allProcessesGone(stack.workDir, 5_000)
+    await allProcessesGone(stack.workDir, 10_000)
   })
 })

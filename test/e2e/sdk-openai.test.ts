@@ -246,6 +246,6 @@ describe('errors only the openai client has (the shared ones: sdk-dialects.test.
     })().catch((e: unknown) => e)
     if (error) expect(error).toBeInstanceOf(OpenAI.APIUserAbortError)
     expect(seen.join('')).toBe('a ')
-    await allProcessesGone(stack.workDir, 5_000)
+    await allProcessesGone(stack.workDir, 10_000)
   })
 })

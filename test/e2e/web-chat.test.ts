@@ -149,7 +149,7 @@ describe('the chat page in Chromium', () => {
     await waitFor(async () => (await processesIn(stack.workDir)).length > 0)
     await waitFor(() => stack.mock.messageRequests().length > 0)
     await page.getByRole('button', { name: 'Stop' }).click()
-    await allProcessesGone(stack.workDir, 5_000)
+    await allProcessesGone(stack.workDir, 10_000)
     await expect(chat.replies.last().locator('.status').textContent()).resolves.toBe('Stopped.')
     await expect(page.getByRole('button', { name: 'Send' }).isEnabled()).resolves.toBe(true)
   })
