@@ -82,19 +82,25 @@ describe('CLI session', () => {
     expect(session.state).toBe('stopped')
   })
 
+  /** A session brought to `state` the way a run would bring it there. */
+  const sessionIn = async (state: 'fresh' | 'running' | 'parked' | 'idle') => {
+    const proc = createFakeProcess({ answerPrompts: false })
+    const d = dir()
+    const session = createCliSession(proc, d)
+    if (state !== 'fresh') session.begin({ prompt: 'x' }, true)
+    if (state === 'parked') session.park()
+    if (state === 'idle') {
+      proc.answer()
+      await converse(session)
+      await session.reset('id', 1_000)
+    }
+    expect(session.state).toBe(state)
+    return { proc, d, session }
+  }
+
   for (const state of ['fresh', 'running', 'parked', 'idle'] as const) {
     it(`an exit while ${state} stops it and cleans its directory once`, async () => {
-      const proc = createFakeProcess({ answerPrompts: false })
-      const d = dir()
-      const session = createCliSession(proc, d)
-      if (state !== 'fresh') session.begin({ prompt: 'x' }, true)
-      if (state === 'parked') session.park()
-      if (state === 'idle') {
-        proc.answer()
-        await converse(session)
-        await session.reset('id', 1_000)
-      }
-      expect(session.state).toBe(state)
+      const { proc, d, session } = await sessionIn(state)
       proc.exit(1)
       await session.exited
       await session.stop()
@@ -103,16 +109,7 @@ describe('CLI session', () => {
     })
 
     it(`stop while ${state} (abort, deadline, shutdown) terminates once, however often asked`, async () => {
-      const proc = createFakeProcess({ answerPrompts: false })
-      const d = dir()
-      const session = createCliSession(proc, d)
-      if (state !== 'fresh') session.begin({ prompt: 'x' }, true)
-      if (state === 'parked') session.park()
-      if (state === 'idle') {
-        proc.answer()
-        await converse(session)
-        await session.reset('id', 1_000)
-      }
+      const { proc, d, session } = await sessionIn(state)
       await Promise.all([session.stop(), session.stop(), session.stop()])
       expect(proc.terminated).toBe(1)
       expect(d.cleanup).toHaveBeenCalledTimes(1)

@@ -82,7 +82,7 @@ const createSessions = (
   return {
     source,
     cliStatus: createStatusProbe(env, childEnv, options.binary),
-    processes: () => ({ ...source.pool.status(), busy: count('running'), parked: count('parked') }),
+    processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: () => Promise.all([...live].map((session) => session.stop())),
   }
 }
@@ -136,11 +136,12 @@ export const createNodeRunner = (
     models,
     quota: quota.current,
     async close(graceMs = 0) {
-      await source.pool.close()
+      await source.close()
       parked.close()
       // Runs in progress may finish within the grace period; the rest are stopped.
       await tracker.close(graceMs)
-      await source.pool.close()
+      // Again: runs that ended meanwhile handed their processes back (stopped, being closed).
+      await source.close()
       await stopAll()
     },
   }

@@ -91,8 +91,11 @@ export const createProcessSource = ({
   }
 
   return {
-    pool,
     startCold,
+    /** What waits in the pool now, and what it did since start. */
+    status: pool.status,
+    /** Stops what waits and what is being reset; nothing is taken from it afterwards. */
+    close: pool.close,
     /** The run's place: sandboxed runs start cold; clean runs may leave their process to reuse. */
     placeOf(request: RunRequest, sandbox?: string): RunPlace {
       const shape = sandbox ? undefined : warmShapeOf(request)
