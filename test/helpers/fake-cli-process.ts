@@ -15,7 +15,7 @@ export type FakeBehaviour = {
   clear?: 'reset' | 'same' | 'never'
   /** Ignore SIGTERM: exit only on the kill after a grace period, or (`'never'`) on `exit()`. */
   stubborn?: boolean | 'never'
-  /** Answer a prompt with a call of this client tool (the run parks), then `ok` on its result. */
+  /** Answer a prompt of a run with client tools with a call of this one (the run parks), then `done`. */
   toolCall?: { name: string; input: object }
 }
 
@@ -40,6 +40,8 @@ export const createFakeProcess = (behaviour: FakeBehaviour = {}): FakeProcess =>
   const exited = new Promise<ChildExit>((resolve) => (resolveExit = resolve))
   let sessionId = randomUUID()
   let waitingPrompt = false
+  /** `initialize` named the client-tool server: the run has client tools. */
+  let clientTools = false
 
   const push = (line: string) => {
     queue.push(line)
@@ -89,6 +91,7 @@ export const createFakeProcess = (behaviour: FakeBehaviour = {}): FakeProcess =>
       const message = JSON.parse(line)
       fake.written.push(message)
       if (message.type === 'control_request' && message.request?.subtype === 'initialize') {
+        clientTools = Boolean(message.request.sdkMcpServers?.length)
         fake.print({
           type: 'control_response',
           response: {
@@ -104,7 +107,7 @@ export const createFakeProcess = (behaviour: FakeBehaviour = {}): FakeProcess =>
         fake.print(result(''))
       } else if (message.type === 'control_response' && message.response?.request_id === 'call_1') {
         fake.answer('done')
-      } else if (message.type === 'user' && behaviour.toolCall) {
+      } else if (message.type === 'user' && behaviour.toolCall && clientTools) {
         waitingPrompt = true
         const { name, input } = behaviour.toolCall
         const event = (e: object) => fake.print({ type: 'stream_event', event: e })

@@ -170,6 +170,20 @@ describe('Node runner with fake CLI processes', () => {
     expect(await settled(runner)).toEqual({ busy: 0, parked: 0, running: 0 })
   })
 
+  it('shutdown stops a parked run and a process being reset, and close() finishes', async () => {
+    const { runner, fakes } = await setup(
+      { warmProcesses: 1, warmShapes: [] },
+      { toolCall: { name: 'get_weather', input: {} }, clear: 'never' }
+    )
+    await collect(runner.run(weatherRun))
+    // A plain run of another key: its process is being reset (the /clear is never answered).
+    await collect(runner.run({ prompt: 'hi', owner: 'key-b' }))
+    await expect.poll(async () => (await runner.status()).processes?.resetting).toBe(1)
+    expect(await settled(runner)).toMatchObject({ parked: 1 })
+    await runner.close()
+    expect(fakes.alive()).toHaveLength(0)
+  })
+
   it('a run stopped while queued gives up its place and takes no slot', async () => {
     const { runner } = await setup({ maxConcurrency: 1 }, { answerPrompts: false })
     const holder = runner.run({ prompt: 'hold' })[Symbol.asyncIterator]()
