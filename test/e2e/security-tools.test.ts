@@ -156,7 +156,7 @@ describe('Bash runs only in a sandbox', () => {
     try {
       const res = await open.post('/llm/query', { prompt: 'ls', allowed_tools: ['Bash'] })
       expect(res.status).toBe(403)
-      expect((await res.json()).detail).toMatch(/OS sandbox \(bubblewrap\)/)
+      expect((await res.json()).detail).toMatch(/OS sandbox \(bubblewrap, with socat/)
       expect(open.mock.messageRequests()).toHaveLength(0)
     } finally {
       await open.close()

@@ -88,6 +88,35 @@ describe('child environment', () => {
     })
   })
 
+  it("passes only an allow-list: the server's other secrets never reach the CLI or its tools", () => {
+    const env = buildChildEnv({
+      ...base,
+      AWS_SECRET_ACCESS_KEY: 'aws-secret',
+      GITHUB_TOKEN: 'gh',
+      SSH_AUTH_SOCK: '/tmp/ssh-agent.sock',
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/0/bus',
+      DATABASE_URL: 'postgres://secret',
+      LC_ALL: 'C.UTF-8',
+      CLAUDE_CONFIG_DIR: '/home/cca/.claude',
+      CLAUDE_ALLOWED_TOOLS: 'Bash',
+    })
+    for (const name of [
+      'AWS_SECRET_ACCESS_KEY',
+      'GITHUB_TOKEN',
+      'SSH_AUTH_SOCK',
+      'DBUS_SESSION_BUS_ADDRESS',
+      'DATABASE_URL',
+      'CLAUDE_ALLOWED_TOOLS',
+    ]) {
+      expect(env[name], name).toBeUndefined()
+    }
+    expect(env).toMatchObject({ LC_ALL: 'C.UTF-8', CLAUDE_CONFIG_DIR: '/home/cca/.claude' })
+    // The operator may pass more by name (Bedrock's region, say).
+    expect(buildChildEnv({ AWS_REGION: 'eu-west-1' }, { passEnv: ['AWS_REGION'] }).AWS_REGION).toBe(
+      'eu-west-1'
+    )
+  })
+
   it('keeps the API key when the operator opts in, and honours their retry settings', () => {
     const env = buildChildEnv(
       { ...base, CLAUDE_CODE_MAX_RETRIES: '5', API_TIMEOUT_MS: '9000' },
@@ -122,6 +151,8 @@ describe('server configuration', () => {
       PORT: '8080',
       LOG_LEVEL: 'debug',
       CLAUDE_ALLOWED_TOOLS: 'Read, Grep',
+      CLAUDE_PASS_ENV: 'AWS_REGION, AWS_PROFILE',
+      CLAUDE_SANDBOX_EGRESS: 'pypi.org:443',
       CLAUDE_MAX_CONCURRENCY: '3',
       CLAUDE_MAX_QUEUE: '0',
       CLAUDE_TIMEOUT_MS: '60000',
@@ -152,6 +183,8 @@ describe('server configuration', () => {
       port: 8080,
       logLevel: 'debug',
       allowedTools: ['Read', 'Grep'],
+      passEnv: ['AWS_REGION', 'AWS_PROFILE'],
+      sandboxEgress: ['pypi.org:443'],
       maxConcurrency: 3,
       maxQueue: 0,
       timeoutMs: 60_000,
@@ -189,6 +222,8 @@ describe('server configuration', () => {
     [{ CLAUDE_MAX_CONCURRENCY: '0' }, /CLAUDE_MAX_CONCURRENCY/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ CLAUDE_ALLOWED_TOOLS: 'Bash(rm *)' }, /CLAUDE_ALLOWED_TOOLS/],
+    [{ CLAUDE_PASS_ENV: 'A-B' }, /CLAUDE_PASS_ENV/],
+    [{ CLAUDE_SANDBOX_EGRESS: 'http://x' }, /CLAUDE_SANDBOX_EGRESS/],
     [{ CLAUDE_PROCESS_REUSE: 'maybe' }, /CLAUDE_PROCESS_REUSE must be on or off/],
     [{ CLAUDE_RUNS_PER_PROCESS: '0' }, /CLAUDE_RUNS_PER_PROCESS/],
     [{ RUNNER_URLS: 'runner-a:7743' }, /RUNNER_URLS must list http\(s\) URLs/],

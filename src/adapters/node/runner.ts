@@ -13,6 +13,7 @@ import { createModelsList } from './models-probe.js'
 import { createProcessSource, type Launch } from './pool/process-source.js'
 import { requireClaudeBinary } from './process/binary.js'
 import { buildChildEnv } from './process/child-env.js'
+import { createEgressProxy, egressSocketPath, egressTargets } from './process/egress-proxy.js'
 import { createLauncher } from './process/orphans.js'
 import { createSandboxRequirement } from './process/sandbox.js'
 import { createRequestPolicy } from './request-policy.js'
@@ -65,7 +66,13 @@ const createSessions = (
     seams.launch ??
     createLauncher({ workDir, env: childEnv, killGraceMs: settings.killGraceMs, logger })
   const live = new Set<CliSession>()
+  const egress = createEgressProxy({
+    socketPath: egressSocketPath(workDir),
+    allow: egressTargets(childEnv.ANTHROPIC_BASE_URL, options.sandboxEgress),
+    logger,
+  })
   const source = createProcessSource({
+    egress,
     settings,
     hiddenPaths: options.hiddenPaths,
     warmShapes: options.warmShapes,
@@ -83,7 +90,10 @@ const createSessions = (
     source,
     cliStatus: createStatusProbe(env, childEnv, options.binary),
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
-    stopAll: () => Promise.all([...live].map((session) => session.stop())),
+    stopAll: async () => {
+      await Promise.all([...live].map((session) => session.stop()))
+      await egress.close()
+    },
   }
 }
 

@@ -96,6 +96,8 @@ export type NodeRunnerOptions = RunnerSettingsInput & {
   env?: Record<string, string | undefined>
   /** Built-in tools runs may use; requests can narrow this, never widen it. Default: none. */
   allowedTools?: string[]
+  /** More of the server's environment variables the CLI gets, by name (it gets an allow-list). */
+  passEnv?: string[]
   /** CLAUDE_CODE_MAX_RETRIES for the child. Default: the environment's, else 2. */
   maxRetries?: number
   /** API_TIMEOUT_MS for the child (per API attempt). Default: the environment's, else 120 s. */
@@ -106,6 +108,8 @@ export type NodeRunnerOptions = RunnerSettingsInput & {
   sandbox?: string | null
   /** Files a sandboxed run must not see (the keys file). */
   hiddenPaths?: string[]
+  /** More `host:port`s a sandboxed run may reach, besides the Messages API. */
+  sandboxEgress?: string[]
   /** Shapes started ahead from the start. Default: haiku, one turn (the native API's default). */
   warmShapes?: WarmShape[]
   logger?: Logger

@@ -22,6 +22,10 @@ export type ServerFields = {
   port: number
   logLevel: LogLevel
   allowedTools: string[]
+  /** CLAUDE_PASS_ENV: more environment variables the CLI may see, by name. */
+  passEnv: string[]
+  /** CLAUDE_SANDBOX_EGRESS: more `host:port`s a sandboxed run (Bash) may reach. */
+  sandboxEgress: string[]
   workDir?: string
   maxBodyBytes: number
   /** On shutdown, how long running runs may take to finish before they are stopped. */
@@ -110,11 +114,31 @@ export const loadConfig = (env: Env): ServerConfig => {
       `CORS_ORIGINS must list origins like https://app.example.com, or * (got "${cors.bad}")`
     )
   }
+  const passEnv = (env.CLAUDE_PASS_ENV ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
+  for (const name of passEnv) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new ConfigError(`CLAUDE_PASS_ENV has an invalid variable name: "${name}"`)
+    }
+  }
+  const sandboxEgress = (env.CLAUDE_SANDBOX_EGRESS ?? '')
+    .split(',')
+    .map((target) => target.trim())
+    .filter(Boolean)
+  for (const target of sandboxEgress) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(target)) {
+      throw new ConfigError(`CLAUDE_SANDBOX_EGRESS must list host:port targets (got "${target}")`)
+    }
+  }
   return {
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 7742),
     logLevel,
     allowedTools,
+    passEnv,
+    sandboxEgress,
     ...resolveSettings({ ...SERVER_DEFAULTS, ...runnerSettingsFrom(env) }),
     workDir: env.CLAUDE_WORK_DIR || undefined,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),

@@ -62,6 +62,8 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
   createNodeRunner({
     ...runnerSettingsOf(options),
     allowedTools: options.allowedTools,
+    passEnv: options.passEnv,
+    sandboxEgress: options.sandboxEgress,
     workDir: options.workDir,
     hiddenPaths: [
       resolve(options.keysFile ?? '.api-keys'),

@@ -7,6 +7,7 @@ import type { Logger } from '../../../lib/logger.js'
 import type { RunRequest } from '../../../runner.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
+import type { EgressProxy } from '../process/egress-proxy.js'
 import { residentBytes } from '../process/memory.js'
 import { sandboxArgs } from '../process/sandbox.js'
 import type { CliProcess } from '../process/spawn.js'
@@ -22,6 +23,8 @@ export type Launch = (command: string[], args: string[], cwd: string) => Promise
 export type ProcessSourceOptions = {
   settings: RunnerSettingsOutput
   hiddenPaths?: string[]
+  /** The way out of a sandboxed run's network. */
+  egress: EgressProxy
   warmShapes?: NodeRunnerOptions['warmShapes']
   dirs: WorkDirOptions
   launch: Launch
@@ -47,6 +50,7 @@ export type ProcessSource = ReturnType<typeof createProcessSource>
 export const createProcessSource = ({
   settings,
   hiddenPaths = [],
+  egress,
   warmShapes = [{ model: 'haiku', maxTurns: 1 }],
   dirs,
   launch,
@@ -64,8 +68,9 @@ export const createProcessSource = ({
     const path = binary()
     const dir = await prepareWorkDir(request, dirs)
     try {
+      const paths = { cwd: dir.cwd, configDir: dirs.configDir, binary: path, hidden: hiddenPaths }
       const command = sandbox
-        ? [sandbox, ...(await sandboxArgs({ cwd: dir.cwd, ...dirs, hidden: hiddenPaths })), path]
+        ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await egress.start() })), path]
         : [path]
       const clientTools = request.tools?.map((tool) => tool.name)
       const args = buildCliArgs({ ...request, ...dir, reusable, clientTools })

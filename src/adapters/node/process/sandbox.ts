@@ -1,14 +1,20 @@
 /**
- * The OS sandbox for tools that permission rules cannot confine (Bash): the CLI runs inside
- * bubblewrap (Debian package `bubblewrap`), where the filesystem is read-only, the server's work
- * directory (other runs, kept sessions, owner records) and the CLI's config directory (other
- * keys' transcripts) are empty, the keys file is masked, and only the run's own directory (and
- * the CLI's folder for it) can be written. Measured on 2.1.330 (claude-cli.md §5.5): the CLI runs
- * normally inside, loopback networking included, and dies with its parent.
+ * The OS sandbox for runs with tools that permission rules cannot confine (Bash): the CLI runs
+ * inside bubblewrap (Debian's `bubblewrap`) on a minimal root of its own. What is there:
+ * - read-only: the system (`/usr` and its links, a few files of `/etc`), and the CLI itself;
+ * - writable: the run's own directory, the CLI's folder for it, and a size-capped `/tmp`;
+ * - the CLI's login (its credentials file), which the CLI must read;
+ * - a network namespace of its own, whose only way out is the egress proxy (egress-proxy.ts),
+ *   reached through socat on 127.0.0.1:3128: the Messages API, nothing else of the network,
+ *   and nothing of the server's loopback;
+ * - its own process, IPC and UTS namespaces and session; it dies with the server.
+ * What is not there: the server's home, environment (the child's is an allow-list, see
+ * child-env.ts), `/tmp`, `/run` and `/var` with their sockets, other runs, kept sessions, the
+ * keys file and the usage database. Measured on 2.1.330 (claude-cli.md §5.5).
  */
 import { execFile } from 'node:child_process'
-import { access, mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { access, constants, mkdir, realpath } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { PolicyError } from '../../../errors/index.js'
 import { projectDir } from '../disk/history.js'
 
@@ -18,14 +24,67 @@ const UNCONFINED_TOOLS = new Set(['Bash', 'BashOutput', 'KillShell', 'KillBash']
 export const needsSandbox = (tools: readonly string[] | undefined) =>
   (tools ?? []).some((tool) => UNCONFINED_TOOLS.has(tool))
 
-/** Whether bubblewrap at `path` can make a sandbox here (it needs namespaces). */
-const works = (path: string) =>
+/** Where socat listens inside the sandbox, and where the proxy's socket appears there. */
+export const PROXY_PORT = 3128
+const PROXY_SOCKET = '/run/cca-egress.sock'
+const SOCAT = '/usr/bin/socat'
+/** The sandbox's `/tmp`; the run's directory is its only other writable place. */
+const TMP_BYTES = 256 * 1024 * 1024
+
+/** The system, read-only: `/usr`, and the merged-/usr links or directories beside it. */
+const systemArgs = async () => {
+  const args = ['--ro-bind', '/usr', '/usr']
+  for (const dir of ['/bin', '/sbin', '/lib', '/lib32', '/lib64']) {
+    const target = await realpath(dir).catch(() => undefined)
+    if (target === undefined) continue
+    if (target.startsWith('/usr/')) args.push('--symlink', target.slice(1), dir)
+    else args.push('--ro-bind', dir, dir)
+  }
+  // What programs need of /etc: users, name resolution, certificates, Debian's alternatives.
+  for (const file of [
+    '/etc/passwd',
+    '/etc/group',
+    '/etc/hosts',
+    '/etc/nsswitch.conf',
+    '/etc/ssl',
+    '/etc/ca-certificates',
+    '/etc/alternatives',
+    '/etc/localtime',
+    '/etc/ld.so.cache',
+  ]) {
+    args.push('--ro-bind-try', file, file)
+  }
+  return args
+}
+
+/** Namespaces and the bare minimum, as the probe and every run use them. */
+const isolationArgs = [
+  '--die-with-parent',
+  '--new-session',
+  '--unshare-pid',
+  '--unshare-ipc',
+  '--unshare-uts',
+  '--unshare-net',
+  '--proc',
+  '/proc',
+  '--dev',
+  '/dev',
+]
+
+const exists = (path: string, mode = constants.F_OK) =>
+  access(path, mode).then(
+    () => true,
+    () => false
+  )
+
+/** Whether bubblewrap at `path` can make such a sandbox here (it needs namespaces), with socat. */
+const works = async (path: string) =>
+  (await exists(SOCAT, constants.X_OK)) &&
   new Promise<boolean>((resolve) => {
-    execFile(
-      path,
-      ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', 'true'],
-      { timeout: 5_000 },
-      (error) => resolve(!error)
+    void systemArgs().then((system) =>
+      execFile(path, [...isolationArgs, ...system, 'true'], { timeout: 5_000 }, (error) =>
+        resolve(!error)
+      )
     )
   })
 
@@ -46,7 +105,7 @@ export const createSandboxRequirement = (path?: string | null) => {
     const found = await probe()
     if (!found) {
       throw new PolicyError(
-        'Bash runs only inside an OS sandbox (bubblewrap), which this server does not have: leave Bash out of allowed_tools, or ask the operator to install bubblewrap'
+        'Bash runs only inside an OS sandbox (bubblewrap, with socat for its network), which this server does not have: leave Bash out of allowed_tools, or ask the operator to install bubblewrap and socat'
       )
     }
     return found
@@ -54,38 +113,62 @@ export const createSandboxRequirement = (path?: string | null) => {
 }
 
 export type SandboxPaths = {
-  /** The run's working directory: the only place tools may write. */
+  /** The run's working directory: where tools may write. */
   cwd: string
-  /** The server's work directory (runs, sessions, owners): hidden but for `cwd`. */
-  workDir: string
-  /** The CLI's config directory: hidden but for the login and this run's project folder. */
+  /** The CLI's config directory: only its login and this run's project folder are there. */
   configDir: string
-  /** Files to mask (the keys file). */
+  /** The CLI binary: its package's directory is there, read-only. */
+  binary: string
+  /** The egress proxy's socket on the host. */
+  egressSocket: string
+  /** Files that must not be there even if a path above holds them (the keys file). */
   hidden: readonly string[]
 }
 
-const exists = (path: string) =>
-  access(path).then(
-    () => true,
-    () => false
-  )
+/** The directory the CLI is installed in (its package's, for the pinned dependency). */
+const installDir = async (binary: string) => {
+  const dir = dirname(await realpath(binary))
+  return basename(dir) === 'bin' ? dirname(dir) : dir
+}
 
-/** bubblewrap's arguments for a run, ending where the command to run in it goes. */
-export const sandboxArgs = async ({ cwd, workDir, configDir, hidden }: SandboxPaths) => {
+/**
+ * bubblewrap's arguments for a run, then the command that starts socat and runs what follows
+ * (the CLI and its arguments) once the proxy's port answers.
+ */
+export const sandboxArgs = async ({
+  cwd,
+  configDir,
+  binary,
+  egressSocket,
+  hidden,
+}: SandboxPaths) => {
   const project = projectDir(configDir, cwd)
   await mkdir(project, { recursive: true, mode: 0o700 })
-  // Temporary files go in the run's own directory: /tmp stays read-only (the CLI itself may
-  // live under it), and what must not be seen there is hidden one by one below.
-  const tmp = join(cwd, '.tmp')
-  await mkdir(tmp, { recursive: true, mode: 0o700 })
-  const args = ['--die-with-parent', '--unshare-pid', '--unshare-ipc', '--ro-bind', '/', '/']
-  args.push('--dev', '/dev', '--proc', '/proc', '--setenv', 'TMPDIR', tmp)
-  args.push('--tmpfs', workDir, '--bind', cwd, cwd)
-  args.push('--tmpfs', configDir, '--bind', project, project)
+  const proxy = `http://127.0.0.1:${PROXY_PORT}`
+  const args = [...isolationArgs, ...(await systemArgs())]
+  args.push('--size', String(TMP_BYTES), '--tmpfs', '/tmp')
+  args.push('--ro-bind', await installDir(binary), await installDir(binary))
+  args.push('--bind', cwd, cwd, '--bind', project, project)
   // The CLI's login, when it is a file: the CLI must read it (so can what it runs).
   const login = join(configDir, '.credentials.json')
   if (await exists(login)) args.push('--ro-bind', login, login)
   for (const file of hidden) if (await exists(file)) args.push('--ro-bind', '/dev/null', file)
+  args.push('--ro-bind', egressSocket, PROXY_SOCKET)
+  args.push('--setenv', 'TMPDIR', '/tmp')
+  for (const name of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy']) {
+    args.push('--setenv', name, proxy)
+  }
+  args.push('--unsetenv', 'NO_PROXY', '--unsetenv', 'no_proxy')
   args.push('--chdir', cwd, '--')
+  // socat forwards the proxy's port to its socket; the CLI starts once the port answers.
+  const start = [
+    `${SOCAT} TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${PROXY_SOCKET} &`,
+    'i=0',
+    `until ${SOCAT} -u OPEN:/dev/null TCP:127.0.0.1:${PROXY_PORT} 2>/dev/null; do`,
+    '  i=$((i+1)); [ "$i" -gt 500 ] && break',
+    'done',
+    'exec "$@"',
+  ].join('\n')
+  args.push('/bin/sh', '-c', start, 'sandbox')
   return args
 }

@@ -1,0 +1,112 @@
+/**
+ * What a key allowed Bash can reach, tried as an attacker would (real CLI, real bubblewrap, the
+ * mock model running the attacker's command): the server's home, environment, /tmp and UNIX
+ * sockets, a loopback listener and the server's own port. Before the sandbox had a root and a
+ * network of its own, one command printed all of them.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { createServer as createHttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { lastUserMessage, type MockHandler } from '../../dev-tools/mock-anthropic/server.js'
+import { createKey } from '../../src/runtime/node/keys-file.js'
+import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+
+let stack: TestStack
+let key: string
+let other: string
+let listenerHits = 0
+const listener = createHttpServer((_req, res) => {
+  listenerHits++
+  res.end('LISTENER-ANSWERED')
+})
+const socketServer = createNetServer((socket) => socket.end('SOCKET-ANSWERED'))
+
+beforeAll(async () => {
+  other = await tempDir('other-run')
+  const keysFile = join(other, 'keys')
+  key = (await createKey(keysFile, { name: 'bash', policy: { tools: ['Bash'] } })).key
+  stack = await startTestStack({
+    keysFile,
+    allowedTools: ['Bash'],
+    cliEnv: { AWS_SECRET_ACCESS_KEY: 'AWS-CANARY' },
+  })
+  await mkdir(join(stack.home, '.ssh'), { recursive: true })
+  await writeFile(join(stack.home, '.ssh', 'id_canary'), 'SSH-CANARY')
+  await writeFile(join(other, 'secret.txt'), 'TMP-CANARY')
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => socketServer.listen(join(other, 'agent.sock'), resolve))
+})
+afterAll(async () => {
+  listener.close()
+  socketServer.close()
+  await stack?.close()
+  await removeDir(other)
+})
+
+/** A mock model that runs `command` with Bash once, then answers "done". */
+const runsOnce =
+  (command: string): MockHandler =>
+  (request) => {
+    const content = lastUserMessage(request.body)?.content
+    const answered = Array.isArray(content) && content.some((b) => b?.type === 'tool_result')
+    return answered
+      ? { kind: 'text', text: 'done' }
+      : { kind: 'tool', name: 'Bash', input: { command, description: 'look around' } }
+  }
+
+const toolResult = () =>
+  JSON.stringify(
+    stack.mock
+      .messageRequests()
+      .flatMap((r) => {
+        const content = lastUserMessage(r.body)?.content
+        return Array.isArray(content) ? content : []
+      })
+      .filter((block) => block?.type === 'tool_result')
+  )
+
+describe('a command run by Bash', () => {
+  it("sees nothing of the server's home, environment, /tmp or sockets, and reaches no listener", async () => {
+    const port = (listener.address() as AddressInfo).port
+    const command = [
+      `cat ${join(stack.home, '.ssh', 'id_canary')}`,
+      'echo "env=$AWS_SECRET_ACCESS_KEY"',
+      `cat ${join(other, 'secret.txt')}`,
+      `curl -sf -m 5 http://127.0.0.1:${port}/ && echo LOOPBACK-REACHED`,
+      `curl -sf -m 5 ${stack.url}/health && echo SERVER-REACHED`,
+      `(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && echo TCP-REACHED`,
+      `socat -u OPEN:/dev/null UNIX-CONNECT:${join(other, 'agent.sock')} 2>/dev/null && echo SOCKET-REACHED`,
+      'ls /run /var/run 2>&1 | grep -E "docker|dbus|user" && echo HOST-RUN-SEEN',
+      'echo done-looking',
+    ].join('; ')
+    stack.mock.reset()
+    stack.mock.setHandler(runsOnce(command))
+    const res = await stack.post(
+      '/llm/query',
+      { prompt: 'look around', allowed_tools: ['Bash'], max_turns: 3 },
+      { headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }
+    )
+    // The CLI itself reached the API (through the sandbox's one way out), and the command ran.
+    expect(res.status).toBe(200)
+    const seen = toolResult()
+    expect(seen).toContain('done-looking')
+    for (const leak of [
+      'SSH-CANARY',
+      'AWS-CANARY',
+      'TMP-CANARY',
+      'LISTENER-ANSWERED',
+      'LOOPBACK-REACHED',
+      'SERVER-REACHED',
+      'TCP-REACHED',
+      'SOCKET-REACHED',
+      'HOST-RUN-SEEN',
+    ]) {
+      expect(seen, leak).not.toContain(leak)
+    }
+    expect(listenerHits).toBe(0)
+  }, 60_000)
+})
