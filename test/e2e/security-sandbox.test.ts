@@ -4,7 +4,7 @@
  * sockets, a loopback listener and the server's own port. Before the sandbox had a root and a
  * network of its own, one command printed all of them.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer } from 'node:net'
@@ -108,5 +108,41 @@ describe('a command run by Bash', () => {
       expect(seen, leak).not.toContain(leak)
     }
     expect(listenerHits).toBe(0)
+  }, 60_000)
+})
+
+describe('a kept session that Bash used', () => {
+  it('resumes only inside the sandbox, so links Bash planted lead nowhere', async () => {
+    const canary = join(other, 'canary.txt')
+    await writeFile(canary, 'SYMLINK-CANARY\n')
+    const asKey = {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    }
+    // Links to a file of the server's: the session's transcript replaced by one, and a memory
+    // file. Measured on 2.1.330: outside the sandbox the resume reads the link and fails (502);
+    // inside, the link leads nowhere, and nothing of the file is read or written either way.
+    const plant = `ln -s ${canary} CLAUDE.md; for f in "$CLAUDE_CONFIG_DIR"/projects/*/*.jsonl; do ln -sf ${canary} "$f"; done; echo planted`
+    stack.mock.reset()
+    stack.mock.setHandler(runsOnce(plant))
+    const kept = await stack.post(
+      '/llm/query',
+      { prompt: 'plant', allowed_tools: ['Bash'], max_turns: 3, persist_session: true },
+      asKey
+    )
+    expect(kept.status).toBe(200)
+    expect(toolResult()).toContain('planted')
+    const sessionId = (await kept.json()).session_id as string
+
+    // Resumed without Bash: outside the sandbox the CLI would read the link and append to it.
+    stack.mock.reset()
+    const resumed = await stack.post(
+      '/llm/query',
+      { prompt: 'again', session_id: sessionId },
+      asKey
+    )
+    expect(await readFile(canary, 'utf8')).toBe('SYMLINK-CANARY\n')
+    expect(JSON.stringify(stack.mock.messageRequests())).not.toContain('SYMLINK-CANARY')
+    // The attacker broke only their own session: it resumes, or is not found; never followed.
+    expect([200, 404]).toContain(resumed.status)
   }, 60_000)
 })

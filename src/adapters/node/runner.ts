@@ -88,6 +88,7 @@ const createSessions = (
   const count = (state: CliSession['state']) => [...live].filter((s) => s.state === state).length
   return {
     source,
+    sandboxedSession: (id: string) => sessions.isSandboxed(id),
     cliStatus: createStatusProbe(env, childEnv, options.binary),
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
@@ -107,7 +108,12 @@ export const createNodeRunner = (
     maxConcurrency: settings.maxConcurrency,
     maxQueue: settings.maxQueue,
   })
-  const { source, cliStatus, processes, stopAll } = createSessions(options, settings, seams, logger)
+  const { source, sandboxedSession, cliStatus, processes, stopAll } = createSessions(
+    options,
+    settings,
+    seams,
+    logger
+  )
   const quota = createQuotaGate({ logger, probeEveryMs: settings.quotaProbeMs })
   const parked = createParkedRuns({
     ttlMs: settings.toolWaitMs,
@@ -123,6 +129,7 @@ export const createNodeRunner = (
     checkRequest: createRequestPolicy(options.allowedTools),
     quota,
     requireSandbox: createSandboxRequirement(options.sandbox),
+    sandboxedSession,
     source,
     parked,
     capacity,

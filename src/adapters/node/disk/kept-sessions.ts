@@ -33,6 +33,8 @@ export const createSessionStore = ({
   const root = join(workDir, 'sessions')
   const dirOf = (id: string) => join(root, id)
   const ownerFile = (id: string) => join(root, `${id}.owner`)
+  /** Present once a sandboxed run used the session (its folders may hold what Bash left). */
+  const sandboxedFile = (id: string) => join(root, `${id}.sandboxed`)
   /** Last use: the owner record's mtime, touched on every resume. */
   const lastUsed = (id: string) =>
     stat(ownerFile(id)).then(
@@ -42,6 +44,7 @@ export const createSessionStore = ({
 
   const remove = async (id: string) => {
     await rm(ownerFile(id), { force: true })
+    await rm(sandboxedFile(id), { force: true })
     await rm(projectDir(configDir, dirOf(id)), { recursive: true, force: true })
     await rm(dirOf(id), { recursive: true, force: true })
   }
@@ -79,6 +82,19 @@ export const createSessionStore = ({
       await mkdir(dirOf(id), { recursive: true, mode: 0o700 })
       await writeFile(ownerFile(id), owner, { mode: 0o600 })
       return { id, cwd: dirOf(id) }
+    },
+    /**
+     * From now on the session resumes only inside the sandbox: a command run there may have
+     * planted links in its directory or its transcript folder, which the CLI outside would follow.
+     */
+    async markSandboxed(id: string) {
+      await writeFile(sandboxedFile(id), '', { mode: 0o600 })
+    },
+    async isSandboxed(id: string) {
+      return stat(sandboxedFile(id.toLowerCase())).then(
+        () => true,
+        () => false
+      )
     },
     /** Marks the session used now (at the end of each run, so a long run does not age it). */
     async touch(id: string) {

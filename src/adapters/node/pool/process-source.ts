@@ -68,6 +68,7 @@ export const createProcessSource = ({
     const path = binary()
     const dir = await prepareWorkDir(request, dirs)
     try {
+      if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
       const paths = { cwd: dir.cwd, configDir: dirs.configDir, binary: path, hidden: hiddenPaths }
       const command = sandbox
         ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await egress.start() })), path]

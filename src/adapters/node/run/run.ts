@@ -24,6 +24,8 @@ export type RunDeps = {
   checkRequest: (request: RunRequest) => void
   quota: QuotaGate
   requireSandbox: () => Promise<string>
+  /** A kept session that a sandboxed run used: it resumes only in the sandbox. */
+  sandboxedSession: (id: string) => Promise<boolean>
   source: ProcessSource
   parked: ParkedRuns
   capacity: Capacity
@@ -43,7 +45,11 @@ const refuse = async (deps: RunDeps, request: RunRequest) => {
   // A login whose quota is used up refuses at once, without starting a CLI (but a probe).
   if (!followUp) deps.quota.admit()
   // Without a sandbox such a run is refused outright.
-  const sandbox = needsSandbox(request.allowedTools) ? await deps.requireSandbox() : undefined
+  const confined =
+    needsSandbox(request.allowedTools) ||
+    (request.resumeSessionId !== undefined &&
+      (await deps.sandboxedSession(request.resumeSessionId)))
+  const sandbox = confined ? await deps.requireSandbox() : undefined
   return { followUp, place: deps.source.placeOf(request, sandbox) }
 }
 
