@@ -119,8 +119,9 @@ describe('a kept session that Bash used', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     }
     // Links to a file of the server's: the session's transcript replaced by one, and a memory
-    // file. Measured on 2.1.330: outside the sandbox the resume reads the link and fails (502);
-    // inside, the link leads nowhere, and nothing of the file is read or written either way.
+    // file. This settles what 2.1.330 does with them: the resume fails on the broken transcript
+    // (502) inside the sandbox and out, and nothing of the file is read or written either way.
+    // Resuming in the sandbox keeps it so for a CLI that would follow them.
     const plant = `ln -s ${canary} CLAUDE.md; for f in "$CLAUDE_CONFIG_DIR"/projects/*/*.jsonl; do ln -sf ${canary} "$f"; done; echo planted`
     stack.mock.reset()
     stack.mock.setHandler(runsOnce(plant))
@@ -142,7 +143,8 @@ describe('a kept session that Bash used', () => {
     )
     expect(await readFile(canary, 'utf8')).toBe('SYMLINK-CANARY\n')
     expect(JSON.stringify(stack.mock.messageRequests())).not.toContain('SYMLINK-CANARY')
-    // The attacker broke only their own session: it resumes, or is not found; never followed.
-    expect([200, 404]).toContain(resumed.status)
+    // The attacker broke only their own session.
+    expect(resumed.status).not.toBe(200)
+    expect(resumed.status).toBeLessThan(600)
   }, 60_000)
 })
