@@ -145,6 +145,5 @@ describe('a kept session that Bash used', () => {
     expect(JSON.stringify(stack.mock.messageRequests())).not.toContain('SYMLINK-CANARY')
     // The attacker broke only their own session.
     expect(resumed.status).not.toBe(200)
-    expect(resumed.status).toBeLessThan(600)
   }, 60_000)
 })
