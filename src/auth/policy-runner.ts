@@ -47,11 +47,14 @@ export const withKeyPolicy = (
 
   async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
     check(request)
-    // The key's place and its budget are checked where they are kept (shared at the edge).
-    const release = await usage.begin(who, {
+    // The key's place and its budget are checked where they are kept (shared at the edge); a
+    // run of a key with a budget is capped at what it reserved of it.
+    const { release, capUsd } = await usage.begin(who, {
       maxConcurrent: policy.max_concurrent,
       dailyUsd: policy.daily_usd,
     })
+    const capped =
+      capUsd === undefined ? {} : { maxBudgetUsd: Math.min(request.maxBudgetUsd ?? capUsd, capUsd) }
     // Every run that reached the model is charged, however it ends.
     let charged = false
     let streamed: Extract<RunEvent, { type: 'usage' }> | undefined
@@ -61,7 +64,7 @@ export const withKeyPolicy = (
     }
     const asked = performance.now()
     try {
-      for await (const event of runner.run({ ...request, owner: key?.hash }, options)) {
+      for await (const event of runner.run({ ...request, ...capped, owner: key?.hash }, options)) {
         if (event.type === 'started') onStarted?.(performance.now() - asked)
         if (event.type === 'usage') streamed = event
         if (event.type === 'result') {

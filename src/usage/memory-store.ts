@@ -2,7 +2,6 @@
 import type { DayUsage, UsageTotals } from './schemas.js'
 import {
   addTotals,
-  assertWithinLimits,
   createInFlight,
   firstDay,
   keyUsageOf,
@@ -34,8 +33,7 @@ export const createMemoryUsageStore = (): UsageStore => {
   return {
     async begin({ id, name }, limits) {
       const current = entry(id, name)
-      assertWithinLimits(limits, inFlight.count(id), current.days.get(utcDay())?.usd ?? 0)
-      return inFlight.take(id)
+      return inFlight.admit(id, limits, current.days.get(utcDay())?.usd ?? 0)
     },
     async record({ id, name }, charge) {
       const current = entry(id, name)

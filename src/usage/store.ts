@@ -18,9 +18,18 @@ export type RunLimits = { maxConcurrent?: number; dailyUsd?: number }
 /** Gives the run's place back; calling it again does nothing. */
 export type Release = () => Promise<void>
 
+/**
+ * A run let in: its place, and for a key with a daily budget the USD reserved for it, which is
+ * also the most the run may spend (the runner caps it there).
+ */
+export type Admission = { release: Release; capUsd?: number }
+
 export type UsageStore = {
-  /** Admits one run within the limits (the check and the place taken at once), else throws. */
-  begin(key: UsageKey, limits: RunLimits): Promise<Release>
+  /**
+   * Admits one run within the limits, counting what runs in flight have reserved (the check and
+   * the place taken at once), else throws.
+   */
+  begin(key: UsageKey, limits: RunLimits): Promise<Admission>
   record(key: UsageKey, charge: RunCharge): Promise<void>
   /** Every key's usage, with the days of the last `days` days that had runs. */
   report(days?: number): Promise<Record<string, KeyUsage>>
@@ -59,22 +68,46 @@ export const addTotals = <T extends UsageTotals>(into: T, more: UsageTotals): T 
   return into
 }
 
-/** The one place the limits are decided, whichever store holds the numbers. */
-export const assertWithinLimits = (limits: RunLimits, active: number, spentToday: number) => {
-  if (limits.maxConcurrent !== undefined && active >= limits.maxConcurrent) {
-    throw new QuotaExceededError(
-      `This key already has ${limits.maxConcurrent} run(s) in progress`,
-      {
-        retryAfter: 2,
-      }
-    )
+/** The most one run of a key with a daily budget may spend (and has reserved for it). */
+export const RUN_CAP_USD = 1
+/** Runs at once for a key with a daily budget and no `max_concurrent` of its own. */
+export const BUDGETED_MAX_CONCURRENT = 4
+
+/**
+ * The one place the limits are decided, whichever store holds the numbers: the key's runs in
+ * flight, its spend today, and what those runs have reserved. A run of a key with a budget
+ * reserves what it may spend (what is left, at most `RUN_CAP_USD`) and is capped there, so a
+ * burst cannot spend past the budget: a key exceeds it at most by what one run spends past its
+ * cap before the CLI stops it.
+ */
+export const admitWithinLimits = (
+  limits: RunLimits,
+  active: number,
+  spentToday: number,
+  reservedUsd = 0
+): { capUsd?: number } => {
+  const maxConcurrent =
+    limits.maxConcurrent ?? (limits.dailyUsd === undefined ? undefined : BUDGETED_MAX_CONCURRENT)
+  if (maxConcurrent !== undefined && active >= maxConcurrent) {
+    throw new QuotaExceededError(`This key already has ${maxConcurrent} run(s) in progress`, {
+      retryAfter: 2,
+    })
   }
-  if (limits.dailyUsd !== undefined && spentToday >= limits.dailyUsd) {
+  if (limits.dailyUsd === undefined) return {}
+  if (spentToday >= limits.dailyUsd) {
     throw new QuotaExceededError(
       `This key has spent its daily budget of $${limits.dailyUsd} (resets at 00:00 UTC)`,
       { retryAfter: secondsToUtcMidnight() }
     )
   }
+  const left = limits.dailyUsd - spentToday - reservedUsd
+  if (left <= 0) {
+    throw new QuotaExceededError(
+      `What is left of this key's daily budget of $${limits.dailyUsd} is held by its runs in progress`,
+      { retryAfter: 2 }
+    )
+  }
+  return { capUsd: Math.min(left, RUN_CAP_USD) }
 }
 
 /** A key's report from its days (any order) and its runs in flight. */
@@ -100,22 +133,30 @@ export const keyUsageOf = (
   }
 }
 
-/** Runs in flight per key, counted in this process: a place taken, and given back once. */
+/**
+ * Runs in flight per key, counted in this process, with what they reserved: a place taken within
+ * the limits (admitWithinLimits), and given back once.
+ */
 export const createInFlight = () => {
-  const counts = new Map<string, number>()
+  const places = new Map<string, { count: number; reserved: number }>()
+  const of = (id: string) => places.get(id) ?? { count: 0, reserved: 0 }
   return {
-    count: (id: string) => counts.get(id) ?? 0,
-    ids: () => [...counts.keys()],
-    take(id: string): Release {
-      counts.set(id, (counts.get(id) ?? 0) + 1)
+    count: (id: string) => of(id).count,
+    ids: () => [...places.keys()],
+    admit(id: string, limits: RunLimits, spentToday: number): Admission {
+      const current = of(id)
+      const { capUsd } = admitWithinLimits(limits, current.count, spentToday, current.reserved)
+      const reserve = capUsd ?? 0
+      places.set(id, { count: current.count + 1, reserved: current.reserved + reserve })
       let released = false
-      return async () => {
+      const release = async () => {
         if (released) return
         released = true
-        const left = (counts.get(id) ?? 1) - 1
-        if (left === 0) counts.delete(id)
-        else counts.set(id, left)
+        const now = of(id)
+        if (now.count <= 1) places.delete(id)
+        else places.set(id, { count: now.count - 1, reserved: Math.max(0, now.reserved - reserve) })
       }
+      return { release, ...(capUsd !== undefined && { capUsd }) }
     },
   }
 }

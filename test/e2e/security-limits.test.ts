@@ -77,11 +77,19 @@ describe('every billed run is charged to its key', () => {
     createKey(join(dir, 'keys'), { name, policy: { daily_usd: 0.000001 } })
 
   it('a run that ends in error_max_turns is charged what the CLI reports', async () => {
-    const { key, record } = await budgetKey('turns')
+    const { key, record } = await createKey(join(dir, 'keys'), { name: 'turns' })
     await new Promise((resolve) => setTimeout(resolve, 1_100)) // the keys file's next check
     keyed.mock.setHandler(() => ({ kind: 'tool', name: 'Read', input: { file_path: '/x' } }))
     const res = await keyed.post('/llm/query', { prompt: 'loop', max_turns: 1 }, withKey(key))
     expect((await res.json()).type).toBe('max_turns_exceeded')
+    expect(await spentBy(record.hash)).toBeGreaterThan(0)
+  })
+
+  it('a run capped at what is left of its budget is charged, and the key is then refused', async () => {
+    const { key, record } = await budgetKey('capped')
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    const res = await keyed.post('/llm/chat', { prompt: 'spend' }, withKey(key))
+    expect((await res.json()).type).toBe('budget_exceeded')
     expect(await spentBy(record.hash)).toBeGreaterThan(0)
     const next = await keyed.post('/llm/chat', { prompt: 'again' }, withKey(key))
     expect(next.status).toBe(429)
@@ -115,4 +123,35 @@ describe('every billed run is charged to its key', () => {
     const next = await keyed.post('/llm/chat', { prompt: 'again' }, withKey(key))
     expect(next.status).toBe(429)
   })
+})
+
+describe('a daily budget under a burst', () => {
+  it('admits at most two of 12 runs at once when less is left than one run costs', async () => {
+    const dir = await tempDir('burst')
+    const keysFile = join(dir, 'keys')
+    const { key } = await createKey(keysFile, { name: 'burst', policy: { daily_usd: 0.001 } })
+    const admin = (await createKey(keysFile, { name: 'ops', policy: { admin: true } })).key
+    const stack = await startTestStack({ keysFile })
+    const as = (k: string) => ({
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${k}` },
+    })
+    try {
+      stack.mock.setHandler(() => ({ kind: 'text', text: 'slow enough to overlap', delayMs: 500 }))
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => stack.post('/llm/chat', { prompt: `b${i}` }, as(key)))
+      )
+      const admitted = answers.filter((res) => res.status !== 429)
+      expect(admitted.length).toBeGreaterThanOrEqual(1)
+      expect(admitted.length).toBeLessThanOrEqual(2)
+      expect(stack.mock.messageRequests().length).toBeLessThanOrEqual(2)
+      const usage = await (await fetch(`${stack.url}/admin/usage`, as(admin))).json()
+      const spent = Object.values(
+        usage.keys as Record<string, { name: string; today: { runs: number } }>
+      ).find((u) => u.name === 'burst')
+      expect(spent?.today.runs).toBe(admitted.length)
+    } finally {
+      await stack.close()
+      await removeDir(dir)
+    }
+  }, 60_000)
 })

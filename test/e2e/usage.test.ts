@@ -35,7 +35,10 @@ describe('a daily budget across a restart', () => {
   it('is still spent for the next server on the same database', async () => {
     const first = await startTestStack({ keysFile, usageDb })
     try {
-      expect((await first.post('/llm/chat', { prompt: 'one' }, as(spender))).status).toBe(200)
+      // The one run the budget admits is capped at what is left of it, which it spends.
+      const capped = await first.post('/llm/chat', { prompt: 'one' }, as(spender))
+      expect(capped.status).toBe(422)
+      expect((await capped.json()).type).toBe('budget_exceeded')
       const over = await first.post('/llm/chat', { prompt: 'two' }, as(spender))
       expect(over.status).toBe(429)
       expect((await over.json()).type).toBe('quota_exceeded')

@@ -46,8 +46,8 @@ describe.each(backends)('the %s usage store', (_, create) => {
     })
     // Another key has its own places.
     await store.begin(bob, { maxConcurrent: 1 })
-    await first()
-    await first()
+    await first.release()
+    await first.release()
     await store.begin(ada, { maxConcurrent: 2 })
     expect((await store.report())[ada.id]?.active).toBe(2)
     store.close?.()
@@ -62,6 +62,26 @@ describe.each(backends)('the %s usage store', (_, create) => {
     await expect(refused).rejects.toMatchObject({ type: 'quota_exceeded' })
     await expect(refused).rejects.toThrow(/daily budget of \$0.5/)
     await store.begin(bob, { dailyUsd: 0.5 })
+    store.close?.()
+  })
+
+  it('reserves what a budgeted run may spend, so a burst cannot spend past the budget', async () => {
+    const store = create()
+    // Less left than one run costs: the first run reserves all of it, the rest wait for it.
+    const first = await store.begin(ada, { dailyUsd: 0.001 })
+    expect(first.capUsd).toBeCloseTo(0.001)
+    await expect(store.begin(ada, { dailyUsd: 0.001 })).rejects.toThrow(/held by its runs/)
+    await first.release()
+    await store.record(ada, charge(0.0004))
+    const second = await store.begin(ada, { dailyUsd: 0.001 })
+    expect(second.capUsd).toBeCloseTo(0.0006)
+    await second.release()
+    // Plenty left: each run reserves at most RUN_CAP_USD, and a budgeted key runs 4 at once.
+    const places = await Promise.all([0, 1, 2, 3].map(() => store.begin(bob, { dailyUsd: 100 })))
+    expect(places.map((p) => p.capUsd)).toEqual([1, 1, 1, 1])
+    await expect(store.begin(bob, { dailyUsd: 100 })).rejects.toThrow(/4 run\(s\) in progress/)
+    // A key without a budget reserves nothing and has no cap.
+    expect((await store.begin({ id: 'c', name: 'c' }, {})).capUsd).toBeUndefined()
     store.close?.()
   })
 

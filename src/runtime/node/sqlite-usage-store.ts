@@ -10,7 +10,6 @@ import Database from 'better-sqlite3'
 import { ConfigError } from '../../errors/index.js'
 import type { DayUsage, KeyUsage } from '../../usage/schemas.js'
 import {
-  assertWithinLimits,
   createInFlight,
   firstDay,
   keyUsageOf,
@@ -110,9 +109,9 @@ const storeOn = (db: Database.Database): UsageStore => {
     async begin({ id, name }, limits) {
       // Today's spend is read only for a key with a budget: one query less on every other run.
       const today = limits.dailyUsd === undefined ? 0 : ((spent.get(id, utcDay()) as number) ?? 0)
-      assertWithinLimits(limits, inFlight.count(id), today)
+      const admission = inFlight.admit(id, limits, today)
       names.set(id, name)
-      return inFlight.take(id)
+      return admission
     },
     async record({ id, name }, charge) {
       add.run({ id, day: utcDay(), name, ...totalsOf(charge) })

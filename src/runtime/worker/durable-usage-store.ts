@@ -48,16 +48,18 @@ export const createDurableUsageStore = (
         index(key),
       ])
       const lease = begun.lease as string
+      const capUsd = begun.capUsd as number | undefined
       const renew = setInterval(() => {
         call(key.id, '/renew', { lease, leaseMs }).catch(() => {})
       }, leaseMs / 3)
       let released = false
-      return async () => {
+      const release = async () => {
         if (released) return
         released = true
         clearInterval(renew)
         await call(key.id, '/release', { lease })
       }
+      return { release, ...(capUsd !== undefined && { capUsd }) }
     },
     async record(key, charge) {
       await Promise.all([

@@ -12,7 +12,7 @@ import { createErrorHandler } from '../../http/errors.js'
 import { jsonBody } from '../../http/validation.js'
 import { silentLogger } from '../../lib/logger.js'
 import { UsageTotals } from '../../usage/schemas.js'
-import { assertWithinLimits, firstDay, keyUsageOf, noUsage, utcDay } from '../../usage/store.js'
+import { admitWithinLimits, firstDay, keyUsageOf, noUsage, utcDay } from '../../usage/store.js'
 
 type SqlValue = string | number | null | ArrayBuffer
 type SqlCursor = { toArray(): Array<Record<string, SqlValue>> }
@@ -26,6 +26,8 @@ const MIGRATIONS = [
      input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, usd REAL NOT NULL);
    CREATE TABLE leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
    CREATE TABLE keys (id TEXT PRIMARY KEY, name TEXT NOT NULL)`,
+  // What a run of a key with a budget reserved of it while in flight.
+  'ALTER TABLE leases ADD COLUMN reserved REAL NOT NULL DEFAULT 0',
 ]
 
 const Limits = v.object({
@@ -52,7 +54,10 @@ export class KeyUsageObject {
 
     const inFlight = () => {
       sql('DELETE FROM leases WHERE expires_at <= ?', Date.now())
-      return sql<{ n: number }>('SELECT COUNT(*) AS n FROM leases')[0]?.n ?? 0
+      const [row] = sql<{ n: number; reserved: number | null }>(
+        'SELECT COUNT(*) AS n, SUM(reserved) AS reserved FROM leases'
+      )
+      return { count: row?.n ?? 0, reserved: row?.reserved ?? 0 }
     }
     const spentToday = () =>
       sql<{ usd: number }>('SELECT usd FROM days WHERE day = ?', utcDay())[0]?.usd ?? 0
@@ -63,18 +68,16 @@ export class KeyUsageObject {
       .onError(createErrorHandler(silentLogger))
       .post('/begin', jsonBody(Begin), (c) => {
         const { limits, leaseMs } = c.req.valid('json')
-        assertWithinLimits(limits, inFlight(), spentToday())
+        const { count, reserved } = inFlight()
+        const { capUsd } = admitWithinLimits(limits, count, spentToday(), reserved)
         const lease = crypto.randomUUID()
-        sql('INSERT INTO leases VALUES (?, ?)', lease, Date.now() + leaseMs)
-        return c.json({ lease })
+        sql('INSERT INTO leases VALUES (?, ?, ?)', lease, Date.now() + leaseMs, capUsd ?? 0)
+        return c.json({ lease, ...(capUsd !== undefined && { capUsd }) })
       })
       .post('/renew', jsonBody(Renew), (c) => {
         const { lease, leaseMs } = c.req.valid('json')
-        sql(
-          'INSERT INTO leases VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at',
-          lease,
-          Date.now() + leaseMs
-        )
+        // Only a lease still held is renewed: a late renewal never brings back a released one.
+        sql('UPDATE leases SET expires_at = ? WHERE id = ?', Date.now() + leaseMs, lease)
         return c.json({ ok: true })
       })
       .post('/release', jsonBody(v.object({ lease: v.string() })), (c) => {
@@ -110,7 +113,7 @@ export class KeyUsageObject {
           )[0] ?? noUsage()
         // A key that only has runs in flight has no day yet: the index's name stands in.
         const name = lastName() ?? c.req.query('name') ?? ''
-        return c.json(keyUsageOf(name, inFlight(), rows, total, days))
+        return c.json(keyUsageOf(name, inFlight().count, rows, total, days))
       })
       // The index object's part: which keys have used the API.
       .post('/keys', jsonBody(Touch), (c) => {
