@@ -19,8 +19,14 @@ const price = (text: string | null) => {
 
 type Prices = { input: number; output: number }
 
+/**
+ * When no model lists its prices (the CLI's descriptions changed, or the list could not be
+ * read): the highest tier's list prices, USD per million tokens, so no billed token is free.
+ */
+export const FALLBACK_PRICES: Prices = { input: 15, output: 75 }
+
 /** The model's prices, or (never undercharging) the highest known when it is not listed. */
-const pricesFor = (model: string, models: readonly ModelInfo[]): Prices | undefined => {
+const pricesFor = (model: string, models: readonly ModelInfo[]): Prices => {
   const known = models.flatMap((m) => {
     const input = price(m.input_price)
     const output = price(m.output_price)
@@ -28,7 +34,7 @@ const pricesFor = (model: string, models: readonly ModelInfo[]): Prices | undefi
   })
   const exact = known.find(({ m }) => m.api_id === model || m.id === model)
   if (exact) return exact
-  if (known.length === 0) return undefined
+  if (known.length === 0) return FALLBACK_PRICES
   return {
     input: Math.max(...known.map((k) => k.input)),
     output: Math.max(...known.map((k) => k.output)),
@@ -45,12 +51,11 @@ export const estimateCharge = (
   models: readonly ModelInfo[]
 ): RunCharge => {
   const prices = pricesFor(model, models)
-  const costUsd = prices
-    ? (usage.input_tokens * prices.input +
-        usage.cache_creation_input_tokens * prices.input * CACHE_WRITE +
-        usage.cache_read_input_tokens * prices.input * CACHE_READ +
-        usage.output_tokens * prices.output) /
-      1_000_000
-    : 0
+  const costUsd =
+    (usage.input_tokens * prices.input +
+      usage.cache_creation_input_tokens * prices.input * CACHE_WRITE +
+      usage.cache_read_input_tokens * prices.input * CACHE_READ +
+      usage.output_tokens * prices.output) /
+    1_000_000
   return { costUsd, usage, model }
 }

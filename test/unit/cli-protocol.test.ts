@@ -225,5 +225,37 @@ describe('charging a run', () => {
     ]
     expect(estimateCharge(usage, 'claude-haiku-5-5', models).costUsd).toBeCloseTo(1 + 0.5 + 0.1)
     expect(estimateCharge(usage, 'claude-unknown', models).costUsd).toBeCloseTo(5 + 2.5 + 0.5)
+    // No prices known at all: the highest tier's, never $0.
+    expect(estimateCharge(usage, 'claude-haiku-5-5', []).costUsd).toBeCloseTo(15 + 7.5 + 1.5)
+  })
+
+  it("counts a sub-agent's tokens with the run's", () => {
+    const translator = createCliTranslator({})
+    const start = (parent: string | null, input: number) => ({
+      type: 'stream_event',
+      parent_tool_use_id: parent,
+      event: {
+        type: 'message_start',
+        message: { model: 'claude-haiku-5-5', usage: { input_tokens: input } },
+      },
+    })
+    const delta = (parent: string | null, output: number) => ({
+      type: 'stream_event',
+      parent_tool_use_id: parent,
+      event: { type: 'message_delta', usage: { output_tokens: output } },
+    })
+    const lines = [
+      start(null, 100),
+      delta(null, 10),
+      start('toolu_task', 1000),
+      delta('toolu_task', 50),
+    ]
+    const usage = lines
+      .flatMap((line) => translator.translate(line))
+      .filter((e) => e.type === 'usage')
+    expect(usage.at(-1)).toMatchObject({
+      model: 'claude-haiku-5-5',
+      usage: { input_tokens: 1100, output_tokens: 60 },
+    })
   })
 })

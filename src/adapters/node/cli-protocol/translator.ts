@@ -10,8 +10,9 @@ import type { CliMessage } from './message.js'
 import { resultError, toRunResult } from './result.js'
 
 /**
- * Adds up the tokens of a run's API calls from the stream: input and cache tokens arrive with
- * each call's `message_start`, output tokens with its `message_delta`.
+ * Adds up the tokens of a run's API calls from the stream, sub-agents' included (each call is
+ * a stream of its own, by the tool call that started it): input and cache tokens arrive with a
+ * call's `message_start`, output tokens with its `message_delta`.
  */
 const createUsageMeter = () => {
   const done: Usage = {
@@ -20,28 +21,39 @@ const createUsageMeter = () => {
     cache_read_input_tokens: 0,
     cache_creation_input_tokens: 0,
   }
-  let current: Usage | undefined
+  /** The call in progress of each stream (the run's own is `''`). */
+  const current = new Map<string, Usage>()
   let model = ''
-  const total = (): Usage => ({
-    input_tokens: done.input_tokens + (current?.input_tokens ?? 0),
-    output_tokens: done.output_tokens + (current?.output_tokens ?? 0),
-    cache_read_input_tokens: done.cache_read_input_tokens + (current?.cache_read_input_tokens ?? 0),
-    cache_creation_input_tokens:
-      done.cache_creation_input_tokens + (current?.cache_creation_input_tokens ?? 0),
-  })
-  const read = (event: CliMessage | undefined): RunEvent | undefined => {
+  const total = (): Usage => {
+    const sum = { ...done }
+    for (const usage of current.values()) {
+      sum.input_tokens += usage.input_tokens
+      sum.output_tokens += usage.output_tokens
+      sum.cache_read_input_tokens += usage.cache_read_input_tokens
+      sum.cache_creation_input_tokens += usage.cache_creation_input_tokens
+    }
+    return sum
+  }
+  const read = (event: CliMessage | undefined, stream: string): RunEvent | undefined => {
+    const call = current.get(stream)
     if (event?.type === 'message_start' && event.message?.usage) {
-      if (current) Object.assign(done, total())
+      if (call) {
+        done.input_tokens += call.input_tokens
+        done.output_tokens += call.output_tokens
+        done.cache_read_input_tokens += call.cache_read_input_tokens
+        done.cache_creation_input_tokens += call.cache_creation_input_tokens
+      }
       const u = event.message.usage
-      model = String(event.message.model ?? model)
-      current = {
+      // The run's own model prices the run (a sub-agent's is usually no dearer).
+      if (!stream || !model) model = String(event.message.model ?? model)
+      current.set(stream, {
         input_tokens: Number(u.input_tokens ?? 0),
         output_tokens: Number(u.output_tokens ?? 0),
         cache_read_input_tokens: Number(u.cache_read_input_tokens ?? 0),
         cache_creation_input_tokens: Number(u.cache_creation_input_tokens ?? 0),
-      }
-    } else if (event?.type === 'message_delta' && event.usage && current) {
-      current.output_tokens = Number(event.usage.output_tokens ?? current.output_tokens)
+      })
+    } else if (event?.type === 'message_delta' && event.usage && call) {
+      call.output_tokens = Number(event.usage.output_tokens ?? call.output_tokens)
     } else {
       return undefined
     }
@@ -86,10 +98,9 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
         return []
       case 'stream_event': {
         const event = msg.event
-        if (topLevel) {
-          const usage = meter.read(event)
-          if (usage) return [usage]
-        }
+        // Every API call counts, a sub-agent's too (a run killed mid-way is charged by this).
+        const usage = meter.read(event, topLevel ? '' : String(msg.parent_tool_use_id))
+        if (usage) return [usage]
         if (
           topLevel &&
           event?.type === 'content_block_delta' &&
