@@ -20,6 +20,7 @@ import { NotFoundError, PayloadTooLargeError } from './errors/index.js'
 import { createCors } from './http/cors.js'
 import type { AppEnv } from './http/env.js'
 import { createErrorHandler, respondWithError } from './http/errors.js'
+import { loopbackHostsOnly } from './http/host-guard.js'
 import { createDocsRoutes, PUBLIC_ROUTE } from './http/openapi.js'
 import { quotaHeaders } from './http/quota-headers.js'
 import { requestLog } from './http/request-log.js'
@@ -53,6 +54,8 @@ export type AppOptions = {
   docsAssetsUrl?: string
   /** The chat page's built files (`GET /chat`); without them /chat says how to build it. */
   webAssets?: WebAssets
+  /** Bound to loopback: answer only requests addressed to a loopback name (host-guard.ts). */
+  loopbackOnly?: boolean
 }
 
 export const createApp = (options: AppOptions) => {
@@ -68,6 +71,7 @@ export const createApp = (options: AppOptions) => {
   return (
     app
       .use(requestLog(logger, options.metrics?.observe))
+      .use(options.loopbackOnly ? loopbackHostsOnly() : (_, next) => next())
       // Before auth: a browser's preflight carries no key.
       .use(createCors(options.corsOrigins ?? []))
       .use(createAuth(options.keys))
@@ -93,8 +97,11 @@ export const createApp = (options: AppOptions) => {
         )
         await next()
       })
-      .use(
-        '/*',
+      // Bodies are read only where a route takes one, after auth: a request to any other path
+      // is answered without reading what it sends.
+      .on(
+        'POST',
+        ['/llm/*', '/v1/*'],
         bodyLimit({
           maxSize: maxBodyBytes,
           onError: () => {

@@ -14,6 +14,7 @@ import {
 } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { createErrorHandler, respondWithError } from '../http/errors.js'
+import { loopbackHostsOnly } from '../http/host-guard.js'
 import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody, requireJson } from '../http/validation.js'
 import { type Logger, silentLogger } from '../lib/logger.js'
@@ -29,6 +30,8 @@ export type RunnerHostOptions = {
   logger?: Logger
   /** Keep-alive interval of run streams. Default 15 s. */
   heartbeatMs?: number
+  /** Bound to loopback: answer only requests addressed to a loopback name (host-guard.ts). */
+  loopbackOnly?: boolean
 }
 
 export const createRunnerHostApp = ({
@@ -36,6 +39,7 @@ export const createRunnerHostApp = ({
   token,
   logger = silentLogger,
   heartbeatMs = 15_000,
+  loopbackOnly = false,
 }: RunnerHostOptions) => {
   const tokenHash = token ? hashKey(token) : undefined
   const app = new Hono<AppEnv>()
@@ -50,47 +54,51 @@ export const createRunnerHostApp = ({
         : new NotFoundError('Not Found')
     )
   )
-  return app
-    .use(
-      '/runner/*',
-      // The front door limits bodies too; this keeps a host safe on its own.
-      bodyLimit({
-        maxSize: 64 * 1024 * 1024,
-        onError: () => {
-          throw new PayloadTooLargeError('Request body too large')
-        },
-      })
-    )
-    .use('/runner/*', async (c, next) => {
-      c.set('logger', logger)
-      const version = c.req.header(RUNNER_PROTOCOL_HEADER)
-      if (version !== undefined && version !== String(RUNNER_PROTOCOL)) {
-        throw new ProtocolMismatchError(
-          `Runner protocol ${version} is not supported; this host speaks protocol ${RUNNER_PROTOCOL}`
-        )
-      }
-      if (tokenHash) {
-        const given = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
-        // Hashes have one length, so the comparison's time says nothing about the token's.
-        if (!timingSafeEqual(await hashKey(given), await tokenHash)) {
-          throw new UnauthorizedError('Invalid runner token')
+  return (
+    app
+      .use(loopbackOnly ? loopbackHostsOnly() : (_, next) => next())
+      .use('/runner/*', async (c, next) => {
+        c.set('logger', logger)
+        const version = c.req.header(RUNNER_PROTOCOL_HEADER)
+        if (version !== undefined && version !== String(RUNNER_PROTOCOL)) {
+          throw new ProtocolMismatchError(
+            `Runner protocol ${version} is not supported; this host speaks protocol ${RUNNER_PROTOCOL}`
+          )
         }
-      }
-      await next()
-    })
-    .get('/runner/v1/health', async (c) =>
-      c.json({
-        protocol: RUNNER_PROTOCOL,
-        status: 'ok',
-        capacity: (await runner.status()).capacity,
+        if (tokenHash) {
+          const given = /^bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? ''
+          // Hashes have one length, so the comparison's time says nothing about the token's.
+          if (!timingSafeEqual(await hashKey(given), await tokenHash)) {
+            throw new UnauthorizedError('Invalid runner token')
+          }
+        }
+        await next()
       })
-    )
-    .get('/runner/v1/status', async (c) => c.json(await runner.status()))
-    .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
-    .post('/runner/v1/runs', requireJson, jsonBody(RunRequestSchema), (c) => {
-      const request = c.req.valid('json')
-      return pipeRun(c, (signal) => runner.run(request, { signal }), createRunnerEncoder(), {
-        heartbeatMs,
+      // After the token: nothing is read of a caller's body before it is known. The front door
+      // limits bodies too; this keeps a host safe on its own.
+      .use(
+        '/runner/*',
+        bodyLimit({
+          maxSize: 64 * 1024 * 1024,
+          onError: () => {
+            throw new PayloadTooLargeError('Request body too large')
+          },
+        })
+      )
+      .get('/runner/v1/health', async (c) =>
+        c.json({
+          protocol: RUNNER_PROTOCOL,
+          status: 'ok',
+          capacity: (await runner.status()).capacity,
+        })
+      )
+      .get('/runner/v1/status', async (c) => c.json(await runner.status()))
+      .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
+      .post('/runner/v1/runs', requireJson, jsonBody(RunRequestSchema), (c) => {
+        const request = c.req.valid('json')
+        return pipeRun(c, (signal) => runner.run(request, { signal }), createRunnerEncoder(), {
+          heartbeatMs,
+        })
       })
-    })
+  )
 }

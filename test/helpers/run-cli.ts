@@ -97,6 +97,7 @@ export const startCli = async (args: string[], env: Record<string, string> = {})
   })
   return {
     url,
+    pid: child.pid as number,
     stop: async () => {
       child.kill('SIGTERM')
       return exited

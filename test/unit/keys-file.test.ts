@@ -115,6 +115,15 @@ describe('hot reload', () => {
     expect(keys.enabled).toBe(true)
   })
 
+  it('fails closed when a file that existed at start goes, even one that held no key', async () => {
+    await writeFile(path, '# hash|name|created\n')
+    const source = createFileKeySource({ path, checkIntervalMs: 10 })
+    expect(await source.refresh(true)).toMatchObject({ enabled: true, records: [] })
+    await removeDir(path)
+    await sleep(20)
+    expect((await source.load()).unavailable).toMatch(/missing/)
+  })
+
   it('merges API_KEY_HASHES, and API_AUTH_DISABLED turns auth off', async () => {
     const hash = await hashKey('cca_env')
     const source = createFileKeySource({ path, hashes: hash })

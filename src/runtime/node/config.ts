@@ -13,6 +13,7 @@ import {
 } from '../../adapters/node/settings.js'
 import { ConfigError } from '../../errors/index.js'
 import { parseOrigins } from '../../http/cors.js'
+import { isLoopback } from '../../http/host-guard.js'
 import { isLogLevel, type LogLevel } from '../../lib/logger.js'
 import { TOOL_PATTERN } from '../../run/names.js'
 
@@ -168,9 +169,7 @@ export const urlList = (env: Env, name: string): string[] => {
   return urls
 }
 
-/** Addresses only this machine can reach. */
-export const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+export { isLoopback }
 
 /**
  * Secure by default: an API without keys may only listen where no one else can reach it.

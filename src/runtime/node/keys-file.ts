@@ -59,7 +59,9 @@ export const createFileKeySource = (
   let state: FileState = { signature: 'none', records: [], exists: false }
   let checkedAt = Number.NEGATIVE_INFINITY
   let pending: Promise<void> | undefined
-  // Once the file has held keys, losing them must not turn auth off: fail closed instead.
+  // Once the file has existed, losing it must not turn auth off; once it has held keys, losing
+  // them must not either: fail closed instead.
+  let existed = false
   let hadKeys = false
 
   const failClosed = (signature: string, why: string) => {
@@ -77,7 +79,7 @@ export const createFileKeySource = (
     const signature = info ? signatureOf(info) : 'none'
     if (signature === state.signature) return
     if (!info) {
-      if (hadKeys) return failClosed(signature, 'the keys file is missing')
+      if (existed) return failClosed(signature, 'the keys file is missing')
       state = { signature, records: [], exists: false }
       logger.info('keys file not found; no keys from it', { path: options.path })
       return
@@ -102,6 +104,7 @@ export const createFileKeySource = (
       return failClosed(signature, 'the keys file holds no valid key')
     }
     if (state.unavailable) logger.info('keys file usable again', { path: options.path })
+    existed = true
     hadKeys ||= parsed.records.length > 0
     state = { signature, records: parsed.records, exists: true }
     logger.info('keys loaded', { path: options.path, keys: parsed.records.length })

@@ -110,6 +110,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     metrics: createMetrics(runner),
     docsAssetsUrl: ASSETS_PREFIX,
     webAssets: createDirectoryAssets(options.webDir),
+    loopbackOnly: isLoopback(hostname),
   })
   const assets = createDocsAssets()
   const fetch = (request: Request) =>
@@ -143,7 +144,12 @@ export const startRunnerHost = async (
     )
   }
   const runner = options.runner ?? localRunner(options, logger)
-  const app = createRunnerHostApp({ runner, token: options.token, logger })
+  const app = createRunnerHostApp({
+    runner,
+    token: options.token,
+    logger,
+    loopbackOnly: isLoopback(hostname),
+  })
   return listen(app.fetch, hostname, options.port ?? 7743, logger, () =>
     runner.close?.(options.shutdownGraceMs)
   )
