@@ -1,6 +1,9 @@
 /**
  * A concurrency cap with a bounded wait queue, fair between callers. Runtime-agnostic: the Node
  * runner puts its CLI processes behind it.
+ * - A named caller (an API key) runs at most `maxPerCaller` at once, so one key flooding the
+ *   server always leaves a slot for another key's next run; unnamed callers (a server without
+ *   keys: one user) may use every slot.
  * - Each caller (an API key) has its own FIFO queue; a freed slot goes to the next caller in
  *   turn, so one busy key cannot make the others wait behind all of its runs.
  * - When the queue is full, a caller with fewer places takes the newest place of the caller with
@@ -13,6 +16,8 @@ import type { CapacityStatus } from '../runner.js'
 export type CapacityOptions = {
   maxConcurrency: number
   maxQueue: number
+  /** Slots one named caller may hold at once. Default: every slot. */
+  maxPerCaller?: number
 }
 
 export type Release = () => void
@@ -37,8 +42,16 @@ export type Capacity = {
   status(): CapacityStatus
 }
 
-export const createCapacity = ({ maxConcurrency, maxQueue }: CapacityOptions): Capacity => {
+export const createCapacity = ({
+  maxConcurrency,
+  maxQueue,
+  maxPerCaller = maxConcurrency,
+}: CapacityOptions): Capacity => {
   let running = 0
+  /** Slots held per named caller. */
+  const held = new Map<string, number>()
+  const holds = (caller: string) => held.get(caller) ?? 0
+  const mayRun = (caller: string) => caller === '' || holds(caller) < maxPerCaller
   let queued = 0
   // Insertion order is the turn order; a caller with no waiters is removed.
   const queues = new Map<string, Waiter[]>()
@@ -64,31 +77,44 @@ export const createCapacity = ({ maxConcurrency, maxQueue }: CapacityOptions): C
     return true
   }
 
-  /** The first waiter of the caller after the one served last, in turn order. */
-  const nextWaiter = (): Waiter | undefined => {
+  /** The first waiter of the caller after the one served last, in turn order, that may run. */
+  const nextWaiter = (): { caller: string; waiter: Waiter } | undefined => {
     const callers = [...queues.keys()]
-    if (callers.length === 0) return undefined
     const after = lastServed === undefined ? -1 : callers.indexOf(lastServed)
-    const caller = callers[(after + 1) % callers.length] ?? callers[0]
-    if (caller === undefined) return undefined
-    const waiter = queues.get(caller)?.[0]
-    if (waiter) {
+    for (let i = 1; i <= callers.length; i++) {
+      const caller = callers[(after + i) % callers.length] as string
+      const waiter = queues.get(caller)?.[0]
+      if (!waiter || !mayRun(caller)) continue
       remove(caller, waiter)
-      lastServed = caller
+      return { caller, waiter }
     }
-    return waiter
+    return undefined
   }
 
-  const makeRelease = (): Release => {
+  /** A slot for `caller`, and the way to give it back (once). */
+  const take = (caller: string): Release => {
+    running++
+    if (caller !== '') held.set(caller, holds(caller) + 1)
+    lastServed = caller
     const startedAt = Date.now()
     let released = false
     return () => {
       if (released) return
       released = true
       averageMs = averageMs * 0.8 + (Date.now() - startedAt) * 0.2
-      const next = nextWaiter()
-      if (next) next.grant(makeRelease())
-      else running--
+      running--
+      if (caller !== '') {
+        if (holds(caller) <= 1) held.delete(caller)
+        else held.set(caller, holds(caller) - 1)
+      }
+      // Free slots go to the waiters in turn; a caller at its share waits for its own runs.
+      for (
+        let next = nextWaiter();
+        next;
+        next = running < maxConcurrency ? nextWaiter() : undefined
+      ) {
+        next.waiter.grant(take(next.caller))
+      }
     }
   }
 
@@ -107,11 +133,8 @@ export const createCapacity = ({ maxConcurrency, maxQueue }: CapacityOptions): C
   return {
     admit(signal, caller = '') {
       signal?.throwIfAborted()
-      if (running < maxConcurrency) {
-        running++
-        lastServed = caller
-        return { queued: false, release: makeRelease() }
-      }
+      if (running < maxConcurrency && mayRun(caller))
+        return { queued: false, release: take(caller) }
       if (queued >= maxQueue && !makeRoom(caller)) throw queueFull()
       let waiter!: Waiter
       const ready = new Promise<Release>((resolve, reject) => {

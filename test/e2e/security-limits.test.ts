@@ -52,6 +52,48 @@ describe('one key cannot starve the others', () => {
   }, 30_000)
 })
 
+describe('one key cannot hold every running slot', () => {
+  it("another key's short run is answered while the first key's long runs hold their share", async () => {
+    const dir = await tempDir('share')
+    const keysFile = join(dir, 'keys')
+    const a = await createKey(keysFile, { name: 'a', policy: { admin: true } })
+    const b = await createKey(keysFile, { name: 'b' })
+    const keyed = await startTestStack({ keysFile, maxConcurrency: 4 })
+    keyed.mock.setHandler((request) => {
+      const text = userText(lastUserMessage(request.body))
+      return { kind: 'text', text: `ECHO: ${text}`, delayMs: text.startsWith('long') ? 20_000 : 0 }
+    })
+    const as = (key: string, signal?: AbortSignal) => ({
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      signal,
+    })
+    const flood = new AbortController()
+    try {
+      const long = Array.from({ length: 6 }, (_, i) =>
+        keyed
+          .post('/llm/chat', { prompt: `long ${i}` }, as(a.key, flood.signal))
+          .catch(() => 'aborted')
+      )
+      await waitFor(async () => {
+        const status = await (await fetch(`${keyed.url}/llm/status`, as(a.key))).json()
+        return status.capacity.running === 3 && status.capacity.queued === 3
+      })
+      const short = keyed.post('/llm/chat', { prompt: 'short' }, as(b.key))
+      // B is answered before any of A's long runs ends (each takes 20 s).
+      const first = await Promise.race([
+        short.then(() => 'short'),
+        ...long.map((r) => r.then(() => 'long')),
+      ])
+      expect(first).toBe('short')
+      expect((await (await short).json()).text).toBe('ECHO: short')
+    } finally {
+      flood.abort()
+      await keyed.close()
+      await removeDir(dir)
+    }
+  }, 60_000)
+})
+
 describe('every billed run is charged to its key', () => {
   let dir: string
   let keyed: TestStack

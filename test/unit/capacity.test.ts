@@ -26,6 +26,30 @@ describe('capacity', () => {
     expect(capacity.status()).toMatchObject({ running: 0, queued: 0 })
   })
 
+  it("keeps a named caller within its share, so another caller's run finds a slot", async () => {
+    const capacity = createCapacity({ maxConcurrency: 4, maxQueue: 8, maxPerCaller: 3 })
+    const a = [1, 2, 3, 4].map(() => capacity.admit(undefined, 'key-a'))
+    expect(a.map((admission) => admission.queued)).toEqual([false, false, false, true])
+    // Key B is served at once, from the slot key A may not take.
+    const b = capacity.admit(undefined, 'key-b')
+    expect(b.queued).toBe(false)
+    // A waits for its own runs: B's slot going free is not enough.
+    if (!b.queued) b.release()
+    expect(capacity.status()).toMatchObject({ running: 3, queued: 1 })
+    const first = a[0]
+    if (first && !first.queued) first.release()
+    const fourth = a[3]
+    if (!fourth?.queued) throw new Error('expected queueing')
+    await fourth.ready
+    expect(capacity.status()).toMatchObject({ running: 3, queued: 0 })
+    // Callers without a name (a server without keys) may use every slot.
+    const open = createCapacity({ maxConcurrency: 2, maxQueue: 0, maxPerCaller: 1 })
+    expect([open.admit(), open.admit()].map((admission) => admission.queued)).toEqual([
+      false,
+      false,
+    ])
+  })
+
   it('rejects beyond the queue with a Retry-After', () => {
     const capacity = createCapacity({ maxConcurrency: 1, maxQueue: 0 })
     capacity.admit()

@@ -107,6 +107,7 @@ export const createNodeRunner = (
   const capacity = createCapacity({
     maxConcurrency: settings.maxConcurrency,
     maxQueue: settings.maxQueue,
+    maxPerCaller: settings.maxRunningPerKey ?? Math.max(1, settings.maxConcurrency - 1),
   })
   const { source, sandboxedSession, cliStatus, processes, stopAll } = createSessions(
     options,

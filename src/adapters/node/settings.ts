@@ -30,6 +30,17 @@ export const RunnerSettings = v.object({
     'Concurrent CLI processes; default twice the CPU count, at least 2.',
     { env: 'CLAUDE_MAX_CONCURRENCY' }
   ),
+  maxRunningPerKey: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(1),
+      v.description(
+        "Slots one API key may hold at once, so another key's run always finds one; default one less than maxConcurrency (at least 1). Runs without a key may use every slot."
+      ),
+      v.metadata({ env: 'CLAUDE_MAX_RUNNING_PER_KEY' })
+    )
+  ),
   maxQueue: whole(0, 32, 'Runs that may wait for a slot; beyond that, 429 queue_full.', {
     env: 'CLAUDE_MAX_QUEUE',
   }),
