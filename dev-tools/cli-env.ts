@@ -10,6 +10,16 @@ export const FIXTURES = fileURLToPath(
 export const FAKE_CLAUDE = fileURLToPath(
   new URL('../test/fixtures/fake-claude.mjs', import.meta.url)
 )
+/** The fake CLI's settings: a runner passes them on by name (the CLI's environment is an allow-list). */
+export const FAKE_CLAUDE_ENV = [
+  'FAKE_CLAUDE_MODE',
+  'FAKE_CLAUDE_CHUNKS',
+  'FAKE_CLAUDE_EXIT',
+  'FAKE_CLAUDE_FIXTURE',
+  'FAKE_CLAUDE_INTERVAL_MS',
+  'FAKE_CLAUDE_LOG',
+  'FAKE_CLAUDE_STDERR',
+]
 
 export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), `cca-${prefix}-`))
 export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true })

@@ -29,7 +29,11 @@ const server = await startServer(
         port: 0,
         logLevel: 'silent',
         workDir: process.env.BENCH_WORK_DIR,
-        runnerOptions: { binary: process.env.BENCH_CLAUDE, env: process.env },
+        runnerOptions: {
+          binary: process.env.BENCH_CLAUDE,
+          env: process.env,
+          passEnv: (process.env.BENCH_PASS_ENV ?? '').split(','),
+        },
       }
 )
 console.log(server.url)

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { cliEnv, FAKE_CLAUDE } from '../../dev-tools/cli-env.js'
+import { cliEnv, FAKE_CLAUDE, FAKE_CLAUDE_ENV } from '../../dev-tools/cli-env.js'
 import { NativeStreamEvent } from '../../src/api/stream-events.js'
 import { readEvents } from '../../src/lib/read-events.js'
 import { percentile } from './measure.js'
@@ -71,6 +71,7 @@ export const chunkDelays = (home: string, streams: number, chunks: number) => {
   const env = cliEnv(home, undefined, {
     BENCH_CLAUDE: FAKE_CLAUDE,
     BENCH_WORK_DIR: join(home, 'streams'),
+    BENCH_PASS_ENV: FAKE_CLAUDE_ENV.join(','),
     FAKE_CLAUDE_MODE: 'stream',
     FAKE_CLAUDE_CHUNKS: String(chunks),
     FAKE_CLAUDE_INTERVAL_MS: '10',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   allProcessesGone,
   FAKE_CLAUDE,
+  FAKE_CLAUDE_ENV,
   FIXTURES,
   processesIn,
   waitFor,
@@ -163,7 +164,7 @@ describe('CLI missing or not logged in', () => {
 describe('protocol faults (fake CLI)', () => {
   const fake = (mode: string, extra: Record<string, string> = {}) =>
     startTestStack({
-      runnerOptions: { binary: FAKE_CLAUDE, killGraceMs: 500 },
+      runnerOptions: { binary: FAKE_CLAUDE, killGraceMs: 500, passEnv: FAKE_CLAUDE_ENV },
       cliEnv: { FAKE_CLAUDE_MODE: mode, ...extra },
     })
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   cliEnv,
   FAKE_CLAUDE,
+  FAKE_CLAUDE_ENV,
   processesIn,
   removeDir,
   tempDir,
@@ -126,6 +127,7 @@ describe('status', () => {
     const fake = await startTestStack({
       runnerOptions: {
         binary: FAKE_CLAUDE,
+        passEnv: FAKE_CLAUDE_ENV,
         env: { ...cliEnv(dir, undefined), FAKE_CLAUDE_LOG: log },
       },
     })

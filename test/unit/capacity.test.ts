@@ -97,6 +97,7 @@ describe('a run stopped while queued', () => {
     const runner = createNodeRunner({
       binary: FAKE_CLAUDE,
       env: { PATH: process.env.PATH ?? '', FAKE_CLAUDE_MODE: 'ignore-sigterm' },
+      passEnv: ['FAKE_CLAUDE_MODE'],
       maxConcurrency: 1,
       maxQueue: 1,
       killGraceMs: 200,
