@@ -34,6 +34,9 @@ const BUILT_IN_TOOLS = new Set(
   ].map((name) => name.toLowerCase())
 )
 
+/** What a client tool may be called (as ClientTool's schema says, for callers that skip it). */
+const CLIENT_TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
+
 /** Tools a request may define. */
 export const MAX_CLIENT_TOOLS = 64
 
@@ -46,6 +49,14 @@ const assertClientTools = (tools: NonNullable<RunRequest['tools']>) => {
   }
   const seen = new Set<string>()
   for (const tool of tools) {
+    // The name goes on the CLI's command line (`--allowedTools=mcp__client__<name>`): a comma or
+    // a parenthesis there would be a rule of its own.
+    if (!CLIENT_TOOL_NAME.test(tool.name)) {
+      throw invalid(
+        'tools',
+        `${JSON.stringify(tool.name)} is not a tool name (1–64 letters, digits, _ or -)`
+      )
+    }
     if (BUILT_IN_TOOLS.has(tool.name.toLowerCase())) {
       throw invalid(
         'tools',

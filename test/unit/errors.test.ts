@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { errorFromType } from '../../src/errors/from-wire.js'
 import { QueueFullError, QuotaExhaustedError, ValidationError } from '../../src/errors/index.js'
 import { assertRunnable } from '../../src/run/request-check.js'
+import { setupApp } from '../helpers/fake-app.js'
 
 describe('errors', () => {
   it('say how callers should treat them, also when rebuilt from the wire', () => {
@@ -43,5 +44,33 @@ describe('errors', () => {
     } catch (error) {
       expect(error).toMatchObject({ status: 422, errors: [{ field: 'history' }] })
     }
+  })
+})
+
+describe('client tool names', () => {
+  it('are refused when they would be more than a name on the CLI command line', () => {
+    const tool = (name: string) => ({ prompt: 'x', tools: [{ name, inputSchema: {} }] })
+    for (const name of ['x,Read', 'Bash(rm *)', 'a b', '', 'x'.repeat(65)]) {
+      expect(() => assertRunnable(tool(name)), name).toThrow(ValidationError)
+    }
+    expect(() => assertRunnable(tool('get_weather-2'))).not.toThrow()
+  })
+
+  it('on the OpenAI and Anthropic endpoints too: a 400, and nothing runs', async () => {
+    const { post, requests } = setupApp()
+    const openai = await post('/v1/chat/completions', {
+      model: 'haiku',
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [{ type: 'function', function: { name: 'x,Read', parameters: { type: 'object' } } }],
+    })
+    expect(openai.status).toBe(400)
+    const anthropic = await post('/v1/messages', {
+      model: 'haiku',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'x' }],
+      tools: [{ name: 'x,Read', input_schema: { type: 'object' } }],
+    })
+    expect(anthropic.status).toBe(400)
+    expect(requests).toHaveLength(0)
   })
 })
