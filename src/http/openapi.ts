@@ -9,9 +9,15 @@ import { openAPIRouteHandler } from 'hono-openapi'
 import { VERSION } from '../lib/version.js'
 
 export type DocsOptions = {
-  /** Where Swagger UI's assets load from (`<url>/swagger-ui-dist/…`); default a public CDN. */
+  /**
+   * Where Swagger UI's assets load from (`<url>/swagger-ui-dist/…`); default a public CDN, at
+   * the version this package pins (`SWAGGER_UI_VERSION`), never whatever is newest there.
+   */
   assetsUrl?: string
 }
+
+/** The swagger-ui-dist version the package depends on (a unit test keeps them equal). */
+export const SWAGGER_UI_VERSION = '5.35.0'
 
 /** Marks a route that needs no key (the spec's default is that every route needs one). */
 export const PUBLIC_ROUTE = { security: [] }
@@ -54,6 +60,6 @@ export const createDocsRoutes = <E extends Env>(app: Hono<E>, { assetsUrl }: Doc
       swaggerUI({
         url: '/openapi.json',
         persistAuthorization: true,
-        ...(assetsUrl !== undefined && { baseUrl: assetsUrl }),
+        ...(assetsUrl === undefined ? { version: SWAGGER_UI_VERSION } : { baseUrl: assetsUrl }),
       })
     )

@@ -111,3 +111,16 @@ describe('native history', () => {
     expect(requests).toHaveLength(0)
   })
 })
+
+describe('/docs without assets of its own (the edge)', () => {
+  it('loads Swagger UI from the CDN at the version the package pins', async () => {
+    const { SWAGGER_UI_VERSION } = await import('../../src/http/openapi.js')
+    const { createRequire } = await import('node:module')
+    const installed = createRequire(import.meta.url)('swagger-ui-dist/package.json').version
+    expect(SWAGGER_UI_VERSION).toBe(installed)
+    const { setupApp } = await import('../helpers/fake-app.js')
+    const html = await (await setupApp().app.request('/docs')).text()
+    expect(html).toContain(`swagger-ui-dist@${SWAGGER_UI_VERSION}/swagger-ui-bundle.js`)
+    expect(html).not.toMatch(/swagger-ui-dist\//)
+  })
+})
