@@ -5,10 +5,9 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { PolicyError } from '../errors/index.js'
+import { isLoopback } from '../lib/addresses.js'
 
-/** Addresses only this machine can reach. */
-export const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+export { isLoopback }
 
 export const loopbackHostsOnly = (): MiddlewareHandler => async (c, next) => {
   const host = new URL(c.req.url).hostname

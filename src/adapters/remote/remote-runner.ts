@@ -24,6 +24,7 @@ import {
   ToolCallNotPendingError,
 } from '../../errors/index.js'
 import { errorFromResponse } from '../../http/error-body.js'
+import { type Logger, silentLogger } from '../../lib/logger.js'
 import { readEvents } from '../../lib/read-events.js'
 import { createQuotaGate, type QuotaGate, quotaError } from '../../run/quota.js'
 import type {
@@ -41,6 +42,7 @@ import {
   RUNNER_PROTOCOL_HEADER,
   RunnerLine,
 } from '../../runner-protocol/protocol.js'
+import { assertPrivateOrHttps, saneResult } from './host-checks.js'
 import { hostTag, routeToHost, tagForHost } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
@@ -53,6 +55,7 @@ export type RemoteRunnerOptions = {
   retryDownAfterMs?: number
   /** Timeout of a health check. Default 2 s. */
   healthTimeoutMs?: number
+  logger?: Logger
 }
 
 type Host = { url: string; tag: string; downUntil: number; quota: QuotaGate }
@@ -76,9 +79,11 @@ export const createRemoteRunner = ({
   fetch: fetchImpl = (...args) => fetch(...args),
   retryDownAfterMs = 10_000,
   healthTimeoutMs = 2_000,
+  logger = silentLogger,
 }: RemoteRunnerOptions): ClaudeRunner => {
   if (urls.length === 0)
     throw new ConfigError('createRemoteRunner needs at least one runner host URL')
+  for (const url of urls) assertPrivateOrHttps(url)
   const hosts: Host[] = urls.map((url) => ({
     url: url.replace(/\/+$/, ''),
     tag: hostTag(url.replace(/\/+$/, '')),
@@ -205,8 +210,12 @@ export const createRemoteRunner = ({
           throw errorFromType(type, message, { retryAfter: retry_after, billed })
         }
         if (event.type === 'quota') host.quota.report(event.quota)
+        if (event.type === 'result') {
+          const result = saneResult(event.result, modelsCache ?? [], logger, host.url)
+          yield tagForHost({ type: 'result', result }, host.tag)
+          return
+        }
         yield tagForHost(event, host.tag)
-        if (event.type === 'result') return
       }
     } catch (error) {
       if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })

@@ -97,7 +97,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const runner: ClaudeRunner & { close?(graceMs?: number): Promise<void> } =
     options.runner ??
     (options.runnerUrls?.length
-      ? createRemoteRunner({ urls: options.runnerUrls, token: options.runnerToken })
+      ? createRemoteRunner({ urls: options.runnerUrls, token: options.runnerToken, logger })
       : localRunner(options, logger))
   const app = createApp({
     runner,

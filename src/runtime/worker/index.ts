@@ -110,7 +110,9 @@ export const createWorkerApp = (env: WorkerEnv): App => {
     logger.error('CORS_ORIGINS has an entry that is not an origin', { entry: cors.bad })
   return createApp({
     corsOrigins: cors.origins,
-    runner: urls.length ? createRemoteRunner({ urls, token: env.RUNNER_TOKEN }) : unconfigured,
+    runner: urls.length
+      ? createRemoteRunner({ urls, token: env.RUNNER_TOKEN, logger })
+      : unconfigured,
     keys: bindingsKeySource(env, logger),
     logger,
     ...(env.ASSETS && { webAssets: bindingAssets(env.ASSETS) }),

@@ -1,0 +1,73 @@
+/** What a front door does not take on a runner host's word. */
+import { describe, expect, it } from 'vitest'
+import { assertPrivateOrHttps, saneResult } from '../../src/adapters/remote/host-checks.js'
+import { createRemoteRunner } from '../../src/adapters/remote/remote-runner.js'
+import { ConfigError } from '../../src/errors/index.js'
+import { isPrivateHost } from '../../src/lib/addresses.js'
+import { silentLogger } from '../../src/lib/logger.js'
+import type { RunResult } from '../../src/runner.js'
+
+describe('runner host addresses', () => {
+  it('refuses plain HTTP to a public address, and allows it inside a private network', () => {
+    for (const url of ['http://runner.example.com:7743', 'http://203.0.113.7:7743']) {
+      expect(() => assertPrivateOrHttps(url), url).toThrow(ConfigError)
+      expect(() => createRemoteRunner({ urls: [url] }), url).toThrow(/plain HTTP/)
+    }
+    for (const url of [
+      'https://runner.example.com',
+      'http://127.0.0.1:7743',
+      'http://10.0.0.5:7743',
+      'http://192.168.1.20:7743',
+      'http://runner-a:7743',
+      'http://runner.internal:7743',
+      'http://[fd00::1]:7743',
+    ]) {
+      expect(() => assertPrivateOrHttps(url), url).not.toThrow()
+    }
+    expect(isPrivateHost('172.32.0.1')).toBe(false)
+    expect(isPrivateHost('172.20.0.1')).toBe(true)
+  })
+})
+
+describe("a runner host's reported cost", () => {
+  const result = (totalCostUsd: number): RunResult => ({
+    text: 'x',
+    sessionId: null,
+    model: 'claude-haiku-5-5',
+    numTurns: 1,
+    totalCostUsd,
+    durationMs: 1,
+    usage: {
+      input_tokens: 1_000_000,
+      output_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 0,
+    },
+    modelUsage: null,
+  })
+  const models = [
+    {
+      id: 'haiku',
+      api_id: 'claude-haiku-5-5',
+      name: 'Haiku',
+      description: '',
+      input_price: '$1',
+      output_price: '$5',
+    },
+  ]
+  const check = (cost: number, known = models) =>
+    saneResult(result(cost), known, silentLogger, 'http://runner-a').totalCostUsd
+
+  it('is kept when the tokens explain it', () => {
+    expect(check(1)).toBe(1)
+    expect(check(0.6)).toBe(0.6)
+  })
+
+  it('is replaced by the estimate when it is far too low, or more than the dearest tier', () => {
+    expect(check(0)).toBeCloseTo(1)
+    expect(check(1_000)).toBeCloseTo(1)
+    // Prices unknown: only the ceiling holds, and the estimate is at the dearest tier's prices.
+    expect(check(0, [])).toBe(0)
+    expect(check(1_000, [])).toBeCloseTo(15)
+  })
+})
