@@ -184,6 +184,16 @@ describe('Node runner with fake CLI processes', () => {
     expect(fakes.alive()).toHaveLength(0)
   })
 
+  it('a deadline frees the slot even while the client has stopped reading', async () => {
+    const { runner, fakes } = await setup({ timeoutMs: 50 }, { answerPrompts: false })
+    const iterator = runner.run({ prompt: 'hi' })[Symbol.asyncIterator]()
+    expect((await iterator.next()).value).toEqual({ type: 'started' })
+    // The consumer never asks for the next event (a client that stopped reading).
+    await expect.poll(async () => (await runner.status()).capacity.running).toBe(0)
+    expect(fakes.alive()).toHaveLength(0)
+    await expect(iterator.next()).rejects.toMatchObject({ type: 'deadline_exceeded' })
+  })
+
   it('a run stopped while queued gives up its place and takes no slot', async () => {
     const { runner } = await setup({ maxConcurrency: 1 }, { answerPrompts: false })
     const holder = runner.run({ prompt: 'hold' })[Symbol.asyncIterator]()

@@ -77,8 +77,12 @@ export const createRun = (deps: RunDeps) =>
     let session: CliSession | undefined
     const end: { ending?: Ending } = {}
     const stopOnAbort = () => void session?.stop()
+    // At the deadline (or an abort) the slot is free at once, even if the client has stopped
+    // reading and the run is not resumed to reach its cleanup.
+    const freeSlot = () => release?.()
     try {
       release = yield* takeSlot(deps.capacity, signal, request.owner)
+      signal.addEventListener('abort', freeSlot, { once: true })
       signal.throwIfAborted()
       // Acquire: a parked run is taken only now that it has a slot.
       const taken = followUp && deps.parked.take(followUp)
@@ -98,6 +102,7 @@ export const createRun = (deps: RunDeps) =>
       throw reason
     } finally {
       signal.removeEventListener('abort', stopOnAbort)
+      signal.removeEventListener('abort', freeSlot)
       if (session) await settle(deps, session, place, signal.aborted ? undefined : end.ending)
       release?.()
       control.leave()
