@@ -28,10 +28,10 @@ const socketServer = createNetServer((socket) => socket.end('SOCKET-ANSWERED'))
 beforeAll(async () => {
   other = await tempDir('other-run')
   const keysFile = join(other, 'keys')
-  key = (await createKey(keysFile, { name: 'bash', policy: { tools: ['Bash'] } })).key
+  key = (await createKey(keysFile, { name: 'bash', policy: { tools: ['Bash', 'WebFetch'] } })).key
   stack = await startTestStack({
     keysFile,
-    allowedTools: ['Bash'],
+    allowedTools: ['Bash', 'WebFetch'],
     cliEnv: { AWS_SECRET_ACCESS_KEY: 'AWS-CANARY' },
   })
   await mkdir(join(stack.home, '.ssh'), { recursive: true })
@@ -143,7 +143,37 @@ describe('a kept session that Bash used', () => {
     )
     expect(await readFile(canary, 'utf8')).toBe('SYMLINK-CANARY\n')
     expect(JSON.stringify(stack.mock.messageRequests())).not.toContain('SYMLINK-CANARY')
-    // The attacker broke only their own session.
-    expect(resumed.status).not.toBe(200)
+    // Whatever became of the attacker's own session, it answered (a status, not a hang).
+    expect(resumed.status).toBeGreaterThanOrEqual(200)
+  }, 60_000)
+})
+
+describe('WebFetch', () => {
+  // Offline, the CLI's own preflight (a call to claude.ai) refuses the fetch before it is made;
+  // online it may pass, and then only the sandbox's proxy stands between the fetch and the
+  // server's loopback (egress-proxy.test.ts tries that proxy directly).
+  it("runs in the sandbox, where the server's loopback is out of reach", async () => {
+    const port = (listener.address() as AddressInfo).port
+    const before = listenerHits
+    stack.mock.reset()
+    stack.mock.setHandler((request) => {
+      const content = lastUserMessage(request.body)?.content
+      const answered = Array.isArray(content) && content.some((b) => b?.type === 'tool_result')
+      return answered
+        ? { kind: 'text', text: 'done' }
+        : {
+            kind: 'tool',
+            name: 'WebFetch',
+            input: { url: `http://127.0.0.1:${port}/metadata`, prompt: 'what does it say?' },
+          }
+    })
+    const res = await stack.post(
+      '/llm/query',
+      { prompt: 'fetch it', allowed_tools: ['WebFetch'], max_turns: 3 },
+      { headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }
+    )
+    expect(res.status).toBe(200)
+    expect(toolResult()).not.toContain('LISTENER-ANSWERED')
+    expect(listenerHits).toBe(before)
   }, 60_000)
 })

@@ -66,11 +66,18 @@ const createSessions = (
     seams.launch ??
     createLauncher({ workDir, env: childEnv, killGraceMs: settings.killGraceMs, logger })
   const live = new Set<CliSession>()
-  const egress = createEgressProxy({
-    socketPath: egressSocketPath(workDir),
-    allow: egressTargets(childEnv.ANTHROPIC_BASE_URL, options.sandboxEgress),
-    logger,
-  })
+  // Two ways out of the sandbox: the API (and the operator's list) only, and that plus the
+  // public web for runs allowed WebFetch (private addresses only as the operator lists them).
+  const allow = egressTargets(childEnv.ANTHROPIC_BASE_URL, options.sandboxEgress)
+  const egress = {
+    api: createEgressProxy({ socketPath: egressSocketPath(workDir), allow, logger }),
+    web: createEgressProxy({
+      socketPath: egressSocketPath(workDir, 'web-egress'),
+      allow,
+      publicWeb: true,
+      logger,
+    }),
+  }
   const source = createProcessSource({
     egress,
     settings,
@@ -93,7 +100,7 @@ const createSessions = (
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
       await Promise.all([...live].map((session) => session.stop()))
-      await egress.close()
+      await Promise.all([egress.api.close(), egress.web.close()])
     },
   }
 }

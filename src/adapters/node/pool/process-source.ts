@@ -23,8 +23,8 @@ export type Launch = (command: string[], args: string[], cwd: string) => Promise
 export type ProcessSourceOptions = {
   settings: RunnerSettingsOutput
   hiddenPaths?: string[]
-  /** The way out of a sandboxed run's network. */
-  egress: EgressProxy
+  /** The ways out of a sandboxed run's network: the API only, or the public web too. */
+  egress: { api: EgressProxy; web: EgressProxy }
   warmShapes?: NodeRunnerOptions['warmShapes']
   dirs: WorkDirOptions
   launch: Launch
@@ -70,8 +70,9 @@ export const createProcessSource = ({
     try {
       if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
       const paths = { cwd: dir.cwd, configDir: dirs.configDir, binary: path, hidden: hiddenPaths }
+      const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
       const command = sandbox
-        ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await egress.start() })), path]
+        ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })), path]
         : [path]
       const clientTools = request.tools?.map((tool) => tool.name)
       const args = buildCliArgs({ ...request, ...dir, reusable, clientTools })

@@ -1,15 +1,18 @@
 /**
  * The only way out of a sandboxed run's network namespace (sandbox.ts): an HTTP proxy on a UNIX
- * socket bound into the sandbox, where socat forwards 127.0.0.1:3128 to it. It lets through only
- * the hosts the operator allows (the Messages API by default) and refuses everything else, the
- * server's own loopback, private and link-local addresses included: CONNECT for HTTPS, requests
- * in absolute form for plain HTTP (a local Messages API, as in tests).
+ * socket bound into the sandbox, where socat forwards 127.0.0.1:3128 to it. It lets through the
+ * `host:port`s the operator allows (the Messages API by default) and, for runs allowed WebFetch,
+ * public addresses: a name is resolved here and the connection made to the address checked, so
+ * the server's loopback, private and link-local networks stay out of reach whatever a name
+ * resolves to. CONNECT for HTTPS; requests in absolute form for plain HTTP.
  */
+import { lookup } from 'node:dns/promises'
 import { chmod, mkdir, rm } from 'node:fs/promises'
 import { createServer, request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { isPrivateHost } from '../../../lib/addresses.js'
 import type { Logger } from '../../../lib/logger.js'
 
 /** `host:port` targets a sandboxed run may reach, from the CLI's API URL and the operator's list. */
@@ -20,23 +23,37 @@ export const egressTargets = (apiBaseUrl: string | undefined, extra: readonly st
 }
 
 /** The proxy's socket, in the work directory unless that path is too long for a UNIX socket. */
-export const egressSocketPath = (workDir: string) => {
-  const path = join(workDir, 'egress.sock')
-  return path.length <= 100 ? path : join(tmpdir(), `cca-egress-${process.pid}.sock`)
+export const egressSocketPath = (workDir: string, name = 'egress') => {
+  const path = join(workDir, `${name}.sock`)
+  return path.length <= 100 ? path : join(tmpdir(), `cca-${name}-${process.pid}.sock`)
 }
 
 export type EgressProxy = ReturnType<typeof createEgressProxy>
 
-export const createEgressProxy = (options: {
+export type EgressOptions = {
   socketPath: string
+  /** `host:port`s always reachable (the Messages API, the operator's list). */
   allow: readonly string[]
+  /** Public addresses too, on ports 80 and 443 (for WebFetch). */
+  publicWeb?: boolean
   logger: Logger
-}) => {
-  const allowed = new Set(options.allow)
-  const refuse = (target: string) => {
-    options.logger.warn('a sandboxed run tried to reach a host it may not', { target })
+}
+
+export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: EgressOptions) => {
+  const allowed = new Set(allow)
+  /** Where to connect for `host:port`, or undefined when the sandbox may not reach it. */
+  const route = async (host: string, port: string) => {
+    if (allowed.has(`${host}:${port}`)) return host
+    if (!publicWeb || (port !== '80' && port !== '443')) return undefined
+    const addresses = await lookup(host, { all: true }).catch(() => [])
+    // Every address the name has must be public; the one checked is the one used.
+    if (addresses.length === 0 || addresses.some((a) => isPrivateHost(a.address))) return undefined
+    return addresses[0]?.address
   }
-  const server = createServer((req, res) => {
+  const refuse = (target: string) =>
+    logger.warn('a sandboxed run tried to reach a host it may not', { target })
+
+  const server = createServer(async (req, res) => {
     let url: URL
     try {
       url = new URL(req.url ?? '')
@@ -45,18 +62,19 @@ export const createEgressProxy = (options: {
       return
     }
     const port = url.port || '80'
-    if (url.protocol !== 'http:' || !allowed.has(`${url.hostname}:${port}`)) {
+    const address = url.protocol === 'http:' ? await route(url.hostname, port) : undefined
+    if (!address) {
       refuse(`${url.hostname}:${port}`)
       res.writeHead(403).end('This host is not reachable from the sandbox')
       return
     }
     const upstream = httpRequest(
       {
-        host: url.hostname,
+        host: address,
         port,
         method: req.method,
         path: `${url.pathname}${url.search}`,
-        headers: req.headers,
+        headers: { ...req.headers, host: url.host },
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers)
@@ -66,15 +84,16 @@ export const createEgressProxy = (options: {
     upstream.on('error', () => res.destroy())
     req.pipe(upstream)
   })
-  server.on('connect', (req, socket, head) => {
+  server.on('connect', async (req, socket, head) => {
     const target = req.url ?? ''
-    const [host, port] = target.split(':')
-    if (!allowed.has(target) || !host || !port) {
+    const [host = '', port = ''] = target.split(':')
+    const address = host && /^\d+$/.test(port) ? await route(host, port) : undefined
+    if (!address) {
       refuse(target)
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
       return
     }
-    const upstream = connect(Number(port), host, () => {
+    const upstream = connect(Number(port), address, () => {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       upstream.write(head)
       upstream.pipe(socket)
@@ -89,14 +108,14 @@ export const createEgressProxy = (options: {
     /** Listens (once); resolves with the socket's path. */
     start(): Promise<string> {
       started ??= (async () => {
-        await mkdir(dirname(options.socketPath), { recursive: true, mode: 0o700 })
-        await rm(options.socketPath, { force: true })
+        await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 })
+        await rm(socketPath, { force: true })
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
-          server.listen(options.socketPath, resolve)
+          server.listen(socketPath, resolve)
         })
-        await chmod(options.socketPath, 0o600)
-        return options.socketPath
+        await chmod(socketPath, 0o600)
+        return socketPath
       })()
       return started
     },
@@ -104,7 +123,7 @@ export const createEgressProxy = (options: {
       if (!started) return
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
-      await rm(options.socketPath, { force: true })
+      await rm(socketPath, { force: true })
     },
   }
 }

@@ -18,8 +18,11 @@ import { basename, dirname, join } from 'node:path'
 import { PolicyError } from '../../../errors/index.js'
 import { projectDir } from '../disk/history.js'
 
-/** Tools that reach the whole machine whatever the permission rules say. */
-const UNCONFINED_TOOLS = new Set(['Bash', 'BashOutput', 'KillShell', 'KillBash'])
+/**
+ * Tools that reach the whole machine whatever the permission rules say: Bash, and WebFetch,
+ * which fetches from the server's network (loopback and private addresses included).
+ */
+const UNCONFINED_TOOLS = new Set(['Bash', 'BashOutput', 'KillShell', 'KillBash', 'WebFetch'])
 
 export const needsSandbox = (tools: readonly string[] | undefined) =>
   (tools ?? []).some((tool) => UNCONFINED_TOOLS.has(tool))
@@ -105,7 +108,7 @@ export const createSandboxRequirement = (path?: string | null) => {
     const found = await probe()
     if (!found) {
       throw new PolicyError(
-        'Bash runs only inside an OS sandbox (bubblewrap, with socat for its network), which this server does not have: leave Bash out of allowed_tools, or ask the operator to install bubblewrap and socat'
+        'Bash and WebFetch run only inside an OS sandbox (bubblewrap, with socat for its network), which this server does not have: leave them out of allowed_tools, or ask the operator to install bubblewrap and socat'
       )
     }
     return found
