@@ -12,6 +12,7 @@ import { type AppMetrics, createMetricsRoutes } from './api/metrics.js'
 import { createQueryRoutes } from './api/query.js'
 import { HealthResponse } from './api/schemas.js'
 import { createAuth, type KeySource } from './auth/middleware.js'
+import { createParkedPlaces } from './auth/parked-places.js'
 import { withKeyPolicy } from './auth/policy-runner.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
 import { createModelRoutes } from './compat/models.js'
@@ -56,6 +57,8 @@ export type AppOptions = {
   webAssets?: WebAssets
   /** Bound to loopback: answer only requests addressed to a loopback name (host-guard.ts). */
   loopbackOnly?: boolean
+  /** How long a run waits for tool results, holding its key's place. Default 5 minutes. */
+  toolWaitMs?: number
 }
 
 export const createApp = (options: AppOptions) => {
@@ -63,6 +66,7 @@ export const createApp = (options: AppOptions) => {
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024
   const usage = options.usage ?? createMemoryUsageStore()
   const heartbeatMs = options.heartbeatMs ?? 15_000
+  const parked = createParkedPlaces(options.toolWaitMs)
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
@@ -84,6 +88,7 @@ export const createApp = (options: AppOptions) => {
             options.runner,
             c.var.apiKey,
             usage,
+            parked,
             (request, result) => {
               fields.model = result.model ?? request.model
               fields.cost_usd = result.totalCostUsd

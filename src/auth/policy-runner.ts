@@ -16,6 +16,7 @@ import type {
 } from '../runner.js'
 import type { UsageStore } from '../usage/store.js'
 import type { KeyRecord } from './keys.js'
+import type { ParkedPlaces } from './parked-places.js'
 
 export type RunObserver = (request: RunRequest, result: RunResult) => void
 
@@ -23,6 +24,7 @@ export const withKeyPolicy = (
   runner: ClaudeRunner,
   key: KeyRecord | undefined,
   usage: UsageStore,
+  parked: ParkedPlaces,
   onResult?: RunObserver,
   /** When the run started: ms since it was asked for (a slot, and its CLI process). */
   onStarted?: (waitedMs: number) => void
@@ -47,12 +49,16 @@ export const withKeyPolicy = (
 
   async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
     check(request)
-    // The key's place and its budget are checked where they are kept (shared at the edge); a
-    // run of a key with a budget is capped at what it reserved of it.
-    const { release, capUsd } = await usage.begin(who, {
-      maxConcurrent: policy.max_concurrent,
-      dailyUsd: policy.daily_usd,
-    })
+    // A follow-up with tool results continues a run whose place is still held; any other run
+    // takes a place: the key's place and its budget are checked where they are kept (shared at
+    // the edge), and a run of a key with a budget is capped at what it reserved of it.
+    const calls = request.toolResults?.map((result) => result.toolUseId) ?? []
+    const continued = calls.length > 0 ? parked.take(who.id, calls) : undefined
+    const { release, capUsd } = continued
+      ? { release: continued, capUsd: undefined }
+      : await usage.begin(who, { maxConcurrent: policy.max_concurrent, dailyUsd: policy.daily_usd })
+    let parkedOn: string[] | undefined
+    let begun = false
     const capped =
       capUsd === undefined ? {} : { maxBudgetUsd: Math.min(request.maxBudgetUsd ?? capUsd, capUsd) }
     // Every run that reached the model is charged, however it ends.
@@ -65,9 +71,13 @@ export const withKeyPolicy = (
     const asked = performance.now()
     try {
       for await (const event of runner.run({ ...request, ...capped, owner: key?.hash }, options)) {
-        if (event.type === 'started') onStarted?.(performance.now() - asked)
+        if (event.type === 'started') {
+          begun = true
+          onStarted?.(performance.now() - asked)
+        }
         if (event.type === 'usage') streamed = event
         if (event.type === 'result') {
+          parkedOn = event.result.toolCalls?.map((call) => call.id)
           await charge(chargeOf(event.result))
           onResult?.(request, event.result)
         }
@@ -83,7 +93,11 @@ export const withKeyPolicy = (
           await charge(estimateCharge(streamed.usage, streamed.model, models))
         }
       } finally {
-        await release()
+        // A run that parked still holds its CLI process: its place waits with it (and so it does
+        // when the follow-up that took it over was refused before it could continue the run).
+        if (parkedOn?.length) parked.hold(who.id, parkedOn, release)
+        else if (continued && !begun) parked.hold(who.id, calls, release)
+        else await release()
       }
     }
   }

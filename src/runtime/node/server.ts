@@ -111,6 +111,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     docsAssetsUrl: ASSETS_PREFIX,
     webAssets: createDirectoryAssets(options.webDir),
     loopbackOnly: isLoopback(hostname),
+    toolWaitMs: options.toolWaitMs,
   })
   const assets = createDocsAssets()
   const fetch = (request: Request) =>
