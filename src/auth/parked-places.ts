@@ -25,7 +25,8 @@ export const createParkedPlaces = (ttlMs = 300_000) => {
         drop(owner, calls)
         void release()
       }, ttlMs)
-      timer.unref?.()
+      // Node: a waiting place must not keep the process alive (Workers' timers have no unref).
+      ;(timer as { unref?: () => void }).unref?.()
       const entry = { release, calls: [...calls], timer }
       for (const call of calls) held.set(keyOf(owner, call), entry)
     },
