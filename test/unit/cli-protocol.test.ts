@@ -19,6 +19,7 @@ import {
 } from '../../src/errors/index.js'
 import { estimateCharge } from '../../src/run/charge.js'
 import type { RunEvent, RunRequest } from '../../src/runner.js'
+import { HAIKU, OPUS } from '../helpers/priced-models.js'
 
 /** Feeds a recorded stdout through the translator: the events, and the outcome. */
 const replay = (file: string, request: Partial<RunRequest> = {}) => {
@@ -205,24 +206,7 @@ describe('charging a run', () => {
       cache_read_input_tokens: 1_000_000,
       cache_creation_input_tokens: 0,
     }
-    const models = [
-      {
-        id: 'haiku',
-        api_id: 'claude-haiku-5-5',
-        name: 'Haiku',
-        description: '',
-        input_price: '$1',
-        output_price: '$5',
-      },
-      {
-        id: 'opus',
-        api_id: 'claude-opus-5-5',
-        name: 'Opus',
-        description: '',
-        input_price: '$5',
-        output_price: '$25',
-      },
-    ]
+    const models = [HAIKU, OPUS]
     expect(estimateCharge(usage, 'claude-haiku-5-5', models).costUsd).toBeCloseTo(1 + 0.5 + 0.1)
     expect(estimateCharge(usage, 'claude-unknown', models).costUsd).toBeCloseTo(5 + 2.5 + 0.5)
     // No prices known at all: the highest tier's, never $0.

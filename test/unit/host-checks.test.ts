@@ -6,6 +6,7 @@ import { ConfigError } from '../../src/errors/index.js'
 import { isPrivateHost } from '../../src/lib/addresses.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import type { RunResult } from '../../src/runner.js'
+import { HAIKU } from '../helpers/priced-models.js'
 
 describe('runner host addresses', () => {
   it('refuses plain HTTP to a public address, and allows it inside a private network', () => {
@@ -45,16 +46,7 @@ describe("a runner host's reported cost", () => {
     },
     modelUsage: null,
   })
-  const models = [
-    {
-      id: 'haiku',
-      api_id: 'claude-haiku-5-5',
-      name: 'Haiku',
-      description: '',
-      input_price: '$1',
-      output_price: '$5',
-    },
-  ]
+  const models = [HAIKU]
   const check = (cost: number, known = models) =>
     saneResult(result(cost), known, silentLogger, 'http://runner-a').totalCostUsd
 
