@@ -213,6 +213,24 @@ describe('charging a run', () => {
     expect(estimateCharge(usage, 'claude-haiku-5-5', []).costUsd).toBeCloseTo(15 + 7.5 + 1.5)
   })
 
+  it('counts each part of a turn that parks on tool calls by itself', () => {
+    const translator = createCliTranslator({})
+    const start = (input: number) => ({
+      type: 'stream_event',
+      parent_tool_use_id: null,
+      event: {
+        type: 'message_start',
+        message: { model: 'claude-haiku-5-5', usage: { input_tokens: input } },
+      },
+    })
+    translator.translate(start(100))
+    expect(translator.suspend().usage).toMatchObject({ input_tokens: 100 })
+    // After resuming, what a run aborted now is charged by is the new part's tokens only.
+    const usage = translator.translate(start(40)).filter((e) => e.type === 'usage')
+    expect(usage.at(-1)).toMatchObject({ usage: { input_tokens: 40 } })
+    expect(translator.suspend().usage).toMatchObject({ input_tokens: 40 })
+  })
+
   it("counts a sub-agent's tokens with the run's", () => {
     const translator = createCliTranslator({})
     const start = (parent: string | null, input: number) => ({

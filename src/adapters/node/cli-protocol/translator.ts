@@ -59,7 +59,15 @@ const createUsageMeter = () => {
     }
     return { type: 'usage', usage: total(), model }
   }
-  return { read, total }
+  /** Starts counting anew (a part of the turn was charged): usage from here on is the next part's. */
+  const rebase = () => {
+    done.input_tokens = 0
+    done.output_tokens = 0
+    done.cache_read_input_tokens = 0
+    done.cache_creation_input_tokens = 0
+    current.clear()
+  }
+  return { read, total, rebase }
 }
 
 /** Turns CLI messages into run events and remembers what the final mapping needs. */
@@ -198,10 +206,13 @@ export const createCliTranslator = (request: Pick<RunRequest, 'jsonSchema' | 'ma
       numTurns: 0,
       totalCostUsd: 0,
       durationMs: 0,
+      // This part's tokens only: the next part's usage (what a run aborted after resuming is
+      // charged by) counts from here.
       usage: meter.total(),
       modelUsage: null,
       toolCalls: partCalls,
     }
+    meter.rebase()
     partText = ''
     partCalls = []
     return part

@@ -9,11 +9,11 @@ import { estimateCharge } from '../../../run/charge.js'
 import type { ModelInfo, RunResult } from '../../../runner.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'
 
-/** The parked part's cost, and what the turn has been charged with it. */
+/** The parked part's cost (its own tokens), and what the turn has been charged with it. */
 export const chargePart = (part: RunResult, chargedBefore: number, models: ModelInfo[]) => {
-  const soFar =
+  const costUsd =
     part.usage && part.model ? estimateCharge(part.usage, part.model, models).costUsd : 0
-  return { costUsd: Math.max(0, soFar - chargedBefore), charged: Math.max(soFar, chargedBefore) }
+  return { costUsd, charged: chargedBefore + costUsd }
 }
 
 /** The turn's result (or the error that ends it), less what its parked parts were charged. */
