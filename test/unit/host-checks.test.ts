@@ -63,3 +63,43 @@ describe("a runner host's reported cost", () => {
     expect(check(1_000, [])).toBeCloseTo(15)
   })
 })
+
+describe('a front door over a host that reports runs as free', () => {
+  it('reads the model prices after the first result, and charges the estimate from then on', async () => {
+    const lines = [
+      { type: 'started' },
+      {
+        type: 'result',
+        result: {
+          text: 'x',
+          sessionId: null,
+          model: 'claude-haiku-5-5',
+          numTurns: 1,
+          totalCostUsd: 0,
+          durationMs: 1,
+          usage: {
+            input_tokens: 1_000_000,
+            output_tokens: 0,
+            cache_read_input_tokens: 0,
+            cache_creation_input_tokens: 0,
+          },
+          modelUsage: null,
+        },
+      },
+    ]
+    const fakeFetch = (async (input: RequestInfo | URL) => {
+      const url = String(input)
+      if (url.endsWith('/runner/v1/models')) return Response.json({ models: [HAIKU] })
+      return new Response(lines.map((line) => `${JSON.stringify(line)}\n`).join(''))
+    }) as typeof fetch
+    const runner = createRemoteRunner({ urls: ['http://runner-a:7743'], fetch: fakeFetch })
+    const costOf = async () => {
+      for await (const event of runner.run({ prompt: 'x' })) {
+        if (event.type === 'result') return event.result.totalCostUsd
+      }
+      return undefined
+    }
+    expect(await costOf()).toBe(0)
+    await expect.poll(async () => costOf()).toBeCloseTo(1)
+  })
+})

@@ -211,6 +211,8 @@ export const createRemoteRunner = ({
         }
         if (event.type === 'quota') host.quota.report(event.quota)
         if (event.type === 'result') {
+          // The models' prices tell a cost too low; read them once, for the results to come.
+          if (!modelsCache) void models().catch(() => {})
           const result = saneResult(event.result, modelsCache ?? [], logger, host.url)
           yield tagForHost({ type: 'result', result }, host.tag)
           return
