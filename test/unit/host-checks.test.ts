@@ -30,22 +30,24 @@ describe('runner host addresses', () => {
   })
 })
 
+/** A haiku run of a million input tokens ($1 at list prices) that reports `totalCostUsd`. */
+const result = (totalCostUsd: number): RunResult => ({
+  text: 'x',
+  sessionId: null,
+  model: 'claude-haiku-5-5',
+  numTurns: 1,
+  totalCostUsd,
+  durationMs: 1,
+  usage: {
+    input_tokens: 1_000_000,
+    output_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation_input_tokens: 0,
+  },
+  modelUsage: null,
+})
+
 describe("a runner host's reported cost", () => {
-  const result = (totalCostUsd: number): RunResult => ({
-    text: 'x',
-    sessionId: null,
-    model: 'claude-haiku-5-5',
-    numTurns: 1,
-    totalCostUsd,
-    durationMs: 1,
-    usage: {
-      input_tokens: 1_000_000,
-      output_tokens: 0,
-      cache_read_input_tokens: 0,
-      cache_creation_input_tokens: 0,
-    },
-    modelUsage: null,
-  })
   const models = [HAIKU]
   const check = (cost: number, known = models) =>
     saneResult(result(cost), known, silentLogger, 'http://runner-a').totalCostUsd
@@ -66,27 +68,7 @@ describe("a runner host's reported cost", () => {
 
 describe('a front door over a host that reports runs as free', () => {
   it('reads the model prices after the first result, and charges the estimate from then on', async () => {
-    const lines = [
-      { type: 'started' },
-      {
-        type: 'result',
-        result: {
-          text: 'x',
-          sessionId: null,
-          model: 'claude-haiku-5-5',
-          numTurns: 1,
-          totalCostUsd: 0,
-          durationMs: 1,
-          usage: {
-            input_tokens: 1_000_000,
-            output_tokens: 0,
-            cache_read_input_tokens: 0,
-            cache_creation_input_tokens: 0,
-          },
-          modelUsage: null,
-        },
-      },
-    ]
+    const lines = [{ type: 'started' }, { type: 'result', result: result(0) }]
     const fakeFetch = (async (input: RequestInfo | URL) => {
       const url = String(input)
       if (url.endsWith('/runner/v1/models')) return Response.json({ models: [HAIKU] })
