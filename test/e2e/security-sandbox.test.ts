@@ -111,6 +111,25 @@ describe('a command run by Bash', () => {
   }, 60_000)
 })
 
+describe("a throwaway run's directory", () => {
+  it('is capped: a command cannot fill the server’s disk from it', async () => {
+    stack.mock.reset()
+    stack.mock.setHandler(
+      runsOnce('head -c 300000000 /dev/zero > big.bin 2>&1; echo "size=$(stat -c %s big.bin)"')
+    )
+    const res = await stack.post(
+      '/llm/query',
+      { prompt: 'fill it', allowed_tools: ['Bash'], max_turns: 3 },
+      { headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }
+    )
+    expect(res.status).toBe(200)
+    // 300 MB asked for, the directory's cap written at most.
+    const size = Number(/size=(\d+)/.exec(toolResult())?.[1])
+    expect(size).toBeGreaterThan(0)
+    expect(size).toBeLessThanOrEqual(256 * 1024 * 1024)
+  }, 60_000)
+})
+
 describe('a kept session that Bash used', () => {
   it('resumes only inside the sandbox, so links Bash planted lead nowhere', async () => {
     const canary = join(other, 'canary.txt')

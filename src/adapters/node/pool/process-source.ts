@@ -69,7 +69,13 @@ export const createProcessSource = ({
     const dir = await prepareWorkDir(request, dirs)
     try {
       if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
-      const paths = { cwd: dir.cwd, configDir: dirs.configDir, binary: path, hidden: hiddenPaths }
+      const paths = {
+        cwd: dir.cwd,
+        keep: dir.persist,
+        configDir: dirs.configDir,
+        binary: path,
+        hidden: hiddenPaths,
+      }
       const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
       const command = sandbox
         ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })), path]

@@ -2,7 +2,8 @@
  * The OS sandbox for runs with tools that permission rules cannot confine (Bash): the CLI runs
  * inside bubblewrap (Debian's `bubblewrap`) on a minimal root of its own. What is there:
  * - read-only: the system (`/usr` and its links, a few files of `/etc`), and the CLI itself;
- * - writable: the run's own directory, the CLI's folder for it, and a size-capped `/tmp`;
+ * - writable: the run's own directory (a size-capped tmpfs unless it is a kept session's), the
+ *   CLI's folder for it, and a size-capped `/tmp`;
  * - the CLI's login (its credentials file), which the CLI must read;
  * - a network namespace of its own, whose only way out is the egress proxy (egress-proxy.ts),
  *   reached through socat on 127.0.0.1:3128: the Messages API, nothing else of the network,
@@ -118,6 +119,8 @@ export const createSandboxRequirement = (path?: string | null) => {
 export type SandboxPaths = {
   /** The run's working directory: where tools may write. */
   cwd: string
+  /** It outlives the run (a kept session's): bound from the host, not a capped tmpfs. */
+  keep: boolean
   /** The CLI's config directory: only its login and this run's project folder are there. */
   configDir: string
   /** The CLI binary: its package's directory is there, read-only. */
@@ -140,6 +143,7 @@ const installDir = async (binary: string) => {
  */
 export const sandboxArgs = async ({
   cwd,
+  keep,
   configDir,
   binary,
   egressSocket,
@@ -151,7 +155,11 @@ export const sandboxArgs = async ({
   const args = [...isolationArgs, ...(await systemArgs())]
   args.push('--size', String(TMP_BYTES), '--tmpfs', '/tmp')
   args.push('--ro-bind', await installDir(binary), await installDir(binary))
-  args.push('--bind', cwd, cwd, '--bind', project, project)
+  // A throwaway run's directory is a size-capped tmpfs (nothing of it is kept); a kept
+  // session's is its own folder on the host.
+  if (keep) args.push('--bind', cwd, cwd)
+  else args.push('--size', String(TMP_BYTES), '--tmpfs', cwd)
+  args.push('--bind', project, project)
   // The CLI's login, when it is a file: the CLI must read it (so can what it runs).
   const login = join(configDir, '.credentials.json')
   if (await exists(login)) args.push('--ro-bind', login, login)
