@@ -94,4 +94,25 @@ describe('Node runner lifecycle (real CLI)', () => {
     await runner.close()
     expect(await processesIn(`${home}/retire`)).toEqual([])
   })
+
+  it('waiting runs beyond their memory budget are stopped, the oldest first', async () => {
+    const runner = runnerIn('memory', { maxParkedRssMb: 16, toolWaitMs: 60_000 })
+    const first = await collectRun(runner.run(weather))
+    const second = await collectRun(runner.run(weather))
+    const followUp = (id: string | undefined): RunRequest => ({
+      prompt: '',
+      owner: 'key-a',
+      toolResults: [{ toolUseId: id ?? '', content: 'sunny' }],
+    })
+    // Each CLI process holds far more than 16 MiB: only the newest may wait.
+    await expect.poll(async () => (await runner.status()).processes?.parked).toBe(1)
+    await expect(collectRun(runner.run(followUp(first.toolCalls?.[0]?.id)))).rejects.toMatchObject({
+      type: 'tool_call_not_pending',
+    })
+    expect((await collectRun(runner.run(followUp(second.toolCalls?.[0]?.id)))).text).toBe(
+      'Weather: sunny'
+    )
+    await runner.close()
+    expect(await processesIn(`${home}/memory`)).toEqual([])
+  })
 })

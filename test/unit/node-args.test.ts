@@ -204,6 +204,7 @@ describe('server configuration', () => {
       killGraceMs: 3000,
       maxParkedRuns: 16,
       maxParkedRunsPerKey: 4,
+      maxParkedRssMb: 3_200,
       quotaProbeMs: 60_000,
       shutdownGraceMs: 2500,
       heartbeatMs: 5000,

@@ -72,6 +72,23 @@ describe('parked runs', () => {
     )
   })
 
+  it('keeps the waiting processes within their memory budget, stopping the oldest first', async () => {
+    const parked = createParkedRuns({
+      ttlMs: 60_000,
+      max: 16,
+      maxPerOwner: 16,
+      maxRssBytes: 250,
+      residentBytes: async () => 100,
+    })
+    const runs = ['1', '2', '3'].map((n) => parkedRun('a', `c${n}`))
+    for (const run of runs) parked.park(run)
+    // 300 held, 250 allowed: the oldest goes, the two newest stay.
+    await expect
+      .poll(() => runs.map((r) => r.session.state))
+      .toEqual(['stopped', 'parked', 'parked'])
+    expect(parked.size()).toBe(2)
+  })
+
   it("makes room: a key's oldest beyond its share, then the oldest of all", () => {
     const parked = createParkedRuns({ ttlMs: 60_000, max: 3, maxPerOwner: 2 })
     const [a1, a2, a3] = ['1', '2', '3'].map((n) => parkedRun('a', `a${n}`))

@@ -14,6 +14,7 @@ import { createProcessSource, type Launch } from './pool/process-source.js'
 import { requireClaudeBinary } from './process/binary.js'
 import { buildChildEnv } from './process/child-env.js'
 import { createEgressProxy, egressSocketPath, egressTargets } from './process/egress-proxy.js'
+import { residentBytes } from './process/memory.js'
 import { createLauncher } from './process/orphans.js'
 import { createSandboxRequirement } from './process/sandbox.js'
 import { createRequestPolicy } from './request-policy.js'
@@ -127,6 +128,8 @@ export const createNodeRunner = (
     ttlMs: settings.toolWaitMs,
     max: settings.maxParkedRuns,
     maxPerOwner: settings.maxParkedRunsPerKey,
+    maxRssBytes: settings.maxParkedRssMb * 1024 * 1024,
+    residentBytes,
     onExpire: (run) =>
       logger.warn('stopped a run that waited too long for tool results', { calls: run.calls }),
   })

@@ -86,6 +86,12 @@ export const RunnerSettings = v.object({
   }),
   maxParkedRuns: whole(1, 16, 'Runs that may wait for tool results at once (each holds a CLI).'),
   maxParkedRunsPerKey: whole(1, 4, 'Of those, runs of one key.'),
+  maxParkedRssMb: whole(
+    16,
+    3_200,
+    'Resident memory the processes of waiting runs may hold together; the oldest stop first beyond it.',
+    { env: 'CLAUDE_MAX_PARKED_RSS_MB' }
+  ),
   quotaProbeMs: whole(
     1,
     60_000,

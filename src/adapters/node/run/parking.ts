@@ -33,6 +33,13 @@ export type ParkedRunsOptions = {
   ttlMs: number
   max: number
   maxPerOwner: number
+  /**
+   * Resident memory the waiting processes may hold together; beyond it the oldest stop first
+   * (each holds a CLI process of ~160–200 MiB). Default: no limit but `max`.
+   */
+  maxRssBytes?: number
+  /** A process's resident memory, where it can be read (process/memory.ts). */
+  residentBytes?: (pid: number | undefined) => Promise<number | undefined>
   /** A run that waited too long, or made room (its process is stopped). */
   onExpire?: (run: ParkedRun) => void
 }
@@ -53,7 +60,14 @@ const canonical = (value: unknown): string =>
 
 export type ParkedRuns = ReturnType<typeof createParkedRuns>
 
-export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRunsOptions) => {
+export const createParkedRuns = ({
+  ttlMs,
+  max,
+  maxPerOwner,
+  maxRssBytes,
+  residentBytes,
+  onExpire,
+}: ParkedRunsOptions) => {
   const runs = new Map<ParkedRun, ReturnType<typeof setTimeout>>()
 
   const expire = (run: ParkedRun) => {
@@ -63,6 +77,20 @@ export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRu
     runs.delete(run)
     onExpire?.(run)
     void run.session.stop()
+  }
+
+  /** Stops the oldest waiting processes while together they hold more than the budget. */
+  const keepWithinMemory = async (newest: ParkedRun) => {
+    if (maxRssBytes === undefined || !residentBytes) return
+    const held = await Promise.all(
+      [...runs.keys()].map(async (r) => ({ r, bytes: (await residentBytes(r.session.pid)) ?? 0 }))
+    )
+    let total = held.reduce((sum, { bytes }) => sum + bytes, 0)
+    for (const { r, bytes } of held) {
+      if (total <= maxRssBytes || r === newest) break
+      expire(r)
+      total -= bytes
+    }
   }
 
   return {
@@ -77,6 +105,7 @@ export const createParkedRuns = ({ ttlMs, max, maxPerOwner, onExpire }: ParkedRu
       const timer = setTimeout(() => expire(run), ttlMs)
       timer.unref?.()
       runs.set(run, timer)
+      void keepWithinMemory(run)
     },
     /**
      * The run these results answer, or why not; results must answer every call it made. It
