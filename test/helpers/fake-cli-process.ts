@@ -15,6 +15,8 @@ export type FakeBehaviour = {
   clear?: 'reset' | 'same' | 'never'
   /** Ignore SIGTERM: exit only on the kill after a grace period, or (`'never'`) on `exit()`. */
   stubborn?: boolean | 'never'
+  /** Exit (code 1) as soon as started, before anything is written to it. */
+  dieAtStart?: boolean
   /** Answer a prompt of a run with client tools with a call of this one (the run parks), then `done`. */
   toolCall?: { name: string; input: object }
 }
@@ -173,6 +175,7 @@ export const createFakeProcess = (behaviour: FakeBehaviour = {}): FakeProcess =>
       return exited
     },
   }
+  if (behaviour.dieAtStart) fake.exit(1)
   return fake
 }
 

@@ -36,6 +36,15 @@ describe('CLI session', () => {
     expect(session.runs).toBe(2)
   })
 
+  it('a process that ended before its run began lets the run find out why, without a throw', async () => {
+    const proc = createFakeProcess()
+    const session = createCliSession(proc, dir())
+    proc.exit(1)
+    await session.exited
+    expect(() => session.begin({ prompt: 'x' }, false)).not.toThrow()
+    expect((await converse(session, false)).stretch).toEqual({ kind: 'ended' })
+  })
+
   it('refuses moves its life does not allow', async () => {
     const session = createCliSession(createFakeProcess(), dir())
     expect(() => session.park()).toThrow(/fresh to parked/)

@@ -94,6 +94,15 @@ describe('Node runner with fake CLI processes', () => {
     expect(await settled(runner)).toEqual({ busy: 0, parked: 0, running: 0 })
   })
 
+  it('a process that dies as it starts is a protocol error saying so, not a state error', async () => {
+    const { runner } = await setup({}, { dieAtStart: true })
+    await expect(collect(runner.run({ prompt: 'hi' }))).rejects.toMatchObject({
+      type: 'protocol_error',
+      message: expect.stringContaining('without a result'),
+    })
+    expect(await settled(runner)).toEqual({ busy: 0, parked: 0, running: 0 })
+  })
+
   it('shutdown mid-run stops it, and close() finishes with nothing alive', async () => {
     const { runner, fakes } = await setup({}, { answerPrompts: false })
     const iterator = runner.run({ prompt: 'hi' })[Symbol.asyncIterator]()

@@ -93,6 +93,9 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
      * stdin is closed, so the CLI exits after this turn.
      */
     begin(request: RunRequest, keepOpen: boolean) {
+      // A process that already ended (it died at start): the run reads what it printed and
+      // finds no result, which says why (not logged in, a missing binary…).
+      if (state === 'stopped') return
       const first = state === 'fresh'
       move('running', ['fresh', 'idle'])
       runs++
@@ -105,7 +108,9 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
       translator: CliTranslator,
       options: ConverseOptions
     ): AsyncGenerator<RunEvent, Stretch> {
-      if (state !== 'running') throw new CliProtocolError(`A ${state} CLI process has no run`)
+      if (state !== 'running' && state !== 'stopped') {
+        throw new CliProtocolError(`A ${state} CLI process has no run`)
+      }
       return converse({ messages: messages(), write: proc.write }, translator, options)
     },
     /** The run waits for the client's tool results; the process waits on its `tools/call`s. */
@@ -114,6 +119,7 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
     },
     /** The client's results answer the calls the parked run waits on. */
     resume(pending: readonly PendingCall[], results: ReadonlyMap<string, ToolResult>) {
+      if (state === 'stopped') return
       move('running', ['parked'])
       for (const call of pending) {
         const result = results.get(call.toolUseId)
