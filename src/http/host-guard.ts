@@ -7,8 +7,6 @@ import type { MiddlewareHandler } from 'hono'
 import { PolicyError } from '../errors/index.js'
 import { isLoopback } from '../lib/addresses.js'
 
-export { isLoopback }
-
 export const loopbackHostsOnly = (): MiddlewareHandler => async (c, next) => {
   const host = new URL(c.req.url).hostname
   if (!isLoopback(host)) {

@@ -13,7 +13,7 @@ import {
 } from '../../adapters/node/settings.js'
 import { ConfigError } from '../../errors/index.js'
 import { parseOrigins } from '../../http/cors.js'
-import { isLoopback } from '../../http/host-guard.js'
+import { isLoopback } from '../../lib/addresses.js'
 import { isLogLevel, type LogLevel } from '../../lib/logger.js'
 import { TOOL_PATTERN } from '../../run/names.js'
 
@@ -168,8 +168,6 @@ export const urlList = (env: Env, name: string): string[] => {
   }
   return urls
 }
-
-export { isLoopback }
 
 /**
  * Secure by default: an API without keys may only listen where no one else can reach it.

@@ -154,7 +154,8 @@ export const sandboxArgs = async ({
   const proxy = `http://127.0.0.1:${PROXY_PORT}`
   const args = [...isolationArgs, ...(await systemArgs())]
   args.push('--size', String(TMP_BYTES), '--tmpfs', '/tmp')
-  args.push('--ro-bind', await installDir(binary), await installDir(binary))
+  const cli = await installDir(binary)
+  args.push('--ro-bind', cli, cli)
   // A throwaway run's directory is a size-capped tmpfs (nothing of it is kept); a kept
   // session's is its own folder on the host.
   if (keep) args.push('--bind', cwd, cwd)
