@@ -45,56 +45,62 @@ export type Outcome = {
 /** Where a run's process comes from: a sandbox, a warm shape, a tenant who may reuse it. */
 export type RunPlace = { sandbox?: string; shape?: WarmShape; tenant?: string }
 
+/** A session started now for the run, in its own working directory. */
+const startCold = async (
+  { hiddenPaths = [], egress, dirs, launch, binary, onSession }: ProcessSourceOptions,
+  request: RunRequest,
+  sandbox?: string,
+  reusable = false
+) => {
+  const path = binary()
+  const dir = await prepareWorkDir(request, dirs)
+  try {
+    if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
+    const paths = {
+      cwd: dir.cwd,
+      keep: dir.persist,
+      configDir: dirs.configDir,
+      binary: path,
+      hidden: hiddenPaths,
+    }
+    const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
+    const command = sandbox
+      ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })), path]
+      : [path]
+    const clientTools = request.tools?.map((tool) => tool.name)
+    const args = buildCliArgs({ ...request, ...dir, reusable, clientTools })
+    const session = createCliSession(await launch(command, args, dir.cwd), dir)
+    onSession(session)
+    return session
+  } catch (error) {
+    await dir.cleanup?.().catch(() => {})
+    throw error
+  }
+}
+
+/** Whether a session that served a run may serve its tenant again: any doubt retires it. */
+const resetForReuse = async (
+  session: CliSession,
+  sessionId: string,
+  { runsPerProcess, maxProcessRssMb }: ProcessSourceOptions['settings']
+) => {
+  if (session.runs >= runsPerProcess) return false
+  const resident = (await residentBytes(session.pid)) ?? 0
+  if (resident > maxProcessRssMb * 1024 * 1024) return false
+  return session.reset(sessionId, 10_000)
+}
+
 export type ProcessSource = ReturnType<typeof createProcessSource>
 
-export const createProcessSource = ({
-  settings,
-  hiddenPaths = [],
-  egress,
-  warmShapes = [{ model: 'haiku', maxTurns: 1 }],
-  dirs,
-  launch,
-  binary,
-  logger,
-  onSession,
-}: ProcessSourceOptions) => {
+export const createProcessSource = (options: ProcessSourceOptions) => {
+  const { settings, logger, warmShapes = [{ model: 'haiku', maxTurns: 1 }] } = options
   const { runsPerProcess, warmProcesses } = settings
   // Reused processes wait in the pool, so without one there is no reuse either.
   const reuse = settings.reuseProcesses && runsPerProcess > 1 && warmProcesses > 0
-  const maxRssBytes = settings.maxProcessRssMb * 1024 * 1024
-
-  /** A session started now for the run, in its own working directory. */
-  const startCold = async (request: RunRequest, sandbox?: string, reusable = false) => {
-    const path = binary()
-    const dir = await prepareWorkDir(request, dirs)
-    try {
-      if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
-      const paths = {
-        cwd: dir.cwd,
-        keep: dir.persist,
-        configDir: dirs.configDir,
-        binary: path,
-        hidden: hiddenPaths,
-      }
-      const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
-      const command = sandbox
-        ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })), path]
-        : [path]
-      const clientTools = request.tools?.map((tool) => tool.name)
-      const args = buildCliArgs({ ...request, ...dir, reusable, clientTools })
-      const session = createCliSession(await launch(command, args, dir.cwd), dir)
-      onSession(session)
-      return session
-    } catch (error) {
-      await dir.cleanup?.().catch(() => {})
-      throw error
-    }
-  }
-
   const pool = createWarmPool({
     size: warmProcesses,
     idleMs: settings.warmIdleMs,
-    start: (shape) => startCold({ prompt: '', ...shape }, undefined, reuse),
+    start: (shape) => startCold(options, { prompt: '', ...shape }, undefined, reuse),
     onError: (error) =>
       logger.warn('could not start a CLI process ahead', { error: String(error) }),
   })
@@ -104,7 +110,7 @@ export const createProcessSource = ({
   }
 
   return {
-    startCold,
+    startCold: (request: RunRequest, sandbox?: string) => startCold(options, request, sandbox),
     /** What waits in the pool now, and what it did since start. */
     status: pool.status,
     /** Stops what waits and what is being reset; nothing is taken from it afterwards. */
@@ -117,18 +123,13 @@ export const createProcessSource = ({
     /** A session for the run: its tenant's or a fresh one from the pool, else a cold start. */
     async acquire(request: RunRequest, sandbox?: string, shape?: WarmShape, tenant?: string) {
       const ready = shape && (await pool.take(shape, tenant))
-      return ready || (await startCold(request, sandbox, tenant !== undefined))
+      return ready || (await startCold(options, request, sandbox, tenant !== undefined))
     },
     /** After a run: reset for reuse (off the response's time), or stopped and cleaned up. */
     async settle(session: CliSession, { shape, tenant, completed }: Outcome) {
       if (shape && tenant && completed && session.state === 'running') {
-        // Any doubt (worn out, memory, no proof of reset) retires it.
         const sessionId = completed
-        pool.recycle(session, shape, tenant, async () => {
-          if (session.runs >= runsPerProcess) return false
-          if (((await residentBytes(session.pid)) ?? 0) > maxRssBytes) return false
-          return session.reset(sessionId, 10_000)
-        })
+        pool.recycle(session, shape, tenant, () => resetForReuse(session, sessionId, settings))
         return
       }
       await session.stop()

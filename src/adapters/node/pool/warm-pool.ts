@@ -12,6 +12,7 @@
  */
 import type { CliSession } from '../session/cli-session.js'
 import { poolKey, type WarmShape } from './shape.js'
+import { createWaitingSessions } from './waiting-sessions.js'
 
 export type WarmPoolOptions = {
   /** Processes that may wait at once; 0 turns the pool off. */
@@ -23,123 +24,109 @@ export type WarmPoolOptions = {
   onError?: (error: unknown) => void
 }
 
-type Waiting = { session: CliSession; key: string; timer: ReturnType<typeof setTimeout> }
-
 /**
  * A session being reset; a run of its tenant may claim it before the reset is over. It leaves
  * the set in the same step that decides its fate, so a claim is never made too late to answer.
  */
 type Resetting = { session: CliSession; key: string; claim?: (s: CliSession | undefined) => void }
 
+/** The pool's state, shared by the steps below. */
+interface Pool extends WarmPoolOptions {
+  waiting: ReturnType<typeof createWaitingSessions>
+  resetting: Set<Resetting>
+  work: Set<Promise<unknown>>
+  starting: number
+  closed: boolean
+  counts: { started: number; used: number; reused: number; retired: number }
+}
+
+const track = (pool: Pool, promise: Promise<unknown>) => {
+  pool.work.add(promise)
+  void promise.finally(() => pool.work.delete(promise))
+}
+
+const makeRoom = (pool: Pool, key: string) => pool.waiting.makeRoom(key, pool.size - pool.starting)
+
+/** Starts one more fresh process for `shape` if there is room. */
+const fill = (pool: Pool, shape: WarmShape) => {
+  if (pool.closed || pool.size <= 0) return
+  const key = poolKey(shape)
+  if (!makeRoom(pool, key)) return
+  pool.starting++
+  pool.counts.started++
+  const started = pool.start(shape).then(
+    (session) => (pool.closed ? session.stop() : pool.waiting.add(session, key)),
+    (error: unknown) => pool.onError?.(error)
+  )
+  track(
+    pool,
+    started.finally(() => pool.starting--)
+  )
+}
+
+/** This tenant's process once its reset is over (undefined if it fails): ~0.1 s at most. */
+const claimResetting = (pool: Pool, key: string) => {
+  const entry = [...pool.resetting].find((r) => r.key === key && !r.claim)
+  if (!entry) return undefined
+  return new Promise<CliSession | undefined>((resolve) => (entry.claim = resolve))
+}
+
+const takeFresh = (pool: Pool, shape: WarmShape) => {
+  const fresh = pool.waiting.take(poolKey(shape))
+  if (fresh) pool.counts.used++
+  return fresh
+}
+
+/**
+ * A process for a run, best first: one this tenant used before (reset since, or being reset,
+ * which is sooner than a fresh one answers), else a fresh one; undefined: start one cold.
+ */
+const take = async (pool: Pool, shape: WarmShape, tenant?: string) => {
+  if (tenant === undefined) return takeFresh(pool, shape)
+  const key = poolKey(shape, tenant)
+  const reused = pool.waiting.take(key) ?? (await claimResetting(pool, key))
+  if (reused && reused.state === 'idle') {
+    pool.counts.reused++
+    return reused
+  }
+  return takeFresh(pool, shape)
+}
+
+/** A reset is over: the session goes to its claimant, else waits, else makes way for a fresh one. */
+const settleReset = (pool: Pool, entry: Resetting, shape: WarmShape, ready: boolean) => {
+  pool.resetting.delete(entry)
+  const open = ready && !pool.closed
+  if (open && entry.claim) return entry.claim(entry.session)
+  if (open && pool.size > 0 && makeRoom(pool, entry.key)) {
+    return pool.waiting.add(entry.session, entry.key)
+  }
+  entry.claim?.(undefined)
+  pool.counts.retired++
+  fill(pool, shape)
+  return entry.session.stop()
+}
+
 export type WarmPool = ReturnType<typeof createWarmPool>
 
-export const createWarmPool = ({ size, idleMs, start, onError }: WarmPoolOptions) => {
-  const waiting: Waiting[] = []
-  const resetting = new Set<Resetting>()
-  const work = new Set<Promise<unknown>>()
-  let starting = 0
-  let closed = false
-  const counts = { started: 0, used: 0, reused: 0, retired: 0 }
-
-  const track = (promise: Promise<unknown>) => {
-    work.add(promise)
-    void promise.finally(() => work.delete(promise))
+export const createWarmPool = (options: WarmPoolOptions) => {
+  const pool: Pool = {
+    ...options,
+    waiting: createWaitingSessions(options.idleMs),
+    resetting: new Set(),
+    work: new Set(),
+    starting: 0,
+    closed: false,
+    counts: { started: 0, used: 0, reused: 0, retired: 0 },
   }
-
-  const remove = (entry: Waiting) => {
-    const index = waiting.indexOf(entry)
-    if (index === -1) return false
-    waiting.splice(index, 1)
-    clearTimeout(entry.timer)
-    return true
-  }
-
-  const retire = (entry: Waiting) => {
-    if (remove(entry)) counts.retired++
-    return entry.session.stop()
-  }
-
-  /** Makes room for one more, taking it from another key if need be; false: no room. */
-  const makeRoom = (key: string) => {
-    if (waiting.length + starting < size) return true
-    const oldest = waiting.find((w) => w.key !== key) ?? waiting[0]
-    if (!oldest) return false
-    void retire(oldest)
-    return true
-  }
-
-  const add = (session: CliSession, key: string) => {
-    const entry: Waiting = { session, key, timer: setTimeout(() => void retire(entry), idleMs) }
-    entry.timer.unref?.()
-    waiting.push(entry)
-    // One that dies while waiting (a crash) is simply gone.
-    void session.exited.then(() => {
-      if (remove(entry)) counts.retired++
-    })
-  }
-
-  /** Starts one more fresh process for `shape` if there is room. */
-  const fill = (shape: WarmShape) => {
-    if (closed || size <= 0) return
-    const key = poolKey(shape)
-    if (!makeRoom(key)) return
-    starting++
-    counts.started++
-    track(
-      start(shape).then(
-        (session) => {
-          starting--
-          if (closed) return session.stop()
-          add(session, key)
-        },
-        (error: unknown) => {
-          starting--
-          onError?.(error)
-        }
-      )
-    )
-  }
-
-  const takeKey = (key: string) => {
-    const entry = waiting.find((w) => w.key === key && w.session.state !== 'stopped')
-    if (entry) remove(entry)
-    return entry?.session
-  }
-
-  /** This tenant's process once its reset is over (undefined if it fails): ~0.1 s at most. */
-  const claimResetting = (key: string) => {
-    const entry = [...resetting].find((r) => r.key === key && !r.claim)
-    if (!entry) return undefined
-    return new Promise<CliSession | undefined>((resolve) => (entry.claim = resolve))
-  }
-
-  const takeFresh = (shape: WarmShape) => {
-    const fresh = takeKey(poolKey(shape))
-    if (fresh) counts.used++
-    return fresh
-  }
-
   return {
-    /**
-     * A process for a run, best first: one this tenant used before (reset since, or being reset,
-     * which is sooner than a fresh one answers), else a fresh one; undefined: start one cold.
-     */
-    async take(shape: WarmShape, tenant?: string): Promise<CliSession | undefined> {
-      if (tenant === undefined) return takeFresh(shape)
-      const key = poolKey(shape, tenant)
-      const reused = takeKey(key) ?? (await claimResetting(key))
-      if (reused && reused.state === 'idle') {
-        counts.reused++
-        return reused
-      }
-      return takeFresh(shape)
-    },
+    take: (shape: WarmShape, tenant?: string): Promise<CliSession | undefined> =>
+      take(pool, shape, tenant),
     /** After a run of this shape whose process is gone: have a process ready for the next one. */
-    refill: fill,
+    refill: (shape: WarmShape) => fill(pool, shape),
     /** After a run whose process could have been reused but is gone (an error, an abort). */
     discard(shape: WarmShape) {
-      counts.retired++
-      fill(shape)
+      pool.counts.retired++
+      fill(pool, shape)
     },
     /**
      * After a run whose process may serve its tenant again: `prepare` resets it (false or a
@@ -152,28 +139,26 @@ export const createWarmPool = ({ size, idleMs, start, onError }: WarmPoolOptions
       prepare: () => Promise<boolean>
     ) {
       const entry: Resetting = { session, key: poolKey(shape, tenant) }
-      resetting.add(entry)
+      pool.resetting.add(entry)
+      const ready = pool.closed ? Promise.resolve(false) : prepare().catch(() => false)
       track(
-        (closed ? Promise.resolve(false) : prepare())
-          .catch(() => false)
-          .then((ready) => {
-            resetting.delete(entry)
-            if (ready && !closed && entry.claim) return entry.claim(session)
-            if (ready && !closed && size > 0 && makeRoom(entry.key)) return add(session, entry.key)
-            entry.claim?.(undefined)
-            counts.retired++
-            fill(shape)
-            return session.stop()
-          })
+        pool,
+        ready.then((ok) => settleReset(pool, entry, shape, ok))
       )
     },
-    status: () => ({ warm: waiting.length, starting, resetting: resetting.size, ...counts }),
+    status: () => ({
+      warm: pool.waiting.size,
+      starting: pool.starting,
+      resetting: pool.resetting.size,
+      ...pool.counts,
+      retired: pool.counts.retired + pool.waiting.retired,
+    }),
     async close() {
-      closed = true
-      await Promise.all([...waiting].map(retire))
+      pool.closed = true
+      await pool.waiting.retireAll()
       // A reset in progress ends with its process, which then sees `closed`.
-      for (const { session } of resetting) void session.stop()
-      await Promise.all([...work])
+      for (const { session } of pool.resetting) void session.stop()
+      await Promise.all([...pool.work])
     },
   }
 }

@@ -8,10 +8,16 @@
  */
 import { lookup } from 'node:dns/promises'
 import { chmod, mkdir, rm } from 'node:fs/promises'
-import { createServer, request as httpRequest } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import type { Duplex } from 'node:stream'
 import { isPrivateHost } from '../../../lib/addresses.js'
 import type { Logger } from '../../../lib/logger.js'
 
@@ -39,10 +45,12 @@ export type EgressOptions = {
   logger: Logger
 }
 
-export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: EgressOptions) => {
-  const allowed = new Set(allow)
-  /** Where to connect for `host:port`, or undefined when the sandbox may not reach it. */
-  const route = async (host: string, port: string) => {
+/** Where to connect for `host:port`, or undefined when the sandbox may not reach it. */
+type Route = (host: string, port: string) => Promise<string | undefined>
+
+const createRoute =
+  (allowed: ReadonlySet<string>, publicWeb: boolean): Route =>
+  async (host, port) => {
     if (allowed.has(`${host}:${port}`)) return host
     if (!publicWeb || (port !== '80' && port !== '443')) return undefined
     const addresses = await lookup(host, { all: true }).catch(() => [])
@@ -50,10 +58,11 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
     if (addresses.length === 0 || addresses.some((a) => isPrivateHost(a.address))) return undefined
     return addresses[0]?.address
   }
-  const refuse = (target: string) =>
-    logger.warn('a sandboxed run tried to reach a host it may not', { target })
 
-  const server = createServer(async (req, res) => {
+/** Plain HTTP, a request in absolute form: forwarded to the checked address. */
+const forward =
+  (route: Route, refuse: (target: string) => void) =>
+  async (req: IncomingMessage, res: ServerResponse) => {
     let url: URL
     try {
       url = new URL(req.url ?? '')
@@ -83,8 +92,12 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
     )
     upstream.on('error', () => res.destroy())
     req.pipe(upstream)
-  })
-  server.on('connect', async (req, socket, head) => {
+  }
+
+/** HTTPS, CONNECT: a tunnel to the checked address. */
+const tunnel =
+  (route: Route, refuse: (target: string) => void) =>
+  async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = req.url ?? ''
     const [host = '', port = ''] = target.split(':')
     const address = host && /^\d+$/.test(port) ? await route(host, port) : undefined
@@ -101,7 +114,14 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
     })
     upstream.on('error', () => socket.destroy())
     socket.on('error', () => upstream.destroy())
-  })
+  }
+
+export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: EgressOptions) => {
+  const route = createRoute(new Set(allow), publicWeb === true)
+  const refuse = (target: string) =>
+    logger.warn('a sandboxed run tried to reach a host it may not', { target })
+  const server = createServer(forward(route, refuse))
+  server.on('connect', tunnel(route, refuse))
 
   let started: Promise<string> | undefined
   return {

@@ -58,6 +58,52 @@ const canonical = (value: unknown): string =>
           .join(',')}}`
       : JSON.stringify(value)
 
+/** The results answer exactly the run's calls, for the conversation and calls it was given. */
+const checkAnswers = (run: ParkedRun, results: readonly ToolResult[], conversation?: string) => {
+  const ids = results.map((r) => r.toolUseId)
+  const missing = run.calls.filter((id) => !ids.includes(id))
+  const unknown = ids.filter((id) => !run.calls.includes(id))
+  if (missing.length > 0 || unknown.length > 0) {
+    throw new ValidationError(
+      missing.length > 0
+        ? `Tool results are missing for: ${missing.join(', ')} (answer every call of the turn)`
+        : `Tool results for calls this turn did not make: ${unknown.join(', ')}`
+    )
+  }
+  if (conversation !== undefined && conversation !== run.conversation) {
+    throw new ValidationError(
+      'The conversation before the tool calls is not the one the waiting run was given: send it as it was, or start again'
+    )
+  }
+  for (const result of results) {
+    const made = run.made.find((call) => call.id === result.toolUseId)
+    if (result.call && made && !sameCall(made, result.call)) {
+      throw new ValidationError(
+        `The conversation shows call ${made.id} as ${result.call.name} with other input than the model made: send the call as it was answered`
+      )
+    }
+  }
+}
+
+/** Stops the oldest waiting processes while together they hold more than the budget. */
+const keepWithinMemory = async (
+  waiting: readonly ParkedRun[],
+  newest: ParkedRun,
+  { maxRssBytes, residentBytes }: Pick<ParkedRunsOptions, 'maxRssBytes' | 'residentBytes'>,
+  expire: (run: ParkedRun) => void
+) => {
+  if (maxRssBytes === undefined || !residentBytes) return
+  const held = await Promise.all(
+    waiting.map(async (r) => ({ r, bytes: (await residentBytes(r.session.pid)) ?? 0 }))
+  )
+  let total = held.reduce((sum, { bytes }) => sum + bytes, 0)
+  for (const { r, bytes } of held) {
+    if (total <= maxRssBytes || r === newest) break
+    expire(r)
+    total -= bytes
+  }
+}
+
 export type ParkedRuns = ReturnType<typeof createParkedRuns>
 
 export const createParkedRuns = ({
@@ -79,20 +125,6 @@ export const createParkedRuns = ({
     void run.session.stop()
   }
 
-  /** Stops the oldest waiting processes while together they hold more than the budget. */
-  const keepWithinMemory = async (newest: ParkedRun) => {
-    if (maxRssBytes === undefined || !residentBytes) return
-    const held = await Promise.all(
-      [...runs.keys()].map(async (r) => ({ r, bytes: (await residentBytes(r.session.pid)) ?? 0 }))
-    )
-    let total = held.reduce((sum, { bytes }) => sum + bytes, 0)
-    for (const { r, bytes } of held) {
-      if (total <= maxRssBytes || r === newest) break
-      expire(r)
-      total -= bytes
-    }
-  }
-
   return {
     park(run: ParkedRun) {
       run.session.park()
@@ -105,7 +137,7 @@ export const createParkedRuns = ({
       const timer = setTimeout(() => expire(run), ttlMs)
       timer.unref?.()
       runs.set(run, timer)
-      void keepWithinMemory(run)
+      void keepWithinMemory([...runs.keys()], run, { maxRssBytes, residentBytes }, expire)
     },
     /**
      * The run these results answer, or why not; results must answer every call it made. It
@@ -123,28 +155,7 @@ export const createParkedRuns = ({
           `No run is waiting for tool call ${ids[0] ?? '(none)'}: it was answered already, never made, or waited too long (start the request again)`
         )
       }
-      const missing = run.calls.filter((id) => !ids.includes(id))
-      const unknown = ids.filter((id) => !run.calls.includes(id))
-      if (missing.length > 0 || unknown.length > 0) {
-        throw new ValidationError(
-          missing.length > 0
-            ? `Tool results are missing for: ${missing.join(', ')} (answer every call of the turn)`
-            : `Tool results for calls this turn did not make: ${unknown.join(', ')}`
-        )
-      }
-      if (conversation !== undefined && conversation !== run.conversation) {
-        throw new ValidationError(
-          'The conversation before the tool calls is not the one the waiting run was given: send it as it was, or start again'
-        )
-      }
-      for (const result of results) {
-        const made = run.made.find((call) => call.id === result.toolUseId)
-        if (result.call && made && !sameCall(made, result.call)) {
-          throw new ValidationError(
-            `The conversation shows call ${made.id} as ${result.call.name} with other input than the model made: send the call as it was answered`
-          )
-        }
-      }
+      checkAnswers(run, results, conversation)
       return run
     },
     /** Takes a found run back, unless it stopped waiting meanwhile (expired, made room). */
