@@ -12,13 +12,10 @@
 
 import { errorFromType } from '../../errors/from-wire.js'
 import {
-  type ClaudeError,
   CliProtocolError,
   ConfigError,
   isClaudeError,
-  RateLimitedError,
   RunAbortedError,
-  RunnerUnavailableError,
   SessionHostUnavailableError,
   SessionNotFoundError,
   ToolCallNotPendingError,
@@ -26,24 +23,12 @@ import {
 import { errorFromResponse } from '../../http/error-body.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { readEvents } from '../../lib/read-events.js'
-import { createQuotaGate, type QuotaGate, quotaError } from '../../run/quota.js'
-import type {
-  CapacityStatus,
-  ClaudeRunner,
-  ModelInfo,
-  Quota,
-  RunEvent,
-  RunnerStatus,
-  RunOptions,
-  RunRequest,
-} from '../../runner.js'
-import {
-  RUNNER_PROTOCOL,
-  RUNNER_PROTOCOL_HEADER,
-  RunnerLine,
-} from '../../runner-protocol/protocol.js'
-import { assertPrivateOrHttps, saneResult } from './host-checks.js'
-import { hostTag, routeToHost, tagForHost } from './tool-routing.js'
+import type { ClaudeRunner, ModelInfo, RunEvent, RunOptions, RunRequest } from '../../runner.js'
+import { RunnerLine } from '../../runner-protocol/protocol.js'
+import { fleetStatus } from './fleet-status.js'
+import { saneResult } from './host-checks.js'
+import { createHostSet, type Host, type HostSet, rejectedUntil } from './host-set.js'
+import { routeToHost, tagForHost } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
   /** Runner host base URLs, e.g. `['http://10.0.0.5:7743']`. */
@@ -58,20 +43,59 @@ export type RemoteRunnerOptions = {
   logger?: Logger
 }
 
-type Host = { url: string; tag: string; downUntil: number; quota: QuotaGate }
+/** Opens a run on the first host that answers; nothing has been received when this fails. */
+const openRun = async (
+  set: HostSet,
+  fetchImpl: typeof fetch,
+  request: RunRequest,
+  signal: AbortSignal,
+  only?: Host
+) => {
+  let tried = 0
+  let last: unknown
+  for await (const host of only ? [only] : set.candidates(true)) {
+    tried++
+    let response: Response
+    try {
+      response = await fetchImpl(`${host.url}/runner/v1/runs`, {
+        method: 'POST',
+        headers: set.headers(true),
+        body: JSON.stringify(request),
+        signal,
+      })
+    } catch (error) {
+      if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
+      set.markDown(host)
+      last = error
+      continue
+    }
+    if (response.ok && response.body) return { host, body: response.body }
+    const error = await errorFromResponse(response)
+    if (error.type === 'quota_exhausted') host.quota.report(rejectedUntil(error))
+    // Another host may have a free slot, or a login with quota left.
+    if (!error.hostBound) throw error
+    last = error
+  }
+  if (isClaudeError(last) && last.type === 'queue_full') throw last
+  if (only) {
+    throw new SessionHostUnavailableError(
+      'The runner host that holds this session or waiting run cannot be reached; try again later, or start again without it',
+      { cause: last, retryAfter: set.retryAfter }
+    )
+  }
+  throw set.allExhausted() ?? set.unavailable(tried, last)
+}
 
-/** What a host's refusal says of its login, until its own report arrives. */
-const rejectedUntil = (error: ClaudeError): Quota => ({
-  status: 'rejected',
-  window: null,
-  resets_at:
-    error instanceof RateLimitedError && error.resetAt ? error.resetAt.toISOString() : null,
-  overage_status: null,
-  overage_disabled_reason: null,
-  using_overage: false,
-  windows: {},
-  seen_at: new Date().toISOString(),
-})
+/** The host that holds what the request continues (a waiting run, a kept session), if any. */
+const holderOf = (set: HostSet, request: RunRequest) => {
+  const routed = routeToHost(request)
+  if (routed.tag === undefined) return { request: routed.request }
+  const holder = set.byTag(routed.tag)
+  if (holder) return { request: routed.request, holder }
+  throw request.toolResults?.length
+    ? new ToolCallNotPendingError('No runner host of this front door made that tool call')
+    : new SessionNotFoundError('No session with that id')
+}
 
 export const createRemoteRunner = ({
   urls,
@@ -83,109 +107,42 @@ export const createRemoteRunner = ({
 }: RemoteRunnerOptions): ClaudeRunner => {
   if (urls.length === 0)
     throw new ConfigError('createRemoteRunner needs at least one runner host URL')
-  for (const url of urls) assertPrivateOrHttps(url)
-  const hosts: Host[] = urls.map((url) => ({
-    url: url.replace(/\/+$/, ''),
-    tag: hostTag(url.replace(/\/+$/, '')),
-    downUntil: 0,
-    quota: createQuotaGate(),
-  }))
-  let next = 0
+  const set = createHostSet({ urls, token, fetch: fetchImpl, retryDownAfterMs, healthTimeoutMs })
   let modelsCache: ModelInfo[] | undefined
 
-  const headers = (json = false): Record<string, string> => ({
-    [RUNNER_PROTOCOL_HEADER]: String(RUNNER_PROTOCOL),
-    ...(token && { authorization: `Bearer ${token}` }),
-    ...(json && { 'content-type': 'application/json' }),
-  })
-
-  const get = async (host: Host, path: string, timeoutMs = healthTimeoutMs) => {
-    const response = await fetchImpl(`${host.url}${path}`, {
-      headers: headers(),
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-    if (!response.ok) throw await errorFromResponse(response)
-    return response.json()
-  }
-
-  const healthy = async (host: Host) => {
-    try {
-      await get(host, '/runner/v1/health')
-      host.downUntil = 0
-      return true
-    } catch {
-      host.downUntil = Date.now() + retryDownAfterMs
-      return false
-    }
-  }
-
-  /**
-   * Every host once, starting after the last one used; a host marked down is checked first, one
-   * whose login is out of quota is left out (`forRun`: a run, which may be its probe).
-   */
-  async function* candidates(forRun = false): AsyncGenerator<Host> {
-    const start = next++ % hosts.length
-    for (let i = 0; i < hosts.length; i++) {
-      const host = hosts[(start + i) % hosts.length] as Host
-      if (host.downUntil > Date.now()) continue
-      if (forRun && !host.quota.admits()) continue
-      if (host.downUntil > 0 && !(await healthy(host))) continue
-      yield host
-    }
-  }
-
-  const unavailable = (tried: number, cause?: unknown) =>
-    new RunnerUnavailableError(
-      tried === 0
-        ? 'No runner host is available (all are marked down); try again shortly'
-        : `No runner host could take the run (tried ${tried})`,
-      { cause, retryAfter: Math.ceil(retryDownAfterMs / 1000) }
-    )
-
-  /** The refusal when every host's login is out of quota: the soonest reset. */
-  const allExhausted = () => {
-    const known = hosts
-      .map((host) => host.quota.current())
-      .filter((q): q is Quota => q?.status === 'rejected')
-      .sort((a, b) => (a.resets_at ?? '').localeCompare(b.resets_at ?? ''))
-    return known[0] ? quotaError(known[0]) : undefined
-  }
-
-  /** Opens a run on the first host that answers; nothing has been received when this fails. */
-  const open = async (request: RunRequest, signal: AbortSignal, only?: Host) => {
-    let tried = 0
-    let last: unknown
-    for await (const host of only ? [only] : candidates(true)) {
-      tried++
-      let response: Response
+  const models = async (): Promise<ModelInfo[]> => {
+    if (modelsCache) return modelsCache
+    for await (const host of set.candidates()) {
       try {
-        response = await fetchImpl(`${host.url}/runner/v1/runs`, {
-          method: 'POST',
-          headers: headers(true),
-          body: JSON.stringify(request),
-          signal,
-        })
-      } catch (error) {
-        if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
-        host.downUntil = Date.now() + retryDownAfterMs
-        last = error
+        const answer = (await set.get(host, '/runner/v1/models', 30_000)) as { models: ModelInfo[] }
+        modelsCache = answer.models
+        return answer.models
+      } catch {
+        set.markDown(host)
+      }
+    }
+    throw set.unavailable(set.hosts.length)
+  }
+
+  /** The host's NDJSON as run events, tagged with the host; ends at the result. */
+  async function* relay(host: Host, body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent> {
+    for await (const event of readEvents(body, 'ndjson', RunnerLine)) {
+      if (event.type === 'error') {
+        const { type, message, retry_after, billed } = event.error
+        throw errorFromType(type, message, { retryAfter: retry_after, billed })
+      }
+      if (event.type === 'quota') host.quota.report(event.quota)
+      if (event.type !== 'result') {
+        yield tagForHost(event, host.tag)
         continue
       }
-      if (response.ok && response.body) return { host, body: response.body }
-      const error = await errorFromResponse(response)
-      if (error.type === 'quota_exhausted') host.quota.report(rejectedUntil(error))
-      // Another host may have a free slot, or a login with quota left.
-      if (!error.hostBound) throw error
-      last = error
+      // The models' prices tell a cost too low; read them once, for the results to come.
+      if (!modelsCache) void models().catch(() => {})
+      const result = saneResult(event.result, modelsCache ?? [], logger, host.url)
+      yield tagForHost({ type: 'result', result }, host.tag)
+      return
     }
-    if (isClaudeError(last) && last.type === 'queue_full') throw last
-    if (only) {
-      throw new SessionHostUnavailableError(
-        'The runner host that holds this session or waiting run cannot be reached; try again later, or start again without it',
-        { cause: last, retryAfter: Math.ceil(retryDownAfterMs / 1000) }
-      )
-    }
-    throw allExhausted() ?? unavailable(tried, last)
+    throw new CliProtocolError('The runner host ended the run without a result')
   }
 
   async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
@@ -195,30 +152,10 @@ export const createRemoteRunner = ({
       : controller.signal
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
     // A waiting run or a kept session lives on one host: no other host has it.
-    const routed = routeToHost(request)
-    const holder = routed.tag === undefined ? undefined : hosts.find((h) => h.tag === routed.tag)
-    if (routed.tag !== undefined && !holder) {
-      throw request.toolResults?.length
-        ? new ToolCallNotPendingError('No runner host of this front door made that tool call')
-        : new SessionNotFoundError('No session with that id')
-    }
-    const { host, body } = await open(routed.request, signal, holder)
+    const routed = holderOf(set, request)
+    const { host, body } = await openRun(set, fetchImpl, routed.request, signal, routed.holder)
     try {
-      for await (const event of readEvents(body, 'ndjson', RunnerLine)) {
-        if (event.type === 'error') {
-          const { type, message, retry_after, billed } = event.error
-          throw errorFromType(type, message, { retryAfter: retry_after, billed })
-        }
-        if (event.type === 'quota') host.quota.report(event.quota)
-        if (event.type === 'result') {
-          // The models' prices tell a cost too low; read them once, for the results to come.
-          if (!modelsCache) void models().catch(() => {})
-          const result = saneResult(event.result, modelsCache ?? [], logger, host.url)
-          yield tagForHost({ type: 'result', result }, host.tag)
-          return
-        }
-        yield tagForHost(event, host.tag)
-      }
+      yield* relay(host, body)
     } catch (error) {
       if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
       if (isClaudeError(error)) throw error
@@ -227,67 +164,12 @@ export const createRemoteRunner = ({
       // Cancels the upstream request if the consumer stopped early.
       controller.abort()
     }
-    throw new CliProtocolError('The runner host ended the run without a result')
   }
 
-  const status = async (): Promise<RunnerStatus> => {
-    const states = await Promise.all(
-      // A host's status asks its CLI (version, login): slower than a health check on a busy host.
-      hosts.map((host) =>
-        get(host, '/runner/v1/status', Math.max(healthTimeoutMs, 10_000)).catch(() => undefined)
-      )
-    )
-    hosts.forEach((host, i) => {
-      const reported = (states[i] as RunnerStatus | undefined)?.quota
-      if (reported) host.quota.report(reported)
-    })
-    const up = states.filter(Boolean) as RunnerStatus[]
-    const capacity = up.reduce<CapacityStatus>(
-      (sum, s) => ({
-        max_concurrency: sum.max_concurrency + s.capacity.max_concurrency,
-        running: sum.running + s.capacity.running,
-        queued: sum.queued + s.capacity.queued,
-        max_queue: sum.max_queue + s.capacity.max_queue,
-      }),
-      { max_concurrency: 0, running: 0, queued: 0, max_queue: 0 }
-    )
-    const first = up[0]
-    return {
-      available: up.some((s) => s.available),
-      binary_path: first?.binary_path ?? null,
-      binary_source: first ? 'remote' : null,
-      version: first?.version ?? null,
-      logged_in: first ? up.every((s) => s.logged_in) : null,
-      auth_method: first?.auth_method ?? null,
-      capacity,
-      hosts: hosts.map((host, i) => ({
-        url: host.url,
-        up: Boolean(states[i]),
-        quota: host.quota.current() ?? null,
-      })),
-    }
+  return {
+    run,
+    status: () => fleetStatus(set, Math.max(healthTimeoutMs, 10_000)),
+    models,
+    quota: set.latestQuota,
   }
-
-  const models = async (): Promise<ModelInfo[]> => {
-    if (modelsCache) return modelsCache
-    for await (const host of candidates()) {
-      try {
-        const { models } = (await get(host, '/runner/v1/models', 30_000)) as { models: ModelInfo[] }
-        modelsCache = models
-        return models
-      } catch {
-        host.downUntil = Date.now() + retryDownAfterMs
-      }
-    }
-    throw unavailable(hosts.length)
-  }
-
-  /** The most recent report of any host (what response headers warn about). */
-  const quota = () =>
-    hosts
-      .map((host) => host.quota.current())
-      .filter((q): q is Quota => q !== undefined)
-      .sort((a, b) => b.seen_at.localeCompare(a.seen_at))[0]
-
-  return { run, status, models, quota }
 }
