@@ -31,7 +31,7 @@ const tools: Anthropic.Tool[] = [
 const question: Anthropic.MessageParam = { role: 'user', content: 'Weather in Paris?' }
 
 describe('tool use with the anthropic client', () => {
-  it('returns tool_use, then answers with the tool_result the client sends', async () => {
+  it('passes a tool_result with text and an image on as such (the plain loop: sdk-dialects.test.ts)', async () => {
     const first = await anthropic.messages.create({
       model: 'haiku',
       max_tokens: 200,
