@@ -62,6 +62,7 @@ const createSessions = (
     configDir,
     ttlMs: settings.sessionTtlMs,
     maxPerOwner: settings.maxSessionsPerKey,
+    maxBytes: settings.maxSessionMb * 1024 * 1024,
   })
   const launch =
     seams.launch ??

@@ -81,6 +81,12 @@ export const RunnerSettings = v.object({
   maxSessionsPerKey: whole(1, 50, 'Kept sessions per key; the least recently used go first.', {
     env: 'CLAUDE_MAX_SESSIONS_PER_KEY',
   }),
+  maxSessionMb: whole(
+    1,
+    512,
+    'Disk a kept session may hold (its folder and transcript); one grown past it is removed on its next resume.',
+    { env: 'CLAUDE_MAX_SESSION_MB' }
+  ),
   toolWaitMs: whole(1, 300_000, "How long a run waits for the client's tool results.", {
     env: 'CLAUDE_TOOL_WAIT_MS',
   }),

@@ -2,10 +2,11 @@
  * Kept sessions on disk: `<workDir>/sessions/<id>/` is the session's working directory, its owner
  * (an API key's hash, or empty) is recorded in `<id>.owner` beside it, and the CLI keeps its
  * transcript under its config directory. Sessions expire after a lifetime without use, and each
- * owner keeps at most a number of them (the least recently used go first), so disk use is bounded.
+ * owner keeps at most a number of them (the least recently used go first), and one grown past
+ * a size is removed when next opened, so disk use is bounded.
  */
 import { randomUUID } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SessionNotFoundError } from '../../../errors/index.js'
 import { projectDir } from './history.js'
@@ -18,6 +19,8 @@ export type SessionStoreOptions = {
   ttlMs?: number
   /** Sessions each owner may keep; the least recently used beyond it are removed. Default 50. */
   maxPerOwner?: number
+  /** Disk one session may hold; one grown past it is removed when it is next opened. Default 512 MiB. */
+  maxBytes?: number
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>
@@ -81,8 +84,25 @@ const prune = async (
   await Promise.all([...expired, ...over].map((s) => remove(paths, s.id)))
 }
 
-/** The session's directory, if it exists, belongs to `owner` and has not expired. */
-const open = async (paths: Paths, ttlMs: number, id: string, owner: string) => {
+/** Bytes under `path`, links not followed (a run's Bash may have planted some), up to `limit`. */
+const sizeOf = async (path: string, limit: number): Promise<number> => {
+  const info = await lstat(path).catch(() => undefined)
+  if (!info?.isDirectory()) return info?.size ?? 0
+  let total = 0
+  for (const name of await readdir(path).catch(() => [] as string[])) {
+    total += await sizeOf(join(path, name), limit - total)
+    if (total > limit) break
+  }
+  return total
+}
+
+/** The session's directory, if it exists, belongs to `owner`, has not expired or grown too big. */
+const open = async (
+  paths: Paths,
+  { ttlMs, maxBytes }: { ttlMs: number; maxBytes: number },
+  id: string,
+  owner: string
+) => {
   const sessionId = id.toLowerCase()
   if (!UUID.test(sessionId)) throw new SessionNotFoundError('No session with that id')
   const recorded = await readFile(paths.owner(sessionId), 'utf8').catch(() => undefined)
@@ -94,6 +114,15 @@ const open = async (paths: Paths, ttlMs: number, id: string, owner: string) => {
     await remove(paths, sessionId)
     throw new SessionNotFoundError('No session with that id (it expired)')
   }
+  const held = [paths.dir(sessionId), projectDir(paths.configDir, paths.dir(sessionId))]
+  let bytes = 0
+  for (const path of held) bytes += await sizeOf(path, maxBytes - bytes)
+  if (bytes > maxBytes) {
+    await remove(paths, sessionId)
+    throw new SessionNotFoundError(
+      `No session with that id (it grew past ${Math.round(maxBytes / 1048576)} MiB on disk and was removed)`
+    )
+  }
   const now = new Date()
   await utimes(paths.owner(sessionId), now, now)
   return { id: sessionId, cwd: paths.dir(sessionId) }
@@ -104,6 +133,7 @@ export const createSessionStore = ({
   configDir,
   ttlMs = 7 * 24 * 3600_000,
   maxPerOwner = 50,
+  maxBytes = 512 * 1024 * 1024,
 }: SessionStoreOptions) => {
   const paths = pathsOf(workDir, configDir)
   const limits = { ttlMs, maxPerOwner }
@@ -136,6 +166,6 @@ export const createSessionStore = ({
       await utimes(paths.owner(id), now, now).catch(() => {})
     },
     /** The session's directory, if it exists, belongs to `owner` and has not expired. */
-    open: (id: string, owner = '') => open(paths, ttlMs, id, owner),
+    open: (id: string, owner = '') => open(paths, { ttlMs, maxBytes }, id, owner),
   }
 }
