@@ -43,6 +43,17 @@ export type RemoteRunnerOptions = {
   logger?: Logger
 }
 
+/** Waits for `promise` at most `ms`, whatever it does. */
+const settledWithin = (promise: Promise<unknown>, ms: number) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    const done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    promise.then(done, done)
+  })
+
 /** Opens a run on the first host that answers; nothing has been received when this fails. */
 const openRun = async (
   set: HostSet,
@@ -136,8 +147,9 @@ export const createRemoteRunner = ({
         yield tagForHost(event, host.tag)
         continue
       }
-      // The models' prices tell a cost too low; read them once, for the results to come.
-      if (!modelsCache) void models().catch(() => {})
+      // The models' prices tell a cost too low: read once (a host slow to list them leaves
+      // only the ceiling check for this result, not the run waiting).
+      if (!modelsCache) await settledWithin(models(), 5_000)
       const result = saneResult(event.result, modelsCache ?? [], logger, host.url)
       yield tagForHost({ type: 'result', result }, host.tag)
       return
