@@ -23,6 +23,9 @@ const listener = createHttpServer((_req, res) => {
   listenerHits++
   res.end('LISTENER-ANSWERED')
 })
+/** Connections of any kind (WebFetch upgrades http:// to https://, so it speaks TLS to it). */
+let listenerConnections = 0
+listener.on('connection', () => listenerConnections++)
 const socketServer = createNetServer((socket) => socket.end('SOCKET-ANSWERED'))
 
 beforeAll(async () => {
@@ -168,31 +171,47 @@ describe('a kept session that Bash used', () => {
 })
 
 describe('WebFetch', () => {
-  // Offline, the CLI's own preflight (a call to claude.ai) refuses the fetch before it is made;
-  // online it may pass, and then only the sandbox's proxy stands between the fetch and the
-  // server's loopback (egress-proxy.test.ts tries that proxy directly).
-  it("runs in the sandbox, where the server's loopback is out of reach", async () => {
-    const port = (listener.address() as AddressInfo).port
-    const before = listenerHits
-    stack.mock.reset()
-    stack.mock.setHandler((request) => {
+  // Offline, the CLI's own domain preflight (a call to claude.ai) would refuse every fetch before
+  // it is made, so these servers turn it off (CLAUDE_WEBFETCH_PREFLIGHT=off): the fetch is then
+  // really tried, and only the sandbox's proxy stands between it and the server's loopback.
+  const fetchOnce =
+    (url: string): MockHandler =>
+    (request) => {
       const content = lastUserMessage(request.body)?.content
       const answered = Array.isArray(content) && content.some((b) => b?.type === 'tool_result')
       return answered
         ? { kind: 'text', text: 'done' }
-        : {
-            kind: 'tool',
-            name: 'WebFetch',
-            input: { url: `http://127.0.0.1:${port}/metadata`, prompt: 'what does it say?' },
-          }
+        : { kind: 'tool', name: 'WebFetch', input: { url, prompt: 'what does it say?' } }
+    }
+  const fetchThrough = async (egress: string[]) => {
+    const port = (listener.address() as AddressInfo).port
+    const web = await startTestStack({
+      allowedTools: ['WebFetch'],
+      webFetchPreflight: false,
+      runnerOptions: { sandboxEgress: egress },
     })
-    const res = await stack.post(
-      '/llm/query',
-      { prompt: 'fetch it', allowed_tools: ['WebFetch'], max_turns: 3 },
-      { headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }
-    )
-    expect(res.status).toBe(200)
-    expect(toolResult()).not.toContain('LISTENER-ANSWERED')
-    expect(listenerHits).toBe(before)
+    try {
+      web.mock.setHandler(fetchOnce(`http://127.0.0.1:${port}/metadata`))
+      const before = listenerConnections
+      const res = await web.post('/llm/query', {
+        prompt: 'fetch it',
+        allowed_tools: ['WebFetch'],
+        max_turns: 3,
+      })
+      expect(res.status).toBe(200)
+      return listenerConnections - before
+    } finally {
+      await web.close()
+    }
+  }
+
+  it("runs in the sandbox, where the server's loopback is out of reach", async () => {
+    expect(await fetchThrough([])).toBe(0)
+  }, 60_000)
+
+  // This one also hung the server's close before CONNECT tunnels were closed with the proxy.
+  it('does reach a loopback listener the operator lets through (so the test above can fail)', async () => {
+    const port = (listener.address() as AddressInfo).port
+    expect(await fetchThrough([`127.0.0.1:${port}`])).toBeGreaterThan(0)
   }, 60_000)
 })

@@ -94,7 +94,7 @@ describe('a front door over a host that reports runs as free', () => {
         return new Response(`${JSON.stringify(line)}\n`)
       }) as typeof fetch
       const runner = createRemoteRunner({ urls: ['http://runner-a:7743'], fetch: fakeFetch })
-      const events = runner.run({ prompt: 'x' })
+      const events = runner.run({ prompt: 'x' })[Symbol.asyncIterator]()
       const next = events.next()
       await vi.advanceTimersByTimeAsync(5_000)
       const { value } = await next

@@ -168,6 +168,8 @@ describe('server configuration', () => {
       CLAUDE_PROCESS_MAX_RSS_MB: '256',
       CLAUDE_TOOL_WAIT_MS: '60000',
       CLAUDE_MAX_SESSIONS_PER_KEY: '5',
+      CLAUDE_MAX_SESSION_MB: '64',
+      CLAUDE_WEBFETCH_PREFLIGHT: 'off',
       SHUTDOWN_GRACE_MS: '2500',
       SSE_HEARTBEAT_MS: '5000',
       API_KEYS_FILE: '/etc/cca/keys',
@@ -200,6 +202,8 @@ describe('server configuration', () => {
       maxProcessRssMb: 256,
       toolWaitMs: 60_000,
       maxSessionsPerKey: 5,
+      maxSessionMb: 64,
+      webFetchPreflight: false,
       // Settings the environment does not set keep their schema's defaults.
       killGraceMs: 3000,
       maxParkedRuns: 16,

@@ -63,6 +63,11 @@ export const RunnerSettings = v.object({
   warmIdleMs: whole(1, 600_000, 'A process started ahead and unused this long is stopped.', {
     env: 'CLAUDE_WARM_IDLE_MS',
   }),
+  webFetchPreflight: onOff(
+    true,
+    "Let WebFetch ask claude.ai whether a domain is blocked before fetching (the CLI's preflight); off for networks that cannot reach it.",
+    { env: 'CLAUDE_WEBFETCH_PREFLIGHT' }
+  ),
   reuseProcesses: onOff(
     true,
     "Let a process that served a run serve its key's next run after /clear (pool/tenant.ts).",

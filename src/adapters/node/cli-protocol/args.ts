@@ -21,6 +21,8 @@ export type ArgsInput = Pick<
   reusable?: boolean
   /** The client's own tools (names as the client gave them), served over the control channel. */
   clientTools?: string[]
+  /** WebFetch without the CLI's domain preflight to claude.ai (the operator's choice). */
+  skipWebFetchPreflight?: boolean
 }
 
 /** Tools that read files: allowed inside the working directory without a rule, and only there. */
@@ -62,6 +64,9 @@ export const buildCliArgs = (input: ArgsInput): string[] => {
     ...(input.clientTools ?? []).map((n) => `${TOOL_PREFIX}${n}`),
   ]
   if (allow.length > 0) args.push(`--allowedTools=${allow.join(',')}`)
+  if (input.skipWebFetchPreflight && tools.includes('WebFetch')) {
+    args.push('--settings={"skipWebFetchPreflight":true}')
+  }
   if (input.disallowedTools?.length) {
     args.push(`--disallowedTools=${input.disallowedTools.join(',')}`)
   }

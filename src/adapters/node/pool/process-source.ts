@@ -47,7 +47,7 @@ export type RunPlace = { sandbox?: string; shape?: WarmShape; tenant?: string }
 
 /** A session started now for the run, in its own working directory. */
 const startCold = async (
-  { hiddenPaths = [], egress, dirs, launch, binary, onSession }: ProcessSourceOptions,
+  { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession }: ProcessSourceOptions,
   request: RunRequest,
   sandbox?: string,
   reusable = false
@@ -68,7 +68,8 @@ const startCold = async (
       ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })), path]
       : [path]
     const clientTools = request.tools?.map((tool) => tool.name)
-    const args = buildCliArgs({ ...request, ...dir, reusable, clientTools })
+    const skipWebFetchPreflight = !settings.webFetchPreflight
+    const args = buildCliArgs({ ...request, ...dir, reusable, clientTools, skipWebFetchPreflight })
     const session = createCliSession(await launch(command, args, dir.cwd), dir)
     onSession(session)
     return session

@@ -96,8 +96,11 @@ const forward =
 
 /** HTTPS, CONNECT: a tunnel to the checked address. */
 const tunnel =
-  (route: Route, refuse: (target: string) => void) =>
+  (route: Route, refuse: (target: string) => void, open: Set<Duplex>) =>
   async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A tunnel is the server's no longer (closeAllConnections does not see it): kept to close.
+    open.add(socket)
+    socket.on('close', () => open.delete(socket))
     const target = req.url ?? ''
     const [host = '', port = ''] = target.split(':')
     const address = host && /^\d+$/.test(port) ? await route(host, port) : undefined
@@ -113,7 +116,9 @@ const tunnel =
       socket.pipe(upstream)
     })
     upstream.on('error', () => socket.destroy())
+    upstream.on('close', () => socket.destroy())
     socket.on('error', () => upstream.destroy())
+    socket.on('close', () => upstream.destroy())
   }
 
 export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: EgressOptions) => {
@@ -121,7 +126,8 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
   const refuse = (target: string) =>
     logger.warn('a sandboxed run tried to reach a host it may not', { target })
   const server = createServer(forward(route, refuse))
-  server.on('connect', tunnel(route, refuse))
+  const tunnels = new Set<Duplex>()
+  server.on('connect', tunnel(route, refuse, tunnels))
 
   let started: Promise<string> | undefined
   return {
@@ -142,6 +148,7 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
     async close() {
       if (!started) return
       server.closeAllConnections()
+      for (const socket of tunnels) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await rm(socketPath, { force: true })
     },
