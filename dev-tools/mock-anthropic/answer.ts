@@ -3,7 +3,8 @@
  * (`message_start`, content blocks with their deltas, `message_delta`, `message_stop`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { MessagesBody, MockReply } from './replies.js'
+import { honour, invalidContent } from './honour.js'
+import { lastUserMessage, type MessagesBody, type MockReply, userText } from './replies.js'
 
 // Unref'd: a delayed reply to a client that left must not keep the test process alive.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
@@ -38,6 +39,21 @@ export const answer = async (
     return
   }
 
+  const invalid = invalidContent(body)
+  if (invalid) {
+    res.writeHead(400, { 'content-type': 'application/json', 'request-id': requestId })
+    res.end(
+      JSON.stringify({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: invalid },
+        request_id: requestId,
+      })
+    )
+    return
+  }
+  const said = reply.kind === 'text' || reply.kind === 'tool' ? reply.text : undefined
+  const honoured = honour(body, said, userText(lastUserMessage(body)), reply.kind === 'tool')
+  const outputTokens = honoured.outputTokens ?? 2
   const model = body.model ?? 'claude-mock'
   const messageId = nextId('msg')
   const usage = {
@@ -48,10 +64,12 @@ export const answer = async (
   }
 
   if (body.stream === false) {
-    const content =
-      reply.kind === 'tool'
+    const content = [
+      ...(honoured.thinking ? [{ type: 'thinking', ...honoured.thinking }] : []),
+      ...(reply.kind === 'tool'
         ? [{ type: 'tool_use', id: nextId('toolu'), name: reply.name, input: reply.input }]
-        : [{ type: 'text', text: reply.kind === 'text' ? reply.text : '' }]
+        : [{ type: 'text', text: honoured.text ?? '' }]),
+    ]
     const extra = reply.kind === 'text' ? reply.headers : undefined
     res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId, ...extra })
     res.end(
@@ -61,9 +79,9 @@ export const answer = async (
         role: 'assistant',
         model,
         content,
-        stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn',
-        stop_sequence: null,
-        usage: { ...usage, output_tokens: 2 },
+        stop_reason: honoured.stopReason,
+        stop_sequence: honoured.stopSequence,
+        usage: { ...usage, output_tokens: outputTokens },
       })
     )
     return
@@ -95,7 +113,27 @@ export const answer = async (
   if (reply.kind === 'stall') return
 
   let index = 0
-  const text = reply.kind === 'text' ? reply.text : reply.text
+  if (honoured.thinking) {
+    const { thinking, signature } = honoured.thinking
+    send('content_block_start', {
+      type: 'content_block_start',
+      index,
+      content_block: { type: 'thinking', thinking: '', signature: '' },
+    })
+    send('content_block_delta', {
+      type: 'content_block_delta',
+      index,
+      delta: { type: 'thinking_delta', thinking },
+    })
+    send('content_block_delta', {
+      type: 'content_block_delta',
+      index,
+      delta: { type: 'signature_delta', signature },
+    })
+    send('content_block_stop', { type: 'content_block_stop', index })
+    index++
+  }
+  const text = honoured.text
   if (text !== undefined) {
     send('content_block_start', {
       type: 'content_block_start',
@@ -134,8 +172,8 @@ export const answer = async (
   }
   send('message_delta', {
     type: 'message_delta',
-    delta: { stop_reason: reply.kind === 'tool' ? 'tool_use' : 'end_turn', stop_sequence: null },
-    usage: { output_tokens: 2 },
+    delta: { stop_reason: honoured.stopReason, stop_sequence: honoured.stopSequence },
+    usage: { output_tokens: outputTokens },
   })
   send('message_stop', { type: 'message_stop' })
   res.end()

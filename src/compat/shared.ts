@@ -45,6 +45,32 @@ export const imageFromDataUrl = (url: string, field: string): ContentBlock => {
   }
 }
 
+/**
+ * A file sent as a data URL as a document: a PDF as base64, plain text decoded. Anything else
+ * is refused by field (the model reads documents of these two kinds only).
+ */
+export const documentFromDataUrl = (url: string, field: string, title?: string): ContentBlock => {
+  const match = /^data:([a-z/+.-]+)(;charset=[\w-]+)?;base64,([A-Za-z0-9+/]+=*)$/i.exec(url.trim())
+  if (!match) throw badRequest(`${field}: not a base64 data: URL`)
+  const mediaType = (match[1] as string).toLowerCase()
+  const data = match[3] as string
+  const named = title ? { title } : {}
+  if (mediaType === 'application/pdf') {
+    return { type: 'document', source: { type: 'base64', media_type: mediaType, data }, ...named }
+  }
+  if (mediaType === 'text/plain') {
+    const text = new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)))
+    return {
+      type: 'document',
+      source: { type: 'text', media_type: mediaType, data: text },
+      ...named,
+    }
+  }
+  throw badRequest(
+    `${field}: file type ${mediaType} is not supported (application/pdf, text/plain)`
+  )
+}
+
 /** The last turn must be the user's: it is the prompt; the turns before it are the history. */
 export const splitTurns = (turns: HistoryTurn[]): Pick<RunRequest, 'prompt' | 'history'> => {
   const last = turns.at(-1)

@@ -41,6 +41,12 @@ export const RunResult = v.object({
    * them continues it. Cost and usage then count from the resumed part's result.
    */
   toolCalls: v.optional(v.array(ToolCall)),
+  /** Why the answer ended, when not simply at its end: a client tool call, a limit, a stop sequence. */
+  stopReason: v.optional(v.picklist(['end_turn', 'tool_use', 'max_tokens', 'stop_sequence'])),
+  /** The stop sequence the answer ended before. */
+  stopSequence: v.optional(v.string()),
+  /** The model's thinking before its answer, with the signatures the API checks when it comes back. */
+  thinking: v.optional(v.array(v.object({ thinking: v.string(), signature: v.string() }))),
 })
 
 /** What a run cost, for charging it; an error thrown after the API was called carries one. */
@@ -60,6 +66,9 @@ export const RunEvent = v.variant('type', [
   event('started', {}),
   event('init', { sessionId: v.string(), model: v.string() }),
   event('text_delta', { text: v.string() }),
+  /** The model's thinking, when the request asked to see it; a signature ends its block. */
+  event('thinking_delta', { text: v.string() }),
+  event('thinking_signature', { signature: v.string() }),
   event('assistant', { content: v.array(v.unknown()) }),
   /** A tool call; `client`: one of the request's own tools (its name as the client gave it). */
   event('tool_use', {

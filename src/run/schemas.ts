@@ -20,6 +20,9 @@ export const ModelName = v.pipe(
   v.description('A model alias (haiku, sonnet, opus, …) or a model id.')
 )
 
+export const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const
+export type Effort = (typeof EFFORTS)[number]
+
 export const ToolName = v.pipe(v.string(), v.regex(TOOL_PATTERN, 'must be a built-in tool name'))
 
 export const TextBlock = v.object({ type: v.literal('text'), text: v.string() })
@@ -31,8 +34,23 @@ export const ImageBlock = v.object({
     data: v.string(),
   }),
 })
-export const ContentBlock = v.variant('type', [TextBlock, ImageBlock])
-/** A turn's content: plain text, or text and base64 image blocks. */
+/** A document the model reads: a base64 PDF or plain text (passed to the model unchanged). */
+export const DocumentBlock = v.object({
+  type: v.literal('document'),
+  source: v.variant('type', [
+    v.object({
+      type: v.literal('base64'),
+      media_type: v.literal('application/pdf'),
+      data: v.string(),
+    }),
+    v.object({ type: v.literal('text'), media_type: v.literal('text/plain'), data: v.string() }),
+  ]),
+  title: v.optional(v.string()),
+  context: v.optional(v.string()),
+  citations: v.optional(v.object({ enabled: v.boolean() })),
+})
+export const ContentBlock = v.variant('type', [TextBlock, ImageBlock, DocumentBlock])
+/** A turn's content: plain text, or text, base64 image and document blocks. */
 export const Content = v.union([v.string(), v.array(ContentBlock)])
 
 export const HistoryTurn = v.object({ role: v.picklist(['user', 'assistant']), content: Content })
@@ -81,6 +99,12 @@ export const RunRequestSchema = v.object({
   /** Who owns a kept session (e.g. an API key's hash); to anyone else it does not exist. */
   owner: v.optional(v.string()),
   maxBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(0))),
+  /** Output tokens of each model call at most (the API's `max_tokens`); the run ends at it. */
+  maxOutputTokens: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** How hard the model works (`--effort`). */
+  effort: v.optional(v.picklist(EFFORTS)),
+  /** Show the model's thinking: streamed as it comes (`updates`) or summarized. */
+  thinking: v.optional(v.picklist(['updates', 'summarized'])),
   /** Tools the client runs itself; a call parks the run until the client sends the result. */
   tools: v.optional(v.array(ClientTool)),
   /**

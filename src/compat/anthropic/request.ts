@@ -1,42 +1,16 @@
 /**
- * A Messages request as a `RunRequest`: `system` as the system prompt, earlier turns as
- * history, `tools` as the client's own tools. A last user message of `tool_result` blocks
- * answers the calls a parked run waits on; earlier `tool_use` / `tool_result` blocks stay in
- * the history as text.
+ * A Messages request as a `RunRequest`: `system` as the system prompt (Claude Code's `system`
+ * entries among the messages appended to it), earlier turns as history, `tools` as the client's
+ * own tools, and the generation controls the CLI can honour. A last user message of
+ * `tool_result` blocks answers the calls a parked run waits on.
  */
 
 import { conversationKey } from '../../run/conversation-key.js'
-import type { ContentBlock, RunRequest, ToolResult } from '../../runner.js'
+import type { HistoryTurn, RunRequest } from '../../runner.js'
 import { badRequest, splitTurns } from '../shared.js'
-import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
-import type { Block, MessagesRequest } from './schemas.js'
-
-const imageOf = (block: Extract<Block, { type: 'image' }>, field: string): ContentBlock => {
-  if (block.source.type === 'url') {
-    throw badRequest(
-      `${field}.source: image URLs are not fetched by this server; send base64 image data`
-    )
-  }
-  return { type: 'image', source: block.source }
-}
-
-/** A tool result's content: its text and images. */
-const resultContent = (
-  block: Extract<Block, { type: 'tool_result' }>,
-  field: string
-): ToolResult['content'] =>
-  typeof block.content === 'string' || block.content === undefined
-    ? (block.content ?? '')
-    : block.content.map((part, k) =>
-        part.type === 'text'
-          ? { type: 'text', text: part.text }
-          : imageOf(part, `${field}.content.${k}`)
-      )
-
-const textOfResult = (content: ToolResult['content']) =>
-  typeof content === 'string'
-    ? content
-    : content.map((b) => (b.type === 'text' ? b.text : '[image]')).join('\n')
+import { type ToolChoice, toolOptions } from '../tool-choice.js'
+import { resultContent, systemEntriesText, turnContent } from './content.js'
+import type { MessagesRequest } from './schemas.js'
 
 const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
   const choice = body.tool_choice
@@ -51,7 +25,7 @@ const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
   return { kind: 'named', name: choice.name }
 }
 
-/** The fields this server honours or can safely ignore (see docs/sdk-compatibility.md). */
+/** Every field the real API documents, and what Claude Code sends (see docs/sdk-compatibility.md). */
 const KNOWN = new Set([
   'model',
   'max_tokens',
@@ -67,87 +41,118 @@ const KNOWN = new Set([
   'metadata',
   'thinking',
   'service_tier',
+  'output_config',
+  'context_management',
+  'inference_geo',
+  'container',
+  'mcp_servers',
   'thread',
 ])
 
+/** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
+export const IGNORED = ['temperature', 'top_p', 'top_k'] as const
+
+/** The CLI's own cap when none is asked for (its highest default); above it the cap is its own. */
+const CLI_MAX_OUTPUT_TOKENS = 128_000
+
 /** A field that would change what the request means is refused, never ignored. */
-const refuseUnknown = (body: MessagesRequest) => {
+const refuseUnsupported = (body: MessagesRequest) => {
   const unknown = Object.keys(body).filter((key) => !KNOWN.has(key))
   if (unknown.length > 0) {
     throw badRequest(
       `${unknown.join(', ')}: not supported by this server (it would change the answer)`
     )
   }
+  if (body.container !== undefined || body.mcp_servers !== undefined) {
+    throw badRequest(
+      'container, mcp_servers: server-side tools are not available through Claude Code; define the tools yourself'
+    )
+  }
+  if (body.output_config?.format !== undefined) {
+    throw badRequest('output_config.format: structured outputs are not supported on this endpoint')
+  }
 }
+
+/** What the run honours of the request's generation controls. */
+const controlsOf = (body: MessagesRequest): Partial<RunRequest> => {
+  const thinking = body.thinking
+  const shown = thinking && thinking.type !== 'disabled' && thinking.display !== 'omitted'
+  return {
+    ...(body.max_tokens < CLI_MAX_OUTPUT_TOKENS && { maxOutputTokens: body.max_tokens }),
+    ...(body.output_config?.effort && { effort: body.output_config.effort }),
+    ...(shown && { thinking: thinking.display === 'summarized' ? 'summarized' : 'updates' }),
+  }
+}
+
+/** The conversation's user and assistant turns (`system` entries are context, not turns). */
+const turnsOf = (body: MessagesRequest) => body.messages.filter((m) => m.role !== 'system')
 
 /** The conversation up to the last user message that is not tool results, as the run got it. */
 const conversationBefore = (body: MessagesRequest) => {
-  let last = body.messages.length - 1
+  const turns = turnsOf(body)
+  let last = turns.length - 1
   const isResults = (i: number) => {
-    const m = body.messages[i]
+    const m = turns[i]
     return Array.isArray(m?.content) && m.content.some((b) => b.type === 'tool_result')
   }
-  while (last >= 0 && (body.messages[last]?.role !== 'user' || isResults(last))) last--
+  while (last >= 0 && (turns[last]?.role !== 'user' || isResults(last))) last--
   if (last < 0) return {}
-  const messages = body.messages.slice(0, last + 1)
+  const messages = turns.slice(0, last + 1)
   return { conversation: conversationKey(toRunRequest({ ...body, messages, tools: undefined })) }
 }
 
-export const toRunRequest = (body: MessagesRequest): RunRequest => {
-  refuseUnknown(body)
-  const last = body.messages.at(-1)
+/** Tool results that answer the calls of the assistant message before them. */
+const followUp = (body: MessagesRequest): RunRequest | undefined => {
+  const turns = turnsOf(body)
+  const i = turns.length - 1
+  const last = turns[i]
   const results =
     last?.role === 'user' && Array.isArray(last.content)
       ? last.content.filter((b) => b.type === 'tool_result')
       : []
-  if (results.length > 0) {
-    // The run that made these calls goes on; it already has everything else.
-    const i = body.messages.length - 1
-    // The calls as the conversation shows them: the run checks they are the ones it made.
-    const before = body.messages[i - 1]
-    const uses =
-      before?.role === 'assistant' && Array.isArray(before.content)
-        ? before.content.filter((b) => b.type === 'tool_use')
-        : []
-    return {
-      prompt: '',
-      model: body.model,
-      ...conversationBefore(body),
-      toolResults: results.map((block, j) => {
-        const use = uses.find((u) => u.id === block.tool_use_id)
-        return {
-          toolUseId: block.tool_use_id,
-          content: resultContent(block, `messages.${i}.content.${j}`),
-          ...(block.is_error && { isError: true }),
-          ...(use && { call: { name: use.name, input: use.input } }),
-        }
-      }),
-    }
+  if (results.length === 0) return undefined
+  // The calls as the conversation shows them: the run checks they are the ones it made.
+  const before = turns[i - 1]
+  const uses =
+    before?.role === 'assistant' && Array.isArray(before.content)
+      ? before.content.filter((b) => b.type === 'tool_use')
+      : []
+  const field = `messages.${body.messages.indexOf(last as (typeof turns)[number])}.content`
+  // The run that made these calls goes on; it already has everything else.
+  return {
+    prompt: '',
+    model: body.model,
+    ...conversationBefore(body),
+    toolResults: results.map((block, j) => {
+      const use = uses.find((u) => u.id === block.tool_use_id)
+      return {
+        toolUseId: block.tool_use_id,
+        content: resultContent(block, `${field}.${j}`),
+        ...(block.is_error && { isError: true }),
+        ...(use && { call: { name: use.name, input: use.input } }),
+      }
+    }),
   }
+}
+
+export const toRunRequest = (body: MessagesRequest): RunRequest => {
+  refuseUnsupported(body)
+  const continued = followUp(body)
+  if (continued) return continued
   const names = new Map<string, string>()
-  const turns = body.messages.map((message, i) => ({
-    role: message.role,
-    content:
+  const turns: HistoryTurn[] = []
+  body.messages.forEach((message, i) => {
+    if (message.role === 'system') return
+    const content =
       typeof message.content === 'string'
         ? message.content
-        : message.content.map((block, j): ContentBlock => {
-            const field = `messages.${i}.content.${j}`
-            if (block.type === 'text') return { type: 'text', text: block.text }
-            if (block.type === 'image') return imageOf(block, field)
-            // Earlier tool calls are history now: kept as text.
-            if (block.type === 'tool_use') {
-              names.set(block.id, block.name)
-              return { type: 'text', text: callAsText(block) }
-            }
-            const name = names.get(block.tool_use_id) ?? 'tool'
-            return {
-              type: 'text',
-              text: resultAsText(name, textOfResult(resultContent(block, field))),
-            }
-          }),
-  }))
+        : turnContent(message.content, `messages.${i}.content`, names)
+    // A turn of earlier thinking only has nothing left to say.
+    if (content.length > 0) turns.push({ role: message.role, content })
+  })
   const system =
     typeof body.system === 'string' ? body.system : body.system?.map((b) => b.text).join('\n\n')
+  const context = systemEntriesText(body.messages)
   const tools = (body.tools ?? []).map((tool) => ({
     name: tool.name,
     ...(tool.description && { description: tool.description }),
@@ -158,6 +163,9 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
     model: body.model,
     maxTurns: 1,
     ...(system && { systemPrompt: system }),
+    // Context, not conversation: left out of what a tool follow-up must agree on.
+    ...(context && { appendSystemPrompt: context }),
+    ...controlsOf(body),
     ...toolOptions(tools, choiceOf(body), body.tool_choice?.disable_parallel_tool_use === true),
   }
 }

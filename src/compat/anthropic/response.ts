@@ -10,11 +10,16 @@ export const usageOf = (result: RunResult | null) => ({
   cache_read_input_tokens: result?.usage?.cache_read_input_tokens ?? 0,
 })
 
-/** `tool_use` when the run waits for the client's tools, else `end_turn`. */
+/** Why the message ended: a limit or stop sequence the run reports, a tool call, or its end. */
 export const stopReason = (result: RunResult) =>
-  result.toolCalls?.length ? 'tool_use' : 'end_turn'
+  result.stopReason === 'max_tokens' || result.stopReason === 'stop_sequence'
+    ? result.stopReason
+    : result.toolCalls?.length
+      ? 'tool_use'
+      : 'end_turn'
 
 const contentOf = (result: RunResult) => [
+  ...(result.thinking ?? []).map((block) => ({ type: 'thinking', ...block })),
   ...(result.text || !result.toolCalls?.length ? [{ type: 'text', text: result.text }] : []),
   ...(result.toolCalls ?? []).map((call) => ({
     type: 'tool_use',
@@ -32,6 +37,6 @@ export const messageBody = (model: string, result: RunResult | null, id = messag
   model,
   content: result ? contentOf(result) : [],
   stop_reason: result ? stopReason(result) : null,
-  stop_sequence: null,
+  stop_sequence: result?.stopSequence ?? null,
   usage: usageOf(result),
 })

@@ -10,8 +10,9 @@ import { errorResponse } from '../../http/openapi-responses.js'
 import { pipeRun } from '../../http/stream-pipe.js'
 import { jsonBody } from '../../http/validation.js'
 import { collectRun } from '../../run/result.js'
+import { stopAtSequences } from '../../run/stop-sequences.js'
 import { checkModel } from '../shared.js'
-import { toRunRequest } from './request.js'
+import { IGNORED, toRunRequest } from './request.js'
 import { messageBody, messageId } from './response.js'
 import { MessagesRequest } from './schemas.js'
 import { createAnthropicEncoder } from './stream-encoder.js'
@@ -48,9 +49,13 @@ export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
         const thread = body.thread && threads.open(body.thread, toRunRequest(body), id)
         const request = thread?.request ?? toRunRequest(body)
         const start = (signal: AbortSignal) => {
-          const events = c.var.runner.run(request, { signal })
+          const run = c.var.runner.run(request, { signal })
+          const events = stopAtSequences(run, body.stop_sequences)
           return thread ? thread.track(events) : events
         }
+        const ignored = IGNORED.filter((field) => body[field] !== undefined)
+        // Accepted so clients work, but not honoured: said, never a silent change of meaning.
+        if (ignored.length > 0) c.header('x-ignored-params', ignored.join(', '))
         if (body.stream) {
           return pipeRun(c, start, createAnthropicEncoder(body.model, id), { heartbeatMs })
         }

@@ -1,6 +1,9 @@
-/** The Messages request as the official `@anthropic-ai/sdk` client sends it. */
+/**
+ * The Messages request as the official `@anthropic-ai/sdk` client and Claude Code send it (see
+ * docs/sdk-compatibility.md for what each field does here).
+ */
 import * as v from 'valibot'
-import { IMAGE_TYPES } from '../../run/schemas.js'
+import { EFFORTS, IMAGE_TYPES } from '../../run/schemas.js'
 
 const Optional = v.optional(v.unknown())
 const TextBlock = v.object({
@@ -18,6 +21,33 @@ const ImageBlock = v.object({
   cache_control: Optional,
 })
 
+const DocumentBlock = v.object({
+  type: v.literal('document'),
+  source: v.variant('type', [
+    v.object({ type: v.literal('base64'), media_type: v.string(), data: v.string() }),
+    v.object({ type: v.literal('text'), media_type: v.optional(v.string()), data: v.string() }),
+    v.object({ type: v.literal('url'), url: v.string() }),
+    v.object({ type: v.literal('content'), content: v.unknown() }),
+    v.object({ type: v.literal('file'), file_id: v.string() }),
+  ]),
+  title: v.nullish(v.string()),
+  context: v.nullish(v.string()),
+  citations: Optional,
+  cache_control: Optional,
+})
+/** The model's earlier thinking, sent back in the history (with the API's signature). */
+const ThinkingBlock = v.object({
+  type: v.literal('thinking'),
+  thinking: v.string(),
+  signature: v.optional(v.string()),
+  cache_control: Optional,
+})
+const RedactedThinkingBlock = v.object({
+  type: v.literal('redacted_thinking'),
+  data: v.string(),
+  cache_control: Optional,
+})
+
 const ToolUseBlock = v.object({
   type: v.literal('tool_use'),
   id: v.string(),
@@ -28,11 +58,21 @@ const ToolUseBlock = v.object({
 const ToolResultBlock = v.object({
   type: v.literal('tool_result'),
   tool_use_id: v.string(),
-  content: v.optional(v.union([v.string(), v.array(v.variant('type', [TextBlock, ImageBlock]))])),
+  content: v.optional(
+    v.union([v.string(), v.array(v.variant('type', [TextBlock, ImageBlock, DocumentBlock]))])
+  ),
   is_error: v.optional(v.boolean()),
   cache_control: Optional,
 })
-export const Block = v.variant('type', [TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock])
+export const Block = v.variant('type', [
+  TextBlock,
+  ImageBlock,
+  DocumentBlock,
+  ThinkingBlock,
+  RedactedThinkingBlock,
+  ToolUseBlock,
+  ToolResultBlock,
+])
 export type Block = v.InferOutput<typeof Block>
 
 /** A tool the client defines (`custom`); the API's server tools are not available here. */
@@ -42,7 +82,22 @@ const Tool = v.object({
   description: v.optional(v.string()),
   input_schema: v.record(v.string(), v.unknown()),
   cache_control: Optional,
+  // Hints about how the client streams or loads the tool; they do not change what it does.
+  defer_loading: Optional,
+  eager_input_streaming: Optional,
+  strict: Optional,
+  input_examples: Optional,
 })
+
+const Thinking = v.variant('type', [
+  v.object({
+    type: v.literal('enabled'),
+    budget_tokens: v.optional(v.number()),
+    display: v.optional(v.string()),
+  }),
+  v.object({ type: v.literal('adaptive'), display: v.optional(v.string()) }),
+  v.object({ type: v.literal('disabled') }),
+])
 
 const ToolChoice = v.variant('type', [
   v.object({
@@ -62,8 +117,9 @@ export const MessagesRequest = v.looseObject({
   max_tokens: v.pipe(v.number(), v.integer(), v.minValue(1)),
   messages: v.pipe(
     v.array(
+      // Claude Code sends `system` entries between the turns (the per-turn-control beta).
       v.object({
-        role: v.picklist(['user', 'assistant']),
+        role: v.picklist(['user', 'assistant', 'system']),
         content: v.union([v.string(), v.array(Block)]),
       })
     ),
@@ -80,13 +136,22 @@ export const MessagesRequest = v.looseObject({
     ])
   ),
   tool_choice: v.optional(ToolChoice),
-  // Accepted and ignored (the CLI has no such knobs): see docs/sdk-compatibility.md.
+  stop_sequences: v.optional(v.array(v.string())),
+  thinking: v.optional(Thinking),
+  output_config: v.optional(
+    v.object({ effort: v.optional(v.picklist(EFFORTS)), format: Optional })
+  ),
+  // Accepted, not honoured (the CLI has no such knobs): named in a response header.
   temperature: v.optional(v.number()),
   top_p: v.optional(v.number()),
   top_k: v.optional(v.number()),
-  stop_sequences: v.optional(v.array(v.string())),
+  // Accepted, no bearing on the answer.
   metadata: Optional,
-  thinking: Optional,
   service_tier: Optional,
+  context_management: Optional,
+  inference_geo: Optional,
+  // Documented by the API, refused with a reason (request.ts).
+  container: Optional,
+  mcp_servers: Optional,
 })
 export type MessagesRequest = v.InferOutput<typeof MessagesRequest>

@@ -1,6 +1,6 @@
 /**
  * The Messages API's event stream: `message_start`, a `ping`, then the content blocks in order
- * (text as `text_delta`s; a client tool call as a `tool_use` block whose input arrives as
+ * (thinking as `thinking_delta`s ended by a `signature_delta`; text as `text_delta`s; a client tool call as a `tool_use` block whose input arrives as
  * `input_json_delta`), each with `content_block_start` and `content_block_stop`; `message_delta`
  * with the stop reason and usage, `message_stop`; `ping`s keep a quiet stream open, as the real
  * API does.
@@ -8,6 +8,7 @@
 import { streamErrorOf } from '../../http/dialect.js'
 import { SSE_CONTENT_TYPE, sseEvent } from '../../http/sse.js'
 import type { Frame, StreamEncoder } from '../../http/stream-pipe.js'
+import type { RunEvent } from '../../runner.js'
 import { messageBody, stopReason, usageOf } from './response.js'
 
 export const createAnthropicEncoder = (model: string, id: string): StreamEncoder => {
@@ -31,10 +32,48 @@ export const createAnthropicEncoder = (model: string, id: string): StreamEncoder
     })
     return { index: openText, frames: [start] }
   }
+  /** The thinking block open now, if any: it ends with its signature. */
+  let openThinking: number | undefined
+  const thinking = (
+    event: Extract<RunEvent, { type: 'thinking_delta' | 'thinking_signature' }>
+  ): Frame[] => {
+    const frames = openThinking === undefined ? closeText() : []
+    if (openThinking === undefined) {
+      openThinking = blocks++
+      frames.push(
+        send('content_block_start', {
+          index: openThinking,
+          content_block: { type: 'thinking', thinking: '', signature: '' },
+        })
+      )
+    }
+    const index = openThinking
+    if (event.type === 'thinking_delta') {
+      frames.push(
+        send('content_block_delta', {
+          index,
+          delta: { type: 'thinking_delta', thinking: event.text },
+        })
+      )
+      return frames
+    }
+    openThinking = undefined
+    frames.push(
+      send('content_block_delta', {
+        index,
+        delta: { type: 'signature_delta', signature: event.signature },
+      }),
+      send('content_block_stop', { index })
+    )
+    return frames
+  }
   return {
     contentType: SSE_CONTENT_TYPE,
     open: () => [send('message_start', { message: messageBody(model, null, id) }), send('ping')],
     event: (event) => {
+      if (event.type === 'thinking_delta' || event.type === 'thinking_signature') {
+        return thinking(event)
+      }
       if (event.type === 'text_delta' && event.text) {
         const { index, frames } = textBlock()
         return [
@@ -64,7 +103,10 @@ export const createAnthropicEncoder = (model: string, id: string): StreamEncoder
         ...empty,
         ...closeText(),
         send('message_delta', {
-          delta: { stop_reason: stopReason(event.result), stop_sequence: null },
+          delta: {
+            stop_reason: stopReason(event.result),
+            stop_sequence: event.result.stopSequence ?? null,
+          },
           usage: usageOf(event.result),
         }),
         send('message_stop'),

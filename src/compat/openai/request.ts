@@ -8,7 +8,7 @@ import type { Validator } from '@cfworker/json-schema'
 import { StructuredOutputError } from '../../errors/index.js'
 import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
-import { badRequest, imageFromDataUrl, splitTurns } from '../shared.js'
+import { badRequest, documentFromDataUrl, imageFromDataUrl, splitTurns } from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
 import type { ChatCompletionRequest } from './schemas.js'
 
@@ -31,12 +31,22 @@ const userContent = (
 ): HistoryTurn['content'] =>
   typeof content === 'string'
     ? content
-    : content.map(
-        (part, j): ContentBlock =>
-          part.type === 'text'
-            ? { type: 'text', text: part.text }
-            : imageFromDataUrl(part.image_url.url, `messages.${i}.content.${j}.image_url.url`)
-      )
+    : content.map((part, j): ContentBlock => {
+        const field = `messages.${i}.content.${j}`
+        if (part.type === 'text') return { type: 'text', text: part.text }
+        if (part.type === 'image_url')
+          return imageFromDataUrl(part.image_url.url, `${field}.image_url.url`)
+        if (!part.file.file_data) {
+          throw badRequest(
+            `${field}.file: stored files (file_id) are not available; send file_data`
+          )
+        }
+        return documentFromDataUrl(
+          part.file.file_data,
+          `${field}.file.file_data`,
+          part.file.filename
+        )
+      })
 
 const jsonSchemaOf = (format: ChatCompletionRequest['response_format']) => {
   if (format?.type === 'json_object') return { type: 'object' }
@@ -85,6 +95,34 @@ const trailingResults = (messages: ChatCompletionRequest['messages']) => {
       : result
   })
 }
+
+/** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
+export const IGNORED = [
+  'temperature',
+  'top_p',
+  'presence_penalty',
+  'frequency_penalty',
+  'seed',
+  'logit_bias',
+] as const
+
+/** The CLI's own cap when none is asked for (its highest default); above it the cap is its own. */
+const CLI_MAX_OUTPUT_TOKENS = 128_000
+
+/** What the run honours of the request's generation controls; asking for effort shows thinking. */
+const controlsOf = (body: ChatCompletionRequest): Partial<RunRequest> => {
+  const cap = body.max_completion_tokens ?? body.max_tokens
+  const effort = body.reasoning_effort
+  return {
+    ...(cap && cap < CLI_MAX_OUTPUT_TOKENS && { maxOutputTokens: cap }),
+    ...(effort && effort !== 'none' && { effort: effort === 'minimal' ? 'low' : effort }),
+    ...(effort && effort !== 'none' && { thinking: 'updates' }),
+  }
+}
+
+/** The stop sequences, as a list. */
+export const stopOf = (body: ChatCompletionRequest) =>
+  typeof body.stop === 'string' ? [body.stop] : (body.stop ?? undefined)
 
 export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
   refuseUnsupported(body)
@@ -147,6 +185,7 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
     // Structured output takes one extra turn: the tool call, then its acknowledgement.
     maxTurns: jsonSchema ? 2 : 1,
     ...(jsonSchema && { jsonSchema }),
+    ...controlsOf(body),
     ...tools,
   }
 }

@@ -8,9 +8,9 @@ export const toolCallOf = (call: ToolCall) => ({
   function: { name: call.name, arguments: JSON.stringify(call.input ?? {}) },
 })
 
-/** `tool_calls` when the run waits for the client's tools, else `stop`. */
+/** `length` at the token cap, `tool_calls` when the run waits for the client's tools, else `stop`. */
 export const finishReason = (result: RunResult) =>
-  result.toolCalls?.length ? 'tool_calls' : 'stop'
+  result.stopReason === 'max_tokens' ? 'length' : result.toolCalls?.length ? 'tool_calls' : 'stop'
 
 export const completionId = () => `chatcmpl-${crypto.randomUUID()}`
 
@@ -39,6 +39,10 @@ export const completionBody = (model: string, result: RunResult) => ({
         role: 'assistant',
         content: result.toolCalls?.length && !result.text ? null : result.text,
         refusal: null,
+        // Where OpenAI-style clients (DeepSeek's convention) look for the model's thinking.
+        ...(result.thinking && {
+          reasoning_content: result.thinking.map((block) => block.thinking).join('\n\n'),
+        }),
         ...(result.toolCalls?.length && { tool_calls: result.toolCalls.map(toolCallOf) }),
       },
       finish_reason: finishReason(result),

@@ -10,9 +10,10 @@ import { pipeRun } from '../../http/stream-pipe.js'
 import { jsonBody } from '../../http/validation.js'
 import { compileJsonSchema } from '../../run/json-schema.js'
 import { collectRun } from '../../run/result.js'
+import { stopAtSequences } from '../../run/stop-sequences.js'
 import type { RunEvent } from '../../runner.js'
 import { checkModel } from '../shared.js'
-import { structuredAnswer, toRunRequest } from './request.js'
+import { IGNORED, stopOf, structuredAnswer, toRunRequest } from './request.js'
 import { completionBody } from './response.js'
 import { ChatCompletionRequest } from './schemas.js'
 import { createOpenAIEncoder } from './stream-encoder.js'
@@ -41,9 +42,12 @@ export const createOpenAIRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
         compileJsonSchema(request.jsonSchema, 'response_format.json_schema.schema')
       await checkModel(c.var.runner, body.model)
       const start = (signal: AbortSignal): AsyncIterable<RunEvent> => {
-        const events = c.var.runner.run(request, { signal })
+        const events = stopAtSequences(c.var.runner.run(request, { signal }), stopOf(body))
         return validator ? structuredAnswer(events, validator) : events
       }
+      const ignored = IGNORED.filter((field) => body[field] != null)
+      // Accepted so clients work, but not honoured: said, never a silent change of meaning.
+      if (ignored.length > 0) c.header('x-ignored-params', ignored.join(', '))
       if (body.stream) {
         const encoder = createOpenAIEncoder(body.model, Boolean(body.stream_options?.include_usage))
         return pipeRun(c, start, encoder, { heartbeatMs })

@@ -6,6 +6,15 @@ const ImagePart = v.object({
   type: v.literal('image_url'),
   image_url: v.object({ url: v.string(), detail: v.optional(v.string()) }),
 })
+/** A file as OpenAI sends it: a data URL (a PDF or plain text here), never a stored file. */
+const FilePart = v.object({
+  type: v.literal('file'),
+  file: v.object({
+    file_data: v.optional(v.string()),
+    file_id: v.optional(v.string()),
+    filename: v.optional(v.string()),
+  }),
+})
 const Text = v.union([v.string(), v.array(TextPart)])
 const Optional = v.optional(v.unknown())
 
@@ -38,7 +47,7 @@ const Message = v.variant('role', [
   }),
   v.object({
     role: v.literal('user'),
-    content: v.union([v.string(), v.array(v.variant('type', [TextPart, ImagePart]))]),
+    content: v.union([v.string(), v.array(v.variant('type', [TextPart, ImagePart, FilePart]))]),
     name: v.optional(v.string()),
   }),
   v.object({
@@ -78,12 +87,13 @@ export const ChatCompletionRequest = v.object({
   tools: v.nullish(v.array(FunctionTool)),
   functions: v.nullish(v.array(v.unknown())),
   modalities: v.nullish(v.array(v.string())),
-  // Accepted and ignored (the CLI has no such knobs): see docs/sdk-compatibility.md.
-  max_tokens: v.nullish(v.number()),
-  max_completion_tokens: v.nullish(v.number()),
+  max_tokens: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  max_completion_tokens: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  stop: v.nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(4))])),
+  reasoning_effort: v.nullish(v.picklist(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])),
+  // Accepted, not honoured (the CLI has no such knobs): named in a response header.
   temperature: v.nullish(v.number()),
   top_p: v.nullish(v.number()),
-  stop: v.nullish(v.union([v.string(), v.array(v.string())])),
   presence_penalty: v.nullish(v.number()),
   frequency_penalty: v.nullish(v.number()),
   seed: v.nullish(v.number()),
@@ -95,7 +105,6 @@ export const ChatCompletionRequest = v.object({
   top_logprobs: Optional,
   metadata: Optional,
   store: Optional,
-  reasoning_effort: Optional,
   service_tier: Optional,
   prediction: Optional,
   audio: Optional,

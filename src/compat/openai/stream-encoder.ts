@@ -25,6 +25,9 @@ export const createOpenAIEncoder = (model: string, includeUsage: boolean): Strea
     open: () => [chunk({ role: 'assistant', content: '' })],
     event: (event) => {
       if (event.type === 'text_delta' && event.text) return [chunk({ content: event.text })]
+      if (event.type === 'thinking_delta' && event.text) {
+        return [chunk({ reasoning_content: event.text })]
+      }
       if (event.type === 'tool_use' && event.client) {
         const call = toolCallOf(event)
         const index = calls++

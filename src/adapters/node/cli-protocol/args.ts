@@ -8,7 +8,7 @@ import { TOOL_PREFIX } from './client-tools.js'
 
 export type ArgsInput = Pick<
   RunRequest,
-  'model' | 'maxTurns' | 'allowedTools' | 'disallowedTools' | 'maxBudgetUsd'
+  'model' | 'maxTurns' | 'allowedTools' | 'disallowedTools' | 'maxBudgetUsd' | 'effort' | 'thinking'
 > & {
   /** `--session-id` for a new persisted session, or `--resume` for an existing one. */
   sessionId?: string
@@ -72,6 +72,9 @@ export const buildCliArgs = (input: ArgsInput): string[] => {
   }
   if (input.model) args.push(`--model=${input.model}`)
   if (input.maxTurns !== undefined) args.push(`--max-turns=${input.maxTurns}`)
+  if (input.effort) args.push(`--effort=${input.effort}`)
+  if (input.thinking) args.push('--thinking=enabled')
+  if (input.thinking === 'summarized') args.push('--thinking-display=summarized')
   if (input.maxBudgetUsd !== undefined) args.push(`--max-budget-usd=${input.maxBudgetUsd}`)
   if (input.sessionId) {
     args.push(input.resume ? `--resume=${input.sessionId}` : `--session-id=${input.sessionId}`)

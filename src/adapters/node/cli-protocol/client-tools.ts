@@ -91,14 +91,23 @@ export const answerControl = (
   }
 }
 
-/** A content block as MCP content: an image is `{ type, data, mimeType }` there. */
+/**
+ * A content block as MCP content: an image is `{ type, data, mimeType }` there, a document an
+ * embedded resource (text, or a base64 blob).
+ */
 const mcpContent = (block: unknown) => {
   const b = block as {
     type?: string
+    title?: string
     source?: { type?: string; data?: string; media_type?: string }
   }
   if (b.type === 'image' && b.source?.type === 'base64') {
     return { type: 'image', data: b.source.data, mimeType: b.source.media_type }
+  }
+  if (b.type === 'document' && b.source) {
+    const uri = `document:///${encodeURIComponent(b.title ?? 'document')}`
+    const body = b.source.type === 'text' ? { text: b.source.data } : { blob: b.source.data }
+    return { type: 'resource', resource: { uri, mimeType: b.source.media_type, ...body } }
   }
   return block
 }

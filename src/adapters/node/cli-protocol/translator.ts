@@ -14,7 +14,7 @@ type Retry = Extract<RunEvent, { type: 'retry' }>
 
 /** What a run's messages leave behind for its outcome. */
 interface TranslatorState {
-  request: Pick<RunRequest, 'jsonSchema' | 'maxTurns'>
+  request: Pick<RunRequest, 'jsonSchema' | 'maxTurns' | 'thinking'>
   meter: UsageMeter
   lastRetry?: Retry
   apiErrorKind?: string
@@ -24,6 +24,11 @@ interface TranslatorState {
   /** What the client gets when the run parks on its tools: this part's text and calls. */
   partText: string
   partCalls: ToolCall[]
+  /** This part's thinking blocks (when asked for), and the one being streamed. */
+  thinking: Array<{ thinking: string; signature: string }>
+  thinkingText: string
+  /** The model's answer hit the output token cap: the run ends there (converse.ts). */
+  cut: boolean
 }
 
 const fromSystem = (state: TranslatorState, msg: CliMessage): RunEvent[] => {
@@ -47,12 +52,32 @@ const fromStreamEvent = (state: TranslatorState, msg: CliMessage): RunEvent[] =>
   const event = msg.event
   const topLevel = msg.parent_tool_use_id == null
   // Every API call counts, a sub-agent's too (a run killed mid-way is charged by this).
+  if (topLevel && event?.type === 'message_delta' && event.delta?.stop_reason === 'max_tokens') {
+    state.cut = true
+  }
   const usage = state.meter.read(event, topLevel ? '' : String(msg.parent_tool_use_id))
   if (usage) return [usage]
   const delta = event?.type === 'content_block_delta' ? event.delta : undefined
-  if (!topLevel || delta?.type !== 'text_delta' || typeof delta.text !== 'string') return []
-  state.partText += delta.text
-  return [{ type: 'text_delta', text: delta.text }]
+  if (!topLevel || !delta) return []
+  if (delta.type === 'text_delta' && typeof delta.text === 'string') {
+    state.partText += delta.text
+    return [{ type: 'text_delta', text: delta.text }]
+  }
+  return state.request.thinking ? fromThinking(state, delta) : []
+}
+
+/** Thinking as it streams, shown only when the request asked for it. */
+const fromThinking = (state: TranslatorState, delta: CliMessage): RunEvent[] => {
+  if (delta.type === 'thinking_delta' && typeof delta.thinking === 'string') {
+    state.thinkingText += delta.thinking
+    return [{ type: 'thinking_delta', text: delta.thinking }]
+  }
+  if (delta.type === 'signature_delta' && typeof delta.signature === 'string') {
+    state.thinking.push({ thinking: state.thinkingText, signature: delta.signature })
+    state.thinkingText = ''
+    return [{ type: 'thinking_signature', signature: delta.signature }]
+  }
+  return []
 }
 
 const fromAssistant = (state: TranslatorState, msg: CliMessage): RunEvent[] => {
@@ -130,7 +155,7 @@ const finishRun = (state: TranslatorState): RunResult => {
       'The model did not produce output that matches the JSON schema within max_turns'
     )
   }
-  const run = toRunResult(result)
+  const run = { ...toRunResult(result), ...thinkingOf(state) }
   const billed = { costUsd: run.totalCostUsd, usage: run.usage, model: run.model }
   if (error) {
     // The CLI's own words, for the server log only.
@@ -147,9 +172,13 @@ const finishRun = (state: TranslatorState): RunResult => {
   return run
 }
 
+const thinkingOf = (state: TranslatorState) =>
+  state.thinking.length > 0 ? { thinking: state.thinking } : {}
+
 /** The run parks on the client's tools: what it said and asked for since it last did. */
 const suspendRun = (state: TranslatorState): RunResult => {
   const part: RunResult = {
+    ...thinkingOf(state),
     text: state.partText,
     sessionId: state.init?.sessionId ?? null,
     model: state.init?.model ?? null,
@@ -165,6 +194,7 @@ const suspendRun = (state: TranslatorState): RunResult => {
   state.meter.rebase()
   state.partText = ''
   state.partCalls = []
+  state.thinking = []
   return part
 }
 
@@ -172,11 +202,27 @@ const suspendRun = (state: TranslatorState): RunResult => {
 export type CliTranslator = ReturnType<typeof createCliTranslator>
 
 export const createCliTranslator = (request: TranslatorState['request']) => {
-  const state: TranslatorState = { request, meter: createUsageMeter(), partText: '', partCalls: [] }
+  const state: TranslatorState = {
+    request,
+    meter: createUsageMeter(),
+    partText: '',
+    partCalls: [],
+    thinking: [],
+    thinkingText: '',
+    cut: false,
+  }
   return {
     translate: (msg: CliMessage): RunEvent[] => readers.get(String(msg.type))?.(state, msg) ?? [],
     finish: () => finishRun(state),
     suspend: () => suspendRun(state),
+    /** The answer hit the output token cap (the CLI would go on asking for more). */
+    cutShort: () => state.cut,
+    /** The run's answer as it stood at the cap: what the client asked for is what it gets. */
+    cut: (): RunResult => ({
+      ...suspendRun(state),
+      toolCalls: undefined,
+      stopReason: 'max_tokens',
+    }),
     hasResult: () => state.result !== undefined,
   }
 }

@@ -18,7 +18,12 @@ import { tenantOf } from './tenant.js'
 import { createWarmPool } from './warm-pool.js'
 
 /** Starts the CLI: `command` ends with its binary (after a sandbox's own command, if any). */
-export type Launch = (command: string[], args: string[], cwd: string) => Promise<CliProcess>
+export type Launch = (
+  command: string[],
+  args: string[],
+  cwd: string,
+  extraEnv?: Record<string, string>
+) => Promise<CliProcess>
 
 export type ProcessSourceOptions = {
   settings: RunnerSettingsOutput
@@ -70,7 +75,11 @@ const startCold = async (
     const clientTools = request.tools?.map((tool) => tool.name)
     const skipWebFetchPreflight = !settings.webFetchPreflight
     const args = buildCliArgs({ ...request, ...dir, reusable, clientTools, skipWebFetchPreflight })
-    const session = createCliSession(await launch(command, args, dir.cwd), dir)
+    // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6).
+    const env: Record<string, string> = request.maxOutputTokens
+      ? { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens) }
+      : {}
+    const session = createCliSession(await launch(command, args, dir.cwd, env), dir)
     onSession(session)
     return session
   } catch (error) {

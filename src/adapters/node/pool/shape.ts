@@ -1,10 +1,14 @@
 /**
- * A process's shape: the few flags fixed at spawn that a warm process must match (model and max
- * turns). Runs with tools, budgets, kept sessions or earlier turns have none: they start cold.
+ * A process's shape: what is fixed at spawn that a warm process must match (model, max turns,
+ * effort, thinking, the output token cap). Runs with tools, budgets, kept sessions or earlier
+ * turns have none: they start cold.
  */
 import type { RunRequest } from '../../../runner.js'
 
-export type WarmShape = { model?: string; maxTurns?: number }
+export type WarmShape = Pick<
+  RunRequest,
+  'model' | 'maxTurns' | 'effort' | 'thinking' | 'maxOutputTokens'
+>
 
 /** The shape a run needs, or undefined when it must start cold. */
 export const warmShapeOf = (request: RunRequest): WarmShape | undefined => {
@@ -20,9 +24,17 @@ export const warmShapeOf = (request: RunRequest): WarmShape | undefined => {
   ) {
     return undefined
   }
-  return { model: request.model, maxTurns: request.maxTurns }
+  const { model, maxTurns, effort, thinking, maxOutputTokens } = request
+  return { model, maxTurns, effort, thinking, maxOutputTokens }
 }
 
 /** Where a process waits: its shape, and the tenant it serves (none: a fresh one, for anyone). */
 export const poolKey = (shape: WarmShape, tenant?: string) =>
-  JSON.stringify([shape.model ?? null, shape.maxTurns ?? null, tenant ?? null])
+  JSON.stringify([
+    shape.model ?? null,
+    shape.maxTurns ?? null,
+    shape.effort ?? null,
+    shape.thinking ?? null,
+    shape.maxOutputTokens ?? null,
+    tenant ?? null,
+  ])

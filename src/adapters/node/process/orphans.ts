@@ -101,8 +101,16 @@ export const createLauncher = ({ workDir, env, killGraceMs, logger }: LauncherOp
     () => {}
   )
   const prefix = parentDeathPrefix()
-  /** `command` ends with the CLI binary (after a sandbox's own command, if any). */
-  return async (command: string[], args: string[], cwd: string): Promise<CliProcess> => {
+  /**
+   * `command` ends with the CLI binary (after a sandbox's own command, if any); `extraEnv` is
+   * the run's own settings that the CLI reads from its environment only.
+   */
+  return async (
+    command: string[],
+    args: string[],
+    cwd: string,
+    extraEnv: Record<string, string> = {}
+  ): Promise<CliProcess> => {
     await reaped
     // Checked here: behind setpriv, a missing binary would fail after the spawn, not at it.
     await access(command.at(-1) as string, constants.X_OK).catch((error: unknown) => {
@@ -112,7 +120,11 @@ export const createLauncher = ({ workDir, env, killGraceMs, logger }: LauncherOp
       )
     })
     const [file, ...rest] = [...prefix, ...command]
-    const proc = await spawnCli(file as string, [...rest, ...args], { cwd, env, killGraceMs })
+    const proc = await spawnCli(file as string, [...rest, ...args], {
+      cwd,
+      env: { ...env, ...extraEnv },
+      killGraceMs,
+    })
     const pid = proc.pid
     await ledger.record(pid)
     void proc.exited.then(() => ledger.forget(pid))

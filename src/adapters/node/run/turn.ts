@@ -71,6 +71,17 @@ export async function* takeTurn(
     yield { type: 'result', result: part }
     return
   }
+  if (stretch.kind === 'cut') {
+    // The CLI would ask the model to go on (three times, then fail): the answer ends here, and
+    // the process is stopped at once (it may have begun one more call) and not reused.
+    void session.stop()
+    const result = translator.cut()
+    const models = await deps.models().catch(() => [])
+    result.totalCostUsd = chargePart(result, followUp?.charged ?? 0, models).costUsd
+    end.ending = { completed: null }
+    yield { type: 'result', result }
+    return
+  }
   if (stretch.kind === 'result' && translator.hasResult()) {
     const result = finishTurn(translator, followUp?.charged)
     end.ending = { completed: place.tenant ? result.sessionId : null }

@@ -3,7 +3,8 @@
  * client-tool server's requests are answered, and the stretch ends at the run's result (for a
  * process that stays open), at a client tool call no result is there for yet (the run parks,
  * once the model's message is complete, so every call of it is known: the CLI may ask for the
- * first before the model has written the next), or when the process ends.
+ * first before the model has written the next), when the answer hits the output token cap, or
+ * when the process ends.
  */
 import type { ClientTool, RunEvent, ToolResult } from '../../../runner.js'
 import { answerControl, type PendingCall, toolResultLine } from '../cli-protocol/client-tools.js'
@@ -14,6 +15,8 @@ export type Stretch =
   | { kind: 'result' }
   | { kind: 'parked'; pending: PendingCall[] }
   | { kind: 'ended' }
+  /** The model's answer hit the output token cap; the CLI would go on asking for more. */
+  | { kind: 'cut' }
 
 export type ConverseOptions = {
   tools: readonly ClientTool[]
@@ -53,6 +56,7 @@ export async function* converse(
         yield runEvent
       }
       if (stopAtResult && message.type === 'result') return { kind: 'result' }
+      if (translator.cutShort()) return { kind: 'cut' }
     }
     if (pending.length > 0 && messageDone) return { kind: 'parked', pending }
   }

@@ -1,0 +1,112 @@
+/**
+ * Messages content blocks as run content: text, base64 images and documents pass on; earlier
+ * tool calls and their results become text in the history; earlier thinking is left out (the
+ * run's model does its own). What this server cannot take is refused by field, never dropped.
+ */
+import type { ContentBlock, ToolResult } from '../../runner.js'
+import { badRequest } from '../shared.js'
+import { callAsText, resultAsText } from '../tool-choice.js'
+import type { Block } from './schemas.js'
+
+type BlockOf<T extends Block['type']> = Extract<Block, { type: T }>
+
+export const imageOf = (block: BlockOf<'image'>, field: string): ContentBlock => {
+  if (block.source.type === 'url') {
+    throw badRequest(
+      `${field}.source: image URLs are not fetched by this server; send base64 image data`
+    )
+  }
+  return { type: 'image', source: block.source }
+}
+
+/** A base64 PDF or a plain-text document, as the CLI passes it to the model. */
+export const documentOf = (block: BlockOf<'document'>, field: string): ContentBlock => {
+  const { source } = block
+  const extra = {
+    ...(block.title && { title: block.title }),
+    ...(block.context && { context: block.context }),
+  }
+  if (source.type === 'base64' && source.media_type === 'application/pdf') {
+    return {
+      type: 'document',
+      source: { type: 'base64', media_type: 'application/pdf', data: source.data },
+      ...extra,
+    }
+  }
+  if (source.type === 'text' && (source.media_type ?? 'text/plain') === 'text/plain') {
+    return {
+      type: 'document',
+      source: { type: 'text', media_type: 'text/plain', data: source.data },
+      ...extra,
+    }
+  }
+  throw badRequest(
+    source.type === 'base64'
+      ? `${field}.source: base64 documents must be application/pdf`
+      : `${field}.source: ${source.type} documents are not supported here; send a base64 PDF or plain text`
+  )
+}
+
+/** A tool result's content: its text, images and documents. */
+export const resultContent = (
+  block: BlockOf<'tool_result'>,
+  field: string
+): ToolResult['content'] =>
+  typeof block.content === 'string' || block.content === undefined
+    ? (block.content ?? '')
+    : block.content.map((part, k) => {
+        if (part.type === 'text') return { type: 'text', text: part.text }
+        const at = `${field}.content.${k}`
+        return part.type === 'image' ? imageOf(part, at) : documentOf(part, at)
+      })
+
+const textOfResult = (content: ToolResult['content']) =>
+  typeof content === 'string'
+    ? content
+    : content.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('\n')
+
+/**
+ * A history message's blocks as run content. `names` collects the tool calls seen so far, so a
+ * later result can say which tool it came from.
+ */
+export const turnContent = (
+  blocks: Block[],
+  field: string,
+  names: Map<string, string>
+): ContentBlock[] =>
+  blocks.flatMap((block, j): ContentBlock[] => {
+    const at = `${field}.${j}`
+    switch (block.type) {
+      case 'text':
+        return [{ type: 'text', text: block.text }]
+      case 'image':
+        return [imageOf(block, at)]
+      case 'document':
+        return [documentOf(block, at)]
+      case 'thinking':
+      case 'redacted_thinking':
+        return []
+      case 'tool_use':
+        names.set(block.id, block.name)
+        return [{ type: 'text', text: callAsText(block) }]
+      default: {
+        const name = names.get(block.tool_use_id) ?? 'tool'
+        const text = resultAsText(name, textOfResult(resultContent(block, at)))
+        return [{ type: 'text', text }]
+      }
+    }
+  })
+
+/** The text of `system` entries among the messages (Claude Code's per-turn context). */
+export const systemEntriesText = (
+  messages: ReadonlyArray<{ role: string; content: string | Block[] }>
+) =>
+  messages
+    .filter((m) => m.role === 'system')
+    .map((m) =>
+      typeof m.content === 'string'
+        ? m.content
+        : m.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n')
+    )
+    .filter(Boolean)
+    .join('\n\n')
