@@ -8,7 +8,11 @@ export const isBlankContent = (content: RunRequest['prompt']) =>
     ? content.trim() === ''
     : content.every((block) => block.type === 'text' && block.text.trim() === '')
 
-/** Claude Code's own tools: a client tool must not be mistaken for one of them. */
+/**
+ * Claude Code's own tools: a client tool may share a name with one (Claude Code as a client
+ * defines its Read and Bash), but not in a run that also allows the built-in of that name, where
+ * a call could be either.
+ */
 const BUILT_IN_TOOLS = new Set(
   [
     'Bash',
@@ -43,7 +47,11 @@ export const MAX_CLIENT_TOOLS = 64
 const invalid = (field: string, message: string) =>
   new ValidationError(`${field}: ${message}`, { errors: [{ field, message }] })
 
-const assertClientTools = (tools: NonNullable<RunRequest['tools']>) => {
+const assertClientTools = (
+  tools: NonNullable<RunRequest['tools']>,
+  allowed: readonly string[] = []
+) => {
+  const builtIns = new Set(allowed.map((name) => name.toLowerCase()))
   if (tools.length > MAX_CLIENT_TOOLS) {
     throw invalid('tools', `at most ${MAX_CLIENT_TOOLS} tools per request`)
   }
@@ -57,10 +65,11 @@ const assertClientTools = (tools: NonNullable<RunRequest['tools']>) => {
         `${JSON.stringify(tool.name)} is not a tool name (1–64 letters, digits, _ or -)`
       )
     }
-    if (BUILT_IN_TOOLS.has(tool.name.toLowerCase())) {
+    const lower = tool.name.toLowerCase()
+    if (BUILT_IN_TOOLS.has(lower) && builtIns.has(lower)) {
       throw invalid(
         'tools',
-        `${tool.name} is the name of a Claude Code tool; name yours differently`
+        `${tool.name} is also allowed as Claude Code's own tool in this run; name yours differently or leave it out of allowed_tools`
       )
     }
     if (seen.has(tool.name)) throw invalid('tools', `${tool.name} is defined twice`)
@@ -70,7 +79,7 @@ const assertClientTools = (tools: NonNullable<RunRequest['tools']>) => {
 
 /** A blank prompt would reach the model as "(no content)": a billed call for nothing. */
 export const assertRunnable = (request: RunRequest) => {
-  if (request.tools) assertClientTools(request.tools)
+  if (request.tools) assertClientTools(request.tools, request.allowedTools)
   if (request.history?.length && request.resumeSessionId) {
     throw invalid(
       'history',

@@ -188,15 +188,17 @@ describe('errors only the Anthropic client has (the shared ones: sdk-dialects.te
     expect(stack.mock.messageRequests()).toHaveLength(0)
   })
 
-  it('NotFoundError for an unknown model and for count_tokens', async () => {
+  it('NotFoundError for an unknown model; count_tokens is an estimate, labelled as one', async () => {
     const model = await anthropic.messages
       .create({ model: 'gpt-4o', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e)
     expect(model).toBeInstanceOf(Anthropic.NotFoundError)
-    const count = await anthropic.messages
-      .countTokens({ model: 'haiku', messages: [{ role: 'user', content: 'x' }] })
-      .catch((e: unknown) => e)
-    expect(count).toBeInstanceOf(Anthropic.NotFoundError)
+    const { data, response } = await anthropic.messages
+      .countTokens({ model: 'haiku', messages: [{ role: 'user', content: 'x'.repeat(400) }] })
+      .withResponse()
+    expect(data.input_tokens).toBeGreaterThanOrEqual(100)
+    expect(response.headers.get('x-token-count')).toBe('estimate')
+    expect(stack.mock.messageRequests()).toHaveLength(0)
   })
 
   it('overloaded as 529, as the real API sends it', async () => {

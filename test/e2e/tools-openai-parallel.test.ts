@@ -118,19 +118,6 @@ describe('tool calls, the harder cases', () => {
     expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
   })
 
-  it('refuses a tool named like one of Claude Code’s own', async () => {
-    const error = await ctx.openai.chat.completions
-      .create({
-        model: 'haiku',
-        messages: [question],
-        tools: [{ type: 'function', function: { name: 'Bash', parameters: { type: 'object' } } }],
-      })
-      .catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(OpenAI.BadRequestError)
-    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/Claude Code tool/)
-    expect(ctx.stack.mock.messageRequests()).toHaveLength(0)
-  })
-
   it('stops a run that waits too long; its results are then a 409 that says to start again', async () => {
     const short = await startTestStack({ toolWaitMs: 1_000 })
     short.mock.setHandler(weatherModel)

@@ -56,6 +56,14 @@ describe('client tool names', () => {
     expect(() => assertRunnable(tool('get_weather-2'))).not.toThrow()
   })
 
+  it('may be a built-in tool’s name (Claude Code defines its own Read), unless the run allows that built-in too', () => {
+    const tools = [{ name: 'Read', inputSchema: {} }]
+    expect(() => assertRunnable({ prompt: 'x', tools })).not.toThrow()
+    expect(() => assertRunnable({ prompt: 'x', tools, allowedTools: ['Read'] })).toThrow(
+      /also allowed as Claude Code's own tool/
+    )
+  })
+
   it('on the OpenAI and Anthropic endpoints too: a 400, and nothing runs', async () => {
     const { post, requests } = setupApp()
     const openai = await post('/v1/chat/completions', {

@@ -155,3 +155,14 @@ export const MessagesRequest = v.looseObject({
   mcp_servers: Optional,
 })
 export type MessagesRequest = v.InferOutput<typeof MessagesRequest>
+
+/** What count_tokens takes: a Messages request without `max_tokens` (checked loosely: it runs nothing). */
+export const CountTokensRequest = v.looseObject({
+  model: v.string(),
+  messages: v.pipe(
+    v.array(v.looseObject({ role: v.string(), content: v.unknown() })),
+    v.minLength(1)
+  ),
+  system: v.optional(v.unknown()),
+  tools: v.optional(v.array(v.unknown())),
+})
