@@ -1,12 +1,40 @@
 /** Paths and environments for running the real CLI (and the fake one) in tests. */
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const FIXTURES = fileURLToPath(
-  new URL('../test/fixtures/claude-cli-2.1.330/', import.meta.url)
-)
+const pinned = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  .dependencies['@anthropic-ai/claude-code'] as string
+/**
+ * The CLI the tests run: CLAUDE_BIN's under `npm run canary`, otherwise the pinned package's.
+ * `version` starts its `--version` line (`2.1.330 (Claude Code)`).
+ */
+export const TESTED_CLI = process.env.CLAUDE_BIN
+  ? {
+      source: 'env' as const,
+      version: execFileSync(process.env.CLAUDE_BIN, ['--version'], { encoding: 'utf8' }).split(
+        ' '
+      )[0] as string,
+    }
+  : { source: 'package' as const, version: pinned }
+/** Matches the start of the pinned CLI's version line. */
+export const PINNED_VERSION = new RegExp(`^${pinned.replaceAll('.', '\\.')} `)
+/** An environment without CLAUDE_BIN: the pinned CLI, whatever the test run uses. */
+export const withoutCliBin = ({ CLAUDE_BIN: _, ...env }: Record<string, string>) => env
+/** Matches the start of the tested CLI's version line. */
+export const TESTED_VERSION = new RegExp(`^${TESTED_CLI.version.replaceAll('.', '\\.')} `)
+
+const FIXTURE_ROOT = fileURLToPath(new URL('../test/fixtures/', import.meta.url))
+/** The CLI versions with recorded outputs (`npm run fixtures` adds the pinned one's), oldest first. */
+export const FIXTURE_VERSIONS = readdirSync(FIXTURE_ROOT)
+  .flatMap((name) => /^claude-cli-(\d+\.\d+\.\d+)$/.exec(name)?.[1] ?? [])
+  .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+export const fixturesOf = (version: string) => join(FIXTURE_ROOT, `claude-cli-${version}`)
+/** The recordings of the newest version, for the fake CLI to replay. */
+export const FIXTURES = fixturesOf(FIXTURE_VERSIONS.at(-1) ?? '2.1.330')
 export const FAKE_CLAUDE = fileURLToPath(
   new URL('../test/fixtures/fake-claude.mjs', import.meta.url)
 )
@@ -40,6 +68,8 @@ export const cliEnv = (
   CLAUDE_CODE_MAX_RETRIES: '0',
   API_TIMEOUT_MS: '5000',
   ...(mockUrl && { ANTHROPIC_BASE_URL: mockUrl, ANTHROPIC_AUTH_TOKEN: 'test-token' }),
+  // Another CLI than the pinned one (`npm run canary` runs the suites on the newest).
+  ...(process.env.CLAUDE_BIN && { CLAUDE_BIN: process.env.CLAUDE_BIN }),
   ...extra,
 })
 

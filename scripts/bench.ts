@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { cliEnv, removeDir, tempDir } from '../dev-tools/cli-env.js'
 import { startMockAnthropic } from '../dev-tools/mock-anthropic/server.js'
 import { readClaudeVersion, resolveClaudeBinary } from '../src/adapters/node/process/binary.js'
+import { claudeCodeAsClient } from './bench/claude-client.js'
 import { httpOverhead } from './bench/http.js'
 import { inputBlocking } from './bench/input.js'
 import { compareModes, type ModeResult } from './bench/modes.js'
@@ -30,6 +31,8 @@ const GOALS = {
   chunkDelayP99Ms: 5,
   /** The longest the event loop may be blocked by input a client or the model controls. */
   inputBlockMs: 50,
+  /** Claude Code through the server, as a share of Claude Code straight at the API (3 tool round trips). */
+  claudeClientShare: 1.5,
 }
 
 const goals: Array<{ name: string; value: string; goal: string; ok: boolean }> = []
@@ -105,6 +108,16 @@ check(
 )
 check('CLI processes left after shutdown', leftover, '', '0', leftover === 0)
 
+stage('Claude Code as a client: through the server and straight at the API')
+const client = await claudeCodeAsClient(join(home, 'client'))
+check(
+  'Claude Code, 3 tool round trips, p50: through the server ÷ straight at the API',
+  share(client.server, client.direct),
+  '×',
+  `≤ ${GOALS.claudeClientShare}`,
+  share(client.server, client.direct) <= GOALS.claudeClientShare
+)
+
 const env = cliEnv(home, mock.url)
 const version = await readClaudeVersion(resolveClaudeBinary(env)?.path ?? 'claude', env)
 await mock.close()
@@ -143,7 +156,7 @@ const docs = fileURLToPath(new URL('../docs/', import.meta.url))
 await mkdir(docs, { recursive: true })
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ machine, modes, streams, delay, delay4, http, input, goals }, null, 2)}\n`
+  `${JSON.stringify({ machine, modes, client, streams, delay, delay4, http, input, goals }, null, 2)}\n`
 )
 await writeFile(
   join(docs, 'benchmarks.md'),
@@ -167,6 +180,18 @@ await writeFile(
     '| Mode | p50 | p90 | p50 ÷ direct | 8 at once | ÷ direct | 32 at once | CPU-s / request |',
     '|---|---|---|---|---|---|---|---|',
     ...modeRows,
+    '',
+    '## Claude Code as a client',
+    '',
+    'Claude Code itself (the pinned binary, an empty home) runs a prompt on which the model calls',
+    'its Bash three times (run on its side), then answers: straight at the mock, and through the',
+    'server, whose own CLI talks to the mock while the run waits for each result. Sequential runs,',
+    `alternating, ${client.runs} of each after a warm-up.`,
+    '',
+    '| Path | p50 | ÷ straight |',
+    '|---|---|---|',
+    `| straight at the API | ${ms(client.direct)} | 1.00 |`,
+    `| through the server | ${ms(client.server)} | ${share(client.server, client.direct).toFixed(2)} |`,
     '',
     '## Streaming',
     '',

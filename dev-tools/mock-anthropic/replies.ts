@@ -78,13 +78,13 @@ export const systemText = (body: MessagesBody): string =>
     ? body.system
     : (body.system ?? []).map((block) => block.text).join('\n')
 
-const hasStructuredOutputResult = (body: MessagesBody) => {
-  const last = lastUserMessage(body)
-  return (
-    Array.isArray(last?.content) &&
-    last.content.some((b: { type?: string }) => b?.type === 'tool_result')
-  )
+/** The tool results in the last user message. */
+export const toolResultsIn = (body: MessagesBody): Array<Record<string, unknown>> => {
+  const content = lastUserMessage(body)?.content
+  return Array.isArray(content) ? content.filter((b) => b?.type === 'tool_result') : []
 }
+
+const hasStructuredOutputResult = (body: MessagesBody) => toolResultsIn(body).length > 0
 
 /** Echoes the prompt; answers `StructuredOutput` with `{"answer":4}` when a schema is in play. */
 export const defaultHandler: MockHandler = (request) => {

@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { processesIn } from '../../dev-tools/cli-env.js'
+import { processesIn, TESTED_CLI, TESTED_VERSION } from '../../dev-tools/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../../dev-tools/mock-anthropic/server.js'
 import { NativeStreamEvent } from '../../src/api/stream-events.js'
 import { readEvents } from '../../src/lib/read-events.js'
@@ -45,11 +45,15 @@ describe('info endpoints', () => {
     const status = await (await fetch(`${stack.url}/llm/status`)).json()
     expect(status).toMatchObject({
       available: true,
-      binary_source: 'package',
-      version: expect.stringMatching(/^2\.1\.330 /),
+      binary_source: TESTED_CLI.source,
+      version: expect.stringMatching(TESTED_VERSION),
       capacity: { running: 0, queued: 0 },
     })
-    expect(status.binary_path).toMatch(/@anthropic-ai\/claude-code\/bin\/claude\.exe$/)
+    if (TESTED_CLI.source === 'package') {
+      expect(status.binary_path).toMatch(/@anthropic-ai\/claude-code\/bin\/claude\.exe$/)
+    } else {
+      expect(status.binary_path).toBe(process.env.CLAUDE_BIN)
+    }
   })
 
   it('/llm/models lists the aliases with the ids this CLI resolves them to', async () => {

@@ -1,5 +1,6 @@
 /**
- * Claude Code itself as a client of the server (the pinned binary, in a second, empty HOME,
+ * Claude Code itself as a client of the server (the pinned binary, or CLAUDE_BIN's under
+ * `npm run canary`, in a second, empty HOME,
  * `ANTHROPIC_BASE_URL` at the server and a `cca_` key as `ANTHROPIC_API_KEY`), against the
  * server's own CLI and the mock: its prompt is answered; its Read and Bash run on its side and
  * their results reach the model through the waiting run; `--resume` continues with real turns;
@@ -41,7 +42,7 @@ beforeEach(() => stack.mock.reset())
 
 /** Claude Code, pointed at the server, with nothing of this machine's login. */
 const claude = (args: string[]) => {
-  const binary = resolveClaudeBinary({})?.path as string
+  const binary = resolveClaudeBinary(process.env)?.path as string
   const home = join(client, 'home')
   return runCommand(binary, ['-p', ...args], {
     cwd: project,

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { cliEnv, removeDir, TESTED_CLI, tempDir } from '../../dev-tools/cli-env.js'
 import { lastUserMessage, userText } from '../../dev-tools/mock-anthropic/server.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { readKeyRecords } from '../../src/runtime/node/keys-file.js'
@@ -168,7 +168,9 @@ describe('status and chat on the real CLI', () => {
   it('status reports the version and login, exit 0', async () => {
     const run = await runCli(['status'], { env: cliEnv(stack.home, stack.mock.url) })
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/Claude Code CLI: 2\.1\.330 \(Claude Code\) \(package: /)
+    expect(run.stdout).toContain(
+      `Claude Code CLI: ${TESTED_CLI.version} (Claude Code) (${TESTED_CLI.source}: `
+    )
     expect(run.stdout).toMatch(/Logged in: yes/)
   })
 

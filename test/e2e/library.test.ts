@@ -6,7 +6,14 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as v from 'valibot'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { allProcessesGone, cliEnv, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import {
+  allProcessesGone,
+  cliEnv,
+  removeDir,
+  TESTED_VERSION,
+  tempDir,
+  waitFor,
+} from '../../dev-tools/cli-env.js'
 import {
   lastUserMessage,
   type MockAnthropic,
@@ -201,7 +208,7 @@ describe('ClaudeClient over a remote server', () => {
       })
       const anonymous = new ClaudeClient({ runner: createApiRunner({ url: server.url }) })
       await expect(anonymous.chat('x')).rejects.toThrow(UnauthorizedError)
-      expect((await remote.runner.status()).version).toMatch(/^2\.1\.330/)
+      expect((await remote.runner.status()).version).toMatch(TESTED_VERSION)
     } finally {
       await server.close()
       await removeDir(dir)

@@ -8,7 +8,15 @@ import { copyFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import {
+  cliEnv,
+  PINNED_VERSION,
+  processesIn,
+  removeDir,
+  tempDir,
+  waitFor,
+  withoutCliBin,
+} from '../../dev-tools/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
@@ -76,7 +84,8 @@ describe('the production image contents', () => {
     const child = spawn(docker.cmd[0] as string, docker.cmd.slice(1), {
       cwd: app,
       env: {
-        ...cliEnv(home, mock.url),
+        // The image's own CLI, the pinned one (not a canary's CLAUDE_BIN).
+        ...withoutCliBin(cliEnv(home, mock.url)),
         ...docker.env,
         // Tests bind loopback only, on a free port, with their own paths.
         HOST: '127.0.0.1',
@@ -109,7 +118,7 @@ describe('the production image contents', () => {
       ).json()
       expect(status).toMatchObject({
         binary_source: 'package',
-        version: expect.stringMatching(/^2\.1\.330/),
+        version: expect.stringMatching(PINNED_VERSION),
       })
       expect(status.binary_path).toContain(app)
       const page = await fetch(`${url}/chat`)

@@ -4,14 +4,19 @@
  * sockets, a loopback listener and the server's own port. Before the sandbox had a root and a
  * network of its own, one command printed all of them.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import { lastUserMessage, type MockHandler } from '../../dev-tools/mock-anthropic/server.js'
+import {
+  lastUserMessage,
+  type MockHandler,
+  toolResultsIn,
+} from '../../dev-tools/mock-anthropic/server.js'
+import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -111,6 +116,33 @@ describe('a command run by Bash', () => {
       expect(seen, leak).not.toContain(leak)
     }
     expect(listenerHits).toBe(0)
+  }, 60_000)
+})
+
+describe("a CLI installed behind a link (npm's .bin, a global install on PATH)", () => {
+  // Only the CLI's install directory is in the sandbox: the link itself led nowhere (a 502).
+  it('still runs sandboxed commands', async () => {
+    const linkDir = await tempDir('cli-link')
+    const link = join(linkDir, 'claude')
+    await symlink(resolveClaudeBinary(process.env)?.path as string, link)
+    const linked = await startTestStack({
+      allowedTools: ['Bash'],
+      runnerOptions: { binary: link },
+    })
+    try {
+      linked.mock.setHandler(runsOnce('echo RAN-IN-SANDBOX'))
+      const res = await linked.post('/llm/query', {
+        prompt: 'run it',
+        allowed_tools: ['Bash'],
+        max_turns: 3,
+      })
+      expect(res.status).toBe(200)
+      const results = linked.mock.messageRequests().flatMap((r) => toolResultsIn(r.body))
+      expect(JSON.stringify(results)).toContain('RAN-IN-SANDBOX')
+    } finally {
+      await linked.close()
+      await removeDir(linkDir)
+    }
   }, 60_000)
 })
 

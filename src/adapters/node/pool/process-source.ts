@@ -3,6 +3,8 @@
  * (inside the sandbox when the run needs one), or taken ready from the warm pool; afterwards
  * reset for its tenant's next run (tenant.ts), or stopped with its directory cleaned up.
  */
+
+import { realpath } from 'node:fs/promises'
 import type { Logger } from '../../../lib/logger.js'
 import type { RunRequest } from '../../../runner.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
@@ -69,8 +71,14 @@ const startCold = async (
       hidden: hiddenPaths,
     }
     const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
+    // In the sandbox only the CLI's install directory is there: a link to it (npm's .bin, a
+    // global install on PATH) would lead nowhere, so the binary is run by its real path.
     const command = sandbox
-      ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })), path]
+      ? [
+          sandbox,
+          ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })),
+          await realpath(path),
+        ]
       : [path]
     const clientTools = request.tools?.map((tool) => tool.name)
     const skipWebFetchPreflight = !settings.webFetchPreflight
