@@ -158,14 +158,20 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
     ...(tool.description && { description: tool.description }),
     inputSchema: tool.input_schema,
   }))
+  const offered = toolOptions(
+    tools,
+    choiceOf(body),
+    body.tool_choice?.disable_parallel_tool_use === true
+  )
+  // Context, not conversation: left out of what a tool follow-up must agree on.
+  const append = [context, offered.appendSystemPrompt].filter(Boolean).join('\n\n')
   return {
     ...splitTurns(turns),
     model: body.model,
     maxTurns: 1,
     ...(system && { systemPrompt: system }),
-    // Context, not conversation: left out of what a tool follow-up must agree on.
-    ...(context && { appendSystemPrompt: context }),
     ...controlsOf(body),
-    ...toolOptions(tools, choiceOf(body), body.tool_choice?.disable_parallel_tool_use === true),
+    ...offered,
+    ...(append && { appendSystemPrompt: append }),
   }
 }
