@@ -17,6 +17,7 @@ import { withKeyPolicy } from './auth/policy-runner.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
 import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
+import { createResponsesRoutes } from './compat/responses/routes.js'
 import { NotFoundError, PayloadTooLargeError } from './errors/index.js'
 import { createCors } from './http/cors.js'
 import type { AppEnv } from './http/env.js'
@@ -139,6 +140,7 @@ export const createApp = (options: AppOptions) => {
       .route('/v1', createModelRoutes())
       .route('/v1', createOpenAIRoutes({ heartbeatMs }))
       .route('/v1', createAnthropicRoutes({ heartbeatMs }))
+      .route('/v1', createResponsesRoutes({ heartbeatMs }))
       .route('/', createWebRoutes(options.webAssets))
       .route('/', createDocsRoutes(app, { assetsUrl: options.docsAssetsUrl }))
   )

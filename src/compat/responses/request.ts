@@ -1,0 +1,278 @@
+/**
+ * A Responses request as a `RunRequest`: `instructions` and system/developer messages as the
+ * system prompt, earlier items as history (a stored response's conversation first, with
+ * `previous_response_id`), function tools as the client's own tools, and the generation controls
+ * the CLI can honour. Trailing `function_call_output` items answer the calls a parked run waits
+ * on. What cannot be honoured is refused by name, or left out and named in a header.
+ */
+import { conversationKey } from '../../run/conversation-key.js'
+import type { ContentBlock, HistoryTurn, RunRequest } from '../../runner.js'
+import { badRequest, documentFromDataUrl, imageFromDataUrl, splitTurns } from '../shared.js'
+import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
+import type { InputItem, Part, ResponsesRequest } from './schemas.js'
+
+type Item = InputItem & { type?: string }
+type Message = Extract<InputItem, { role: string }>
+type Call = Extract<InputItem, { type: 'function_call' }>
+type Output = Extract<InputItem, { type: 'function_call_output' }>
+
+const isMessage = (item: Item): item is Message =>
+  'role' in item && (item.type ?? 'message') === 'message'
+const isCall = (item: Item): item is Call => item.type === 'function_call'
+const isOutput = (item: Item): item is Output => item.type === 'function_call_output'
+
+/** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
+export const IGNORED = ['temperature', 'top_p', 'top_logprobs'] as const
+
+const KNOWN = new Set([
+  'model',
+  'input',
+  'instructions',
+  'max_output_tokens',
+  'previous_response_id',
+  'reasoning',
+  'text',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'store',
+  'stream',
+  'stream_options',
+  'metadata',
+  'include',
+  'temperature',
+  'top_p',
+  'top_logprobs',
+  'user',
+  'prompt_cache_key',
+  'prompt_cache_retention',
+  'safety_identifier',
+  'service_tier',
+  'truncation',
+  'client_metadata',
+  'max_tool_calls',
+  'background',
+  'conversation',
+  'prompt',
+  'context_management',
+])
+
+/** The CLI's own cap when none is asked for (its highest default). */
+const CLI_MAX_OUTPUT_TOKENS = 128_000
+
+const refuseUnsupported = (body: ResponsesRequest) => {
+  const unknown = Object.keys(body).filter((key) => !KNOWN.has(key))
+  if (unknown.length > 0) {
+    throw badRequest(
+      `${unknown.join(', ')}: not supported by this server (it would change the answer)`
+    )
+  }
+  if (body.background) throw badRequest('background: background responses are not available yet')
+  for (const field of ['conversation', 'prompt', 'context_management'] as const) {
+    if (body[field] != null) throw badRequest(`${field}: not supported by this server`)
+  }
+}
+
+export const itemsOf = (body: ResponsesRequest): Item[] =>
+  typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : (body.input ?? [])
+
+const textOfParts = (content: string | Part[]) =>
+  typeof content === 'string'
+    ? content
+    : content
+        .flatMap((p) => (p.type === 'input_text' || p.type === 'output_text' ? [p.text] : []))
+        .join('\n')
+
+const userContent = (content: string | Part[], field: string): HistoryTurn['content'] =>
+  typeof content === 'string'
+    ? content
+    : content.map((part, j): ContentBlock => {
+        const at = `${field}.${j}`
+        if (part.type === 'input_text' || part.type === 'output_text')
+          return { type: 'text', text: part.text }
+        if (part.type === 'refusal') return { type: 'text', text: part.refusal }
+        if (part.type === 'input_image') {
+          if (!part.image_url)
+            throw badRequest(
+              `${at}: stored files (file_id) are not available; send image_url as a data: URL`
+            )
+          return imageFromDataUrl(part.image_url, `${at}.image_url`)
+        }
+        if (!part.file_data)
+          throw badRequest(
+            `${at}: only file_data (a data: URL) is taken; file_id and file_url are not`
+          )
+        return documentFromDataUrl(part.file_data, `${at}.file_data`, part.filename ?? undefined)
+      })
+
+const parseArguments = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/** The input as system text and turns (earlier calls and their outputs as text). */
+const conversationOf = (items: Item[]) => {
+  const system: string[] = []
+  const turns: HistoryTurn[] = []
+  const names = new Map<string, string>()
+  items.forEach((item, i) => {
+    if (isMessage(item)) {
+      if (item.role === 'system' || item.role === 'developer')
+        system.push(textOfParts(item.content))
+      else if (item.role === 'assistant')
+        turns.push({ role: 'assistant', content: textOfParts(item.content) })
+      else turns.push({ role: 'user', content: userContent(item.content, `input.${i}.content`) })
+    } else if (isCall(item)) {
+      names.set(item.call_id, item.name)
+      turns.push({
+        role: 'assistant',
+        content: callAsText({ name: item.name, input: parseArguments(item.arguments) }),
+      })
+    } else if (isOutput(item)) {
+      const text = resultAsText(names.get(item.call_id) ?? 'tool', textOfParts(item.output))
+      turns.push({ role: 'user', content: text })
+    } else if (item.type !== 'reasoning') {
+      throw badRequest(`input.${i}: items of type ${item.type} are not supported by this server`)
+    }
+  })
+  return { system, turns: turns.filter((t) => t.content.length > 0) }
+}
+
+/** Trailing function call outputs, with the calls before them as the input shows them. */
+const trailingOutputs = (items: Item[]) => {
+  let i = items.length - 1
+  const outputs: Output[] = []
+  for (; i >= 0; i--) {
+    const item = items[i] as Item
+    if (isOutput(item)) outputs.unshift(item)
+    else if (item.type !== 'reasoning') break
+  }
+  const calls: Call[] = []
+  for (; i >= 0; i--) {
+    const item = items[i] as Item
+    if (isCall(item)) calls.unshift(item)
+    else if (item.type !== 'reasoning') break
+  }
+  return { outputs, calls, before: items.slice(0, i + 1) }
+}
+
+const clientTools = (body: ResponsesRequest) =>
+  (body.tools ?? []).flatMap((tool) =>
+    tool.type === 'function' && 'parameters' in tool
+      ? [
+          {
+            name: tool.name as string,
+            ...(typeof tool.description === 'string' && { description: tool.description }),
+            inputSchema: (tool.parameters as Record<string, unknown> | null | undefined) ?? {
+              type: 'object',
+              properties: {},
+            },
+          },
+        ]
+      : []
+  )
+
+/** Tools this server cannot serve (hosted, grouped): left out, and named in a header. */
+export const leftOutTools = (body: ResponsesRequest) =>
+  (body.tools ?? []).flatMap((tool) =>
+    tool.type === 'function' ? [] : [tool.name ? `${tool.type}:${tool.name}` : tool.type]
+  )
+
+const choiceOf = (body: ResponsesRequest): ToolChoice | undefined => {
+  const choice = body.tool_choice
+  if (!choice) return undefined
+  if (typeof choice === 'string') return { kind: choice }
+  if (choice.type !== 'function' || typeof choice.name !== 'string') return undefined
+  if (!clientTools(body).some((tool) => tool.name === choice.name)) {
+    throw badRequest(`tool_choice: no function named ${choice.name} in tools`)
+  }
+  return { kind: 'named', name: choice.name }
+}
+
+const jsonSchemaOf = (body: ResponsesRequest) => {
+  const format = body.text?.format
+  if (format?.type === 'json_object') return { type: 'object' }
+  return format?.type === 'json_schema' ? format.schema : undefined
+}
+
+/** What the run honours of the generation controls; a reasoning summary asked for shows thinking. */
+const controlsOf = (body: ResponsesRequest): Partial<RunRequest> => {
+  const cap = body.max_output_tokens
+  const effort = body.reasoning?.effort
+  return {
+    ...(cap && cap < CLI_MAX_OUTPUT_TOKENS && { maxOutputTokens: cap }),
+    ...(effort && effort !== 'none' && { effort: effort === 'minimal' ? 'low' : effort }),
+    ...(body.reasoning?.summary && { thinking: 'summarized' }),
+  }
+}
+
+/**
+ * The run for this request. `prior` is a stored response's conversation (previous_response_id):
+ * its turns come first; its calls are what its outputs answer.
+ */
+export const toRunRequest = (
+  body: ResponsesRequest,
+  prior?: { turns: HistoryTurn[]; calls: Array<{ id: string; name: string; input: unknown }> }
+): RunRequest => {
+  refuseUnsupported(body)
+  const items = itemsOf(body)
+  const { outputs, calls, before } = trailingOutputs(items)
+  if (outputs.length > 0) {
+    const made = [
+      ...(prior?.calls ?? []),
+      ...calls.map((c) => ({ id: c.call_id, name: c.name, input: parseArguments(c.arguments) })),
+    ]
+    return {
+      prompt: '',
+      model: body.model,
+      // Stateless: the conversation before the calls must be the one the waiting run was given.
+      ...(!prior && conversationBefore(body, before)),
+      toolResults: outputs.map((output) => {
+        const call = made.find((c) => c.id === output.call_id)
+        return {
+          toolUseId: output.call_id,
+          content: textOfParts(output.output),
+          ...(call && { call: { name: call.name, input: call.input } }),
+        }
+      }),
+    }
+  }
+  const { system, turns } = conversationOf(items)
+  const instructions = [body.instructions, ...system].filter(Boolean).join('\n\n')
+  const jsonSchema = jsonSchemaOf(body)
+  const tools = toolOptions(clientTools(body), choiceOf(body), body.parallel_tool_calls === false)
+  if (tools.tools && jsonSchema)
+    throw badRequest('tools: cannot be combined with a JSON text.format')
+  return {
+    ...splitTurns([...(prior?.turns ?? []), ...turns]),
+    model: body.model,
+    ...(instructions && { systemPrompt: instructions }),
+    // Structured output takes one extra turn: the tool call, then its acknowledgement.
+    maxTurns: jsonSchema ? 2 : 1,
+    ...(jsonSchema && { jsonSchema }),
+    ...controlsOf(body),
+    ...tools,
+  }
+}
+
+/** The conversation up to the last user message before the calls, as the run was given it. */
+const conversationBefore = (body: ResponsesRequest, before: Item[]) => {
+  let last = before.length - 1
+  while (
+    last >= 0 &&
+    !(isMessage(before[last] as Item) && (before[last] as Message).role === 'user')
+  )
+    last--
+  if (last < 0) return {}
+  const input = before.slice(0, last + 1)
+  return { conversation: conversationKey(toRunRequest({ ...body, input, tools: undefined })) }
+}
+
+/** The conversation through this request's input (the stored one first), for storing. */
+export const turnsThrough = (body: ResponsesRequest, prior?: { turns: HistoryTurn[] }) => [
+  ...(prior?.turns ?? []),
+  ...conversationOf(itemsOf(body)).turns,
+]

@@ -1,0 +1,126 @@
+/**
+ * The OpenAI Responses API, so the official `openai` client, the OpenAI Agents SDK and Codex CLI
+ * work unchanged: POST /v1/responses (streaming included), and the stored responses behind
+ * `previous_response_id`: GET and DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items.
+ */
+import { Hono } from 'hono'
+import { describeRoute } from 'hono-openapi'
+import type { AppEnv } from '../../http/env.js'
+import { errorResponse } from '../../http/openapi-responses.js'
+import { pipeRun } from '../../http/stream-pipe.js'
+import { jsonBody } from '../../http/validation.js'
+import { compileJsonSchema } from '../../run/json-schema.js'
+import { collectRun } from '../../run/result.js'
+import type { RunEvent, RunResult } from '../../runner.js'
+import { structuredAnswer } from '../openai/request.js'
+import { checkModel } from '../shared.js'
+import { callAsText } from '../tool-choice.js'
+import { IGNORED, itemsOf, leftOutTools, toRunRequest, turnsThrough } from './request.js'
+import { createResponseBuilder } from './response.js'
+import { ResponsesRequest } from './schemas.js'
+import { createResponseStore } from './store.js'
+import { createResponsesEncoder } from './stream-encoder.js'
+
+/** Calls `done` with the run's result once its consumer has taken it (or stopped). */
+async function* onResult(events: AsyncIterable<RunEvent>, done: (result: RunResult) => void) {
+  let result: RunResult | undefined
+  try {
+    for await (const event of events) {
+      if (event.type === 'result') result = event.result
+      yield event
+    }
+  } finally {
+    if (result) done(result)
+  }
+}
+
+export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) => {
+  const store = createResponseStore()
+  return new Hono<AppEnv>()
+    .post(
+      '/responses',
+      describeRoute({
+        summary: 'OpenAI Responses, answered by Claude through Claude Code',
+        tags: ['Compatible'],
+        responses: {
+          200: { description: 'A response, or its event stream with stream: true' },
+          400: errorResponse('Invalid or unsupported request (OpenAI error shape)'),
+          404: errorResponse('Unknown model, or previous_response_id not found'),
+        },
+      }),
+      jsonBody(ResponsesRequest),
+      async (c) => {
+        const body = c.req.valid('json')
+        const owner = c.var.apiKey?.hash ?? ''
+        await checkModel(c.var.runner, body.model)
+        const prior = body.previous_response_id
+          ? store.get(body.previous_response_id, owner)
+          : undefined
+        const request = toRunRequest(body, prior)
+        const validator =
+          request.jsonSchema && compileJsonSchema(request.jsonSchema, 'text.format.schema')
+        const ignored = IGNORED.filter((field) => body[field] != null)
+        // Accepted so clients work, but not honoured or served: said, never silently.
+        if (ignored.length > 0) c.header('x-ignored-params', ignored.join(', '))
+        const leftOut = leftOutTools(body)
+        if (leftOut.length > 0) c.header('x-ignored-tools', leftOut.join(', '))
+        const builder = createResponseBuilder(body)
+        const remember = (result: RunResult) => {
+          const final = builder.final()
+          if (body.store === false || !final) return
+          const said = [result.text, ...(result.toolCalls ?? []).map(callAsText)].filter(Boolean)
+          store.put(builder.id, {
+            owner,
+            body: final,
+            input: itemsOf(body).map((item, i) => ({ id: `${builder.id}_in_${i}`, ...item })),
+            turns: [...turnsThrough(body, prior), { role: 'assistant', content: said.join('\n') }],
+            calls: result.toolCalls ?? [],
+            at: Date.now(),
+          })
+        }
+        const start = (signal: AbortSignal) => {
+          const events = c.var.runner.run(request, { signal })
+          return validator ? structuredAnswer(events, validator) : events
+        }
+        if (body.stream) {
+          // Stored once the encoder has built the final response from the result.
+          const stream = (signal: AbortSignal) => onResult(start(signal), remember)
+          return pipeRun(c, stream, createResponsesEncoder(builder), { heartbeatMs })
+        }
+        builder.start()
+        const result = await collectRun(start(c.req.raw.signal))
+        builder.finish(result)
+        remember(result)
+        return c.json(builder.final())
+      }
+    )
+    .get(
+      '/responses/:id',
+      describeRoute({ summary: 'A stored response', tags: ['Compatible'] }),
+      (c) => c.json(store.get(c.req.param('id'), c.var.apiKey?.hash ?? '').body)
+    )
+    .get(
+      '/responses/:id/input_items',
+      describeRoute({ summary: "A stored response's input items", tags: ['Compatible'] }),
+      (c) => {
+        const { input } = store.get(c.req.param('id'), c.var.apiKey?.hash ?? '')
+        const data = [...input].reverse()
+        return c.json({
+          object: 'list',
+          data,
+          first_id: data[0]?.id ?? null,
+          last_id: data.at(-1)?.id ?? null,
+          has_more: false,
+        })
+      }
+    )
+    .delete(
+      '/responses/:id',
+      describeRoute({ summary: 'Delete a stored response', tags: ['Compatible'] }),
+      (c) => {
+        const id = c.req.param('id')
+        store.delete(id, c.var.apiKey?.hash ?? '')
+        return c.json({ id, object: 'response', deleted: true })
+      }
+    )
+}
