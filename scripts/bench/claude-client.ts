@@ -10,6 +10,7 @@ import { cliEnv } from '../../dev-tools/cli-env.js'
 import type { MockHandler } from '../../dev-tools/mock-anthropic/server.js'
 import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
+import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
 import { startServer } from '../../src/runtime/node/server.js'
 import { percentile } from './measure.js'
 
@@ -68,6 +69,8 @@ export const claudeCodeAsClient = async (home: string, runs = 7): Promise<Client
     logLevel: 'silent',
     workDir: join(home, 'work'),
     keysFile: join(home, 'keys'),
+    // The server's defaults, as `serve` starts it.
+    ...SERVER_DEFAULTS,
     runnerOptions: { env: cliEnv(home, mock.url) },
   })
   const clientHome = join(home, 'client')

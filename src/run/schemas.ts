@@ -85,6 +85,11 @@ export const RunRequestSchema = v.object({
   systemPrompt: v.optional(v.string()),
   /** Appended to the system prompt (the default one unless `systemPrompt` is set). */
   appendSystemPrompt: v.optional(v.string()),
+  /**
+   * Context for this turn only (Claude Code's `system` entries among its messages): sent before
+   * the prompt as a system reminder, not part of the conversation or of what a process is kept for.
+   */
+  context: v.optional(v.string()),
   model: v.optional(ModelName),
   maxTurns: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** JSON Schema the final answer must satisfy (structured output). */

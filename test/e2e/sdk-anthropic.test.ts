@@ -235,6 +235,7 @@ describe('the SDK examples in the README and docs run', () => {
   it.each([
     ['examples/openai.ts', ['README.md', 'docs/sdk-compatibility.md']],
     ['examples/anthropic.ts', ['docs/sdk-compatibility.md']],
+    ['examples/agents.ts', ['docs/sdk-compatibility.md']],
   ])('%s', async (file, docs) => {
     const { readFile } = await import('node:fs/promises')
     const { runTs } = await import('../helpers/run-cli.js')

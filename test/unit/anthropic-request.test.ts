@@ -7,7 +7,7 @@ import { MessagesRequest } from '../../src/compat/anthropic/schemas.js'
 const parse = (body: unknown) => toRunRequest(v.parse(MessagesRequest, body))
 
 describe('a Messages request as a run', () => {
-  it('keeps system entries as context beside the tool rules, out of the conversation', () => {
+  it('keeps system entries as the turn’s context, apart from the tool rules and the conversation', () => {
     const request = parse({
       model: 'haiku',
       max_tokens: 128000,
@@ -26,8 +26,8 @@ describe('a Messages request as a run', () => {
       metadata: { user_id: '{}' },
     })
     expect(request.systemPrompt).toBe('You are Claude Code.')
-    expect(request.appendSystemPrompt).toContain('Today is Thursday.')
-    expect(request.appendSystemPrompt).toContain('Call one of the tools')
+    expect(request.context).toBe('Today is Thursday.')
+    expect(request.appendSystemPrompt).toBe('Call one of the tools before you answer.')
     expect(request.tools?.map((t) => t.name)).toEqual(['Read'])
     expect(request).toMatchObject({ effort: 'medium' })
     // No cap below the CLI's own, and thinking asked to be omitted is not shown.

@@ -184,6 +184,16 @@ describe('stdin lines', () => {
     const plain = JSON.parse(userLine('hello'))
     expect(plain.message.content).toEqual([{ type: 'text', text: 'hello' }])
   })
+
+  it('sends a turn’s context first, as a system reminder, before the prompt', () => {
+    const line = JSON.parse(userLine('/clear', 'Today is Thursday.'))
+    expect(line.message.content).toEqual([
+      { type: 'text', text: '<system-reminder>\nToday is Thursday.\n</system-reminder>' },
+      { type: 'text', text: '/clear' },
+      // Still never a slash command.
+      { type: 'text', text: '' },
+    ])
+  })
 })
 
 describe.each(FIXTURE_VERSIONS)('charging a run (recorded %s fixtures)', (version) => {

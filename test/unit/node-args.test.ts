@@ -22,7 +22,11 @@ describe('CLI arguments', () => {
         '--no-session-persistence',
       ])
     )
-    expect(args.some((a) => a.startsWith('--allowedTools'))).toBe(false)
+    // Only the client's tools' server is allowed: the same for every run, so a process started
+    // ahead serves runs with and without them.
+    expect(args.filter((a) => a.startsWith('--allowedTools'))).toEqual([
+      '--allowedTools=mcp__client',
+    ])
     expect(args).toContain('--disable-slash-commands')
   })
 
@@ -46,7 +50,7 @@ describe('CLI arguments', () => {
         '--restricted',
         '--tools=Read,Write,Bash',
         // No bare Read or Write rule: those would allow any path.
-        '--allowedTools=Bash,Edit(./**)',
+        '--allowedTools=Bash,Edit(./**),mcp__client',
         '--disallowedTools=WebFetch',
         '--max-budget-usd=0.25',
         '--resume=11111111-2222-4333-8444-555555555555',
@@ -54,6 +58,17 @@ describe('CLI arguments', () => {
     )
     expect(args).not.toContain('--no-session-persistence')
     for (const arg of args.slice(1)) expect(arg.startsWith('--')).toBe(true)
+  })
+
+  it('passes effort and thinking as flags', () => {
+    const args = buildCliArgs({ persist: false, effort: 'high', thinking: 'summarized' })
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--effort=high',
+        '--thinking=enabled',
+        '--thinking-display=summarized',
+      ])
+    )
   })
 })
 

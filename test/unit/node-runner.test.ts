@@ -165,6 +165,28 @@ describe('Node runner with fake CLI processes', () => {
     expect(fakes.started).toHaveLength(2)
   })
 
+  it('a run with client tools, ended by its follow-up, leaves its process to the same key and tools', async () => {
+    const { runner, fakes } = await setup(
+      { warmProcesses: 1, warmShapes: [], toolWaitMs: 60_000 },
+      { toolCall: { name: 'get_weather', input: { city: 'Paris' } } }
+    )
+    await collect(runner.run(weatherRun))
+    expect(resultOf(await collect(runner.run(followUp)))).toMatchObject({
+      result: { text: 'done' },
+    })
+    await expect.poll(async () => (await runner.status()).processes?.warm).toBe(1)
+    // Same key, same tools: the process kept after /clear; other tools: a process of their own.
+    await collect(runner.run(weatherRun))
+    expect((await runner.status()).processes).toMatchObject({ reused: 1, parked: 1 })
+    const otherTools = {
+      ...weatherRun,
+      tools: [{ name: 'get_time', inputSchema: { type: 'object' } }],
+    }
+    await collect(runner.run(otherTools))
+    expect((await runner.status()).processes).toMatchObject({ reused: 1, parked: 2 })
+    expect(fakes.alive()).toHaveLength(2)
+  })
+
   it('a run of the tenant never waits on a process whose reset failed', async () => {
     // Worn out after two runs: the second run's process is stopped (slowly) instead of reset;
     // a third run that arrives meanwhile must start another, not wait for this one.

@@ -1,6 +1,6 @@
 /**
  * A Messages request as a `RunRequest`: `system` as the system prompt (Claude Code's `system`
- * entries among the messages appended to it), earlier turns as history, `tools` as the client's
+ * entries among the messages as the turn's context), earlier turns as history, `tools` as the client's
  * own tools, and the generation controls the CLI can honour. A last user message of
  * `tool_result` blocks answers the calls a parked run waits on.
  */
@@ -163,15 +163,15 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
     choiceOf(body),
     body.tool_choice?.disable_parallel_tool_use === true
   )
-  // Context, not conversation: left out of what a tool follow-up must agree on.
-  const append = [context, offered.appendSystemPrompt].filter(Boolean).join('\n\n')
   return {
     ...splitTurns(turns),
     model: body.model,
     maxTurns: 1,
     ...(system && { systemPrompt: system }),
+    // This turn's context: not conversation (a tool follow-up is not checked against it), and
+    // sent with the prompt, so a process kept for the same system prompt and tools can serve it.
+    ...(context && { context }),
     ...controlsOf(body),
     ...offered,
-    ...(append && { appendSystemPrompt: append }),
   }
 }

@@ -4,7 +4,7 @@
  * prompts and schemas travel on stdin.
  */
 import type { RunRequest } from '../../../runner.js'
-import { TOOL_PREFIX } from './client-tools.js'
+import { CLIENT_SERVER } from './client-tools.js'
 
 export type ArgsInput = Pick<
   RunRequest,
@@ -19,8 +19,6 @@ export type ArgsInput = Pick<
    * between runs). Prompts still never run a command (see `userLine`).
    */
   reusable?: boolean
-  /** The client's own tools (names as the client gave them), served over the control channel. */
-  clientTools?: string[]
   /** WebFetch without the CLI's domain preflight to claude.ai (the operator's choice). */
   skipWebFetchPreflight?: boolean
 }
@@ -58,12 +56,11 @@ export const buildCliArgs = (input: ArgsInput): string[] => {
     '--restricted',
     `--tools=${tools.join(',')}`,
   ]
-  // A client tool is allowed by name, so the CLI asks us to run it instead of refusing it.
-  const allow = [
-    ...allowRules(tools),
-    ...(input.clientTools ?? []).map((n) => `${TOOL_PREFIX}${n}`),
-  ]
-  if (allow.length > 0) args.push(`--allowedTools=${allow.join(',')}`)
+  // The client's tools are allowed as their server's, so the CLI asks us to run them instead of
+  // refusing them; the same for every run (a run without them has no such server), so a
+  // process started ahead can serve a run with tools, whose list arrives on stdin.
+  const allow = [...allowRules(tools), `mcp__${CLIENT_SERVER}`]
+  args.push(`--allowedTools=${allow.join(',')}`)
   if (input.skipWebFetchPreflight && tools.includes('WebFetch')) {
     args.push('--settings={"skipWebFetchPreflight":true}')
   }

@@ -80,9 +80,8 @@ const startCold = async (
           await realpath(path),
         ]
       : [path]
-    const clientTools = request.tools?.map((tool) => tool.name)
     const skipWebFetchPreflight = !settings.webFetchPreflight
-    const args = buildCliArgs({ ...request, ...dir, reusable, clientTools, skipWebFetchPreflight })
+    const args = buildCliArgs({ ...request, ...dir, reusable, skipWebFetchPreflight })
     // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6).
     const env: Record<string, string> = request.maxOutputTokens
       ? { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens) }

@@ -1,7 +1,8 @@
 /**
  * A process's shape: what is fixed at spawn that a warm process must match (model, max turns,
- * effort, thinking, the output token cap). Runs with tools, budgets, kept sessions or earlier
- * turns have none: they start cold.
+ * effort, thinking, the output token cap). Runs with built-in tools, budgets, kept sessions or
+ * earlier turns have none: they start cold. The client's own tools travel on stdin, so a run
+ * with them can take a fresh process, or one kept for the same tools (tenant.ts).
  */
 import type { RunRequest } from '../../../runner.js'
 
@@ -19,7 +20,6 @@ export const warmShapeOf = (request: RunRequest): WarmShape | undefined => {
     request.resumeSessionId ||
     request.persistSession ||
     request.history?.length ||
-    request.tools?.length ||
     request.toolResults?.length
   ) {
     return undefined

@@ -10,6 +10,7 @@ import { ToolCallNotPendingError, ValidationError } from '../../../errors/index.
 import type { ClientTool, ToolCall, ToolResult } from '../../../runner.js'
 import type { PendingCall } from '../cli-protocol/client-tools.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'
+import type { RunPlace } from '../pool/process-source.js'
 import type { CliSession } from '../session/cli-session.js'
 
 export type ParkedRun = {
@@ -27,6 +28,8 @@ export type ParkedRun = {
   charged: number
   /** The conversation the run was started with (conversation-key.ts). */
   conversation: string
+  /** Where its process came from: where it goes when the run ends (reused by its tenant). */
+  place: RunPlace
 }
 
 export type ParkedRunsOptions = {

@@ -50,7 +50,8 @@ const refuse = async (deps: RunDeps, request: RunRequest) => {
     (request.resumeSessionId !== undefined &&
       (await deps.sandboxedSession(request.resumeSessionId)))
   const sandbox = confined ? await deps.requireSandbox() : undefined
-  return { followUp, place: deps.source.placeOf(request, sandbox) }
+  // A follow-up's process goes back where the run that started it got it from.
+  return { followUp, place: followUp?.place ?? deps.source.placeOf(request, sandbox) }
 }
 
 /** Settle: the session waits for tool results, serves its tenant again, or stops. */

@@ -66,6 +66,7 @@ export async function* takeTurn(
         made: part.toolCalls,
         charged: bill.charged,
         conversation: followUp?.conversation ?? conversationKey(request),
+        place,
       },
     }
     yield { type: 'result', result: part }

@@ -133,7 +133,7 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
       state.move('running', ['fresh', 'idle'])
       held.runs++
       if (first) proc.write(initializeLine(request))
-      proc.write(userLine(request.prompt))
+      proc.write(userLine(request.prompt, request.context))
       if (!keepOpen) proc.endInput()
     },
     /** Reads the run's conversation up to its next stop (converse.ts), answering the CLI. */
