@@ -184,4 +184,64 @@ describe('function tools', () => {
       stack.mock.messageRequests().some((r) => r.body.tools?.some((t) => t.name === WEATHER_TOOL))
     ).toBe(true)
   })
+
+  it('streams a function call as its item, arguments and done events', async () => {
+    const stream = openai.responses.stream({
+      model: 'haiku',
+      input: 'Weather in Paris?',
+      tools: [weather],
+    })
+    const types: string[] = []
+    let args = ''
+    for await (const event of stream) {
+      types.push(event.type)
+      if (event.type === 'response.function_call_arguments.done') args = event.arguments
+    }
+    expect(args).toBe('{"city":"Paris"}')
+    expect(types).toContain('response.function_call_arguments.delta')
+    expect(types.at(-1)).toBe('response.completed')
+    const final = await stream.finalResponse()
+    expect(final.output.map((item) => item.type)).toEqual(['message', 'function_call'])
+  })
+})
+
+describe('structured output and reasoning', () => {
+  it('text.format json_schema: the output text is the validated JSON', async () => {
+    const response = await openai.responses.create({
+      model: 'haiku',
+      input: 'What is 2+2?',
+      text: {
+        format: {
+          type: 'json_schema',
+          name: 'answer',
+          schema: {
+            type: 'object',
+            properties: { answer: { type: 'number' } },
+            required: ['answer'],
+          },
+        },
+      },
+    })
+    expect(JSON.parse(response.output_text)).toEqual({ answer: 4 })
+  })
+
+  it('reasoning with a summary: effort reaches the model, the thinking comes back as a reasoning item', async () => {
+    const response = await openai.responses.create({
+      model: 'haiku',
+      input: 'think: what is 2+2?',
+      reasoning: { effort: 'high', summary: 'auto' },
+    })
+    const [reasoning, message] = response.output
+    expect(reasoning).toMatchObject({
+      type: 'reasoning',
+      summary: [{ type: 'summary_text', text: 'Thinking about: think: what is 2+2?' }],
+    })
+    expect(message).toMatchObject({ type: 'message' })
+    expect(stack.mock.messageRequests().at(-1)?.body.output_config).toMatchObject({
+      effort: 'high',
+    })
+    expect(stack.mock.messageRequests().at(-1)?.body.thinking).toMatchObject({
+      display: 'summarized',
+    })
+  })
 })

@@ -6,13 +6,10 @@
  */
 import type { ClaudeError } from '../../errors/index.js'
 import type { RunEvent, RunResult } from '../../runner.js'
+import { createOutputItems, itemId, type StreamEvent } from './output-items.js'
 import type { ResponsesRequest } from './schemas.js'
 
-export type StreamEvent = { type: string; sequence_number: number } & Record<string, unknown>
-type Item = Record<string, unknown> & { id: string; type: string }
-
-const id = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`
-export const responseId = () => id('resp')
+export const responseId = () => itemId('resp')
 
 export const usageOf = (result: RunResult | undefined) => {
   const u = result?.usage
@@ -50,16 +47,15 @@ export type ResponseBuilder = ReturnType<typeof createResponseBuilder>
 
 export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = responseId()) => {
   const createdAt = Math.floor(Date.now() / 1000)
-  const output: Item[] = []
   let sequence = 0
-  let text: { item: Item; index: number; text: string } | undefined
-  let thought: { item: Item; index: number; text: string } | undefined
   let final: Record<string, unknown> | undefined
   const event = (type: string, data: Record<string, unknown> = {}): StreamEvent => ({
     type,
     sequence_number: sequence++,
     ...data,
   })
+  const items = createOutputItems(event)
+  const { output } = items
 
   const response = (status: string, result?: RunResult, error?: ClaudeError) => ({
     id: responseIdValue,
@@ -79,108 +75,6 @@ export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = 
     ...echoOf(body),
   })
 
-  const openText = (): StreamEvent[] => {
-    if (text) return []
-    const item: Item = {
-      id: id('msg'),
-      type: 'message',
-      status: 'in_progress',
-      role: 'assistant',
-      content: [],
-    }
-    text = { item, index: output.push(item) - 1, text: '' }
-    const at = { item_id: item.id, output_index: text.index, content_index: 0 }
-    return [
-      event('response.output_item.added', { output_index: text.index, item: { ...item } }),
-      event('response.content_part.added', {
-        ...at,
-        part: { type: 'output_text', text: '', annotations: [] },
-      }),
-    ]
-  }
-  const closeText = (): StreamEvent[] => {
-    if (!text) return []
-    const { item, index } = text
-    const part = { type: 'output_text', text: text.text, annotations: [], logprobs: [] }
-    Object.assign(item, { status: 'completed', content: [part] })
-    const at = { item_id: item.id, output_index: index, content_index: 0 }
-    text = undefined
-    return [
-      event('response.output_text.done', { ...at, text: part.text, logprobs: [] }),
-      event('response.content_part.done', { ...at, part }),
-      event('response.output_item.done', { output_index: index, item }),
-    ]
-  }
-  const addText = (delta: string): StreamEvent[] => {
-    const frames = openText()
-    const open = text as NonNullable<typeof text>
-    open.text += delta
-    const at = { item_id: open.item.id, output_index: open.index, content_index: 0 }
-    return [...frames, event('response.output_text.delta', { ...at, delta, logprobs: [] })]
-  }
-  const addThinking = (delta: string): StreamEvent[] => {
-    const frames: StreamEvent[] = []
-    if (!thought) {
-      const item: Item = { id: id('rs'), type: 'reasoning', summary: [] }
-      thought = { item, index: output.push(item) - 1, text: '' }
-      const at = { item_id: item.id, output_index: thought.index, summary_index: 0 }
-      frames.push(
-        event('response.output_item.added', { output_index: thought.index, item: { ...item } }),
-        event('response.reasoning_summary_part.added', {
-          ...at,
-          part: { type: 'summary_text', text: '' },
-        })
-      )
-    }
-    thought.text += delta
-    const at = { item_id: thought.item.id, output_index: thought.index, summary_index: 0 }
-    return [...frames, event('response.reasoning_summary_text.delta', { ...at, delta })]
-  }
-  const closeThinking = (): StreamEvent[] => {
-    if (!thought) return []
-    const { item, index } = thought
-    const part = { type: 'summary_text', text: thought.text }
-    item.summary = [part]
-    const at = { item_id: item.id, output_index: index, summary_index: 0 }
-    thought = undefined
-    return [
-      event('response.reasoning_summary_text.done', { ...at, text: part.text }),
-      event('response.reasoning_summary_part.done', { ...at, part }),
-      event('response.output_item.done', { output_index: index, item }),
-    ]
-  }
-  const addCall = (call: { id: string; name: string; input: unknown }): StreamEvent[] => {
-    const args = JSON.stringify(call.input ?? {})
-    const item: Item = {
-      id: id('fc'),
-      type: 'function_call',
-      status: 'completed',
-      call_id: call.id,
-      name: call.name,
-      arguments: args,
-    }
-    const index = output.push(item) - 1
-    return [
-      ...closeText(),
-      event('response.output_item.added', {
-        output_index: index,
-        item: { ...item, arguments: '', status: 'in_progress' },
-      }),
-      event('response.function_call_arguments.delta', {
-        item_id: item.id,
-        output_index: index,
-        delta: args,
-      }),
-      event('response.function_call_arguments.done', {
-        item_id: item.id,
-        output_index: index,
-        name: call.name,
-        arguments: args,
-      }),
-      event('response.output_item.done', { output_index: index, item }),
-    ]
-  }
-
   return {
     id: responseIdValue,
     /** The first events: the response exists and is under way. */
@@ -189,26 +83,26 @@ export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = 
       event('response.in_progress', { response: response('in_progress') }),
     ],
     event(runEvent: RunEvent): StreamEvent[] {
-      if (runEvent.type === 'thinking_delta') return addThinking(runEvent.text)
-      if (runEvent.type === 'thinking_signature') return closeThinking()
+      if (runEvent.type === 'thinking_delta') return items.addThinking(runEvent.text)
+      if (runEvent.type === 'thinking_signature') return items.closeThinking()
       if (runEvent.type === 'text_delta' && runEvent.text)
-        return [...closeThinking(), ...addText(runEvent.text)]
+        return [...items.closeThinking(), ...items.addText(runEvent.text)]
       if (runEvent.type === 'tool_use' && runEvent.client)
-        return [...closeThinking(), ...addCall(runEvent)]
+        return [...items.closeThinking(), ...items.addCall(runEvent)]
       return []
     },
     /** The run's result: what did not stream is added, then the response ends. */
     finish(result: RunResult): StreamEvent[] {
-      const frames = closeThinking()
-      const streamed = output.filter((item) => item.type === 'message').length > 0 || text
-      if (!streamed && (result.text || !result.toolCalls?.length))
-        frames.push(...addText(result.text))
-      frames.push(...closeText())
+      const frames = items.closeThinking()
+      if (!items.hasMessage() && (result.text || !result.toolCalls?.length)) {
+        frames.push(...items.addText(result.text))
+      }
+      frames.push(...items.closeText())
       const made = new Set(
         output.flatMap((item) => (item.type === 'function_call' ? [item.call_id] : []))
       )
       for (const call of result.toolCalls ?? [])
-        if (!made.has(call.id)) frames.push(...addCall(call))
+        if (!made.has(call.id)) frames.push(...items.addCall(call))
       const status = result.stopReason === 'max_tokens' ? 'incomplete' : 'completed'
       final = response(status, result)
       frames.push(event(`response.${status}`, { response: final }))
@@ -216,7 +110,11 @@ export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = 
     },
     failed(error: ClaudeError): StreamEvent[] {
       final = response('failed', undefined, error)
-      return [...closeThinking(), ...closeText(), event('response.failed', { response: final })]
+      return [
+        ...items.closeThinking(),
+        ...items.closeText(),
+        event('response.failed', { response: final }),
+      ]
     },
     /** The response as it ended (after `finish` or `failed`). */
     final: () => final,

@@ -16,7 +16,7 @@ import { structuredAnswer } from '../openai/request.js'
 import { checkModel } from '../shared.js'
 import { callAsText } from '../tool-choice.js'
 import { IGNORED, itemsOf, leftOutTools, toRunRequest, turnsThrough } from './request.js'
-import { createResponseBuilder } from './response.js'
+import { createResponseBuilder, type ResponseBuilder } from './response.js'
 import { ResponsesRequest } from './schemas.js'
 import { createResponseStore } from './store.js'
 import { createResponsesEncoder } from './stream-encoder.js'
@@ -31,6 +31,14 @@ async function* onResult(events: AsyncIterable<RunEvent>, done: (result: RunResu
     }
   } finally {
     if (result) done(result)
+  }
+}
+
+/** Feeds a run's events to the builder as they pass. */
+async function* feed(events: AsyncIterable<RunEvent>, builder: ResponseBuilder) {
+  for await (const event of events) {
+    if (event.type !== 'result') builder.event(event)
+    yield event
   }
 }
 
@@ -87,8 +95,9 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
           const stream = (signal: AbortSignal) => onResult(start(signal), remember)
           return pipeRun(c, stream, createResponsesEncoder(builder), { heartbeatMs })
         }
+        // The same builder as a stream, so the items (reasoning, message, calls) are the same.
         builder.start()
-        const result = await collectRun(start(c.req.raw.signal))
+        const result = await collectRun(feed(start(c.req.raw.signal), builder))
         builder.finish(result)
         remember(result)
         return c.json(builder.final())

@@ -5,7 +5,8 @@
  */
 import { SSE_CONTENT_TYPE, sseComment, sseEvent } from '../../http/sse.js'
 import type { StreamEncoder } from '../../http/stream-pipe.js'
-import type { ResponseBuilder, StreamEvent } from './response.js'
+import type { StreamEvent } from './output-items.js'
+import type { ResponseBuilder } from './response.js'
 
 const frames = (events: StreamEvent[]) =>
   events.map((event) => sseEvent(JSON.stringify(event), { event: event.type }))
