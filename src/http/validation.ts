@@ -42,6 +42,9 @@ const BODY_PROBLEMS = {
   too_many_elements: `JSON in the request body has more than ${DEFAULT_JSON_LIMITS.maxElements} elements`,
 }
 
+/** POST endpoints that take no body (the SDKs send none). */
+const TAKES_NO_BODY = /^\/v1\/responses\/[^/]+\/cancel$/
+
 /**
  * POST bodies must be JSON (anything else would silently validate as `{}`), and within the
  * limits of safe-json.ts, checked before anything parses them. The validator that runs next
@@ -49,7 +52,7 @@ const BODY_PROBLEMS = {
  * answers as `bad_request`.
  */
 export const requireJson: MiddlewareHandler = async (c, next) => {
-  if (c.req.method === 'POST') {
+  if (c.req.method === 'POST' && !TAKES_NO_BODY.test(c.req.path)) {
     const type = c.req.header('content-type') ?? ''
     if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
       throw new UnsupportedMediaTypeError(

@@ -67,7 +67,9 @@ const refuseUnsupported = (body: ResponsesRequest) => {
       `${unknown.join(', ')}: not supported by this server (it would change the answer)`
     )
   }
-  if (body.background) throw badRequest('background: background responses are not available yet')
+  if (body.background && body.store === false) {
+    throw badRequest('background: a background response is kept to be fetched; it needs store')
+  }
   for (const field of ['conversation', 'prompt', 'context_management'] as const) {
     if (body[field] != null) throw badRequest(`${field}: not supported by this server`)
   }

@@ -116,7 +116,18 @@ export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = 
         event('response.failed', { response: final }),
       ]
     },
-    /** The response as it ended (after `finish` or `failed`). */
+    /** Stopped on the client's request: the response as it stood. */
+    cancelled(): StreamEvent[] {
+      final = response('cancelled')
+      return [
+        ...items.closeThinking(),
+        ...items.closeText(),
+        event('response.cancelled', { response: final }),
+      ]
+    },
+    /** The response as it ended (after `finish`, `failed` or `cancelled`). */
     final: () => final,
+    /** The response now: as it ended, or under way with the output so far. */
+    current: () => final ?? response('in_progress'),
   }
 }

@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono'
 import { describeRoute } from 'hono-openapi'
+import { BadRequestError, NotFoundError } from '../../errors/index.js'
 import type { AppEnv } from '../../http/env.js'
 import { errorResponse } from '../../http/openapi-responses.js'
 import { pipeRun } from '../../http/stream-pipe.js'
@@ -15,6 +16,8 @@ import type { RunEvent, RunResult } from '../../runner.js'
 import { structuredAnswer } from '../openai/request.js'
 import { checkModel } from '../shared.js'
 import { callAsText } from '../tool-choice.js'
+import { createBackgroundRuns } from './background.js'
+import { followStream, outliveRequest } from './follow.js'
 import { IGNORED, itemsOf, leftOutTools, toRunRequest, turnsThrough } from './request.js'
 import { createResponseBuilder, type ResponseBuilder } from './response.js'
 import { ResponsesRequest } from './schemas.js'
@@ -44,6 +47,7 @@ async function* feed(events: AsyncIterable<RunEvent>, builder: ResponseBuilder) 
 
 export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) => {
   const store = createResponseStore()
+  const background = createBackgroundRuns()
   return new Hono<AppEnv>()
     .post(
       '/responses',
@@ -90,6 +94,15 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
           const events = c.var.runner.run(request, { signal })
           return validator ? structuredAnswer(events, validator) : events
         }
+        if (body.background) {
+          // The run outlives this request; its events are kept for the client to follow.
+          outliveRequest(c, background.start(builder.id, owner, builder, start, remember))
+          const run = background.get(builder.id, owner) as NonNullable<
+            ReturnType<typeof background.get>
+          >
+          if (body.stream) return followStream(c, background, run, -1, heartbeatMs)
+          return c.json(builder.current())
+        }
         if (body.stream) {
           // Stored once the encoder has built the final response from the result.
           const stream = (signal: AbortSignal) => onResult(start(signal), remember)
@@ -105,8 +118,39 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
     )
     .get(
       '/responses/:id',
-      describeRoute({ summary: 'A stored response', tags: ['Compatible'] }),
-      (c) => c.json(store.get(c.req.param('id'), c.var.apiKey?.hash ?? '').body)
+      describeRoute({
+        summary:
+          'A stored response; a background one as it stands, or streamed (`stream=true&starting_after=N`)',
+        tags: ['Compatible'],
+      }),
+      (c) => {
+        const id = c.req.param('id')
+        const owner = c.var.apiKey?.hash ?? ''
+        const run = background.get(id, owner)
+        if (c.req.query('stream') === 'true') {
+          if (!run)
+            throw new NotFoundError(
+              `No background response '${id}' to stream (not one, or ended over an hour ago)`
+            )
+          const after = Number(c.req.query('starting_after') ?? -1)
+          if (!Number.isInteger(after))
+            throw new BadRequestError('starting_after: must be a sequence number')
+          return followStream(c, background, run, after, heartbeatMs)
+        }
+        return c.json(run ? run.builder.current() : store.get(id, owner).body)
+      }
+    )
+    .post(
+      '/responses/:id/cancel',
+      describeRoute({ summary: 'Stop a background response', tags: ['Compatible'] }),
+      async (c) => {
+        const id = c.req.param('id')
+        const run = background.get(id, c.var.apiKey?.hash ?? '')
+        if (!run)
+          throw new NotFoundError(`No background response '${id}' (only those can be cancelled)`)
+        await background.cancel(run)
+        return c.json(run.builder.current())
+      }
     )
     .get(
       '/responses/:id/input_items',
