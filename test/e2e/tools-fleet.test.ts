@@ -56,6 +56,30 @@ describe('tool calls behind a front door', () => {
   })
 })
 
+describe('Responses behind a front door', () => {
+  it('a function_call_output after previous_response_id reaches the host whose run waits, every time', async () => {
+    const weather: OpenAI.Responses.FunctionTool = {
+      type: 'function',
+      name: 'get_weather',
+      parameters: weatherSchema,
+      strict: false,
+    }
+    for (const city of ['four', 'five', 'six']) {
+      const first = await openai.responses.create({ model: 'haiku', input: city, tools: [weather] })
+      const call = first.output.find(
+        (item) => item.type === 'function_call'
+      ) as OpenAI.Responses.ResponseFunctionToolCall
+      const answer = await openai.responses.create({
+        model: 'haiku',
+        previous_response_id: first.id,
+        input: [{ type: 'function_call_output', call_id: call.call_id, output: city }],
+        tools: [weather],
+      })
+      expect(answer.output_text).toBe(`Weather: ${city}`)
+    }
+  })
+})
+
 describe('kept sessions and threads behind a front door', () => {
   /** The turns the model saw in the newest request, on whichever host ran it. */
   const lastTurns = () => {
