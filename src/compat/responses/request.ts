@@ -100,6 +100,10 @@ const userContent = (content: string | Part[], field: string): HistoryTurn['cont
             )
           return imageFromDataUrl(part.image_url, `${at}.image_url`)
         }
+        // An item that failed the message schema can still arrive here as an unknown item.
+        if ((part.type as string) !== 'input_file') {
+          throw badRequest(`${at}: content parts of type ${part.type} are not supported`)
+        }
         if (!part.file_data)
           throw badRequest(
             `${at}: only file_data (a data: URL) is taken; file_id and file_url are not`

@@ -1,0 +1,78 @@
+/** Responses requests as runs: what Codex and the Agents SDK send, mapped without losing any of it. */
+import * as v from 'valibot'
+import { describe, expect, it } from 'vitest'
+import { leftOutTools, toRunRequest } from '../../src/compat/responses/request.js'
+import { ResponsesRequest } from '../../src/compat/responses/schemas.js'
+
+const parse = (body: unknown) => v.parse(ResponsesRequest, body)
+
+describe('a Responses request as a run', () => {
+  it('joins instructions and developer messages as the system prompt, and keeps the turns', () => {
+    const body = parse({
+      model: 'haiku',
+      instructions: 'Be brief.',
+      input: [
+        {
+          type: 'message',
+          role: 'developer',
+          content: [{ type: 'input_text', text: 'Use tools.' }],
+        },
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: [{ type: 'output_text', text: 'ok' }] },
+        { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'x' },
+        { role: 'user', content: [{ type: 'input_text', text: 'second' }] },
+      ],
+      reasoning: { effort: 'minimal', summary: 'auto' },
+      include: ['reasoning.encrypted_content'],
+      prompt_cache_key: 'k',
+      client_metadata: {},
+      tools: [
+        { type: 'function', name: 'exec_command', parameters: { type: 'object' } },
+        { type: 'web_search' },
+        { type: 'namespace', name: 'multi_agent_v1', tools: [] },
+      ],
+    })
+    const request = toRunRequest(body)
+    expect(request.systemPrompt).toBe('Be brief.\n\nUse tools.')
+    expect(request.history?.map((t) => t.role)).toEqual(['user', 'assistant'])
+    expect(request.prompt).toEqual([{ type: 'text', text: 'second' }])
+    expect(request).toMatchObject({ effort: 'low', thinking: 'summarized' })
+    expect(request.tools?.map((t) => t.name)).toEqual(['exec_command'])
+    expect(leftOutTools(body)).toEqual(['web_search', 'namespace:multi_agent_v1'])
+  })
+
+  it('takes trailing function call outputs as tool results, reasoning items between them too', () => {
+    const request = toRunRequest(
+      parse({
+        model: 'haiku',
+        store: false,
+        input: [
+          { role: 'user', content: 'go' },
+          { type: 'reasoning', id: 'rs_1', summary: [] },
+          {
+            type: 'function_call',
+            call_id: 'call_1',
+            name: 'exec_command',
+            arguments: '{"cmd":"ls"}',
+          },
+          { type: 'function_call_output', call_id: 'call_1', output: 'a b' },
+        ],
+      })
+    )
+    expect(request.toolResults).toEqual([
+      { toolUseId: 'call_1', content: 'a b', call: { name: 'exec_command', input: { cmd: 'ls' } } },
+    ])
+    expect(request.conversation).toBeDefined()
+  })
+
+  it('refuses what it cannot do by name', () => {
+    const body = { model: 'haiku', input: 'x' }
+    expect(() => toRunRequest(parse({ ...body, frequency: 1 }))).toThrow(/frequency: not supported/)
+    expect(() => toRunRequest(parse({ ...body, background: true, store: false }))).toThrow(
+      /needs store/
+    )
+    expect(() =>
+      toRunRequest(parse({ ...body, input: [{ type: 'computer_call', id: 'c' }] }))
+    ).toThrow(/input.0: items of type computer_call/)
+  })
+})
