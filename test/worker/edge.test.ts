@@ -147,6 +147,34 @@ describe('runs through the runner host', () => {
     expect(models.map((m) => m.id)).toEqual(expect.arrayContaining(['haiku', 'sonnet', 'opus']))
   })
 
+  it('the Responses API, stateless (store: false, the whole input each call, as Codex sends it)', async () => {
+    const res = await post('/v1/responses', {
+      model: 'haiku',
+      store: false,
+      input: [
+        { role: 'developer', content: 'Be brief.' },
+        { role: 'user', content: 'hi from the edge' },
+      ],
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({
+      object: 'response',
+      status: 'completed',
+      output_text: 'ECHO: hi from the edge',
+    })
+    const streamed = await post('/v1/responses', {
+      model: 'haiku',
+      input: 'streamed',
+      stream: true,
+    })
+    const events = (await streamed.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)) as { type: string; sequence_number: number })
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i))
+    expect(events.at(-1)?.type).toBe('response.completed')
+  })
+
   it('stream: deltas arrive incrementally through both hops', async () => {
     await mock('reply', { kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 400 })
     const started = Date.now()
