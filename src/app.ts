@@ -18,6 +18,7 @@ import { createAnthropicRoutes } from './compat/anthropic/routes.js'
 import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
 import { createResponsesRoutes } from './compat/responses/routes.js'
+import type { ResponseStore } from './compat/responses/store.js'
 import { NotFoundError, PayloadTooLargeError } from './errors/index.js'
 import { createCors } from './http/cors.js'
 import type { AppEnv } from './http/env.js'
@@ -40,6 +41,8 @@ export type AppOptions = {
   keys?: KeySource
   /** Where per-key usage is kept and limits are decided; default in memory. */
   usage?: UsageStore
+  /** Where stored Responses are kept (previous_response_id); default in memory. */
+  responseStore?: ResponseStore
   logger?: Logger
   /** Largest accepted request body. Default 20 MiB (room for a few images). */
   maxBodyBytes?: number
@@ -140,7 +143,7 @@ export const createApp = (options: AppOptions) => {
       .route('/v1', createModelRoutes())
       .route('/v1', createOpenAIRoutes({ heartbeatMs }))
       .route('/v1', createAnthropicRoutes({ heartbeatMs }))
-      .route('/v1', createResponsesRoutes({ heartbeatMs }))
+      .route('/v1', createResponsesRoutes({ heartbeatMs, store: options.responseStore }))
       .route('/', createWebRoutes(options.webAssets))
       .route('/', createDocsRoutes(app, { assetsUrl: options.docsAssetsUrl }))
   )

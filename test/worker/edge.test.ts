@@ -175,6 +175,35 @@ describe('runs through the runner host', () => {
     expect(events.at(-1)?.type).toBe('response.completed')
   })
 
+  it('stored Responses are found from another isolate: previous_response_id, GET and DELETE', async () => {
+    // Two front doors with their own isolate state: only the key's Durable Object is shared.
+    const [a, b] = [workerWith({}), workerWith({})]
+    const send = (edge: typeof a, body: unknown) =>
+      edge.request('/v1/responses', { method: 'POST', headers: auth, body: JSON.stringify(body) })
+    const first = (await (await send(a, { model: 'haiku', input: 'Remember ZEBRA' })).json()) as {
+      id: string
+    }
+    const second = await send(b, {
+      model: 'haiku',
+      previous_response_id: first.id,
+      input: 'Which word?',
+    })
+    expect(await second.json()).toMatchObject({ output_text: 'ECHO: Which word?' })
+    const seen = JSON.stringify((await mockRequests()).at(-1)?.body)
+    expect(seen).toContain('Remember ZEBRA')
+    const fetched = await b.request(`/v1/responses/${first.id}`, { headers: auth })
+    expect(await fetched.json()).toMatchObject({
+      id: first.id,
+      output_text: 'ECHO: Remember ZEBRA',
+    })
+    const removed = await b.request(`/v1/responses/${first.id}`, {
+      method: 'DELETE',
+      headers: auth,
+    })
+    expect(removed.status).toBe(200)
+    expect((await a.request(`/v1/responses/${first.id}`, { headers: auth })).status).toBe(404)
+  })
+
   it('stream: deltas arrive incrementally through both hops', async () => {
     await mock('reply', { kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 400 })
     const started = Date.now()

@@ -56,7 +56,7 @@ export const createBackgroundRuns = ({
       owner: string,
       builder: ResponseBuilder,
       events: (signal: AbortSignal) => AsyncIterable<RunEvent>,
-      onResult: (result: RunResult) => void
+      onResult: (result: RunResult) => Promise<void>
     ) {
       if (running(owner) >= maxPerOwner || running() >= max) {
         throw new QueueFullError('Too many background responses are running; wait for one to end')
@@ -80,7 +80,8 @@ export const createBackgroundRuns = ({
               continue
             }
             push(run, builder.finish(event.result))
-            onResult(event.result)
+            // Kept for previous_response_id; a store that fails does not fail the response.
+            await onResult(event.result).catch(() => {})
           }
         } catch (error) {
           push(run, run.cancelled ? builder.cancelled() : builder.failed(toClaudeError(error)))

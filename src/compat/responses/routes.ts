@@ -21,11 +21,14 @@ import { followStream, outliveRequest } from './follow.js'
 import { IGNORED, itemsOf, leftOutTools, toRunRequest, turnsThrough } from './request.js'
 import { createResponseBuilder, type ResponseBuilder } from './response.js'
 import { ResponsesRequest } from './schemas.js'
-import { createResponseStore } from './store.js'
+import { createResponseStore, type ResponseStore } from './store.js'
 import { createResponsesEncoder } from './stream-encoder.js'
 
 /** Calls `done` with the run's result once its consumer has taken it (or stopped). */
-async function* onResult(events: AsyncIterable<RunEvent>, done: (result: RunResult) => void) {
+async function* onResult(
+  events: AsyncIterable<RunEvent>,
+  done: (result: RunResult) => Promise<void>
+) {
   let result: RunResult | undefined
   try {
     for await (const event of events) {
@@ -33,7 +36,7 @@ async function* onResult(events: AsyncIterable<RunEvent>, done: (result: RunResu
       yield event
     }
   } finally {
-    if (result) done(result)
+    if (result) await done(result)
   }
 }
 
@@ -45,8 +48,13 @@ async function* feed(events: AsyncIterable<RunEvent>, builder: ResponseBuilder) 
   }
 }
 
-export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) => {
-  const store = createResponseStore()
+export const createResponsesRoutes = ({
+  heartbeatMs,
+  store = createResponseStore(),
+}: {
+  heartbeatMs: number
+  store?: ResponseStore
+}) => {
   const background = createBackgroundRuns()
   return new Hono<AppEnv>()
     .post(
@@ -66,7 +74,7 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
         const owner = c.var.apiKey?.hash ?? ''
         await checkModel(c.var.runner, body.model)
         const prior = body.previous_response_id
-          ? store.get(body.previous_response_id, owner)
+          ? await store.get(body.previous_response_id, owner)
           : undefined
         const request = toRunRequest(body, prior)
         const validator =
@@ -77,11 +85,11 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
         const leftOut = leftOutTools(body)
         if (leftOut.length > 0) c.header('x-ignored-tools', leftOut.join(', '))
         const builder = createResponseBuilder(body)
-        const remember = (result: RunResult) => {
+        const remember = async (result: RunResult) => {
           const final = builder.final()
           if (body.store === false || !final) return
           const said = [result.text, ...(result.toolCalls ?? []).map(callAsText)].filter(Boolean)
-          store.put(builder.id, {
+          await store.put(builder.id, {
             owner,
             body: final,
             input: itemsOf(body).map((item, i) => ({ id: `${builder.id}_in_${i}`, ...item })),
@@ -112,7 +120,7 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
         builder.start()
         const result = await collectRun(feed(start(c.req.raw.signal), builder))
         builder.finish(result)
-        remember(result)
+        await remember(result)
         return c.json(builder.final())
       }
     )
@@ -123,7 +131,7 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
           'A stored response; a background one as it stands, or streamed (`stream=true&starting_after=N`)',
         tags: ['Compatible'],
       }),
-      (c) => {
+      async (c) => {
         const id = c.req.param('id')
         const owner = c.var.apiKey?.hash ?? ''
         const run = background.get(id, owner)
@@ -137,7 +145,7 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
             throw new BadRequestError('starting_after: must be a sequence number')
           return followStream(c, background, run, after, heartbeatMs)
         }
-        return c.json(run ? run.builder.current() : store.get(id, owner).body)
+        return c.json(run ? run.builder.current() : (await store.get(id, owner)).body)
       }
     )
     .post(
@@ -155,8 +163,8 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
     .get(
       '/responses/:id/input_items',
       describeRoute({ summary: "A stored response's input items", tags: ['Compatible'] }),
-      (c) => {
-        const { input } = store.get(c.req.param('id'), c.var.apiKey?.hash ?? '')
+      async (c) => {
+        const { input } = await store.get(c.req.param('id'), c.var.apiKey?.hash ?? '')
         const data = [...input].reverse()
         return c.json({
           object: 'list',
@@ -170,9 +178,9 @@ export const createResponsesRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
     .delete(
       '/responses/:id',
       describeRoute({ summary: 'Delete a stored response', tags: ['Compatible'] }),
-      (c) => {
+      async (c) => {
         const id = c.req.param('id')
-        store.delete(id, c.var.apiKey?.hash ?? '')
+        await store.delete(id, c.var.apiKey?.hash ?? '')
         return c.json({ id, object: 'response', deleted: true })
       }
     )

@@ -7,7 +7,8 @@
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
  * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins),
  * ASSETS (the static-assets binding holding the chat page, `dist/web`), KEY_USAGE (the Durable
- * Object namespace of per-key usage; without it each isolate keeps its own), USAGE_LEASE_MS.
+ * Object namespace of per-key usage and stored Responses; without it each isolate keeps its
+ * own), USAGE_LEASE_MS.
  */
 
 import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
@@ -19,6 +20,7 @@ import { parseOrigins } from '../../http/cors.js'
 import { createLogger, isLogLevel, type Logger, silentLogger } from '../../lib/logger.js'
 import type { ClaudeRunner } from '../../runner.js'
 import type { WebAssets } from '../../web/routes.js'
+import { createDurableResponseStore } from './durable-response-store.js'
 import { createDurableUsageStore, type UsageNamespace } from './durable-usage-store.js'
 
 // The Durable Object class must be exported by the Worker's main module.
@@ -120,6 +122,7 @@ export const createWorkerApp = (env: WorkerEnv): App => {
       usage: createDurableUsageStore(env.KEY_USAGE, {
         leaseMs: Number(env.USAGE_LEASE_MS) || undefined,
       }),
+      responseStore: createDurableResponseStore(env.KEY_USAGE),
     }),
   })
 }

@@ -2,11 +2,13 @@
  * The edge's usage store: a SQLite-backed Durable Object per API key, so every Workers isolate
  * sees the same runs in flight and the same spend. Runs in flight are leases that expire unless
  * renewed, so a front door that vanished mid-run frees its places. One more object, the index,
- * lists the keys that have used the API, for /admin/usage. Each request is handled in one
+ * lists the keys that have used the API, for /admin/usage. It also keeps the key's stored
+ * Responses, so `previous_response_id` works whichever isolate a request lands on. Each request is handled in one
  * synchronous step, so checking a limit and taking a place cannot interleave.
  */
 import { Hono } from 'hono'
 import * as v from 'valibot'
+import { notStored, RESPONSE_TTL_MS } from '../../compat/responses/store.js'
 import { NotFoundError } from '../../errors/index.js'
 import { createErrorHandler } from '../../http/errors.js'
 import { jsonBody } from '../../http/validation.js'
@@ -28,7 +30,12 @@ const MIGRATIONS = [
    CREATE TABLE keys (id TEXT PRIMARY KEY, name TEXT NOT NULL)`,
   // What a run of a key with a budget reserved of it while in flight.
   'ALTER TABLE leases ADD COLUMN reserved REAL NOT NULL DEFAULT 0',
+  // The key's stored Responses (durable-response-store.ts).
+  'CREATE TABLE responses (id TEXT PRIMARY KEY, record TEXT NOT NULL, at INTEGER NOT NULL)',
 ]
+
+/** Stored Responses kept per key; the oldest go first beyond it. */
+const MAX_RESPONSES = 1_000
 
 const Limits = v.object({
   maxConcurrent: v.optional(v.number()),
@@ -128,6 +135,36 @@ export class KeyUsageObject {
       .get('/keys', (c) =>
         c.json({ keys: sql<{ id: string; name: string }>('SELECT id, name FROM keys') })
       )
+      // A stored response: the object is the key's, so only its key reaches it.
+      .put('/responses/:id', async (c) => {
+        const record = await c.req.text()
+        const cutoff = Date.now() - RESPONSE_TTL_MS
+        sql('DELETE FROM responses WHERE at < ?', cutoff)
+        sql(
+          'INSERT OR REPLACE INTO responses VALUES (?, ?, ?)',
+          c.req.param('id'),
+          record,
+          Date.now()
+        )
+        sql(
+          'DELETE FROM responses WHERE id NOT IN (SELECT id FROM responses ORDER BY at DESC LIMIT ?)',
+          MAX_RESPONSES
+        )
+        return c.json({ ok: true })
+      })
+      .get('/responses/:id', (c) => {
+        const [row] = sql<{ record: string }>(
+          'SELECT record FROM responses WHERE id = ? AND at >= ?',
+          c.req.param('id'),
+          Date.now() - RESPONSE_TTL_MS
+        )
+        if (!row) throw notStored(c.req.param('id'))
+        return c.body(row.record, 200, { 'content-type': 'application/json' })
+      })
+      .delete('/responses/:id', (c) => {
+        sql('DELETE FROM responses WHERE id = ?', c.req.param('id'))
+        return c.json({ ok: true })
+      })
       .all('*', () => {
         throw new NotFoundError('No such usage operation')
       })
