@@ -1,7 +1,9 @@
 /**
- * What the OpenAI- and Anthropic-compatible endpoints share: which model names they accept,
- * images from data URLs, and turning a message list into a prompt plus real earlier turns.
+ * What the compatible endpoints (Chat Completions, Messages, Responses) share: which model names
+ * they accept, images and documents from data URLs, turning a message list into a prompt plus
+ * real earlier turns, refusing unknown fields, naming ignored ones, and the generation controls.
  */
+import type { Context } from 'hono'
 import { BadRequestError, ModelNotFoundError } from '../errors/index.js'
 import { isSafeModel, MODEL_ALIASES } from '../run/names.js'
 import { isImageType } from '../run/schemas.js'
@@ -82,4 +84,42 @@ export const splitTurns = (turns: HistoryTurn[]): Pick<RunRequest, 'prompt' | 'h
   }
   const history = turns.slice(0, -1)
   return { prompt: last.content, ...(history.length > 0 && { history }) }
+}
+
+/** A field that would change what the request means is refused by name, never ignored. */
+export const refuseUnknownFields = (body: object, known: ReadonlySet<string>) => {
+  const unknown = Object.keys(body).filter((key) => !known.has(key))
+  if (unknown.length > 0) {
+    throw badRequest(
+      `${unknown.join(', ')}: not supported by this server (it would change the answer)`
+    )
+  }
+}
+
+/** Fields accepted so clients work but not honoured: named in a header, never a silent change. */
+export const nameIgnored = (c: Context, body: object, fields: readonly string[]) => {
+  const given = fields.filter((field) => (body as Record<string, unknown>)[field] != null)
+  if (given.length > 0) c.header('x-ignored-params', given.join(', '))
+}
+
+/** The CLI's own cap when none is asked for (its highest default); above it the cap is its own. */
+const CLI_MAX_OUTPUT_TOKENS = 128_000
+
+/** A client's output token cap as the run's, when it is below the CLI's own. */
+export const outputCapOf = (cap: number | null | undefined): Pick<RunRequest, 'maxOutputTokens'> =>
+  cap && cap < CLI_MAX_OUTPUT_TOKENS ? { maxOutputTokens: cap } : {}
+
+/** OpenAI's reasoning effort as the CLI's: `minimal` is `low`, `none` sets none. */
+export const effortOf = (
+  effort: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | null | undefined
+): Pick<RunRequest, 'effort'> =>
+  effort && effort !== 'none' ? { effort: effort === 'minimal' ? 'low' : effort } : {}
+
+/** A tool call's arguments as sent (a JSON string), parsed; kept as text when they are not JSON. */
+export const parseArguments = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }

@@ -7,7 +7,7 @@
 
 import { conversationKey } from '../../run/conversation-key.js'
 import type { HistoryTurn, RunRequest } from '../../runner.js'
-import { badRequest, splitTurns } from '../shared.js'
+import { badRequest, outputCapOf, refuseUnknownFields, splitTurns } from '../shared.js'
 import { type ToolChoice, toolOptions } from '../tool-choice.js'
 import { resultContent, systemEntriesText, turnContent } from './content.js'
 import type { MessagesRequest } from './schemas.js'
@@ -52,17 +52,9 @@ const KNOWN = new Set([
 /** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
 export const IGNORED = ['temperature', 'top_p', 'top_k'] as const
 
-/** The CLI's own cap when none is asked for (its highest default); above it the cap is its own. */
-const CLI_MAX_OUTPUT_TOKENS = 128_000
-
-/** A field that would change what the request means is refused, never ignored. */
+/** What would change the request's meaning is refused by name, never ignored. */
 const refuseUnsupported = (body: MessagesRequest) => {
-  const unknown = Object.keys(body).filter((key) => !KNOWN.has(key))
-  if (unknown.length > 0) {
-    throw badRequest(
-      `${unknown.join(', ')}: not supported by this server (it would change the answer)`
-    )
-  }
+  refuseUnknownFields(body, KNOWN)
   if (body.container !== undefined || body.mcp_servers !== undefined) {
     throw badRequest(
       'container, mcp_servers: server-side tools are not available through Claude Code; define the tools yourself'
@@ -78,7 +70,7 @@ const controlsOf = (body: MessagesRequest): Partial<RunRequest> => {
   const thinking = body.thinking
   const shown = thinking && thinking.type !== 'disabled' && thinking.display !== 'omitted'
   return {
-    ...(body.max_tokens < CLI_MAX_OUTPUT_TOKENS && { maxOutputTokens: body.max_tokens }),
+    ...outputCapOf(body.max_tokens),
     ...(body.output_config?.effort && { effort: body.output_config.effort }),
     ...(shown && { thinking: thinking.display === 'summarized' ? 'summarized' : 'updates' }),
   }

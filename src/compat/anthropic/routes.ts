@@ -10,7 +10,7 @@ import { pipeRun } from '../../http/stream-pipe.js'
 import { jsonBody } from '../../http/validation.js'
 import { collectRun } from '../../run/result.js'
 import { stopAtSequences } from '../../run/stop-sequences.js'
-import { checkModel } from '../shared.js'
+import { checkModel, nameIgnored } from '../shared.js'
 import { IGNORED, toRunRequest } from './request.js'
 import { messageBody, messageId } from './response.js'
 import { CountTokensRequest, MessagesRequest } from './schemas.js'
@@ -59,9 +59,7 @@ export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
           const events = stopAtSequences(run, body.stop_sequences)
           return thread ? thread.track(events) : events
         }
-        const ignored = IGNORED.filter((field) => body[field] !== undefined)
-        // Accepted so clients work, but not honoured: said, never a silent change of meaning.
-        if (ignored.length > 0) c.header('x-ignored-params', ignored.join(', '))
+        nameIgnored(c, body, IGNORED)
         if (body.stream) {
           return pipeRun(c, start, createAnthropicEncoder(body.model, id), { heartbeatMs })
         }

@@ -8,7 +8,15 @@ import type { Validator } from '@cfworker/json-schema'
 import { StructuredOutputError } from '../../errors/index.js'
 import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
-import { badRequest, documentFromDataUrl, imageFromDataUrl, splitTurns } from '../shared.js'
+import {
+  badRequest,
+  documentFromDataUrl,
+  effortOf,
+  imageFromDataUrl,
+  outputCapOf,
+  parseArguments,
+  splitTurns,
+} from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
 import type { ChatCompletionRequest } from './schemas.js'
 
@@ -106,17 +114,13 @@ export const IGNORED = [
   'logit_bias',
 ] as const
 
-/** The CLI's own cap when none is asked for (its highest default); above it the cap is its own. */
-const CLI_MAX_OUTPUT_TOKENS = 128_000
-
 /** What the run honours of the request's generation controls; asking for effort shows thinking. */
 const controlsOf = (body: ChatCompletionRequest): Partial<RunRequest> => {
-  const cap = body.max_completion_tokens ?? body.max_tokens
-  const effort = body.reasoning_effort
+  const effort = effortOf(body.reasoning_effort)
   return {
-    ...(cap && cap < CLI_MAX_OUTPUT_TOKENS && { maxOutputTokens: cap }),
-    ...(effort && effort !== 'none' && { effort: effort === 'minimal' ? 'low' : effort }),
-    ...(effort && effort !== 'none' && { thinking: 'updates' }),
+    ...outputCapOf(body.max_completion_tokens ?? body.max_tokens),
+    ...effort,
+    ...(effort.effort && { thinking: 'updates' }),
   }
 }
 
@@ -197,14 +201,6 @@ const conversationBefore = (body: ChatCompletionRequest) => {
   if (last < 0) return {}
   const messages = body.messages.slice(0, last + 1)
   return { conversation: conversationKey(toRunRequest({ ...body, messages, tools: undefined })) }
-}
-
-const parseArguments = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { compileJsonSchema } from '../../run/json-schema.js'
 import { collectRun } from '../../run/result.js'
 import { stopAtSequences } from '../../run/stop-sequences.js'
 import type { RunEvent } from '../../runner.js'
-import { checkModel } from '../shared.js'
+import { checkModel, nameIgnored } from '../shared.js'
 import { IGNORED, stopOf, structuredAnswer, toRunRequest } from './request.js'
 import { completionBody } from './response.js'
 import { ChatCompletionRequest } from './schemas.js'
@@ -45,9 +45,7 @@ export const createOpenAIRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
         const events = stopAtSequences(c.var.runner.run(request, { signal }), stopOf(body))
         return validator ? structuredAnswer(events, validator) : events
       }
-      const ignored = IGNORED.filter((field) => body[field] != null)
-      // Accepted so clients work, but not honoured: said, never a silent change of meaning.
-      if (ignored.length > 0) c.header('x-ignored-params', ignored.join(', '))
+      nameIgnored(c, body, IGNORED)
       if (body.stream) {
         const encoder = createOpenAIEncoder(body.model, Boolean(body.stream_options?.include_usage))
         return pipeRun(c, start, encoder, { heartbeatMs })

@@ -7,7 +7,16 @@
  */
 import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, HistoryTurn, RunRequest } from '../../runner.js'
-import { badRequest, documentFromDataUrl, imageFromDataUrl, splitTurns } from '../shared.js'
+import {
+  badRequest,
+  documentFromDataUrl,
+  effortOf,
+  imageFromDataUrl,
+  outputCapOf,
+  parseArguments,
+  refuseUnknownFields,
+  splitTurns,
+} from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
 import type { InputItem, Part, ResponsesRequest } from './schemas.js'
 
@@ -57,16 +66,8 @@ const KNOWN = new Set([
   'context_management',
 ])
 
-/** The CLI's own cap when none is asked for (its highest default). */
-const CLI_MAX_OUTPUT_TOKENS = 128_000
-
 const refuseUnsupported = (body: ResponsesRequest) => {
-  const unknown = Object.keys(body).filter((key) => !KNOWN.has(key))
-  if (unknown.length > 0) {
-    throw badRequest(
-      `${unknown.join(', ')}: not supported by this server (it would change the answer)`
-    )
-  }
+  refuseUnknownFields(body, KNOWN)
   if (body.background && body.store === false) {
     throw badRequest('background: a background response is kept to be fetched; it needs store')
   }
@@ -110,14 +111,6 @@ const userContent = (content: string | Part[], field: string): HistoryTurn['cont
           )
         return documentFromDataUrl(part.file_data, `${at}.file_data`, part.filename ?? undefined)
       })
-
-const parseArguments = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
-}
 
 /** The input as system text and turns (earlier calls and their outputs as text). */
 const conversationOf = (items: Item[]) => {
@@ -206,11 +199,9 @@ const jsonSchemaOf = (body: ResponsesRequest) => {
 
 /** What the run honours of the generation controls; a reasoning summary asked for shows thinking. */
 const controlsOf = (body: ResponsesRequest): Partial<RunRequest> => {
-  const cap = body.max_output_tokens
-  const effort = body.reasoning?.effort
   return {
-    ...(cap && cap < CLI_MAX_OUTPUT_TOKENS && { maxOutputTokens: cap }),
-    ...(effort && effort !== 'none' && { effort: effort === 'minimal' ? 'low' : effort }),
+    ...outputCapOf(body.max_output_tokens),
+    ...effortOf(body.reasoning?.effort),
     ...(body.reasoning?.summary && { thinking: 'summarized' }),
   }
 }

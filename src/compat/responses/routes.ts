@@ -14,7 +14,7 @@ import { compileJsonSchema } from '../../run/json-schema.js'
 import { collectRun } from '../../run/result.js'
 import type { RunEvent, RunResult } from '../../runner.js'
 import { structuredAnswer } from '../openai/request.js'
-import { checkModel } from '../shared.js'
+import { checkModel, nameIgnored } from '../shared.js'
 import { callAsText } from '../tool-choice.js'
 import { createBackgroundRuns } from './background.js'
 import { followStream, outliveRequest } from './follow.js'
@@ -79,9 +79,7 @@ export const createResponsesRoutes = ({
         const request = toRunRequest(body, prior)
         const validator =
           request.jsonSchema && compileJsonSchema(request.jsonSchema, 'text.format.schema')
-        const ignored = IGNORED.filter((field) => body[field] != null)
-        // Accepted so clients work, but not honoured or served: said, never silently.
-        if (ignored.length > 0) c.header('x-ignored-params', ignored.join(', '))
+        nameIgnored(c, body, IGNORED)
         const leftOut = leftOutTools(body)
         if (leftOut.length > 0) c.header('x-ignored-tools', leftOut.join(', '))
         const builder = createResponseBuilder(body)
