@@ -4,7 +4,6 @@
  * reset for its tenant's next run (tenant.ts), or stopped with its directory cleaned up.
  */
 
-import { realpath } from 'node:fs/promises'
 import type { Logger } from '../../../lib/logger.js'
 import type { RunRequest } from '../../../runner.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
@@ -71,14 +70,9 @@ const startCold = async (
       hidden: hiddenPaths,
     }
     const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
-    // In the sandbox only the CLI's install directory is there: a link to it (npm's .bin, a
-    // global install on PATH) would lead nowhere, so the binary is run by its real path.
+    // In the sandbox, its arguments end with the CLI (by its real path).
     const command = sandbox
-      ? [
-          sandbox,
-          ...(await sandboxArgs({ ...paths, egressSocket: await way.start() })),
-          await realpath(path),
-        ]
+      ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() }))]
       : [path]
     const skipWebFetchPreflight = !settings.webFetchPreflight
     const args = buildCliArgs({ ...request, ...dir, reusable, skipWebFetchPreflight })

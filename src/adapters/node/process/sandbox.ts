@@ -131,15 +131,20 @@ export type SandboxPaths = {
   hidden: readonly string[]
 }
 
-/** The directory the CLI is installed in (its package's, for the pinned dependency). */
-const installDir = async (binary: string) => {
-  const dir = dirname(await realpath(binary))
-  return basename(dir) === 'bin' ? dirname(dir) : dir
+/**
+ * The CLI's real path and the directory it is installed in (its package's, for the pinned
+ * dependency): only that directory is in the sandbox, so a link to the binary (npm's .bin, a
+ * global install on PATH) would lead nowhere there.
+ */
+const installOf = async (binary: string) => {
+  const real = await realpath(binary)
+  const dir = dirname(real)
+  return { real, dir: basename(dir) === 'bin' ? dirname(dir) : dir }
 }
 
 /**
- * bubblewrap's arguments for a run, then the command that starts socat and runs what follows
- * (the CLI and its arguments) once the proxy's port answers.
+ * bubblewrap's arguments for a run, then the command that starts socat and, once the proxy's
+ * port answers, the CLI (last here, by its real path) with the arguments that follow.
  */
 export const sandboxArgs = async ({
   cwd,
@@ -154,8 +159,8 @@ export const sandboxArgs = async ({
   const proxy = `http://127.0.0.1:${PROXY_PORT}`
   const args = [...isolationArgs, ...(await systemArgs())]
   args.push('--size', String(TMP_BYTES), '--tmpfs', '/tmp')
-  const cli = await installDir(binary)
-  args.push('--ro-bind', cli, cli)
+  const cli = await installOf(binary)
+  args.push('--ro-bind', cli.dir, cli.dir)
   // A throwaway run's directory is a size-capped tmpfs (nothing of it is kept); a kept
   // session's is its own folder on the host.
   if (keep) args.push('--bind', cwd, cwd)
@@ -181,6 +186,6 @@ export const sandboxArgs = async ({
     'done',
     'exec "$@"',
   ].join('\n')
-  args.push('/bin/sh', '-c', start, 'sandbox')
+  args.push('/bin/sh', '-c', start, 'sandbox', cli.real)
   return args
 }
