@@ -120,6 +120,9 @@ export const createRemoteRunner = ({
     throw new ConfigError('createRemoteRunner needs at least one runner host URL')
   const set = createHostSet({ urls, token, fetch: fetchImpl, retryDownAfterMs, healthTimeoutMs })
   let modelsCache: ModelInfo[] | undefined
+  /** The read of the models' prices in flight, and whether a result already waited for one. */
+  let reading: Promise<unknown> | undefined
+  let waited = false
 
   const models = async (): Promise<ModelInfo[]> => {
     if (modelsCache) return modelsCache
@@ -147,9 +150,17 @@ export const createRemoteRunner = ({
         yield tagForHost(event, host.tag)
         continue
       }
-      // The models' prices tell a cost too low: read once (a host slow to list them leaves
-      // only the ceiling check for this result, not the run waiting).
-      if (!modelsCache) await settledWithin(models(), 5_000)
+      // The models' prices tell a cost too low. The first result waits for them (5 s at most);
+      // while a host cannot list them, later results do not wait, and one read runs at a time.
+      if (!modelsCache) {
+        reading ??= models()
+          .catch(() => {})
+          .finally(() => (reading = undefined))
+        if (!waited) {
+          waited = true
+          await settledWithin(reading, 5_000)
+        }
+      }
       const result = saneResult(event.result, modelsCache ?? [], logger, host.url)
       yield tagForHost({ type: 'result', result }, host.tag)
       return
