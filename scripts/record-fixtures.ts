@@ -13,7 +13,7 @@ import { cliEnv, removeDir, tempDir } from '../dev-tools/cli-env.js'
 import {
   type MockHandler,
   startMockAnthropic,
-  toolResultsIn,
+  toolResultsOf,
 } from '../dev-tools/mock-anthropic/server.js'
 import { readClaudeVersion, resolveClaudeBinary } from '../src/adapters/node/process/binary.js'
 
@@ -42,7 +42,7 @@ const error =
   })
 /** Reads a file once, then answers with what it saw. */
 const readOnce: MockHandler = (request) =>
-  toolResultsIn(request.body).length > 0
+  toolResultsOf(request.body).length > 0
     ? { kind: 'text', text: '4' }
     : { kind: 'tool', name: 'Read', input: { file_path: 'x.txt' }, text: 'Let me check.' }
 

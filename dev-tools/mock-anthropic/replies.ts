@@ -78,13 +78,21 @@ export const systemText = (body: MessagesBody): string =>
     ? body.system
     : (body.system ?? []).map((block) => block.text).join('\n')
 
+/** A `tool_result` block as a request carries it. */
+export type ToolResultBlock = {
+  type: 'tool_result'
+  tool_use_id?: string
+  content?: unknown
+  is_error?: boolean
+}
+
 /** The tool results in the last user message. */
-export const toolResultsIn = (body: MessagesBody): Array<Record<string, unknown>> => {
+export const toolResultsOf = (body: MessagesBody): ToolResultBlock[] => {
   const content = lastUserMessage(body)?.content
   return Array.isArray(content) ? content.filter((b) => b?.type === 'tool_result') : []
 }
 
-const hasStructuredOutputResult = (body: MessagesBody) => toolResultsIn(body).length > 0
+const hasStructuredOutputResult = (body: MessagesBody) => toolResultsOf(body).length > 0
 
 /** Echoes the prompt; answers `StructuredOutput` with `{"answer":4}` when a schema is in play. */
 export const defaultHandler: MockHandler = (request) => {

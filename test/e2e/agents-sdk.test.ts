@@ -5,8 +5,9 @@
 import { Agent, OpenAIProvider, Runner, setTracingDisabled, tool } from '@openai/agents'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, weatherModel } from '../helpers/tool-mock.js'
+import { weatherModel } from '../helpers/tool-mock.js'
 
 let stack: TestStack
 let runner: Runner

@@ -13,13 +13,13 @@ import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import {
   lastUserMessage,
   type MockHandler,
+  toolResultsOf,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { runCommand } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf } from '../helpers/tool-mock.js'
 
 let stack: TestStack
 let key: string

@@ -11,11 +11,11 @@ import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import {
   lastUserMessage,
   type MockHandler,
+  toolResultsOf,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { runCommand } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf } from '../helpers/tool-mock.js'
 
 const CODEX = join(
   createRequire(import.meta.url).resolve('@openai/codex/package.json'),

@@ -6,8 +6,9 @@
  */
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, WEATHER_TOOL, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
+import { WEATHER_TOOL, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let stack: TestStack
 let openai: OpenAI

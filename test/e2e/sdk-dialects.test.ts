@@ -9,10 +9,11 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { allProcessesGone, processesIn, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { question as openaiQuestion, tools as openaiTools } from '../helpers/openai-tools.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, WEATHER_TOOL, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
+import { WEATHER_TOOL, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let stack: TestStack
 let dir: string

@@ -14,7 +14,7 @@ import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import {
   lastUserMessage,
   type MockHandler,
-  toolResultsIn,
+  toolResultsOf,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
@@ -55,16 +55,15 @@ afterAll(async () => {
   await removeDir(other)
 })
 
-/** A mock model that runs `command` with Bash once, then answers "done". */
-const runsOnce =
-  (command: string): MockHandler =>
-  (request) => {
-    const content = lastUserMessage(request.body)?.content
-    const answered = Array.isArray(content) && content.some((b) => b?.type === 'tool_result')
-    return answered
+/** A mock model that calls a built-in tool once, then answers "done". */
+const callsOnce =
+  (name: string, input: unknown): MockHandler =>
+  (request) =>
+    toolResultsOf(request.body).length > 0
       ? { kind: 'text', text: 'done' }
-      : { kind: 'tool', name: 'Bash', input: { command, description: 'look around' } }
-  }
+      : { kind: 'tool', name, input }
+/** A mock model that runs `command` with Bash once, then answers "done". */
+const runsOnce = (command: string) => callsOnce('Bash', { command, description: 'look around' })
 
 const toolResult = () =>
   JSON.stringify(
@@ -137,7 +136,7 @@ describe("a CLI installed behind a link (npm's .bin, a global install on PATH)",
         max_turns: 3,
       })
       expect(res.status).toBe(200)
-      const results = linked.mock.messageRequests().flatMap((r) => toolResultsIn(r.body))
+      const results = linked.mock.messageRequests().flatMap((r) => toolResultsOf(r.body))
       expect(JSON.stringify(results)).toContain('RAN-IN-SANDBOX')
     } finally {
       await linked.close()
@@ -206,15 +205,7 @@ describe('WebFetch', () => {
   // Offline, the CLI's own domain preflight (a call to claude.ai) would refuse every fetch before
   // it is made, so these servers turn it off (CLAUDE_WEBFETCH_PREFLIGHT=off): the fetch is then
   // really tried, and only the sandbox's proxy stands between it and the server's loopback.
-  const fetchOnce =
-    (url: string): MockHandler =>
-    (request) => {
-      const content = lastUserMessage(request.body)?.content
-      const answered = Array.isArray(content) && content.some((b) => b?.type === 'tool_result')
-      return answered
-        ? { kind: 'text', text: 'done' }
-        : { kind: 'tool', name: 'WebFetch', input: { url, prompt: 'what does it say?' } }
-    }
+  const fetchOnce = (url: string) => callsOnce('WebFetch', { url, prompt: 'what does it say?' })
   const fetchThrough = async (egress: string[]) => {
     const port = (listener.address() as AddressInfo).port
     const web = await startTestStack({

@@ -7,8 +7,9 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockHandler } from '../../dev-tools/mock-anthropic/server.js'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, WEATHER_TOOL } from '../helpers/tool-mock.js'
+import { WEATHER_TOOL } from '../helpers/tool-mock.js'
 
 /** Asks for Paris, then for Rome once it has Paris, then answers with both. */
 const twoCities: MockHandler = (request) => {

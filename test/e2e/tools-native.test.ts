@@ -6,12 +6,13 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { createApiRunner } from '../../src/adapters/api.js'
 import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
 import { ClaudeClient } from '../../src/client/client.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
+import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let stack: TestStack
 let local: NodeRunner

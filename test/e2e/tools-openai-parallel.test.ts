@@ -6,9 +6,10 @@ import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { processesIn, waitFor } from '../../dev-tools/cli-env.js'
 import type { MockHandler } from '../../dev-tools/mock-anthropic/server.js'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { question, setupWeatherServer, tools } from '../helpers/openai-tools.js'
 import { startTestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, WEATHER_TOOL, weatherModel } from '../helpers/tool-mock.js'
+import { WEATHER_TOOL, weatherModel } from '../helpers/tool-mock.js'
 
 const ctx = setupWeatherServer()
 

@@ -6,8 +6,9 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-import { toolResultsOf, weatherModel, weatherSchema } from '../helpers/tool-mock.js'
+import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let stack: TestStack
 beforeAll(async () => {

@@ -5,6 +5,7 @@
 import {
   lastUserMessage,
   type MockHandler,
+  toolResultsOf,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
 
@@ -14,16 +15,6 @@ export const weatherSchema = {
   type: 'object',
   properties: { city: { type: 'string' } },
   required: ['city'],
-}
-
-type Block = { type?: string; content?: unknown; tool_use_id?: string; is_error?: boolean }
-
-/** The tool results in the last user message. */
-export const toolResultsOf = (body: Parameters<MockHandler>[0]['body']): Block[] => {
-  const last = lastUserMessage(body)
-  return Array.isArray(last?.content)
-    ? (last.content as Block[]).filter((b) => b.type === 'tool_result')
-    : []
 }
 
 const textOf = (content: unknown): string =>
