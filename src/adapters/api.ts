@@ -38,6 +38,19 @@ const toBody = (request: RunRequest) => {
       'createApiRunner cannot ask for structured output; use /llm/json or chatJson without a schema'
     )
   }
+  const unsendable = (['maxOutputTokens', 'effort', 'thinking', 'context'] as const).filter(
+    (field) => request[field] !== undefined
+  )
+  if (unsendable.length > 0) {
+    throw new PolicyError(
+      `createApiRunner cannot send ${unsendable.join(', ')}: the public /llm API has no such fields`
+    )
+  }
+  if (typeof request.prompt !== 'string' && request.prompt.some((b) => b.type === 'document')) {
+    throw new PolicyError(
+      'createApiRunner cannot send documents: the public /llm API takes images only'
+    )
+  }
   const prompt = request.prompt
   const text =
     typeof prompt === 'string'
