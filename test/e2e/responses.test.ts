@@ -116,6 +116,30 @@ describe('responses.stream', () => {
   })
 })
 
+describe('a run that fails', () => {
+  it('ends its stream with response.failed carrying the error; a plain request is the HTTP error', async () => {
+    stack.mock.setHandler(() => ({ kind: 'error', status: 500, type: 'api_error' }))
+    const res = await fetch(`${stack.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'haiku', input: 'x', stream: true }),
+    })
+    const events = (await res.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)))
+    const last = events.at(-1)
+    expect(last).toMatchObject({
+      type: 'response.failed',
+      response: { status: 'failed', error: { code: 'upstream_error' } },
+    })
+    expect(last.sequence_number).toBe(events.length - 1)
+    const plain = await openai.responses.create({ model: 'haiku', input: 'x' }).catch((e) => e)
+    expect(plain).toBeInstanceOf(OpenAI.APIError)
+    expect((plain as InstanceType<typeof OpenAI.APIError>).status).toBe(502)
+  })
+})
+
 describe('function tools', () => {
   beforeEach(() => stack.mock.setHandler(weatherModel))
 
