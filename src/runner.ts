@@ -49,4 +49,6 @@ export interface ClaudeRunner {
   models(): Promise<ModelInfo[]>
   /** The login's quota as last reported, without asking anyone (for response headers). */
   quota?(): Quota | undefined
+  /** Claude Code's own tools a run may allow here (`allowedTools` beyond these is refused). */
+  tools?(): Promise<readonly string[]>
 }

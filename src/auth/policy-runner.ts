@@ -107,5 +107,9 @@ export const withKeyPolicy = (
     status: () => runner.status(),
     models: () => runner.models(),
     quota: () => runner.quota?.(),
+    tools: async () =>
+      ((await runner.tools?.()) ?? []).filter(
+        (tool) => !policy.tools || policy.tools.includes(tool)
+      ),
   }
 }

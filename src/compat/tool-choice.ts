@@ -8,7 +8,7 @@ import type { ClientTool, RunRequest, ToolCall } from '../runner.js'
 export type ToolChoice = { kind: 'auto' | 'none' | 'required' } | { kind: 'named'; name: string }
 
 /** Tool calls in a run can take a few round trips; each parks the run once. */
-const TOOL_MAX_TURNS = 10
+export const TOOL_MAX_TURNS = 10
 
 export const toolOptions = (
   tools: ClientTool[],

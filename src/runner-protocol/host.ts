@@ -90,6 +90,7 @@ export const createRunnerHostApp = ({
           protocol: RUNNER_PROTOCOL,
           status: 'ok',
           capacity: (await runner.status()).capacity,
+          tools: (await runner.tools?.()) ?? [],
         })
       )
       .get('/runner/v1/status', async (c) => c.json(await runner.status()))

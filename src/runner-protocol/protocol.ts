@@ -3,7 +3,7 @@
  *   POST /runner/v1/runs    a RunRequest → 200 and one RunEvent per line (NDJSON), ending in a
  *                           `result`, or an `{"type":"error","error":{type,message,retry_after}}`
  *                           line; failures before the run starts are HTTP errors (native bodies).
- *   GET  /runner/v1/health  `{ protocol, status, capacity }`
+ *   GET  /runner/v1/health  `{ protocol, status, capacity, tools }` (Health)
  *   GET  /runner/v1/status, /runner/v1/models
  * Every request carries `x-runner-protocol: 1` and, when the host has a token,
  * `Authorization: Bearer <RUNNER_TOKEN>`.
@@ -26,6 +26,14 @@ export const WireError = v.object({
   }),
 })
 export type WireError = v.InferOutput<typeof WireError>
+
+/** A host's health: `tools` are Claude Code's own tools its runs may allow. */
+export const Health = v.object({
+  protocol: v.number(),
+  status: v.string(),
+  tools: v.optional(v.array(v.string())),
+})
+export type Health = v.InferOutput<typeof Health>
 
 /** One line of a run stream. */
 export const RunnerLine = v.variant('type', [...RunEvent.options, WireError])

@@ -170,3 +170,26 @@ describe('runner host and remote runner', () => {
     )
   })
 })
+
+describe("the tools a front door's runs may allow", () => {
+  it('are those every host that is up allows, as their health says', async () => {
+    const searcher = await startRunnerHost({
+      port: 0,
+      token: TOKEN,
+      logLevel: 'silent',
+      workDir: join(home, 'work-search'),
+      allowedTools: ['WebSearch', 'Read'],
+      runnerOptions: { env: cliEnv(home, mock.url), killGraceMs: 1_000 },
+    })
+    const tools = (urls: string[]) => createRemoteRunner({ urls, token: TOKEN }).tools?.()
+    try {
+      expect(await tools([searcher.url])).toEqual(['WebSearch', 'Read'])
+      // A host that is down takes no runs: it does not narrow them.
+      expect(await tools([searcher.url, deadUrl])).toEqual(['WebSearch', 'Read'])
+      // Runs take turns over the hosts: only what both allow.
+      expect(await tools([searcher.url, host.url])).toEqual([])
+    } finally {
+      await searcher.close()
+    }
+  })
+})

@@ -164,6 +164,7 @@ export const createNodeRunner = (
     status,
     models,
     quota: quota.current,
+    tools: async () => options.allowedTools ?? [],
     async close(graceMs = 0) {
       await source.close()
       parked.close()

@@ -3,15 +3,23 @@
  * (one that fails is skipped until a health check passes again) and its login's quota. Hosts
  * are offered in turn, starting after the last one used.
  */
+import * as v from 'valibot'
 import { type ClaudeError, RateLimitedError, RunnerUnavailableError } from '../../errors/index.js'
 import { errorFromResponse } from '../../http/error-body.js'
 import { createQuotaGate, type QuotaGate, quotaError } from '../../run/quota.js'
 import type { Quota } from '../../runner.js'
-import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../../runner-protocol/protocol.js'
+import { Health, RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../../runner-protocol/protocol.js'
 import { assertPrivateOrHttps } from './host-checks.js'
 import { hostTag } from './tool-routing.js'
 
-export type Host = { url: string; tag: string; downUntil: number; quota: QuotaGate }
+export type Host = {
+  url: string
+  tag: string
+  downUntil: number
+  quota: QuotaGate
+  /** Claude Code's own tools its runs may allow, once a health check said. */
+  tools?: readonly string[]
+}
 
 export type HostSetOptions = {
   urls: string[]
@@ -63,8 +71,10 @@ export const createHostSet = (options: HostSetOptions) => {
   }
   const healthy = (host: Host) =>
     get(host, '/runner/v1/health').then(
-      () => {
+      (answer) => {
         host.downUntil = 0
+        const health = v.safeParse(Health, answer)
+        if (health.success) host.tools = health.output.tools ?? []
         return true
       },
       () => {
@@ -83,6 +93,16 @@ export const createHostSet = (options: HostSetOptions) => {
     get,
     markDown,
     byTag: (tag: string) => hosts.find((h) => h.tag === tag),
+    /**
+     * The tools every host that is up allows (runs go to any of them); hosts not heard from yet
+     * are asked first.
+     */
+    async tools(): Promise<readonly string[]> {
+      const up = () => hosts.filter((host) => host.downUntil <= Date.now())
+      await Promise.all(up().map((host) => host.tools ?? healthy(host)))
+      const known = up().flatMap((host) => (host.tools ? [host.tools] : []))
+      return (known[0] ?? []).filter((tool) => known.every((tools) => tools.includes(tool)))
+    },
     /**
      * Every host once, starting after the last one used; a host marked down is checked first, one
      * whose login is out of quota is left out (`forRun`: a run, which may be its probe).

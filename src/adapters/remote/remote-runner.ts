@@ -194,5 +194,6 @@ export const createRemoteRunner = ({
     status: () => fleetStatus(set, Math.max(healthTimeoutMs, 10_000)),
     models,
     quota: set.latestQuota,
+    tools: set.tools,
   }
 }

@@ -11,7 +11,9 @@ type Open = { item: Item; index: number; text: string }
 export const itemId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`
 
 export const createOutputItems = (
-  event: (type: string, data?: Record<string, unknown>) => StreamEvent
+  event: (type: string, data?: Record<string, unknown>) => StreamEvent,
+  /** How the client names a call of the run's tool (a namespaced one split). */
+  callName: (name: string) => { name: string; namespace?: string } = (name) => ({ name })
 ) => {
   const output: Item[] = []
   let text: Open | undefined
@@ -94,7 +96,7 @@ export const createOutputItems = (
       type: 'function_call',
       status: 'completed',
       call_id: call.id,
-      name: call.name,
+      ...callName(call.name),
       arguments: args,
     }
     const index = output.push(item) - 1
@@ -112,7 +114,7 @@ export const createOutputItems = (
       event('response.function_call_arguments.done', {
         item_id: item.id,
         output_index: index,
-        name: call.name,
+        name: item.name,
         arguments: args,
       }),
       event('response.output_item.done', { output_index: index, item }),

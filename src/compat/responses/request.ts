@@ -17,8 +17,9 @@ import {
   refuseUnknownFields,
   splitTurns,
 } from '../shared.js'
-import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
+import { callAsText, resultAsText, TOOL_MAX_TURNS, toolOptions } from '../tool-choice.js'
 import type { InputItem, Part, ResponsesRequest } from './schemas.js'
+import { choiceOf, clientTools, hostedTools, runName } from './tools.js'
 
 type Item = InputItem & { type?: string }
 type Message = Extract<InputItem, { role: string }>
@@ -125,10 +126,10 @@ const conversationOf = (items: Item[]) => {
         turns.push({ role: 'assistant', content: textOfParts(item.content) })
       else turns.push({ role: 'user', content: userContent(item.content, `input.${i}.content`) })
     } else if (isCall(item)) {
-      names.set(item.call_id, item.name)
+      names.set(item.call_id, runName(item))
       turns.push({
         role: 'assistant',
-        content: callAsText({ name: item.name, input: parseArguments(item.arguments) }),
+        content: callAsText({ name: runName(item), input: parseArguments(item.arguments) }),
       })
     } else if (isOutput(item)) {
       const text = resultAsText(names.get(item.call_id) ?? 'tool', textOfParts(item.output))
@@ -158,39 +159,6 @@ const trailingOutputs = (items: Item[]) => {
   return { outputs, calls, before: items.slice(0, i + 1) }
 }
 
-const clientTools = (body: ResponsesRequest) =>
-  (body.tools ?? []).flatMap((tool) =>
-    tool.type === 'function' && 'parameters' in tool
-      ? [
-          {
-            name: tool.name as string,
-            ...(typeof tool.description === 'string' && { description: tool.description }),
-            inputSchema: (tool.parameters as Record<string, unknown> | null | undefined) ?? {
-              type: 'object',
-              properties: {},
-            },
-          },
-        ]
-      : []
-  )
-
-/** Tools this server cannot serve (hosted, grouped): left out, and named in a header. */
-export const leftOutTools = (body: ResponsesRequest) =>
-  (body.tools ?? []).flatMap((tool) =>
-    tool.type === 'function' ? [] : [tool.name ? `${tool.type}:${tool.name}` : tool.type]
-  )
-
-const choiceOf = (body: ResponsesRequest): ToolChoice | undefined => {
-  const choice = body.tool_choice
-  if (!choice) return undefined
-  if (typeof choice === 'string') return { kind: choice }
-  if (choice.type !== 'function' || typeof choice.name !== 'string') return undefined
-  if (!clientTools(body).some((tool) => tool.name === choice.name)) {
-    throw badRequest(`tool_choice: no function named ${choice.name} in tools`)
-  }
-  return { kind: 'named', name: choice.name }
-}
-
 const jsonSchemaOf = (body: ResponsesRequest) => {
   const format = body.text?.format
   if (format?.type === 'json_object') return { type: 'object' }
@@ -208,11 +176,13 @@ const controlsOf = (body: ResponsesRequest): Partial<RunRequest> => {
 
 /**
  * The run for this request. `prior` is a stored response's conversation (previous_response_id):
- * its turns come first; its calls are what its outputs answer.
+ * its turns come first; its calls are what its outputs answer. `available`: Claude Code's own
+ * tools the key and the server allow, which hosted tools may map to.
  */
 export const toRunRequest = (
   body: ResponsesRequest,
-  prior?: { turns: HistoryTurn[]; calls: Array<{ id: string; name: string; input: unknown }> }
+  prior?: { turns: HistoryTurn[]; calls: Array<{ id: string; name: string; input: unknown }> },
+  available: readonly string[] = []
 ): RunRequest => {
   refuseUnsupported(body)
   const items = itemsOf(body)
@@ -220,7 +190,11 @@ export const toRunRequest = (
   if (outputs.length > 0) {
     const made = [
       ...(prior?.calls ?? []),
-      ...calls.map((c) => ({ id: c.call_id, name: c.name, input: parseArguments(c.arguments) })),
+      ...calls.map((c) => ({
+        id: c.call_id,
+        name: runName(c),
+        input: parseArguments(c.arguments),
+      })),
     ]
     return {
       prompt: '',
@@ -243,6 +217,7 @@ export const toRunRequest = (
   const tools = toolOptions(clientTools(body), choiceOf(body), body.parallel_tool_calls === false)
   if (tools.tools && jsonSchema)
     throw badRequest('tools: cannot be combined with a JSON text.format')
+  const hosted = body.tool_choice === 'none' ? [] : hostedTools(body, available)
   return {
     ...splitTurns([...(prior?.turns ?? []), ...turns]),
     model: body.model,
@@ -252,6 +227,7 @@ export const toRunRequest = (
     ...(jsonSchema && { jsonSchema }),
     ...controlsOf(body),
     ...tools,
+    ...(hosted.length > 0 && { allowedTools: hosted, maxTurns: TOOL_MAX_TURNS }),
   }
 }
 
@@ -265,7 +241,11 @@ const conversationBefore = (body: ResponsesRequest, before: Item[]) => {
     last--
   if (last < 0) return {}
   const input = before.slice(0, last + 1)
-  return { conversation: conversationKey(toRunRequest({ ...body, input, tools: undefined })) }
+  return {
+    conversation: conversationKey(
+      toRunRequest({ ...body, input, tools: undefined, tool_choice: undefined })
+    ),
+  }
 }
 
 /** The conversation through this request's input (the stored one first), for storing. */

@@ -8,6 +8,7 @@ import type { ClaudeError } from '../../errors/index.js'
 import type { RunEvent, RunResult } from '../../runner.js'
 import { createOutputItems, itemId, type StreamEvent } from './output-items.js'
 import type { ResponsesRequest } from './schemas.js'
+import { createCallNames } from './tools.js'
 
 export const responseId = () => itemId('resp')
 
@@ -36,7 +37,7 @@ const echoOf = (body: ResponsesRequest) => ({
   temperature: body.temperature ?? 1,
   text: { format: body.text?.format ?? { type: 'text' } },
   tool_choice: body.tool_choice ?? 'auto',
-  tools: (body.tools ?? []).filter((tool) => tool.type === 'function'),
+  tools: (body.tools ?? []).filter((tool) => tool.type === 'function' || tool.type === 'namespace'),
   top_p: body.top_p ?? 1,
   truncation: 'disabled',
   user: null,
@@ -54,7 +55,7 @@ export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = 
     sequence_number: sequence++,
     ...data,
   })
-  const items = createOutputItems(event)
+  const items = createOutputItems(event, createCallNames(body))
   const { output } = items
 
   const response = (status: string, result?: RunResult, error?: ClaudeError) => ({

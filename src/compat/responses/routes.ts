@@ -18,11 +18,12 @@ import { checkModel, nameIgnored } from '../shared.js'
 import { callAsText } from '../tool-choice.js'
 import { createBackgroundRuns } from './background.js'
 import { followStream, outliveRequest } from './follow.js'
-import { IGNORED, itemsOf, leftOutTools, toRunRequest, turnsThrough } from './request.js'
+import { IGNORED, itemsOf, toRunRequest, turnsThrough } from './request.js'
 import { createResponseBuilder, type ResponseBuilder } from './response.js'
 import { ResponsesRequest } from './schemas.js'
 import { createResponseStore, type ResponseStore } from './store.js'
 import { createResponsesEncoder } from './stream-encoder.js'
+import { leftOutTools } from './tools.js'
 
 /** Calls `done` with the run's result once its consumer has taken it (or stopped). */
 async function* onResult(
@@ -76,11 +77,12 @@ export const createResponsesRoutes = ({
         const prior = body.previous_response_id
           ? await store.get(body.previous_response_id, owner)
           : undefined
-        const request = toRunRequest(body, prior)
+        const available = (await c.var.runner.tools?.()) ?? []
+        const request = toRunRequest(body, prior, available)
         const validator =
           request.jsonSchema && compileJsonSchema(request.jsonSchema, 'text.format.schema')
         nameIgnored(c, body, IGNORED)
-        const leftOut = leftOutTools(body)
+        const leftOut = leftOutTools(body, available)
         if (leftOut.length > 0) c.header('x-ignored-tools', leftOut.join(', '))
         const builder = createResponseBuilder(body)
         const remember = async (result: RunResult) => {

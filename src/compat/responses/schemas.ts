@@ -74,7 +74,7 @@ export const FunctionTool = v.object({
   parameters: v.nullish(v.record(v.string(), v.unknown())),
   strict: v.nullish(v.boolean()),
 })
-/** Hosted and grouped tools (`web_search`, `namespace`, …): left out, and named in a header. */
+/** Hosted and grouped tools (`web_search`, `namespace`, …): mapped or left out (tools.ts). */
 const OtherTool = v.looseObject({ type: v.string(), name: v.optional(v.string()) })
 
 const Format = v.variant('type', [
@@ -110,7 +110,11 @@ export const ResponsesRequest = v.looseObject({
   tool_choice: v.optional(
     v.union([
       v.picklist(['auto', 'none', 'required']),
-      v.object({ type: v.literal('function'), name: v.string() }),
+      v.object({
+        type: v.literal('function'),
+        name: v.string(),
+        namespace: v.optional(v.string()),
+      }),
       v.looseObject({ type: v.string() }),
     ])
   ),
