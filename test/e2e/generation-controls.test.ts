@@ -9,6 +9,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { lastUserMessage } from '../../dev-tools/mock-anthropic/server.js'
+import { PDF } from '../helpers/pdf.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack
@@ -23,7 +24,6 @@ afterAll(() => stack?.close())
 beforeEach(() => stack.mock.reset())
 
 const LONG = 'one two three four five six seven eight nine ten eleven twelve'
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n').toString('base64')
 const lastBody = () => stack.mock.messageRequests().at(-1)?.body ?? {}
 const userBlocks = () => {
   const content = lastUserMessage(lastBody())?.content
