@@ -17,6 +17,7 @@ import { withKeyPolicy } from './auth/policy-runner.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
 import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
+import type { BackgroundLog } from './compat/responses/background-log.js'
 import { createResponsesRoutes } from './compat/responses/routes.js'
 import type { ResponseStore } from './compat/responses/store.js'
 import { NotFoundError, PayloadTooLargeError } from './errors/index.js'
@@ -43,6 +44,8 @@ export type AppOptions = {
   usage?: UsageStore
   /** Where stored Responses are kept (previous_response_id); default in memory. */
   responseStore?: ResponseStore
+  /** Where background responses' events are kept (default: this process's memory). */
+  backgroundLog?: BackgroundLog
   logger?: Logger
   /** Largest accepted request body. Default 20 MiB (room for a few images). */
   maxBodyBytes?: number
@@ -143,7 +146,14 @@ export const createApp = (options: AppOptions) => {
       .route('/v1', createModelRoutes())
       .route('/v1', createOpenAIRoutes({ heartbeatMs }))
       .route('/v1', createAnthropicRoutes({ heartbeatMs }))
-      .route('/v1', createResponsesRoutes({ heartbeatMs, store: options.responseStore }))
+      .route(
+        '/v1',
+        createResponsesRoutes({
+          heartbeatMs,
+          store: options.responseStore,
+          backgroundLog: options.backgroundLog,
+        })
+      )
       .route('/', createWebRoutes(options.webAssets))
       .route('/', createDocsRoutes(app, { assetsUrl: options.docsAssetsUrl }))
   )

@@ -9,12 +9,10 @@ import type { AppEnv } from '../../http/env.js'
 import { SSE_CONTENT_TYPE, sseComment, sseEvent } from '../../http/sse.js'
 import type { BackgroundRuns } from './background.js'
 
-type Run = NonNullable<ReturnType<BackgroundRuns['get']>>
-
 export const followStream = (
   c: Context<AppEnv>,
   runs: BackgroundRuns,
-  run: Run,
+  run: { id: string; owner: string },
   after: number,
   heartbeatMs: number
 ) => {
@@ -26,7 +24,7 @@ export const followStream = (
     out.onAbort(() => leaving.abort())
     const heartbeat = setInterval(() => void out.write(sseComment('keep-alive')), heartbeatMs)
     try {
-      for await (const event of runs.follow(run, after, leaving.signal)) {
+      for await (const event of runs.follow(run.id, run.owner, after, leaving.signal)) {
         await out.write(sseEvent(JSON.stringify(event), { event: event.type }))
       }
     } finally {

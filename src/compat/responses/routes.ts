@@ -17,6 +17,7 @@ import { structuredAnswer } from '../openai/request.js'
 import { checkModel, nameIgnored } from '../shared.js'
 import { callAsText } from '../tool-choice.js'
 import { createBackgroundRuns } from './background.js'
+import type { BackgroundLog } from './background-log.js'
 import { followStream, outliveRequest } from './follow.js'
 import { IGNORED, itemsOf, toRunRequest, turnsThrough } from './request.js'
 import { createResponseBuilder, type ResponseBuilder } from './response.js'
@@ -52,11 +53,13 @@ async function* feed(events: AsyncIterable<RunEvent>, builder: ResponseBuilder) 
 export const createResponsesRoutes = ({
   heartbeatMs,
   store = createResponseStore(),
+  backgroundLog,
 }: {
   heartbeatMs: number
   store?: ResponseStore
+  backgroundLog?: BackgroundLog
 }) => {
-  const background = createBackgroundRuns()
+  const background = createBackgroundRuns(backgroundLog)
   return new Hono<AppEnv>()
     .post(
       '/responses',
@@ -104,11 +107,10 @@ export const createResponsesRoutes = ({
         }
         if (body.background) {
           // The run outlives this request; its events are kept for the client to follow.
-          outliveRequest(c, background.start(builder.id, owner, builder, start, remember))
-          const run = background.get(builder.id, owner) as NonNullable<
-            ReturnType<typeof background.get>
-          >
-          if (body.stream) return followStream(c, background, run, -1, heartbeatMs)
+          const { task } = await background.start(builder.id, owner, builder, start, remember)
+          outliveRequest(c, task)
+          if (body.stream)
+            return followStream(c, background, { id: builder.id, owner }, -1, heartbeatMs)
           return c.json(builder.current())
         }
         if (body.stream) {
@@ -134,7 +136,7 @@ export const createResponsesRoutes = ({
       async (c) => {
         const id = c.req.param('id')
         const owner = c.var.apiKey?.hash ?? ''
-        const run = background.get(id, owner)
+        const run = await background.get(id, owner)
         if (c.req.query('stream') === 'true') {
           if (!run)
             throw new NotFoundError(
@@ -143,21 +145,16 @@ export const createResponsesRoutes = ({
           const after = Number(c.req.query('starting_after') ?? -1)
           if (!Number.isInteger(after))
             throw new BadRequestError('starting_after: must be a sequence number')
-          return followStream(c, background, run, after, heartbeatMs)
+          return followStream(c, background, { id, owner }, after, heartbeatMs)
         }
-        return c.json(run ? run.builder.current() : (await store.get(id, owner)).body)
+        return c.json(run ?? (await store.get(id, owner)).body)
       }
     )
     .post(
       '/responses/:id/cancel',
       describeRoute({ summary: 'Stop a background response', tags: ['Compatible'] }),
       async (c) => {
-        const id = c.req.param('id')
-        const run = background.get(id, c.var.apiKey?.hash ?? '')
-        if (!run)
-          throw new NotFoundError(`No background response '${id}' (only those can be cancelled)`)
-        await background.cancel(run)
-        return c.json(run.builder.current())
+        return c.json(await background.cancel(c.req.param('id'), c.var.apiKey?.hash ?? ''))
       }
     )
     .get(

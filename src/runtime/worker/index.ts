@@ -7,8 +7,8 @@
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
  * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins),
  * ASSETS (the static-assets binding holding the chat page, `dist/web`), KEY_USAGE (the Durable
- * Object namespace of per-key usage and stored Responses; without it each isolate keeps its
- * own), USAGE_LEASE_MS.
+ * Object namespace of per-key usage, stored Responses and background ones' events; without it
+ * each isolate keeps its own), USAGE_LEASE_MS.
  */
 
 import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
@@ -20,6 +20,7 @@ import { parseOrigins } from '../../http/cors.js'
 import { createLogger, isLogLevel, type Logger, silentLogger } from '../../lib/logger.js'
 import type { ClaudeRunner } from '../../runner.js'
 import type { WebAssets } from '../../web/routes.js'
+import { createDurableBackgroundLog } from './durable-background-log.js'
 import { createDurableResponseStore } from './durable-response-store.js'
 import { createDurableUsageStore, type UsageNamespace } from './durable-usage-store.js'
 
@@ -123,6 +124,7 @@ export const createWorkerApp = (env: WorkerEnv): App => {
         leaseMs: Number(env.USAGE_LEASE_MS) || undefined,
       }),
       responseStore: createDurableResponseStore(env.KEY_USAGE),
+      backgroundLog: createDurableBackgroundLog(env.KEY_USAGE),
     }),
   })
 }

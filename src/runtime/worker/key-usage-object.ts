@@ -3,7 +3,7 @@
  * sees the same runs in flight and the same spend. Runs in flight are leases that expire unless
  * renewed, so a front door that vanished mid-run frees its places. One more object, the index,
  * lists the keys that have used the API, for /admin/usage. It also keeps the key's stored
- * Responses, so `previous_response_id` works whichever isolate a request lands on. Each request is handled in one
+ * Responses and the events of its background ones, so `previous_response_id` and resuming work whichever isolate a request lands on. Each request is handled in one
  * synchronous step, so checking a limit and taking a place cannot interleave.
  */
 import { Hono } from 'hono'
@@ -15,6 +15,7 @@ import { jsonBody } from '../../http/validation.js'
 import { silentLogger } from '../../lib/logger.js'
 import { UsageTotals } from '../../usage/schemas.js'
 import { admitWithinLimits, firstDay, keyUsageOf, noUsage, utcDay } from '../../usage/store.js'
+import { BACKGROUND_MIGRATION, createBackgroundObjectRoutes } from './background-object-routes.js'
 
 type SqlValue = string | number | null | ArrayBuffer
 type SqlCursor = { toArray(): Array<Record<string, SqlValue>> }
@@ -32,6 +33,8 @@ const MIGRATIONS = [
   'ALTER TABLE leases ADD COLUMN reserved REAL NOT NULL DEFAULT 0',
   // The key's stored Responses (durable-response-store.ts).
   'CREATE TABLE responses (id TEXT PRIMARY KEY, record TEXT NOT NULL, at INTEGER NOT NULL)',
+  // The key's background responses (durable-background-log.ts).
+  BACKGROUND_MIGRATION,
 ]
 
 /** Stored Responses kept per key; the oldest go first beyond it. */
@@ -165,6 +168,7 @@ export class KeyUsageObject {
         sql('DELETE FROM responses WHERE id = ?', c.req.param('id'))
         return c.json({ ok: true })
       })
+      .route('/background', createBackgroundObjectRoutes(sql))
       .all('*', () => {
         throw new NotFoundError('No such usage operation')
       })

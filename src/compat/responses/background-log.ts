@@ -1,0 +1,130 @@
+/**
+ * Where a background response's events are kept while its run goes on, so any request can follow,
+ * poll or stop it: in the server's memory here; at the edge, in the key's Durable Object
+ * (runtime/worker/durable-background-log.ts), so another isolate finds the run it did not start.
+ * Bounded: runs per key and in all, and how long a finished run's events are kept.
+ */
+import { QueueFullError } from '../../errors/index.js'
+import type { StreamEvent } from './output-items.js'
+
+/** The response as it stands (its object, as `GET /v1/responses/{id}` answers it). */
+export type Snapshot = Record<string, unknown>
+
+export type BackgroundLog = {
+  /** Keeps a new run with its first events; `QueueFullError` beyond the bounds. */
+  open(id: string, owner: string, events: StreamEvent[], snapshot: Snapshot): Promise<void>
+  /** Adds events and the response as it now stands; `done` ends the log. */
+  append(id: string, events: StreamEvent[], snapshot: Snapshot, done: boolean): Promise<void>
+  /**
+   * The events after sequence `after`, waiting up to `waitMs` for one while there is none and the
+   * run goes on; `done` once the last one is among them. Undefined: no such run of this owner.
+   */
+  read(
+    id: string,
+    owner: string,
+    after: number,
+    waitMs: number,
+    signal?: AbortSignal
+  ): Promise<{ events: StreamEvent[]; done: boolean } | undefined>
+  snapshot(id: string, owner: string): Promise<Snapshot | undefined>
+  /** Asks the run to stop; false when there is no such run going on. */
+  stop(id: string, owner: string): Promise<boolean>
+  /** Whether the run was asked to stop, waiting up to `waitMs` for it (the run's own watch). */
+  stopped(id: string, waitMs: number, signal?: AbortSignal): Promise<boolean>
+}
+
+export type BackgroundLimits = {
+  maxPerOwner?: number
+  max?: number
+  /** How long a finished run's events can still be replayed. */
+  keepMs?: number
+}
+
+export const BACKGROUND_LIMITS = { maxPerOwner: 8, max: 256, keepMs: 3600_000 }
+
+export const tooManyRunning = () =>
+  new QueueFullError('Too many background responses are running; wait for one to end')
+
+type Entry = {
+  owner: string
+  events: StreamEvent[]
+  snapshot: Snapshot
+  done: boolean
+  stop: boolean
+  /** Woken when an event is added, the run ends or it is asked to stop. */
+  waiters: Set<() => void>
+}
+
+/** Resolves when `wake` is called, `ms` pass or `signal` aborts. */
+export const waitForWake = (waiters: Set<() => void>, ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      waiters.delete(done)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    waiters.add(done)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+
+export const createMemoryBackgroundLog = ({
+  maxPerOwner = BACKGROUND_LIMITS.maxPerOwner,
+  max = BACKGROUND_LIMITS.max,
+  keepMs = BACKGROUND_LIMITS.keepMs,
+}: BackgroundLimits = {}): BackgroundLog => {
+  const entries = new Map<string, Entry>()
+  const running = (owner?: string) =>
+    [...entries.values()].filter((e) => !e.done && (owner === undefined || e.owner === owner))
+      .length
+  const mine = (id: string, owner: string) => {
+    const entry = entries.get(id)
+    return entry?.owner === owner ? entry : undefined
+  }
+  const wake = (entry: Entry) => {
+    for (const waiter of [...entry.waiters]) waiter()
+  }
+
+  return {
+    async open(id, owner, events, snapshot) {
+      if (running(owner) >= maxPerOwner || running() >= max) throw tooManyRunning()
+      entries.set(id, { owner, events, snapshot, done: false, stop: false, waiters: new Set() })
+    },
+    async append(id, events, snapshot, done) {
+      const entry = entries.get(id)
+      if (!entry) return
+      entry.events.push(...events)
+      entry.snapshot = snapshot
+      if (done && !entry.done) {
+        entry.done = true
+        const forget = setTimeout(() => entries.delete(id), keepMs)
+        // Node: a finished run must not keep the process alive.
+        ;(forget as { unref?: () => void }).unref?.()
+      }
+      wake(entry)
+    },
+    async read(id, owner, after, waitMs, signal) {
+      const entry = mine(id, owner)
+      if (!entry) return undefined
+      const from = (n: number) => entry.events.findIndex((e) => e.sequence_number > n)
+      if (from(after) < 0 && !entry.done) await waitForWake(entry.waiters, waitMs, signal)
+      const start = from(after)
+      return { events: start < 0 ? [] : entry.events.slice(start), done: entry.done }
+    },
+    snapshot: async (id, owner) => mine(id, owner)?.snapshot,
+    async stop(id, owner) {
+      const entry = mine(id, owner)
+      if (!entry || entry.done) return false
+      entry.stop = true
+      wake(entry)
+      return true
+    },
+    async stopped(id, waitMs, signal) {
+      const entry = entries.get(id)
+      if (!entry) return false
+      if (!entry.stop && !entry.done) await waitForWake(entry.waiters, waitMs, signal)
+      return entry.stop
+    },
+  }
+}
