@@ -1,0 +1,83 @@
+/** The soak's outcomes as a report (markdown) and whether every guarantee held. */
+
+export type Outcome = {
+  /** When it was sent, ms from the start. */
+  sent: number
+  ms: number
+  status: number
+  /** `ok`, or what went wrong (status and error type). */
+  type: string
+}
+
+export type Moments = {
+  killedAt: number
+  restartedAt: number
+  /** When the restarted host first served a run. */
+  backAt?: number
+  termAt: number
+  bExit: number | string
+}
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((x, y) => x - y)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
+}
+
+const RETRYABLE = /^503 (host_lost|runner_unavailable|host_draining)$/
+
+export const summarize = (outcomes: Outcome[], m: Moments) => {
+  const phases = [
+    { name: 'before the kill', from: 0, to: m.killedAt },
+    { name: 'the 2 s after the kill', from: m.killedAt, to: m.killedAt + 2_000 },
+    { name: 'after that, to the SIGTERM', from: m.killedAt + 2_000, to: m.termAt },
+    { name: 'after the SIGTERM', from: m.termAt, to: Number.POSITIVE_INFINITY },
+  ]
+  const rows = phases.map((phase) => {
+    const inPhase = outcomes.filter((o) => o.sent >= phase.from && o.sent < phase.to)
+    const ok = inPhase.filter((o) => o.type === 'ok')
+    const times = ok.map((o) => o.ms)
+    return `| ${phase.name} | ${inPhase.length} | ${inPhase.length - ok.length} | ${Math.round(percentile(times, 50))} ms | ${Math.round(percentile(times, 99))} ms |`
+  })
+  const failures = new Map<string, number>()
+  for (const o of outcomes)
+    if (o.type !== 'ok') failures.set(o.type, (failures.get(o.type) ?? 0) + 1)
+
+  // Runs in flight on the killed host were sent before the kill; nothing sent later may fail.
+  const failedLate = outcomes.filter((o) => o.type !== 'ok' && o.sent >= m.killedAt + 2_000)
+  const unanswered = outcomes.filter((o) => o.status === 0)
+  const notRetryable = outcomes.filter((o) => o.type !== 'ok' && !RETRYABLE.test(o.type))
+  const lostToTerm = outcomes.filter((o) => o.type !== 'ok' && o.sent >= m.termAt - 1_000)
+  const backIn = m.backAt === undefined ? undefined : m.backAt - m.restartedAt
+  const checks = [
+    ['every request answered within its deadline', unanswered.length === 0],
+    ['only retryable errors (503 with Retry-After)', notRetryable.length === 0],
+    ['every request sent 2 s after the kill or later succeeded', failedLate.length === 0],
+    ['the restarted host took traffic within 10 s', backIn !== undefined && backIn <= 10_000],
+    ['the SIGTERMed host lost no request, and exited 0', lostToTerm.length === 0 && m.bExit === 0],
+  ] as const
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+  const markdown = [
+    '## Soak: a runner host killed, restarted, and stopped',
+    '',
+    'Written by `npm run soak` (scripts/soak.ts): a front door over two runner hosts (their own',
+    'processes, the real CLI, each against its own mock on 127.0.0.1), three clients sending',
+    `\`/llm/chat\` in a loop (20 s deadline each). Host A is killed (SIGKILL) at ${s(m.killedAt)},`,
+    `started again on its port at ${s(m.restartedAt)}; host B gets SIGTERM at ${s(m.termAt)}.`,
+    `Run on ${new Date().toISOString()}.`,
+    '',
+    '| Sent | Requests | Failed | p50 | p99 |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Requests: ${outcomes.length}. Failures by cause: ${
+      failures.size === 0 ? 'none' : [...failures].map(([type, n]) => `${type} × ${n}`).join(', ')
+    }.`,
+    `The restarted host took traffic ${backIn === undefined ? 'never' : `${s(backIn)} after it started`}; host B exited with ${m.bExit} after draining.`,
+    '',
+    '| Guarantee | |',
+    '|---|---|',
+    ...checks.map(([name, ok]) => `| ${name} | ${ok ? 'held' : 'FAILED'} |`),
+  ].join('\n')
+  return { markdown, ok: checks.every(([, ok]) => ok) }
+}
