@@ -149,7 +149,7 @@ export const createApiRunner = ({
           const { id, name, input } = event
           yield { type: 'tool_use', id, name, input, client: true }
         } else if (event.type === 'error') {
-          throw errorFromType(event.error_type, event.message)
+          throw errorFromType(event.error_type, event.message, { retryAfter: event.retry_after })
         } else if (event.type === 'result') {
           const result: RunResult = {
             text,

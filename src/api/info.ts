@@ -5,15 +5,15 @@ import { ModelsResponse, StatusResponse } from '../run/schemas.js'
 import type { RunnerStatus } from '../runner.js'
 
 /**
- * Where the CLI lives, how it is logged in and the runner hosts' addresses are for operators:
- * keys without `admin` see the status without them.
+ * Where the CLI lives, how it is logged in, and the runner hosts' addresses and errors are for
+ * operators: keys without `admin` see the status without them.
  */
 const withoutInternals = (status: RunnerStatus): RunnerStatus => ({
   ...status,
   binary_path: null,
   auth_method: null,
   ...(status.hosts && {
-    hosts: status.hosts.map((host, i) => ({ ...host, url: `host ${i + 1}` })),
+    hosts: status.hosts.map((host, i) => ({ ...host, url: `host ${i + 1}`, last_error: null })),
   }),
 })
 

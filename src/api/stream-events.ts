@@ -23,6 +23,8 @@ export const NativeErrorEvent = v.object({
   type: v.literal('error'),
   message: v.string(),
   error_type: v.string(),
+  /** Seconds to wait before sending the request again, when it may succeed then. */
+  retry_after: v.optional(v.number()),
 })
 
 export const NativeStreamEvent = v.variant('type', [

@@ -210,6 +210,21 @@ export class RunnerUnavailableError extends ClaudeError {
   override readonly retryable = true
 }
 
+/** The runner host is shutting down: it finishes its runs and takes no new one (another may). */
+export class HostDrainingError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'host_draining'
+  override readonly retryable = true
+  override readonly hostBound = true
+}
+
+/** The runner host doing the run went away mid-run (died, cut off or stalled): try again. */
+export class HostLostError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'host_lost'
+  override readonly retryable = true
+}
+
 /** The runner host that holds a kept session or a waiting run cannot be reached. */
 export class SessionHostUnavailableError extends ClaudeError {
   override readonly status = 503

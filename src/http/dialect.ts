@@ -103,9 +103,14 @@ export const formatError = (dialect: Dialect, error: ClaudeError): FormattedErro
   return { status, body: bodyOf(dialect, error, status), headers }
 }
 
-/** What a stream carries when its run fails after the response began. */
+/**
+ * What a stream carries when its run fails after the response began; a retryable failure says
+ * when to try again (`retry_after`, seconds), as its Retry-After header would have.
+ */
 export const streamErrorOf = (dialect: Dialect, error: ClaudeError): object => {
-  if (dialect === 'native') return { type: 'error', message: error.message, error_type: error.type }
+  const retry = error.retryAfter ? { retry_after: error.retryAfter } : {}
+  if (dialect === 'native')
+    return { type: 'error', message: error.message, error_type: error.type, ...retry }
   if (dialect === 'runner') {
     return {
       type: 'error',
@@ -117,5 +122,6 @@ export const streamErrorOf = (dialect: Dialect, error: ClaudeError): object => {
       },
     }
   }
-  return formatError(dialect, error).body
+  const body = formatError(dialect, error).body as { error: object }
+  return { ...body, error: { ...body.error, ...retry } }
 }

@@ -137,6 +137,27 @@ export const CapacityStatus = v.object({
   max_queue: v.number(),
 })
 
+/** A runner host as a front door knows it. */
+export const FleetHost = v.object({
+  url: v.string(),
+  up: v.pipe(v.boolean(), v.description('Reachable, as the last run or health check found it.')),
+  draining: v.optional(v.boolean()),
+  since: v.optional(v.pipe(v.string(), v.description('When it last went up or down (ISO 8601).'))),
+  running: v.optional(v.number()),
+  queued: v.optional(v.number()),
+  last_error: v.optional(v.nullable(v.object({ message: v.string(), at: v.string() }))),
+  failovers: v.optional(
+    v.pipe(
+      v.number(),
+      v.description('Runs that moved to another host because this one failed before any event.')
+    )
+  ),
+  lost_runs: v.optional(
+    v.pipe(v.number(), v.description('Runs cut off on it mid-way (it died, broke off or stalled).'))
+  ),
+  quota: v.optional(v.nullable(Quota)),
+})
+
 export const StatusResponse = v.object({
   available: v.boolean(),
   binary_path: v.pipe(
@@ -161,9 +182,9 @@ export const StatusResponse = v.object({
   quota: v.optional(v.nullable(Quota)),
   hosts: v.optional(
     v.pipe(
-      v.array(v.object({ url: v.string(), up: v.boolean(), quota: v.optional(v.nullable(Quota)) })),
+      v.array(FleetHost),
       v.description(
-        'For a front door: each runner host and whether it answered (the addresses for admin keys only).'
+        'For a front door: each runner host as it knows it (the addresses and last errors for admin keys only).'
       )
     )
   ),

@@ -7,6 +7,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { hashKey, timingSafeEqual } from '../auth/keys.js'
 import {
+  HostDrainingError,
   NotFoundError,
   PayloadTooLargeError,
   ProtocolMismatchError,
@@ -32,6 +33,8 @@ export type RunnerHostOptions = {
   heartbeatMs?: number
   /** Bound to loopback: answer only requests addressed to a loopback name (host-guard.ts). */
   loopbackOnly?: boolean
+  /** Whether it is shutting down: new runs are refused so front doors move on. */
+  draining?: () => boolean
 }
 
 export const createRunnerHostApp = ({
@@ -40,6 +43,7 @@ export const createRunnerHostApp = ({
   logger = silentLogger,
   heartbeatMs = 15_000,
   loopbackOnly = false,
+  draining = () => false,
 }: RunnerHostOptions) => {
   const tokenHash = token ? hashKey(token) : undefined
   const app = new Hono<AppEnv>()
@@ -88,7 +92,7 @@ export const createRunnerHostApp = ({
       .get('/runner/v1/health', async (c) =>
         c.json({
           protocol: RUNNER_PROTOCOL,
-          status: 'ok',
+          status: draining() ? 'draining' : 'ok',
           capacity: (await runner.status()).capacity,
           tools: (await runner.tools?.()) ?? [],
         })
@@ -97,6 +101,11 @@ export const createRunnerHostApp = ({
       .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
       .post('/runner/v1/runs', requireJson, jsonBody(RunRequestSchema), (c) => {
         const request = c.req.valid('json')
+        // A follow-up continues a run in flight here; anything new goes to another host.
+        if (draining() && !request.toolResults?.length)
+          throw new HostDrainingError('This runner host is shutting down; it takes no new run', {
+            retryAfter: 1,
+          })
         return pipeRun(c, (signal) => runner.run(request, { signal }), createRunnerEncoder(), {
           heartbeatMs,
         })

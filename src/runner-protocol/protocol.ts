@@ -30,7 +30,9 @@ export type WireError = v.InferOutput<typeof WireError>
 /** A host's health: `tools` are Claude Code's own tools its runs may allow. */
 export const Health = v.object({
   protocol: v.number(),
+  /** `ok`, or `draining` while it shuts down (it takes no new run). */
   status: v.string(),
+  capacity: v.optional(v.object({ running: v.number(), queued: v.number() })),
   tools: v.optional(v.array(v.string())),
 })
 export type Health = v.InferOutput<typeof Health>

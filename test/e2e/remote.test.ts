@@ -86,9 +86,14 @@ describe('runner host and remote runner', () => {
     }
     const status = await remote.runner.status()
     expect(status.hosts).toEqual([
-      { url: deadUrl, up: false, quota: null },
+      expect.objectContaining({
+        url: deadUrl,
+        up: false,
+        failovers: 1,
+        last_error: expect.objectContaining({ message: expect.stringMatching(/ECONNREFUSED/) }),
+      }),
       // A login by token reports no subscription quota.
-      { url: host.url, up: true, quota: null },
+      expect.objectContaining({ url: host.url, up: true, quota: null, last_error: null }),
     ])
     expect(status.version).toMatch(TESTED_VERSION)
   })

@@ -95,10 +95,12 @@ describe.each(Object.keys(formats) as Format[])('the %s stream', (format) => {
     )
     const { text } = await request(format, failing)
     const expected = {
-      native: '"type":"error","message":"slow down","error_type":"rate_limited"',
+      // A retryable failure says when to try again, in every dialect.
+      native: '"type":"error","message":"slow down","error_type":"rate_limited","retry_after":7',
       openai:
-        '"error":{"message":"slow down","type":"rate_limit_error","param":null,"code":"rate_limited"}',
-      anthropic: '"type":"error","error":{"type":"rate_limit_error","message":"slow down"}',
+        '"error":{"message":"slow down","type":"rate_limit_error","param":null,"code":"rate_limited","retry_after":7}',
+      anthropic:
+        '"type":"error","error":{"type":"rate_limit_error","message":"slow down","retry_after":7}',
       runner:
         '"type":"error","error":{"type":"rate_limited","message":"slow down","retry_after":7}',
     }[format]

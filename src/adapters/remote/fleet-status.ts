@@ -1,21 +1,45 @@
-/** A front door's status: every host asked, capacity added up, each host listed. */
+/**
+ * A front door's status: every host that is up asked (a host known to be down is not waited
+ * on), capacity added up, and each host listed as the front door knows it.
+ */
 import type { CapacityStatus, RunnerStatus } from '../../runner.js'
-import type { HostSet } from './host-set.js'
+import type { Host, HostSet } from './host-set.js'
+
+/** A host as `/llm/status` and `/metrics` show it. */
+export const hostView = (host: Host) => ({
+  url: host.url,
+  up: host.up,
+  draining: host.draining,
+  since: new Date(host.since).toISOString(),
+  running: host.running,
+  queued: host.queued,
+  last_error: host.lastError
+    ? { message: host.lastError.message, at: new Date(host.lastError.at).toISOString() }
+    : null,
+  failovers: host.failovers,
+  lost_runs: host.lost,
+  quota: host.quota.current() ?? null,
+})
 
 export const fleetStatus = async (set: HostSet, timeoutMs: number): Promise<RunnerStatus> => {
   const { hosts } = set
   const states = await Promise.all(
     // A host's status asks its CLI (version, login): slower than a health check on a busy host.
-    hosts.map(
-      (host) =>
-        set.get(host, '/runner/v1/status', timeoutMs).catch(() => undefined) as Promise<
-          RunnerStatus | undefined
-        >
+    hosts.map((host) =>
+      host.up
+        ? (set.get(host, '/runner/v1/status', timeoutMs).catch((error) => {
+            set.markDown(host, error)
+            return undefined
+          }) as Promise<RunnerStatus | undefined>)
+        : undefined
     )
   )
   hosts.forEach((host, i) => {
-    const reported = states[i]?.quota
-    if (reported) host.quota.report(reported)
+    const state = states[i]
+    if (!state) return
+    if (state.quota) host.quota.report(state.quota)
+    host.running = state.capacity.running
+    host.queued = state.capacity.queued
   })
   const up = states.filter((s): s is RunnerStatus => s !== undefined)
   const capacity = up.reduce<CapacityStatus>(
@@ -36,10 +60,6 @@ export const fleetStatus = async (set: HostSet, timeoutMs: number): Promise<Runn
     logged_in: first ? up.every((s) => s.logged_in) : null,
     auth_method: first?.auth_method ?? null,
     capacity,
-    hosts: hosts.map((host, i) => ({
-      url: host.url,
-      up: Boolean(states[i]),
-      quota: host.quota.current() ?? null,
-    })),
+    hosts: hosts.map(hostView),
   }
 }

@@ -1,33 +1,35 @@
 /**
  * A `ClaudeRunner` that forwards runs to one or more runner hosts over HTTP (runner protocol v1),
  * with `fetch` only, so it runs on Workers, Node, Deno and Bun.
- * - Hosts are used in turn; one that fails is skipped until a health check passes again.
- * - A run moves to the next host only while nothing was received (connection refused, or the
- *   host is at capacity); once events flow it is never retried.
+ * - Hosts are used in turn; one that fails is marked down at once and skipped until a health
+ *   check passes again (host-set.ts); deadlines keep a dead or wedged host from holding a run
+ *   (open-run.ts).
+ * - A run moves to the next host only while nothing was received (connection refused, no answer
+ *   in time, the host at capacity or draining); once events flow it is never retried, and a run
+ *   its host drops mid-way ends with `503 host_lost` (retryable).
  * - A host whose Claude login reported its quota used up is skipped until the reset (but for a
  *   probe a minute, as the host itself allows); when every host is, the run is refused at once.
  * - Tool results and kept sessions go to the host that holds them (tool-routing.ts), only there.
  * - Aborting the signal cancels the request, and the host kills its CLI.
  */
 
+import type * as v from 'valibot'
 import { errorFromType } from '../../errors/from-wire.js'
 import {
-  CliProtocolError,
   ConfigError,
+  HostLostError,
   isClaudeError,
   RunAbortedError,
-  SessionHostUnavailableError,
   SessionNotFoundError,
   ToolCallNotPendingError,
 } from '../../errors/index.js'
-import { errorFromResponse } from '../../http/error-body.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
-import { readEvents } from '../../lib/read-events.js'
 import type { ClaudeRunner, ModelInfo, RunEvent, RunOptions, RunRequest } from '../../runner.js'
-import { RunnerLine } from '../../runner-protocol/protocol.js'
+import type { RunnerLine } from '../../runner-protocol/protocol.js'
 import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
-import { createHostSet, type Host, type HostSet, rejectedUntil } from './host-set.js'
+import { createHostSet, type Host, type HostSet } from './host-set.js'
+import { openRun } from './open-run.js'
 import { routeToHost, tagForHost } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
@@ -40,6 +42,17 @@ export type RemoteRunnerOptions = {
   retryDownAfterMs?: number
   /** Timeout of a health check. Default 2 s. */
   healthTimeoutMs?: number
+  /**
+   * Checks every host this often in the background (where timers may run: the Node front
+   * door). Without it a down host is checked again when a run needs it back.
+   */
+  probeEveryMs?: number
+  /** A host must answer a run (connect and headers) within this. Default 5 s. */
+  connectTimeoutMs?: number
+  /** …and send its first event within this. Default 10 s. */
+  firstEventTimeoutMs?: number
+  /** A run's stream silent this long (hosts send a keep-alive every 15 s) is cut. Default 45 s. */
+  stallTimeoutMs?: number
   logger?: Logger
 }
 
@@ -53,49 +66,6 @@ const settledWithin = (promise: Promise<unknown>, ms: number) =>
     }
     promise.then(done, done)
   })
-
-/** Opens a run on the first host that answers; nothing has been received when this fails. */
-const openRun = async (
-  set: HostSet,
-  fetchImpl: typeof fetch,
-  request: RunRequest,
-  signal: AbortSignal,
-  only?: Host
-) => {
-  let tried = 0
-  let last: unknown
-  for await (const host of only ? [only] : set.candidates(true)) {
-    tried++
-    let response: Response
-    try {
-      response = await fetchImpl(`${host.url}/runner/v1/runs`, {
-        method: 'POST',
-        headers: set.headers(true),
-        body: JSON.stringify(request),
-        signal,
-      })
-    } catch (error) {
-      if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
-      set.markDown(host)
-      last = error
-      continue
-    }
-    if (response.ok && response.body) return { host, body: response.body }
-    const error = await errorFromResponse(response)
-    if (error.type === 'quota_exhausted') host.quota.report(rejectedUntil(error))
-    // Another host may have a free slot, or a login with quota left.
-    if (!error.hostBound) throw error
-    last = error
-  }
-  if (isClaudeError(last) && last.type === 'queue_full') throw last
-  if (only) {
-    throw new SessionHostUnavailableError(
-      'The runner host that holds this session or waiting run cannot be reached; try again later, or start again without it',
-      { cause: last, retryAfter: set.retryAfter }
-    )
-  }
-  throw set.allExhausted() ?? set.unavailable(tried, last)
-}
 
 /** The host that holds what the request continues (a waiting run, a kept session), if any. */
 const holderOf = (set: HostSet, request: RunRequest) => {
@@ -114,11 +84,21 @@ export const createRemoteRunner = ({
   fetch: fetchImpl = (...args) => fetch(...args),
   retryDownAfterMs = 10_000,
   healthTimeoutMs = 2_000,
+  probeEveryMs,
+  connectTimeoutMs = 5_000,
+  firstEventTimeoutMs = 10_000,
+  stallTimeoutMs = 45_000,
   logger = silentLogger,
-}: RemoteRunnerOptions): ClaudeRunner => {
+}: RemoteRunnerOptions): ClaudeRunner & { close(): Promise<void> } => {
   if (urls.length === 0)
     throw new ConfigError('createRemoteRunner needs at least one runner host URL')
   const set = createHostSet({ urls, token, fetch: fetchImpl, retryDownAfterMs, healthTimeoutMs })
+  const stopProbe = probeEveryMs ? set.startProbe(probeEveryMs) : () => {}
+  const deadlines = {
+    connectMs: connectTimeoutMs,
+    firstEventMs: firstEventTimeoutMs,
+    stallMs: stallTimeoutMs,
+  }
   let modelsCache: ModelInfo[] | undefined
   /** The read of the models' prices in flight, and whether a result already waited for one. */
   let reading: Promise<unknown> | undefined
@@ -138,9 +118,12 @@ export const createRemoteRunner = ({
     throw set.unavailable(set.hosts.length)
   }
 
-  /** The host's NDJSON as run events, tagged with the host; ends at the result. */
-  async function* relay(host: Host, body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent> {
-    for await (const event of readEvents(body, 'ndjson', RunnerLine)) {
+  /** The host's events as run events, tagged with the host; ends at the result. */
+  async function* relay(
+    host: Host,
+    lines: AsyncIterable<v.InferOutput<typeof RunnerLine>>
+  ): AsyncGenerator<RunEvent> {
+    for await (const event of lines) {
       if (event.type === 'error') {
         const { type, message, retry_after, billed } = event.error
         throw errorFromType(type, message, { retryAfter: retry_after, billed })
@@ -165,7 +148,7 @@ export const createRemoteRunner = ({
       yield tagForHost({ type: 'result', result }, host.tag)
       return
     }
-    throw new CliProtocolError('The runner host ended the run without a result')
+    throw new Error('the host ended the run without a result')
   }
 
   async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
@@ -176,13 +159,27 @@ export const createRemoteRunner = ({
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
     // A waiting run or a kept session lives on one host: no other host has it.
     const routed = holderOf(set, request)
-    const { host, body } = await openRun(set, fetchImpl, routed.request, signal, routed.holder)
+    const { host, events } = await openRun(
+      set,
+      fetchImpl,
+      routed.request,
+      signal,
+      deadlines,
+      routed.holder
+    )
     try {
-      yield* relay(host, body)
+      yield* relay(host, events)
     } catch (error) {
       if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
       if (isClaudeError(error)) throw error
-      throw new CliProtocolError('The runner host broke off the run', { cause: error })
+      // The host died, broke off or went silent: it is down until a health check says not.
+      set.markDown(host, error)
+      host.lost++
+      logger.warn('a runner host dropped a run mid-way', { host: host.url, error: String(error) })
+      throw new HostLostError(
+        'The runner host doing this run went away mid-run; send the request again (it goes to another host)',
+        { cause: error, retryAfter: 1 }
+      )
     } finally {
       // Cancels the upstream request if the consumer stopped early.
       controller.abort()
@@ -195,5 +192,6 @@ export const createRemoteRunner = ({
     models,
     quota: set.latestQuota,
     tools: set.tools,
+    close: async () => stopProbe(),
   }
 }

@@ -1,12 +1,14 @@
 /**
  * `GET /metrics` in the Prometheus text format, with prom-client (Node only; its own registry,
  * so embedding apps keep theirs). Requests are counted as the request log records them; the
- * runner's state (capacity, CLI processes, the login's quota) is read when Prometheus scrapes.
+ * runner's state (capacity, CLI processes, the login's quota, a front door's hosts) is read when
+ * Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AppMetrics } from '../../api/metrics.js'
 import type { RequestRecord } from '../../http/request-log.js'
 import type { ClaudeRunner } from '../../runner.js'
+import { createHostMetrics } from './host-metrics.js'
 
 const RUN_ROUTES = /^\/(llm\/(chat|json|query)|v1\/(chat\/completions|messages))/
 
@@ -88,8 +90,11 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
     registers: [registry],
   })
 
+  const hostMetrics = createHostMetrics(registry)
+
   const scrape = async () => {
     const status = await runner.status()
+    if (status.hosts) hostMetrics(status.hosts)
     for (const [state, value] of Object.entries(status.capacity)) capacity.set({ state }, value)
     for (const [state, value] of Object.entries(status.processes ?? {})) {
       processes.set({ state }, value)

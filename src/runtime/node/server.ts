@@ -28,6 +28,9 @@ import { createDirectoryAssets } from './web-assets.js'
 
 export type { RunningServer }
 
+/** How often a front door checks its runner hosts (a restarted one takes runs within it). */
+const PROBE_EVERY_MS = 2_000
+
 export type ServerOptions = Partial<ServerConfig> & {
   /** Use this runner instead of a local CLI runner built from the options. */
   runner?: ClaudeRunner & { close?(graceMs?: number): Promise<void> }
@@ -98,7 +101,12 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const runner: ClaudeRunner & { close?(graceMs?: number): Promise<void> } =
     options.runner ??
     (options.runnerUrls?.length
-      ? createRemoteRunner({ urls: options.runnerUrls, token: options.runnerToken, logger })
+      ? createRemoteRunner({
+          urls: options.runnerUrls,
+          token: options.runnerToken,
+          logger,
+          probeEveryMs: PROBE_EVERY_MS,
+        })
       : localRunner(options, logger))
   const app = createApp({
     runner,
@@ -146,13 +154,24 @@ export const startRunnerHost = async (
     )
   }
   const runner = options.runner ?? localRunner(options, logger)
+  let draining = false
   const app = createRunnerHostApp({
     runner,
     token: options.token,
     logger,
     loopbackOnly: isLoopback(hostname),
+    draining: () => draining,
   })
-  return listen(app.fetch, hostname, options.port ?? 7743, logger, () =>
+  const server = await listen(app.fetch, hostname, options.port ?? 7743, logger, () =>
     runner.close?.(options.shutdownGraceMs)
   )
+  return {
+    ...server,
+    // Draining: no new run from now on (front doors move on); those in flight may finish
+    // within the grace period.
+    close: () => {
+      draining = true
+      return server.close()
+    },
+  }
 }
