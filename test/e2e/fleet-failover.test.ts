@@ -9,8 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { type RunnerProcess, startRunnerProcess } from '../../dev-tools/runner-process.js'
+import { hostTag } from '../../src/adapters/remote/tool-routing.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { type RunningServer, startServer } from '../../src/runtime/node/server.js'
+import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
+
+type ToolCallMessage = { role: string; tool_calls: Array<{ id: string }> }
 
 const TOKEN = 'a-long-random-runner-token-for-failover'
 const SLOW = { kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 400 } as const
@@ -179,6 +183,37 @@ describe('after a host is gone', () => {
       hosts[0]?.child.kill('SIGCONT')
     }
     await upAgain(0)
+  }, 60_000)
+})
+
+describe('what a dead host held', () => {
+  it('a tool call waiting on it is a 503 session_host_unavailable, at once', async () => {
+    for (const mock of mocks) mock.setHandler(weatherModel)
+    const tools = [
+      { type: 'function', function: { name: 'get_weather', parameters: weatherSchema } },
+    ]
+    const question = { role: 'user', content: 'Weather?' }
+    const first = await send('/v1/chat/completions', {
+      model: 'haiku',
+      messages: [question],
+      tools,
+    })
+    const message = ((await first.json()) as { choices: Array<{ message: ToolCallMessage }> })
+      .choices[0]?.message as ToolCallMessage
+    const call = message.tool_calls[0] as ToolCallMessage['tool_calls'][number]
+    const holder = hosts.findIndex((h) => call.id.endsWith(`~${hostTag(h.url)}`))
+    const port = (hosts[holder] as RunnerProcess).port
+    await hosts[holder]?.kill('SIGKILL')
+    const followUp = await send('/v1/chat/completions', {
+      model: 'haiku',
+      messages: [question, message, { role: 'tool', tool_call_id: call.id, content: 'rainy' }],
+      tools,
+    })
+    expect(followUp.status).toBe(503)
+    expect(followUp.headers.get('retry-after')).toBeTruthy()
+    expect(JSON.stringify(await followUp.json())).toContain('session_host_unavailable')
+    hosts[holder] = await startHost(holder, port)
+    await upAgain(holder)
   }, 60_000)
 })
 

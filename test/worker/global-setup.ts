@@ -1,13 +1,16 @@
 /**
  * For the workerd tests, in Node: the mock Messages API and a runner host on 127.0.0.1 driving
- * the real CLI, plus the URL of a host that is down. Their addresses reach the tests through
- * `provide`/`inject` and the worker's bindings.
+ * the real CLI, plus the URL of a host that is down, and a runner host of its own process that a
+ * test kills and starts again through a small control server (a worker cannot send signals).
+ * Their addresses reach the tests through `provide`/`inject` and the worker's bindings.
  */
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
+import { type RunnerProcess, startRunnerProcess } from '../../dev-tools/runner-process.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { startRunnerHost } from '../../src/runtime/node/server.js'
@@ -37,11 +40,39 @@ export default async function setup(project: TestProject) {
     workDir: join(home, 'work'),
     runnerOptions: { env: cliEnv(home, mock.url), killGraceMs: 1_000 },
   })
+  // The killable host: POST /kill (SIGKILL), POST /start (again, on its port).
+  const killableEnv = {
+    ...cliEnv(join(home, 'killable'), mock.url),
+    CLAUDE_WORK_DIR: join(home, 'killable', 'work'),
+  }
+  let killable: RunnerProcess = await startRunnerProcess({ env: killableEnv, token: TOKEN })
+  const control = createHttpServer((req, res) => {
+    const act =
+      req.url === '/kill'
+        ? killable.kill('SIGKILL')
+        : startRunnerProcess({ env: killableEnv, token: TOKEN, port: killable.port }).then(
+            (started) => {
+              killable = started
+            }
+          )
+    void act.then(
+      () => res.end('ok'),
+      (error) => {
+        res.statusCode = 500
+        res.end(String(error))
+      }
+    )
+  })
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve))
+  project.provide('killableUrl', killable.url)
+  project.provide('controlUrl', `http://127.0.0.1:${(control.address() as { port: number }).port}`)
   project.provide('runnerUrl', host.url)
   project.provide('mockUrl', mock.url)
   project.provide('deadUrl', await deadUrl())
   project.provide('keyHash', await hashKey(KEY))
   return async () => {
+    control.close()
+    await killable.kill('SIGKILL')
     await host.close()
     await mock.close()
     await removeDir(home)
@@ -54,5 +85,7 @@ declare module 'vitest' {
     mockUrl: string
     deadUrl: string
     keyHash: string
+    killableUrl: string
+    controlUrl: string
   }
 }
