@@ -73,7 +73,7 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
     `Requests: ${outcomes.length}. Failures by cause: ${
       failures.size === 0 ? 'none' : [...failures].map(([type, n]) => `${type} × ${n}`).join(', ')
     }.`,
-    `The restarted host took traffic ${backIn === undefined ? 'never' : `${s(backIn)} after it started`}; host B exited with ${m.bExit} after draining.`,
+    `The restarted host took traffic ${backIn === undefined ? 'never' : `${s(backIn)} after its process was started`}; host B exited with ${m.bExit} after draining.`,
     '',
     '| Guarantee | |',
     '|---|---|',
