@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { describeRoute, resolver } from 'hono-openapi'
+import { createActivity } from './api/activity.js'
 import { createAdminRoutes } from './api/admin.js'
 import { createChatRoutes } from './api/chat.js'
 import { createInfoRoutes } from './api/info.js'
@@ -74,6 +75,7 @@ export const createApp = (options: AppOptions) => {
   const usage = options.usage ?? createMemoryUsageStore()
   const heartbeatMs = options.heartbeatMs ?? 15_000
   const parked = createParkedPlaces(options.toolWaitMs)
+  const activity = createActivity()
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
@@ -89,22 +91,26 @@ export const createApp = (options: AppOptions) => {
       .use(async (c, next) => {
         const fields = c.var.logFields
         c.set('logger', logger)
+        const key = c.var.apiKey
         c.set(
           'runner',
-          withKeyPolicy(
-            options.runner,
-            c.var.apiKey,
-            usage,
-            parked,
-            (request, result) => {
-              fields.model = result.model ?? request.model
-              fields.cost_usd = result.totalCostUsd
-              fields.input_tokens = result.usage?.input_tokens
-              fields.output_tokens = result.usage?.output_tokens
-            },
-            (waitedMs) => {
-              fields.start_wait_ms = Math.round(waitedMs)
-            }
+          activity.track(
+            withKeyPolicy(
+              options.runner,
+              c.var.apiKey,
+              usage,
+              parked,
+              (request, result) => {
+                fields.model = result.model ?? request.model
+                fields.cost_usd = result.totalCostUsd
+                fields.input_tokens = result.usage?.input_tokens
+                fields.output_tokens = result.usage?.output_tokens
+              },
+              (waitedMs) => {
+                fields.start_wait_ms = Math.round(waitedMs)
+              }
+            ),
+            key ? key.name || key.hash.slice(0, 8) : 'anonymous'
           )
         )
         await next()
@@ -141,7 +147,7 @@ export const createApp = (options: AppOptions) => {
       .route('/llm', createInfoRoutes())
       .route('/llm', createChatRoutes({ heartbeatMs }))
       .route('/llm', createQueryRoutes({ heartbeatMs }))
-      .route('/admin', createAdminRoutes(usage))
+      .route('/admin', createAdminRoutes(usage, activity, options.keys))
       .route('/', createMetricsRoutes(options.metrics))
       .route('/v1', createModelRoutes())
       .route('/v1', createOpenAIRoutes({ heartbeatMs }))

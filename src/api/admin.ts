@@ -1,12 +1,20 @@
+/**
+ * What operators read (admin keys only): per-key usage with each key's limits, and the server's
+ * state now — capacity, CLI processes, the login's quota, runner hosts, the runs in flight and
+ * recent failures. The dashboard (`GET /admin`) and the command line read these.
+ */
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
 import * as v from 'valibot'
+import type { KeySource } from '../auth/middleware.js'
 import { PolicyError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { errorResponse } from '../http/openapi-responses.js'
 import { queryParams } from '../http/validation.js'
+import { StatusResponse } from '../run/schemas.js'
 import { UsageResponse } from '../usage/schemas.js'
 import { byShortId, REPORT_DAYS, type UsageStore } from '../usage/store.js'
+import { type Activity, LiveRun, RecentError } from './activity.js'
 
 const UsageQuery = v.object({
   days: v.optional(
@@ -22,28 +30,80 @@ const UsageQuery = v.object({
   ),
 })
 
-export const createAdminRoutes = (usage: UsageStore) =>
-  new Hono<AppEnv>().get(
-    '/usage',
-    describeRoute({
-      summary: 'Usage per key: today, per day for the last 30 days, and in total',
-      description:
-        'Runs, tokens and USD per key, from the usage store (kept across restarts on the Node server, shared by every isolate at the edge). Needs a key created with `keys create --admin` when auth is on.',
-      responses: {
-        200: {
-          description: 'Usage keyed by the first 8 characters of each key hash',
-          content: { 'application/json': { schema: resolver(UsageResponse) } },
-        },
-        403: errorResponse('The key is not an admin key'),
-      },
-    }),
-    queryParams(UsageQuery),
-    async (c) => {
+export const AdminStatusResponse = v.object({
+  status: StatusResponse,
+  runs: v.pipe(v.array(LiveRun), v.description('The runs in flight in this server process.')),
+  shares: v.pipe(v.record(v.string(), v.number()), v.description('Runs in flight per key name.')),
+  errors: v.object({
+    by_type: v.pipe(
+      v.record(v.string(), v.number()),
+      v.description('Runs that failed in the last hour, by error type.')
+    ),
+    latest: v.array(RecentError),
+  }),
+})
+
+export const createAdminRoutes = (usage: UsageStore, activity: Activity, keys?: KeySource) =>
+  new Hono<AppEnv>()
+    .use(async (c, next) => {
       if (c.var.apiKey && !c.var.apiKey.policy.admin) {
         throw new PolicyError('This endpoint needs an admin key')
       }
-      const { days } = c.req.valid('query')
-      const keys = byShortId(await usage.report(days))
-      return c.json({ days, keys })
-    }
-  )
+      await next()
+    })
+    .get(
+      '/usage',
+      describeRoute({
+        summary: 'Usage per key: today, per day for the last 30 days, and in total',
+        description:
+          "Runs, tokens and USD per key, from the usage store (kept across restarts on the Node server, shared by every isolate at the edge), with each known key's daily budget and concurrency. Needs a key created with `keys create --admin` when auth is on.",
+        responses: {
+          200: {
+            description: 'Usage keyed by the first 8 characters of each key hash',
+            content: { 'application/json': { schema: resolver(UsageResponse) } },
+          },
+          403: errorResponse('The key is not an admin key'),
+        },
+      }),
+      queryParams(UsageQuery),
+      async (c) => {
+        const { days } = c.req.valid('query')
+        const report = await usage.report(days)
+        const records = keys ? (await keys.load()).records : []
+        for (const record of records) {
+          const entry = report[record.hash]
+          if (!entry) continue
+          entry.limits = {
+            daily_usd: record.policy.daily_usd ?? null,
+            max_concurrent: record.policy.max_concurrent ?? null,
+          }
+        }
+        return c.json({ days, keys: byShortId(report) })
+      }
+    )
+    .get(
+      '/status',
+      describeRoute({
+        summary: 'The server now: capacity, processes, quota, hosts, runs in flight, failures',
+        description:
+          "`/llm/status` with everything shown, the runs in flight (per key) and the last hour's failures by type, as this server process sees them (at the edge: the isolate that answers).",
+        responses: {
+          200: {
+            description: 'The server now',
+            content: { 'application/json': { schema: resolver(AdminStatusResponse) } },
+          },
+          403: errorResponse('The key is not an admin key'),
+        },
+      }),
+      async (c) => {
+        const runs = activity.runs()
+        const shares: Record<string, number> = {}
+        for (const run of runs) shares[run.key] = (shares[run.key] ?? 0) + 1
+        return c.json({
+          status: await c.var.runner.status(),
+          runs,
+          shares,
+          errors: activity.errors(),
+        })
+      }
+    )

@@ -27,7 +27,7 @@ export const staticKeySource = (records: readonly KeyRecord[], enabled = true): 
   load: () => ({ enabled, records }),
 })
 
-/** Paths anyone may read: they hold no data (the chat page asks for a key itself). */
+/** Paths anyone may read: they hold no data (the chat and admin pages ask for a key themselves). */
 export const isPublicPath = (path: string) =>
   path === '/' ||
   path === '/health' ||
@@ -35,6 +35,8 @@ export const isPublicPath = (path: string) =>
   path === '/openapi.json' ||
   path === '/chat' ||
   path.startsWith('/chat/assets/') ||
+  path === '/admin' ||
+  path.startsWith('/admin/assets/') ||
   path.startsWith('/assets/')
 
 const readKey = (header: (name: string) => string | undefined) => {

@@ -19,8 +19,15 @@ export const DayUsage = v.object({
 })
 export type DayUsage = v.InferOutput<typeof DayUsage>
 
+/** A key's limits from its policy (null: none), where the server knows the key. */
+export const KeyLimits = v.object({
+  daily_usd: v.nullable(v.number()),
+  max_concurrent: v.nullable(v.number()),
+})
+
 export const KeyUsage = v.object({
   name: v.string(),
+  limits: v.optional(v.pipe(KeyLimits, v.description("The key's daily budget and concurrency."))),
   active: v.pipe(v.number(), v.description('Runs in flight now.')),
   today: DayUsage,
   total: v.pipe(UsageTotals, v.description('Since the store was created.')),

@@ -28,8 +28,11 @@ const createWatch = (controller: AbortController) => {
   let timer: ReturnType<typeof setTimeout> | undefined
   let ms = 0
   let why = ''
+  const clear = () => {
+    if (timer !== undefined) clearTimeout(timer)
+  }
   const arm = () => {
-    clearTimeout(timer)
+    clear()
     timer = setTimeout(() => controller.abort(new Error(why)), ms)
   }
   return {
@@ -39,7 +42,7 @@ const createWatch = (controller: AbortController) => {
       arm()
     },
     kick: () => arm(),
-    stop: () => clearTimeout(timer),
+    stop: clear,
   }
 }
 

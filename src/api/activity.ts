@@ -1,0 +1,81 @@
+/**
+ * What this server process is doing, for the operator's dashboard: the runs in flight (whose
+ * key, which model, queued or running, since when) and the runs that failed lately, by error
+ * type. Kept in memory by the process (at the edge, by the isolate) that runs them; bounded.
+ */
+import * as v from 'valibot'
+import { isClaudeError } from '../errors/index.js'
+import type { ClaudeRunner, RunEvent, RunOptions, RunRequest } from '../runner.js'
+
+export const LiveRun = v.object({
+  id: v.string(),
+  key: v.pipe(v.string(), v.description("The key's name (or the first 8 characters of its hash).")),
+  model: v.string(),
+  state: v.picklist(['queued', 'running']),
+  since: v.pipe(v.string(), v.description('When the run was asked for (ISO 8601).')),
+})
+export type LiveRun = v.InferOutput<typeof LiveRun>
+
+export const RecentError = v.object({ type: v.string(), key: v.string(), at: v.string() })
+export type RecentError = v.InferOutput<typeof RecentError>
+
+/** How long a failure counts as recent, and how many are kept. */
+const RECENT_MS = 3600_000
+const MAX_RECENT = 200
+
+export type Activity = ReturnType<typeof createActivity>
+
+export const createActivity = () => {
+  const live = new Map<string, LiveRun>()
+  const recent: RecentError[] = []
+  const prune = () => {
+    const cutoff = new Date(Date.now() - RECENT_MS).toISOString()
+    while (
+      recent.length > 0 &&
+      ((recent[0] as RecentError).at < cutoff || recent.length > MAX_RECENT)
+    )
+      recent.shift()
+  }
+
+  return {
+    /** The runner as seen by one key, its runs counted while they last. */
+    track(runner: ClaudeRunner, key: string): ClaudeRunner {
+      async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
+        const entry: LiveRun = {
+          id: crypto.randomUUID(),
+          key,
+          model: request.model ?? 'default',
+          state: 'queued',
+          since: new Date().toISOString(),
+        }
+        live.set(entry.id, entry)
+        try {
+          for await (const event of runner.run(request, options)) {
+            if (event.type === 'started') entry.state = 'running'
+            yield event
+          }
+        } catch (error) {
+          // A client that left is not a failure of the server.
+          const type = isClaudeError(error) ? error.type : 'internal_error'
+          if (type !== 'aborted') {
+            recent.push({ type, key, at: new Date().toISOString() })
+            prune()
+          }
+          throw error
+        } finally {
+          live.delete(entry.id)
+        }
+      }
+      return { ...runner, run }
+    },
+    /** The runs in flight, oldest first. */
+    runs: (): LiveRun[] => [...live.values()],
+    /** Failures of the last hour: counts by type, and the latest ones. */
+    errors() {
+      prune()
+      const byType: Record<string, number> = {}
+      for (const error of recent) byType[error.type] = (byType[error.type] ?? 0) + 1
+      return { by_type: byType, latest: recent.slice(-20).reverse() }
+    },
+  }
+}
