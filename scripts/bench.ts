@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { cliEnv, removeDir, tempDir } from '../dev-tools/cli-env.js'
 import { startMockAnthropic } from '../dev-tools/mock-anthropic/server.js'
 import { readClaudeVersion, resolveClaudeBinary } from '../src/adapters/node/process/binary.js'
+import { CHARTS, writeBenchCharts } from './bench/charts.js'
 import { claudeCodeAsClient } from './bench/claude-client.js'
 import { httpOverhead } from './bench/http.js'
 import { inputBlocking } from './bench/input.js'
@@ -159,6 +160,7 @@ await writeFile(
   join(docs, 'benchmarks.json'),
   `${JSON.stringify({ machine, modes, client, streams, delay, delay4, http, input, goals }, null, 2)}\n`
 )
+await writeBenchCharts(docs, { modes, streams, date: machine.date })
 // The soak's section (npm run soak) stays as it was.
 const soak = await sectionOf(join(docs, 'benchmarks.md'), 'soak')
 await writeFile(
@@ -174,6 +176,10 @@ await writeFile(
     `Claude Code ${machine.cli}, ${machine.date}.`,
     '',
     '## The same chat, four ways',
+    '',
+    `![Median latency per mode](${CHARTS.latency})`,
+    '',
+    `![Requests at once](${CHARTS.concurrency})`,
     '',
     'One prompt per request (`/llm/chat`, haiku, one turn). Sequential requests are a second apart,',
     "as a person's are; then 8 and 32 sent at once. CPU is the whole machine's work per request in",
@@ -197,6 +203,8 @@ await writeFile(
     `| through the server | ${ms(client.server)} | ${share(client.server, client.direct).toFixed(2)} |`,
     '',
     '## Streaming',
+    '',
+    `![Memory with open streams](${CHARTS.memory})`,
     '',
     `- Server RSS (its own process, no CLI processes): ${streams.idle.toFixed(1)} MiB idle, ${streams.open.toFixed(1)} MiB with 100 open streams.`,
     `- From a CLI stdout line to the client's byte, a line every 10 ms: one stream (${delay.count} chunks) p50 ${delay.p50.toFixed(2)} ms, p99 ${delay.p99.toFixed(2)} ms; 4 streams at once (${delay4.count} chunks) p50 ${delay4.p50.toFixed(2)} ms, p99 ${delay4.p99.toFixed(2)} ms.`,

@@ -102,4 +102,26 @@ describe('limits shared by front door instances through Durable Objects', () => 
       today: { runs: 2 },
     })
   })
+
+  it('the dashboard at the edge: its page from the assets, and the state now for admin keys only', async () => {
+    const admin = 'cca_6e6e6e6e6e6e6e6e6e6e6e6e6e6e6e6e'
+    const user = 'cca_7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a'
+    await addKey(admin, 'ops', { admin: true })
+    await addKey(user, 'someone', {})
+    const edge = workerWith({ KEYS })
+    const page = await edge.request('/admin')
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Dashboard')
+    const status = await edge.request('/admin/status', {
+      headers: { authorization: `Bearer ${admin}` },
+    })
+    expect(status.status).toBe(200)
+    const body = await status.json<{ status: { hosts: unknown[] }; runs: unknown[] }>()
+    expect(body.status.hosts).toHaveLength(1)
+    expect(body.runs).toEqual([])
+    const refused = await edge.request('/admin/status', {
+      headers: { authorization: `Bearer ${user}` },
+    })
+    expect(refused.status).toBe(403)
+  })
 })
