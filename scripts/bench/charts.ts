@@ -40,7 +40,8 @@ export const barChart = ({
   const max = Math.max(1, ...rows.flatMap((r) => r.values))
   const format = (v: number) => `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${unit}`
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 220}" height="${height}" font-family="system-ui, sans-serif" font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 220}" height="${height}" font-family="system-ui, sans-serif" font-size="13" role="img" aria-labelledby="title">`,
+    `<title id="title">${escape(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="16" y="24" font-size="16" font-weight="600">${escape(title)}</text>`,
     ...series.map(
@@ -59,7 +60,7 @@ export const barChart = ({
       const note = row.notes?.[i] ? ` (${row.notes[i]})` : ''
       parts.push(
         `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${bar - 3}" fill="${series[i]?.color ?? '#888'}"/>`,
-        `<text x="${labelWidth + width + 6}" y="${y + bar - 7}">${escape(format(value) + note)}</text>`
+        `<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + bar - 7}">${escape(format(value) + note)}</text>`
       )
     })
   })
