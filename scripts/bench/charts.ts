@@ -11,7 +11,7 @@ import type { ModeResult } from './modes.js'
 type Series = { name: string; color: string }
 type Row = { label: string; values: number[]; notes?: string[] }
 
-const escape = (text: string) =>
+const xmlText = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 
 const COLORS = ['#3b6fd8', '#e08a1e', '#2e9d5b']
@@ -41,18 +41,18 @@ export const barChart = ({
   const format = (v: number) => `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${unit}`
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 220}" height="${height}" font-family="system-ui, sans-serif" font-size="13" role="img" aria-labelledby="title">`,
-    `<title id="title">${escape(title)}</title>`,
+    `<title id="title">${xmlText(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="16" y="24" font-size="16" font-weight="600">${escape(title)}</text>`,
+    `<text x="16" y="24" font-size="16" font-weight="600">${xmlText(title)}</text>`,
     ...series.map(
       (s, i) =>
-        `<rect x="${16 + i * 200}" y="36" width="12" height="12" fill="${s.color}"/><text x="${32 + i * 200}" y="46">${escape(s.name)}</text>`
+        `<rect x="${16 + i * 200}" y="36" width="12" height="12" fill="${s.color}"/><text x="${32 + i * 200}" y="46">${xmlText(s.name)}</text>`
     ),
   ]
   rows.forEach((row, r) => {
     const y0 = top + r * groupHeight
     parts.push(
-      `<text x="${labelWidth - 8}" y="${y0 + (series.length * bar) / 2 + 4}" text-anchor="end">${escape(row.label)}</text>`
+      `<text x="${labelWidth - 8}" y="${y0 + (series.length * bar) / 2 + 4}" text-anchor="end">${xmlText(row.label)}</text>`
     )
     row.values.forEach((value, i) => {
       const width = Math.max(1, (value / max) * plotWidth)
@@ -60,13 +60,13 @@ export const barChart = ({
       const note = row.notes?.[i] ? ` (${row.notes[i]})` : ''
       parts.push(
         `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${bar - 3}" fill="${series[i]?.color ?? '#888'}"/>`,
-        `<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + bar - 7}">${escape(format(value) + note)}</text>`
+        `<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + bar - 7}">${xmlText(format(value) + note)}</text>`
       )
     })
   })
   if (caption)
     parts.push(
-      `<text x="16" y="${height - 14}" fill="#555" font-size="11">${escape(caption)}</text>`
+      `<text x="16" y="${height - 14}" fill="#555" font-size="11">${xmlText(caption)}</text>`
     )
   parts.push('</svg>')
   return `${parts.join('\n')}\n`
