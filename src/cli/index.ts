@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, KeysFileError, UsageError } from '../errors/index.js'
+import { ConfigError, isClaudeError, KeysFileError, UsageError } from '../errors/index.js'
 /**
  * The `claude-code-api` command: serve, keys, status, chat.
  */
@@ -59,6 +59,11 @@ main().catch((error: unknown) => {
   if (error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`claude-code-api: ${(error as Error).message} (see --help)`)
     process.exit(2)
+  }
+  // A server's refusal (a wrong key, not an admin's): its words, not a stack.
+  if (isClaudeError(error) && !(error instanceof ConfigError || error instanceof KeysFileError)) {
+    console.error(`claude-code-api: ${error.message}`)
+    process.exit(1)
   }
   if (error instanceof ConfigError || error instanceof KeysFileError) {
     console.error(`claude-code-api: ${error.message}`)

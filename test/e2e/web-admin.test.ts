@@ -12,6 +12,7 @@ import { createKey } from '../../src/runtime/node/keys-file.js'
 import type { Usage } from '../../web/admin/api.js'
 import { launchChromium, SCREENSHOTS } from '../helpers/browser.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
+import { runCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack
@@ -122,4 +123,19 @@ describe('the dashboard', () => {
     expect(requested.every((url) => url.startsWith(stack.url))).toBe(true)
     await close()
   }, 60_000)
+
+  it('the command line reads the same state: `status --url` with an admin key, refused without', async () => {
+    const headers = unifiedHeaders('allowed_warning', 0.42, epoch(3600))
+    stack.mock.setHandler(() => ({ kind: 'text', text: 'fine', headers }))
+    expect((await chatAs(alice, 'one')).status).toBe(200)
+    const shown = await runCli(['status', '--url', stack.url, '--key', admin])
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toMatch(/^Runs: 0 running of \d+, 0 queued/m)
+    expect(shown.stdout).toMatch(/^Quota: allowed.*five_hour 42%/m)
+    expect(shown.stdout).toContain('Nothing running')
+    const refused = await runCli(['status', '--url', stack.url, '--key', alice])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('This endpoint needs an admin key')
+    expect(refused.stdout).toBe('')
+  })
 })
