@@ -1,44 +1,19 @@
 /**
- * The runner hosts a remote runner forwards to, and what it knows of each: up or down (since
- * when, and why), draining, how busy its last health check said it was, its login's quota, and
- * how many runs moved off it or were lost on it. A failure to reach a host marks it down at once;
- * a health check brings it back: the probe (every few seconds where timers may run, the Node
- * front door), or, where none runs, a check once its retry time has come and no host that is up
- * could take the run. No run ever waits on a host known to be down.
+ * The runner hosts a remote runner forwards to (each as host-health.ts knows it) and which one a
+ * run goes to: those up, in turn, with quota left on their login; a host marked down is checked
+ * again once its retry time has come (in the background of a run; the Node front door's probe
+ * does it anyway), and waited for only when no host that is up could take the run. No run ever
+ * waits on a host known to be down.
  */
-import * as v from 'valibot'
 import { type ClaudeError, RateLimitedError, RunnerUnavailableError } from '../../errors/index.js'
 import { errorFromResponse } from '../../http/error-body.js'
-import { createQuotaGate, type QuotaGate, quotaError } from '../../run/quota.js'
+import { quotaError } from '../../run/quota.js'
 import type { Quota } from '../../runner.js'
-import { Health, RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../../runner-protocol/protocol.js'
+import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../../runner-protocol/protocol.js'
 import { assertPrivateOrHttps } from './host-checks.js'
-import { hostTag } from './tool-routing.js'
+import { createHealthChecks, type Host, newHost } from './host-health.js'
 
-export type Host = {
-  url: string
-  tag: string
-  quota: QuotaGate
-  up: boolean
-  /** It said it is shutting down: it finishes its runs and takes no new one. */
-  draining: boolean
-  /** When it last went up or down (ms since the epoch). */
-  since: number
-  /** A host marked down is not checked again before this (when no probe runs). */
-  retryAt: number
-  lastError?: { message: string; at: number }
-  /** As its last health check said. */
-  running: number
-  queued: number
-  /** Claude Code's own tools its runs may allow, once a health check said. */
-  tools?: readonly string[]
-  /** Runs that moved to another host because this one failed before any event. */
-  failovers: number
-  /** Runs cut off on it mid-way (it died, broke off or stalled). */
-  lost: number
-  /** A health check in flight. */
-  checking?: Promise<boolean>
-}
+export type { Host }
 
 export type HostSetOptions = {
   urls: string[]
@@ -63,31 +38,10 @@ export const rejectedUntil = (error: ClaudeError): Quota => ({
 
 export type HostSet = ReturnType<typeof createHostSet>
 
-const messageOf = (error: unknown) => {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause
-  const message = error instanceof Error ? error.message : String(error)
-  return cause?.code ? `${message} (${cause.code})` : message
-}
-
 export const createHostSet = (options: HostSetOptions) => {
   const { token, fetch: fetchImpl, retryDownAfterMs, healthTimeoutMs } = options
   for (const url of options.urls) assertPrivateOrHttps(url)
-  const hosts: Host[] = options.urls.map((raw) => {
-    const url = raw.replace(/\/+$/, '')
-    return {
-      url,
-      tag: hostTag(url),
-      quota: createQuotaGate(),
-      up: true,
-      draining: false,
-      since: Date.now(),
-      retryAt: 0,
-      running: 0,
-      queued: 0,
-      failovers: 0,
-      lost: 0,
-    }
-  })
+  const hosts = options.urls.map(newHost)
   let next = 0
 
   const headers = (json = false): Record<string, string> => ({
@@ -95,16 +49,6 @@ export const createHostSet = (options: HostSetOptions) => {
     ...(token && { authorization: `Bearer ${token}` }),
     ...(json && { 'content-type': 'application/json' }),
   })
-  const markDown = (host: Host, cause?: unknown) => {
-    if (host.up) host.since = Date.now()
-    host.up = false
-    host.retryAt = Date.now() + retryDownAfterMs
-    if (cause !== undefined) host.lastError = { message: messageOf(cause), at: Date.now() }
-  }
-  const markUp = (host: Host) => {
-    if (!host.up) host.since = Date.now()
-    host.up = true
-  }
   const get = async (host: Host, path: string, timeoutMs = healthTimeoutMs) => {
     const response = await fetchImpl(`${host.url}${path}`, {
       headers: headers(),
@@ -113,29 +57,7 @@ export const createHostSet = (options: HostSetOptions) => {
     if (!response.ok) throw await errorFromResponse(response)
     return response.json()
   }
-  /** Asks the host how it is (one check at a time); true when it takes new runs. */
-  const check = (host: Host): Promise<boolean> =>
-    (host.checking ??= ask(host).finally(() => {
-      host.checking = undefined
-    }))
-  const ask = (host: Host) =>
-    get(host, '/runner/v1/health').then(
-      (answer) => {
-        markUp(host)
-        const health = v.safeParse(Health, answer)
-        if (health.success) {
-          host.draining = health.output.status === 'draining'
-          host.tools = health.output.tools ?? []
-          host.running = health.output.capacity?.running ?? 0
-          host.queued = health.output.capacity?.queued ?? 0
-        }
-        return !host.draining
-      },
-      (error) => {
-        markDown(host, error)
-        return false
-      }
-    )
+  const { markDown, check, startProbe } = createHealthChecks({ get, retryDownAfterMs })
   const takesRuns = (host: Host, forRun: boolean) =>
     host.up && !host.draining && (!forRun || host.quota.admits())
 
@@ -150,20 +72,8 @@ export const createHostSet = (options: HostSetOptions) => {
     markDown,
     check,
     byTag: (tag: string) => hosts.find((h) => h.tag === tag),
-    /** Checks every host now (what the probe does). */
-    probe: () => Promise.all(hosts.map(check)),
     /** Checks every host every `everyMs` until the returned function is called. */
-    startProbe(everyMs: number) {
-      let probing = false
-      const timer = setInterval(() => {
-        if (probing) return
-        probing = true
-        void Promise.all(hosts.map(check)).finally(() => (probing = false))
-      }, everyMs)
-      // Node: the probe must not keep the process alive.
-      ;(timer as { unref?: () => void }).unref?.()
-      return () => clearInterval(timer)
-    },
+    startProbe: (everyMs: number) => startProbe(hosts, everyMs),
     /**
      * The hosts a run may go to, starting after the last one used: those up (and, `forRun`,
      * with quota left); then, as a last resort, those down being checked again (a down host is

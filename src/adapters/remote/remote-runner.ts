@@ -24,10 +24,11 @@ import {
   ToolCallNotPendingError,
 } from '../../errors/index.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
-import type { ClaudeRunner, ModelInfo, RunEvent, RunOptions, RunRequest } from '../../runner.js'
+import type { ClaudeRunner, RunEvent, RunOptions, RunRequest } from '../../runner.js'
 import type { RunnerLine } from '../../runner-protocol/protocol.js'
 import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
+import { createHostPrices, type HostPrices } from './host-prices.js'
 import { createHostSet, type Host, type HostSet } from './host-set.js'
 import { openRun } from './open-run.js'
 import { routeToHost, tagForHost } from './tool-routing.js'
@@ -56,17 +57,6 @@ export type RemoteRunnerOptions = {
   logger?: Logger
 }
 
-/** Waits for `promise` at most `ms`, whatever it does. */
-const settledWithin = (promise: Promise<unknown>, ms: number) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    const done = () => {
-      clearTimeout(timer)
-      resolve()
-    }
-    promise.then(done, done)
-  })
-
 /** The host that holds what the request continues (a waiting run, a kept session), if any. */
 const holderOf = (set: HostSet, request: RunRequest) => {
   const routed = routeToHost(request)
@@ -76,6 +66,30 @@ const holderOf = (set: HostSet, request: RunRequest) => {
   throw request.toolResults?.length
     ? new ToolCallNotPendingError('No runner host of this front door made that tool call')
     : new SessionNotFoundError('No session with that id')
+}
+
+/** The host's events as run events, tagged with the host; ends at the result. */
+async function* relay(
+  host: Host,
+  lines: AsyncIterable<v.InferOutput<typeof RunnerLine>>,
+  prices: HostPrices,
+  logger: Logger
+): AsyncGenerator<RunEvent> {
+  for await (const event of lines) {
+    if (event.type === 'error') {
+      const { type, message, retry_after, billed } = event.error
+      throw errorFromType(type, message, { retryAfter: retry_after, billed })
+    }
+    if (event.type === 'quota') host.quota.report(event.quota)
+    if (event.type !== 'result') {
+      yield tagForHost(event, host.tag)
+      continue
+    }
+    const result = saneResult(event.result, await prices.forResult(), logger, host.url)
+    yield tagForHost({ type: 'result', result }, host.tag)
+    return
+  }
+  throw new Error('the host ended the run without a result')
 }
 
 export const createRemoteRunner = ({
@@ -99,57 +113,7 @@ export const createRemoteRunner = ({
     firstEventMs: firstEventTimeoutMs,
     stallMs: stallTimeoutMs,
   }
-  let modelsCache: ModelInfo[] | undefined
-  /** The read of the models' prices in flight, and whether a result already waited for one. */
-  let reading: Promise<unknown> | undefined
-  let waited = false
-
-  const models = async (): Promise<ModelInfo[]> => {
-    if (modelsCache) return modelsCache
-    for await (const host of set.candidates()) {
-      try {
-        const answer = (await set.get(host, '/runner/v1/models', 30_000)) as { models: ModelInfo[] }
-        modelsCache = answer.models
-        return answer.models
-      } catch {
-        set.markDown(host)
-      }
-    }
-    throw set.unavailable(set.hosts.length)
-  }
-
-  /** The host's events as run events, tagged with the host; ends at the result. */
-  async function* relay(
-    host: Host,
-    lines: AsyncIterable<v.InferOutput<typeof RunnerLine>>
-  ): AsyncGenerator<RunEvent> {
-    for await (const event of lines) {
-      if (event.type === 'error') {
-        const { type, message, retry_after, billed } = event.error
-        throw errorFromType(type, message, { retryAfter: retry_after, billed })
-      }
-      if (event.type === 'quota') host.quota.report(event.quota)
-      if (event.type !== 'result') {
-        yield tagForHost(event, host.tag)
-        continue
-      }
-      // The models' prices tell a cost too low. The first result waits for them (5 s at most);
-      // while a host cannot list them, later results do not wait, and one read runs at a time.
-      if (!modelsCache) {
-        reading ??= models()
-          .catch(() => {})
-          .finally(() => (reading = undefined))
-        if (!waited) {
-          waited = true
-          await settledWithin(reading, 5_000)
-        }
-      }
-      const result = saneResult(event.result, modelsCache ?? [], logger, host.url)
-      yield tagForHost({ type: 'result', result }, host.tag)
-      return
-    }
-    throw new Error('the host ended the run without a result')
-  }
+  const prices = createHostPrices(set)
 
   async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
     const controller = new AbortController()
@@ -168,7 +132,7 @@ export const createRemoteRunner = ({
       routed.holder
     )
     try {
-      yield* relay(host, events)
+      yield* relay(host, events, prices, logger)
     } catch (error) {
       if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
       if (isClaudeError(error)) throw error
@@ -189,7 +153,7 @@ export const createRemoteRunner = ({
   return {
     run,
     status: () => fleetStatus(set, Math.max(healthTimeoutMs, 10_000)),
-    models,
+    models: prices.models,
     quota: set.latestQuota,
     tools: set.tools,
     close: async () => stopProbe(),
