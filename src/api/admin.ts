@@ -69,10 +69,13 @@ export const createAdminRoutes = (usage: UsageStore, activity: Activity, keys?: 
       async (c) => {
         const { days } = c.req.valid('query')
         const report = await usage.report(days)
-        const records = keys ? (await keys.load()).records : []
-        for (const record of records) {
-          const entry = report[record.hash]
-          if (!entry) continue
+        const listed = new Map(
+          (keys ? (await keys.load()).records : []).map((record) => [record.hash, record])
+        )
+        for (const [id, entry] of Object.entries(report)) {
+          // A key store that is looked up, not listed (Workers KV), is asked for each key.
+          const record = listed.get(id) ?? (await keys?.find?.(id))
+          if (!record) continue
           entry.limits = {
             daily_usd: record.policy.daily_usd ?? null,
             max_concurrent: record.policy.max_concurrent ?? null,

@@ -84,7 +84,7 @@ describe('limits shared by front door instances through Durable Objects', () => 
   it('/admin/usage at the edge reads every key from its Durable Object', async () => {
     const key = 'cca_4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d'
     const admin = 'cca_5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f5f'
-    const hash = await addKey(key, 'counted', {})
+    const hash = await addKey(key, 'counted', { daily_usd: 3 })
     await addKey(admin, 'ops', { admin: true })
     expect((await chat(workerWith({ KEYS }), key)).status).toBe(200)
     expect((await chat(workerWith({ KEYS }), key)).status).toBe(200)
@@ -100,6 +100,8 @@ describe('limits shared by front door instances through Durable Objects', () => 
       name: 'counted',
       active: 0,
       today: { runs: 2 },
+      // Its limits, from the KV store the key lives in (looked up, not listed).
+      limits: { daily_usd: 3, max_concurrent: null },
     })
   })
 
