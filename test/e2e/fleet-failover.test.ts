@@ -5,13 +5,14 @@
  * retryable `host_lost` in every dialect; every later request is served by the other host.
  */
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { cliEnv, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { type RunnerProcess, startRunnerProcess } from '../../dev-tools/runner-process.js'
 import { hostTag } from '../../src/adapters/remote/tool-routing.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { type RunningServer, startServer } from '../../src/runtime/node/server.js'
+import { launchChromium } from '../helpers/browser.js'
 import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 type ToolCallMessage = { role: string; tool_calls: Array<{ id: string }> }
@@ -48,6 +49,7 @@ beforeAll(async () => {
     runnerToken: TOKEN,
     usageDb: join(home, 'front-usage.db'),
     workDir: join(home, 'front'),
+    webDir: inject('webDir'),
   })
 }, 60_000)
 afterAll(async () => {
@@ -182,6 +184,30 @@ describe('after a host is gone', () => {
     } finally {
       hosts[0]?.child.kill('SIGCONT')
     }
+    await upAgain(0)
+  }, 60_000)
+})
+
+describe('the dashboard at a front door', () => {
+  it('shows a dead host as down, with its last error, and the live one up', async () => {
+    const port = (hosts[0] as RunnerProcess).port
+    await hosts[0]?.kill('SIGKILL')
+    expect((await send('/llm/chat', { prompt: 'one' })).status).toBe(200)
+    const browser = await launchChromium()
+    try {
+      const page = await browser.newPage()
+      page.setDefaultTimeout(15_000)
+      await page.goto(`${front.url}/admin`)
+      await page.getByLabel('Admin key').fill(admin)
+      await page.getByLabel('Admin key').dispatchEvent('change')
+      const dead = page.locator('#hosts tbody tr', { hasText: hosts[0]?.url as string })
+      await expect.poll(() => dead.textContent()).toMatch(/down.*ECONNREFUSED/)
+      const live = page.locator('#hosts tbody tr', { hasText: hosts[1]?.url as string })
+      expect(await live.textContent()).toContain('up')
+    } finally {
+      await browser.close()
+    }
+    hosts[0] = await startHost(0, port)
     await upAgain(0)
   }, 60_000)
 })
