@@ -45,6 +45,9 @@ export const runCommand = (
       clearTimeout(timer)
       resolve({ code, stdout, stderr })
     })
+    // A command that exits (or closes its stdin) before reading it: the write fails with EPIPE,
+    // which says nothing of the run; its exit code and output do.
+    child.stdin.on('error', () => {})
     child.stdin.end(input ?? '')
   })
 
