@@ -7,8 +7,8 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { cliEnv, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import { type CliProcess, startRunnerProcess } from '../../dev-tools/cli-process.js'
 import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
-import { type RunnerProcess, startRunnerProcess } from '../../dev-tools/runner-process.js'
 import { hostTag } from '../../src/adapters/remote/tool-routing.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { type RunningServer, startServer } from '../../src/runtime/node/server.js'
@@ -22,7 +22,7 @@ const SLOW = { kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 
 
 let home: string
 let mocks: MockAnthropic[]
-let hosts: RunnerProcess[]
+let hosts: CliProcess[]
 let front: RunningServer
 let admin: string
 let user: string
@@ -96,7 +96,7 @@ describe('a runner host killed mid-run', () => {
       await waitFor(async () => (mocks[0]?.messageRequests().length ?? 0) > before, {
         timeoutMs: 15_000,
       })
-      const port = (hosts[0] as RunnerProcess).port
+      const port = (hosts[0] as CliProcess).port
       await hosts[0]?.kill('SIGKILL')
       const answers = await Promise.all(pending)
       const statuses = answers.map((a) => a.status).sort()
@@ -119,7 +119,7 @@ describe('a runner host killed mid-run', () => {
     await waitFor(async () => (mocks[0]?.messageRequests().length ?? 0) > before, {
       timeoutMs: 15_000,
     })
-    const port = (hosts[0] as RunnerProcess).port
+    const port = (hosts[0] as CliProcess).port
     // Both streams have begun: the cut comes mid-way, as an event.
     const streams = await Promise.all(pending)
     await hosts[0]?.kill('SIGKILL')
@@ -136,7 +136,7 @@ describe('a runner host killed mid-run', () => {
 describe('after a host is gone', () => {
   it('every request goes to the other host; status and metrics show the dead one', async () => {
     for (const mock of mocks) mock.reset()
-    const port = (hosts[0] as RunnerProcess).port
+    const port = (hosts[0] as CliProcess).port
     await hosts[0]?.kill('SIGKILL')
     for (const prompt of ['one', 'two', 'three', 'four']) {
       const answer = await send('/llm/chat', { prompt })
@@ -190,7 +190,7 @@ describe('after a host is gone', () => {
 
 describe('the dashboard at a front door', () => {
   it('shows a dead host as down, with its last error, and the live one up', async () => {
-    const port = (hosts[0] as RunnerProcess).port
+    const port = (hosts[0] as CliProcess).port
     await hosts[0]?.kill('SIGKILL')
     expect((await send('/llm/chat', { prompt: 'one' })).status).toBe(200)
     const browser = await launchChromium()
@@ -228,7 +228,7 @@ describe('what a dead host held', () => {
       .choices[0]?.message as ToolCallMessage
     const call = message.tool_calls[0] as ToolCallMessage['tool_calls'][number]
     const holder = hosts.findIndex((h) => call.id.endsWith(`~${hostTag(h.url)}`))
-    const port = (hosts[holder] as RunnerProcess).port
+    const port = (hosts[holder] as CliProcess).port
     await hosts[holder]?.kill('SIGKILL')
     const followUp = await send('/v1/chat/completions', {
       model: 'haiku',

@@ -1,6 +1,7 @@
 /** Runs the `claude-code-api` command (from source, via tsx) as a real child process. */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { startCliProcess } from '../../dev-tools/cli-process.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TSX = `${ROOT}node_modules/.bin/tsx`
@@ -69,41 +70,10 @@ export const runCli = (args: string[], options?: Parameters<typeof runTs>[2]) =>
 
 /** Starts a long-running command (serve, runner); resolves with its URL once it listens. */
 export const startCli = async (args: string[], env: Record<string, string> = {}) => {
-  // Node itself with tsx's loader, not the tsx binary: that one relays signals to a child of
-  // its own, and a SIGTERM that arrives before the child has told it of its handlers kills it
-  // (exit 143), a race with nothing to do with the server's shutdown.
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/index.ts`, ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr.on('data', (d) => {
-    stderr += d
-  })
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line:\n${stderr}`)), 20_000)
-    child.stderr.on('data', () => {
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(stderr)
-      if (match?.[1]) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-    void exited.then(() => reject(new Error(`exited before listening:\n${stderr}`)))
-  })
+  const started = await startCliProcess(args, env)
   return {
-    url,
-    pid: child.pid as number,
-    stop: async () => {
-      child.kill('SIGTERM')
-      return exited
-    },
+    url: started.url,
+    pid: started.pid,
+    stop: () => started.kill('SIGTERM'),
   }
 }

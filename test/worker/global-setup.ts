@@ -9,8 +9,8 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { type CliProcess, startRunnerProcess } from '../../dev-tools/cli-process.js'
 import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
-import { type RunnerProcess, startRunnerProcess } from '../../dev-tools/runner-process.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { startRunnerHost } from '../../src/runtime/node/server.js'
@@ -45,7 +45,7 @@ export default async function setup(project: TestProject) {
     ...cliEnv(join(home, 'killable'), mock.url),
     CLAUDE_WORK_DIR: join(home, 'killable', 'work'),
   }
-  let killable: RunnerProcess = await startRunnerProcess({ env: killableEnv, token: TOKEN })
+  let killable: CliProcess = await startRunnerProcess({ env: killableEnv, token: TOKEN })
   const control = createHttpServer((req, res) => {
     const act =
       req.url === '/kill'
