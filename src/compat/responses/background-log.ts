@@ -51,8 +51,10 @@ type Entry = {
   snapshot: Snapshot
   done: boolean
   stop: boolean
-  /** Woken when an event is added, the run ends or it is asked to stop. */
+  /** Woken when an event is added or the run ends (its followers). */
   waiters: Set<() => void>
+  /** Woken when it is asked to stop or ends (the run's own watch). */
+  stopWaiters: Set<() => void>
 }
 
 /** Resolves when `wake` is called, `ms` pass or `signal` aborts. */
@@ -82,14 +84,22 @@ export const createMemoryBackgroundLog = ({
     const entry = entries.get(id)
     return entry?.owner === owner ? entry : undefined
   }
-  const wake = (entry: Entry) => {
-    for (const waiter of [...entry.waiters]) waiter()
+  const wake = (waiters: Set<() => void>) => {
+    for (const waiter of [...waiters]) waiter()
   }
 
   return {
     async open(id, owner, events, snapshot) {
       if (running(owner) >= maxPerOwner || running() >= max) throw tooManyRunning()
-      entries.set(id, { owner, events, snapshot, done: false, stop: false, waiters: new Set() })
+      entries.set(id, {
+        owner,
+        events,
+        snapshot,
+        done: false,
+        stop: false,
+        waiters: new Set(),
+        stopWaiters: new Set(),
+      })
     },
     async append(id, events, snapshot, done) {
       const entry = entries.get(id)
@@ -101,8 +111,9 @@ export const createMemoryBackgroundLog = ({
         const forget = setTimeout(() => entries.delete(id), keepMs)
         // Node: a finished run must not keep the process alive.
         ;(forget as { unref?: () => void }).unref?.()
+        wake(entry.stopWaiters)
       }
-      wake(entry)
+      wake(entry.waiters)
     },
     async read(id, owner, after, waitMs, signal) {
       const entry = mine(id, owner)
@@ -117,13 +128,13 @@ export const createMemoryBackgroundLog = ({
       const entry = mine(id, owner)
       if (!entry || entry.done) return false
       entry.stop = true
-      wake(entry)
+      wake(entry.stopWaiters)
       return true
     },
     async stopped(id, waitMs, signal) {
       const entry = entries.get(id)
       if (!entry) return false
-      if (!entry.stop && !entry.done) await waitForWake(entry.waiters, waitMs, signal)
+      if (!entry.stop && !entry.done) await waitForWake(entry.stopWaiters, waitMs, signal)
       return entry.stop
     },
   }

@@ -6,7 +6,11 @@
  */
 import { Hono } from 'hono'
 import * as v from 'valibot'
-import { BACKGROUND_LIMITS, tooManyRunning } from '../../compat/responses/background-log.js'
+import {
+  BACKGROUND_LIMITS,
+  tooManyRunning,
+  waitForWake,
+} from '../../compat/responses/background-log.js'
 import { NotFoundError } from '../../errors/index.js'
 import { jsonBody } from '../../http/validation.js'
 
@@ -44,19 +48,13 @@ export const createBackgroundObjectRoutes = (sql: Sql) => {
   const wake = (id: string) => {
     for (const waiter of [...(waiters.get(id) ?? [])]) waiter()
   }
-  const wait = (id: string, ms: number) =>
-    new Promise<void>((resolve) => {
-      const set = waiters.get(id) ?? new Set()
-      waiters.set(id, set)
-      const done = () => {
-        clearTimeout(timer)
-        set.delete(done)
-        if (set.size === 0) waiters.delete(id)
-        resolve()
-      }
-      const timer = setTimeout(done, Math.min(ms, MAX_WAIT_MS))
-      set.add(done)
-    })
+  /** Until `wake(id)`, or `ms` (at most MAX_WAIT_MS) have passed. */
+  const wait = async (id: string, ms: number) => {
+    const set = waiters.get(id) ?? new Set<() => void>()
+    waiters.set(id, set)
+    await waitForWake(set, Math.min(ms, MAX_WAIT_MS))
+    if (set.size === 0) waiters.delete(id)
+  }
   const row = (id: string) => {
     const [found] = sql<Row>(
       'SELECT owner, snapshot, done, stop, seen_at FROM background WHERE id = ?',
