@@ -98,14 +98,7 @@ const tryHost = async (
       watch.stop()
       attempt.abort()
     }
-    async function* rest() {
-      try {
-        yield* lines
-      } finally {
-        close()
-      }
-    }
-    return { host, first: first.value as Line, rest: rest(), close }
+    return { host, first: first.value as Line, rest: lines, close }
   } catch (error) {
     watch.stop()
     if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
