@@ -36,7 +36,7 @@ export const startTestStack = async (
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
-    logLevel: 'silent',
+    logLevel: (process.env.TEST_LOG as 'silent') ?? 'silent',
     workDir,
     keysFile: join(home, 'api-keys'),
     webDir: inject('webDir'),

@@ -16,7 +16,8 @@ import { buildChildEnv } from './process/child-env.js'
 import { createEgressProxy, egressSocketPath, egressTargets } from './process/egress-proxy.js'
 import { residentBytes } from './process/memory.js'
 import { createLauncher } from './process/orphans.js'
-import { createSandboxRequirement } from './process/sandbox.js'
+import { needsSandbox } from './process/sandbox.js'
+import { createSandbox } from './process/sandbox-probe.js'
 import { createRequestPolicy } from './request-policy.js'
 import { createRunTracker } from './run/control.js'
 import { createParkedRuns } from './run/parking.js'
@@ -68,6 +69,24 @@ const createSessions = (
     seams.launch ??
     createLauncher({ workDir, env: childEnv, killGraceMs: settings.killGraceMs, logger })
   const live = new Set<CliSession>()
+  const sandbox = createSandbox({
+    path: options.sandbox,
+    workDir,
+    limits: {
+      memoryMb: settings.sandboxMemoryMb,
+      processes: settings.sandboxProcesses,
+      cpuSeconds: settings.sandboxCpuSeconds,
+      fileMb: settings.sandboxFileMb,
+      tmpMb: settings.sandboxTmpMb,
+      shmMb: settings.sandboxShmMb,
+    },
+    firstUser: { uid: settings.sandboxUid, gid: settings.sandboxGid },
+    // Sandboxes at once: the runs in slots, and those waiting for tool results.
+    users: settings.maxConcurrency + settings.maxParkedRuns,
+    logger,
+  })
+  // Runs that will need the sandbox are refused from the start if there is none: said now.
+  if (needsSandbox(options.allowedTools)) void sandbox.check()
   // Two ways out of the sandbox: the API (and the operator's list) only, and that plus the
   // public web for runs allowed WebFetch (private addresses only as the operator lists them).
   const allow = egressTargets(childEnv.ANTHROPIC_BASE_URL, options.sandboxEgress)
@@ -82,6 +101,11 @@ const createSessions = (
   }
   const source = createProcessSource({
     egress,
+    sandbox: {
+      kit: async () => (await sandbox.require()).kit,
+      take: sandbox.take,
+      give: sandbox.give,
+    },
     settings,
     hiddenPaths: options.hiddenPaths,
     warmShapes: options.warmShapes,
@@ -97,6 +121,7 @@ const createSessions = (
   const count = (state: CliSession['state']) => [...live].filter((s) => s.state === state).length
   return {
     source,
+    requireSandbox: async () => (await sandbox.require()).bwrap,
     sandboxedSession: (id: string) => sessions.isSandboxed(id),
     cliStatus: createStatusProbe(env, childEnv, options.binary),
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
@@ -118,12 +143,8 @@ export const createNodeRunner = (
     maxQueue: settings.maxQueue,
     maxPerCaller: settings.maxRunningPerKey ?? Math.max(1, settings.maxConcurrency - 1),
   })
-  const { source, sandboxedSession, cliStatus, processes, stopAll } = createSessions(
-    options,
-    settings,
-    seams,
-    logger
-  )
+  const { source, requireSandbox, sandboxedSession, cliStatus, processes, stopAll } =
+    createSessions(options, settings, seams, logger)
   const quota = createQuotaGate({ logger, probeEveryMs: settings.quotaProbeMs })
   const parked = createParkedRuns({
     ttlMs: settings.toolWaitMs,
@@ -140,7 +161,7 @@ export const createNodeRunner = (
   const run = createRun({
     checkRequest: createRequestPolicy(options.allowedTools),
     quota,
-    requireSandbox: createSandboxRequirement(options.sandbox),
+    requireSandbox,
     sandboxedSession,
     source,
     parked,

@@ -103,6 +103,32 @@ export const RunnerSettings = v.object({
     'Resident memory the processes of waiting runs may hold together; the oldest stop first beyond it.',
     { env: 'CLAUDE_MAX_PARKED_RSS_MB' }
   ),
+  sandboxUid: whole(
+    1,
+    800_000,
+    'When the server runs as root: the first of the host users sandboxes run as (one per sandbox at once, as many as maxConcurrency + maxParkedRuns); pick a range no account uses.',
+    { env: 'CLAUDE_SANDBOX_UID' }
+  ),
+  sandboxGid: whole(1, 800_000, 'The first of their groups.', { env: 'CLAUDE_SANDBOX_GID' }),
+  sandboxMemoryMb: whole(16, 1024, 'Memory (address space) of one sandboxed process.', {
+    env: 'CLAUDE_SANDBOX_MEMORY_MB',
+  }),
+  sandboxProcesses: whole(
+    16,
+    256,
+    "Processes and threads in one sandbox at once, the CLI's own included.",
+    { env: 'CLAUDE_SANDBOX_PROCESSES' }
+  ),
+  sandboxCpuSeconds: whole(1, 120, 'CPU time of one sandboxed command process.', {
+    env: 'CLAUDE_SANDBOX_CPU_SECONDS',
+  }),
+  sandboxFileMb: whole(1, 256, 'Size of one file a sandboxed command writes.', {
+    env: 'CLAUDE_SANDBOX_FILE_MB',
+  }),
+  sandboxTmpMb: whole(1, 256, "A sandbox's /tmp, and a throwaway run's directory in it (each).", {
+    env: 'CLAUDE_SANDBOX_TMP_MB',
+  }),
+  sandboxShmMb: whole(1, 64, "A sandbox's /dev/shm.", { env: 'CLAUDE_SANDBOX_SHM_MB' }),
   quotaProbeMs: whole(
     1,
     60_000,

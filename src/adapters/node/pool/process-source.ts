@@ -10,8 +10,13 @@ import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
 import type { EgressProxy } from '../process/egress-proxy.js'
 import { residentBytes } from '../process/memory.js'
-import { sandboxArgs } from '../process/sandbox.js'
-import type { CliProcess } from '../process/spawn.js'
+import {
+  prepareSandbox,
+  type SandboxIdentity,
+  type SandboxKit,
+  type SandboxLaunch,
+} from '../process/sandbox.js'
+import type { CliProcess, LaunchExtras } from '../process/spawn.js'
 import { type CliSession, createCliSession } from '../session/cli-session.js'
 import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
 import { type WarmShape, warmShapeOf } from './shape.js'
@@ -23,7 +28,8 @@ export type Launch = (
   command: string[],
   args: string[],
   cwd: string,
-  extraEnv?: Record<string, string>
+  extraEnv?: Record<string, string>,
+  extras?: LaunchExtras
 ) => Promise<CliProcess>
 
 export type ProcessSourceOptions = {
@@ -31,6 +37,12 @@ export type ProcessSourceOptions = {
   hiddenPaths?: string[]
   /** The ways out of a sandboxed run's network: the API only, or the public web too. */
   egress: { api: EgressProxy; web: EgressProxy }
+  /** What every sandbox is made with (asked only for runs that need one), and who runs it. */
+  sandbox: {
+    kit: () => Promise<SandboxKit>
+    take: () => SandboxIdentity
+    give: (identity: SandboxIdentity) => void
+  }
   warmShapes?: NodeRunnerOptions['warmShapes']
   dirs: WorkDirOptions
   launch: Launch
@@ -53,13 +65,16 @@ export type RunPlace = { sandbox?: string; shape?: WarmShape; tenant?: string }
 
 /** A session started now for the run, in its own working directory. */
 const startCold = async (
-  { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession }: ProcessSourceOptions,
+  options: ProcessSourceOptions,
   request: RunRequest,
   sandbox?: string,
   reusable = false
 ) => {
+  const { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession } = options
   const path = binary()
   const dir = await prepareWorkDir(request, dirs)
+  let identity: SandboxIdentity | undefined
+  let sandboxed: SandboxLaunch | undefined
   try {
     if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
     const paths = {
@@ -70,22 +85,34 @@ const startCold = async (
       hidden: hiddenPaths,
     }
     const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
+    if (sandbox) {
+      const [kit, egressSocket] = [await options.sandbox.kit(), await way.start()]
+      identity = options.sandbox.take()
+      sandboxed = await prepareSandbox(sandbox, { ...paths, egressSocket }, kit, identity)
+    }
     // In the sandbox, its arguments end with the CLI (by its real path).
-    const command = sandbox
-      ? [sandbox, ...(await sandboxArgs({ ...paths, egressSocket: await way.start() }))]
-      : [path]
+    const command = sandboxed?.command ?? [path]
     const skipWebFetchPreflight = !settings.webFetchPreflight
     const args = buildCliArgs({ ...request, ...dir, reusable, skipWebFetchPreflight })
     // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6).
     const env: Record<string, string> = request.maxOutputTokens
       ? { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens) }
       : {}
-    const session = createCliSession(await launch(command, args, dir.cwd, env), dir)
+    const extras = sandboxed && { fds: sandboxed.fds }
+    const session = createCliSession(await launch(command, args, dir.cwd, env, extras), dir)
     onSession(session)
+    // The sandbox's user is free again once its processes are gone.
+    const taken = identity
+    if (taken) void session.exited.then(() => options.sandbox.give(taken))
+    identity = undefined
     return session
   } catch (error) {
+    if (identity) options.sandbox.give(identity)
     await dir.cleanup?.().catch(() => {})
     throw error
+  } finally {
+    // The process has its own copies of the descriptors by now.
+    await sandboxed?.release()
   }
 }
 

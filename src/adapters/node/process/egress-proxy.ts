@@ -18,7 +18,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
-import { isPrivateHost } from '../../../lib/addresses.js'
+import { isPublicAddress } from '../../../lib/addresses.js'
 import type { Logger } from '../../../lib/logger.js'
 
 /** `host:port` targets a sandboxed run may reach, from the CLI's API URL and the operator's list. */
@@ -31,7 +31,7 @@ export const egressTargets = (apiBaseUrl: string | undefined, extra: readonly st
 /** The proxy's socket, in the work directory unless that path is too long for a UNIX socket. */
 export const egressSocketPath = (workDir: string, name = 'egress') => {
   const path = join(workDir, `${name}.sock`)
-  return path.length <= 100 ? path : join(tmpdir(), `cca-${name}-${process.pid}.sock`)
+  return path.length <= 100 ? path : join(tmpdir(), `cca-${process.pid}`, `${name}.sock`)
 }
 
 export type EgressProxy = ReturnType<typeof createEgressProxy>
@@ -48,16 +48,29 @@ export type EgressOptions = {
 /** Where to connect for `host:port`, or undefined when the sandbox may not reach it. */
 type Route = (host: string, port: string) => Promise<string | undefined>
 
-const createRoute =
+/**
+ * The operator's `host:port`s as written; otherwise, for the public web, the name is resolved
+ * first (numeric spellings such as `0`, `127.1` or `0x7f000001` resolve too) and every address
+ * it has must be public unicast (lib/addresses.ts). The address checked is the one connected to.
+ */
+export const createRoute =
   (allowed: ReadonlySet<string>, publicWeb: boolean): Route =>
   async (host, port) => {
     if (allowed.has(`${host}:${port}`)) return host
     if (!publicWeb || (port !== '80' && port !== '443')) return undefined
-    const addresses = await lookup(host, { all: true }).catch(() => [])
-    // Every address the name has must be public; the one checked is the one used.
-    if (addresses.length === 0 || addresses.some((a) => isPrivateHost(a.address))) return undefined
+    const name = host.replace(/^\[|\]$/g, '')
+    const addresses = await lookup(name, { all: true }).catch(() => [])
+    if (addresses.length === 0 || !addresses.every((a) => isPublicAddress(a.address))) {
+      return undefined
+    }
     return addresses[0]?.address
   }
+
+/** `host:port` of a CONNECT target (`[v6]:port` too). */
+const splitTarget = (target: string) => {
+  const colon = target.lastIndexOf(':')
+  return colon < 0 ? ['', ''] : [target.slice(0, colon), target.slice(colon + 1)]
+}
 
 /** Plain HTTP, a request in absolute form: forwarded to the checked address. */
 const forward =
@@ -102,7 +115,7 @@ const tunnel =
     open.add(socket)
     socket.on('close', () => open.delete(socket))
     const target = req.url ?? ''
-    const [host = '', port = ''] = target.split(':')
+    const [host = '', port = ''] = splitTarget(target)
     const address = host && /^\d+$/.test(port) ? await route(host, port) : undefined
     if (!address) {
       refuse(target)
@@ -140,7 +153,9 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
           server.once('error', reject)
           server.listen(socketPath, resolve)
         })
-        await chmod(socketPath, 0o600)
+        // Any user may connect (a sandbox runs as an unprivileged user of its own); only
+        // sandboxes can reach it, where it is bound in: its directory is the server's alone.
+        await chmod(socketPath, 0o666)
         return socketPath
       })()
       return started

@@ -10,7 +10,7 @@ import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path'
 import { CliNotFoundError } from '../../../errors/index.js'
 import type { Logger } from '../../../lib/logger.js'
-import { type CliProcess, spawnCli } from './spawn.js'
+import { type CliProcess, type LaunchExtras, spawnCli } from './spawn.js'
 
 const SETPRIV = '/usr/bin/setpriv'
 
@@ -103,13 +103,15 @@ export const createLauncher = ({ workDir, env, killGraceMs, logger }: LauncherOp
   const prefix = parentDeathPrefix()
   /**
    * `command` ends with the CLI binary (after a sandbox's own command, if any); `extraEnv` is
-   * the run's own settings that the CLI reads from its environment only.
+   * the run's own settings that the CLI reads from its environment only; `extras` what a
+   * sandbox's start needs (its descriptors).
    */
   return async (
     command: string[],
     args: string[],
     cwd: string,
-    extraEnv: Record<string, string> = {}
+    extraEnv: Record<string, string> = {},
+    extras: LaunchExtras = {}
   ): Promise<CliProcess> => {
     await reaped
     // Checked here: behind setpriv, a missing binary would fail after the spawn, not at it.
@@ -124,6 +126,7 @@ export const createLauncher = ({ workDir, env, killGraceMs, logger }: LauncherOp
       cwd,
       env: { ...env, ...extraEnv },
       killGraceMs,
+      ...extras,
     })
     const pid = proc.pid
     await ledger.record(pid)

@@ -3,7 +3,7 @@
  * stopped as the CLI expects (stdin closed, SIGTERM, then SIGKILL for the whole group). Only its
  * CLI session (session/cli-session.ts) writes to it or stops it.
  */
-import { spawn } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { CliNotFoundError } from '../../../errors/index.js'
 import { createLineQueue } from './line-queue.js'
 
@@ -27,7 +27,10 @@ export type CliProcess = {
 
 const STDERR_TAIL_BYTES = 8 * 1024
 
-export type SpawnCliOptions = {
+/** What a sandboxed start adds: descriptors the child gets from 3 on. */
+export type LaunchExtras = { fds?: number[] }
+
+export type SpawnCliOptions = LaunchExtras & {
   cwd: string
   env: Record<string, string>
   killGraceMs: number
@@ -51,10 +54,11 @@ export const spawnCli = async (
   const child = spawn(binary, args, {
     cwd: options.cwd,
     env: options.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', ...(options.fds ?? [])],
     // Its own process group, so tools the CLI starts are stopped with it.
     detached: true,
-  })
+    // The first three are pipes whatever follows them.
+  }) as ChildProcessWithoutNullStreams
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (chunk: string) => {
