@@ -52,7 +52,8 @@ export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
         const body = c.req.valid('json')
         const id = messageId()
         await checkModel(c.var.runner, body.model)
-        const thread = body.thread && threads.open(body.thread, toRunRequest(body), id)
+        const owner = c.var.apiKey?.hash ?? ''
+        const thread = body.thread && threads.open(body.thread, toRunRequest(body), id, owner)
         const request = thread?.request ?? toRunRequest(body)
         const start = (signal: AbortSignal) => {
           const run = c.var.runner.run(request, { signal })

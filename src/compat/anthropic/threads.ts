@@ -8,36 +8,62 @@
  * made them (the runner enforces it: another key's is not found).
  */
 import { BadRequestError, NotFoundError, SessionNotFoundError } from '../../errors/index.js'
+import { createHeldBudget } from '../../lib/held-budget.js'
 import type { RunEvent, RunRequest } from '../../runner.js'
 
 export type ThreadParam = { type: 'create' } | { type: 'continue'; previous_message_id: string }
 
-type Entry = { sessionId: string; state: 'open' | 'continuing' | 'continued' }
+type Entry = { sessionId: string; owner: string; state: 'open' | 'continuing' | 'continued' }
 
 const refusal = (code: string, message: string) =>
   code === 'thread_not_found'
     ? new NotFoundError(message, { details: { error_code: code } })
     : new BadRequestError(message, { details: { error_code: code } })
 
-/** Replies remembered at most (the oldest are forgotten; continuing one then replays). */
+/**
+ * Replies remembered at most, in all and per key (continuing a forgotten one then replays): a key
+ * past its count forgets its own oldest; past the total, the key with the most does.
+ */
 const MAX_REPLIES = 10_000
+const MAX_REPLIES_PER_OWNER = 1_000
 
-export const createThreadStore = () => {
+export const createThreadStore = ({
+  max = MAX_REPLIES,
+  maxPerOwner = MAX_REPLIES_PER_OWNER,
+} = {}) => {
   const replies = new Map<string, Entry>()
+  const total = createHeldBudget(max)
+  const perOwner = new Map<string, string[]>()
 
-  const remember = (replyId: string, sessionId: string) => {
-    replies.set(replyId, { sessionId, state: 'open' })
-    if (replies.size > MAX_REPLIES) replies.delete(replies.keys().next().value as string)
+  const forget = (replyId: string) => {
+    const entry = replies.get(replyId)
+    if (!entry) return
+    replies.delete(replyId)
+    total.release(replyId)
+    const ids = perOwner.get(entry.owner)?.filter((id) => id !== replyId) ?? []
+    if (ids.length > 0) perOwner.set(entry.owner, ids)
+    else perOwner.delete(entry.owner)
+  }
+
+  const remember = (replyId: string, sessionId: string, owner: string) => {
+    replies.set(replyId, { sessionId, owner, state: 'open' })
+    const ids = [...(perOwner.get(owner) ?? []), replyId]
+    perOwner.set(owner, ids)
+    for (const old of ids.slice(0, Math.max(0, ids.length - maxPerOwner))) forget(old)
+    if (replies.has(replyId)) total.hold(replyId, owner, 1, () => forget(replyId))
   }
 
   /** The request as the thread makes it, and a wrapper for its events (when there is a thread). */
-  const open = (thread: ThreadParam, request: RunRequest, replyId: string) => {
+  /** `owner`: the key's hash (its runs' owner), '' without keys. */
+  const open = (thread: ThreadParam, request: RunRequest, replyId: string, owner: string) => {
     let previous: Entry | undefined
     let prepared = request
     if (thread.type === 'create') {
       prepared = { ...request, persistSession: true }
     } else {
       previous = replies.get(thread.previous_message_id)
+      // Another key's reply is not there for this one.
+      if (previous && previous.owner !== owner) previous = undefined
       if (!previous) {
         throw refusal(
           'thread_not_found',
@@ -72,7 +98,7 @@ export const createThreadStore = () => {
       try {
         for await (const event of events) {
           if (event.type === 'result' && event.result.sessionId) {
-            remember(replyId, event.result.sessionId)
+            remember(replyId, event.result.sessionId, owner)
             if (held) held.state = 'continued'
             done = true
           }

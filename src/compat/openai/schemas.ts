@@ -18,6 +18,23 @@ const FilePart = v.object({
 const Text = v.union([v.string(), v.array(TextPart)])
 const Optional = v.optional(v.unknown())
 
+/**
+ * `metadata` as OpenAI bounds it (16 pairs, keys up to 64 characters, string values up to 512):
+ * a response echoes and keeps it, so an unbounded one is memory any key could fill.
+ */
+export const Metadata = v.nullish(
+  v.pipe(
+    v.record(
+      v.pipe(v.string(), v.maxLength(64, 'metadata: keys are at most 64 characters')),
+      v.pipe(
+        v.string('metadata: values are strings'),
+        v.maxLength(512, 'metadata: values are at most 512 characters')
+      )
+    ),
+    v.check((pairs) => Object.keys(pairs).length <= 16, 'metadata: at most 16 pairs')
+  )
+)
+
 const ToolCall = v.object({
   id: v.string(),
   type: v.optional(v.literal('function')),
@@ -103,7 +120,7 @@ export const ChatCompletionRequest = v.object({
   parallel_tool_calls: v.nullish(v.boolean()),
   logit_bias: Optional,
   top_logprobs: Optional,
-  metadata: Optional,
+  metadata: Metadata,
   store: Optional,
   service_tier: Optional,
   prediction: Optional,

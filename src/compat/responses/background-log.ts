@@ -2,9 +2,11 @@
  * Where a background response's events are kept while its run goes on, so any request can follow,
  * poll or stop it: in the server's memory here; at the edge, in the key's Durable Object
  * (runtime/worker/durable-background-log.ts), so another isolate finds the run it did not start.
- * Bounded: runs per key and in all, and how long a finished run's events are kept.
+ * Bounded: runs going on per key and in all; finished runs per key, in all, in time, and by the
+ * memory budget they share with stored responses.
  */
 import { QueueFullError } from '../../errors/index.js'
+import { createHeldBudget, type HeldBudget, heldBytes } from '../../lib/held-budget.js'
 import type { StreamEvent } from './output-items.js'
 
 /** The response as it stands (its object, as `GET /v1/responses/{id}` answers it). */
@@ -34,13 +36,25 @@ export type BackgroundLog = {
 }
 
 export type BackgroundLimits = {
+  /** Runs going on, per key and in all. */
   maxPerOwner?: number
   max?: number
   /** How long a finished run's events can still be replayed. */
   keepMs?: number
+  /** Finished runs kept per key (its oldest go first) and in all (the key with most loses one). */
+  maxFinishedPerOwner?: number
+  maxFinished?: number
+  /** The memory budget finished runs share with stored responses (held-budget.ts). */
+  held?: HeldBudget
 }
 
-export const BACKGROUND_LIMITS = { maxPerOwner: 8, max: 256, keepMs: 3600_000 }
+export const BACKGROUND_LIMITS = {
+  maxPerOwner: 8,
+  max: 256,
+  keepMs: 3600_000,
+  maxFinishedPerOwner: 32,
+  maxFinished: 1_024,
+}
 
 export const tooManyRunning = () =>
   new QueueFullError('Too many background responses are running; wait for one to end')
@@ -75,8 +89,37 @@ export const createMemoryBackgroundLog = ({
   maxPerOwner = BACKGROUND_LIMITS.maxPerOwner,
   max = BACKGROUND_LIMITS.max,
   keepMs = BACKGROUND_LIMITS.keepMs,
+  maxFinishedPerOwner = BACKGROUND_LIMITS.maxFinishedPerOwner,
+  maxFinished = BACKGROUND_LIMITS.maxFinished,
+  held = createHeldBudget(),
 }: BackgroundLimits = {}): BackgroundLog => {
   const entries = new Map<string, Entry>()
+  const forget = (id: string) => {
+    entries.delete(id)
+    held.release(`background:${id}`)
+  }
+  const finished = (owner?: string) =>
+    [...entries].filter(([, e]) => e.done && (owner === undefined || e.owner === owner))
+  /** A run that ended is kept a while, within the counts and the memory budget. */
+  const keep = (id: string, entry: Entry) => {
+    const timer = setTimeout(() => forget(id), keepMs)
+    // Node: a finished run must not keep the process alive.
+    ;(timer as { unref?: () => void }).unref?.()
+    const mine = finished(entry.owner)
+    for (const [old] of mine.slice(0, Math.max(0, mine.length - maxFinishedPerOwner))) forget(old)
+    const all = finished()
+    if (all.length > maxFinished) {
+      const counts = new Map<string, number>()
+      for (const [, e] of all) counts.set(e.owner, (counts.get(e.owner) ?? 0) + 1)
+      const most = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a))[0]
+      const oldest = all.find(([, e]) => e.owner === most)
+      if (oldest) forget(oldest[0])
+    }
+    if (entries.has(id)) {
+      const bytes = heldBytes(entry.events) + heldBytes(entry.snapshot)
+      held.hold(`background:${id}`, entry.owner, bytes, () => entries.delete(id))
+    }
+  }
   const running = (owner?: string) =>
     [...entries.values()].filter((e) => !e.done && (owner === undefined || e.owner === owner))
       .length
@@ -108,9 +151,7 @@ export const createMemoryBackgroundLog = ({
       entry.snapshot = snapshot
       if (done && !entry.done) {
         entry.done = true
-        const forget = setTimeout(() => entries.delete(id), keepMs)
-        // Node: a finished run must not keep the process alive.
-        ;(forget as { unref?: () => void }).unref?.()
+        keep(id, entry)
         wake(entry.stopWaiters)
       }
       wake(entry.waiters)

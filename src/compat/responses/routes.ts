@@ -10,6 +10,7 @@ import type { AppEnv } from '../../http/env.js'
 import { errorResponse } from '../../http/openapi-responses.js'
 import { pipeRun } from '../../http/stream-pipe.js'
 import { jsonBody } from '../../http/validation.js'
+import { createHeldBudget, type HeldBudget, heldBytes } from '../../lib/held-budget.js'
 import { compileJsonSchema } from '../../run/json-schema.js'
 import { collectRun } from '../../run/result.js'
 import type { RunEvent, RunResult } from '../../runner.js'
@@ -17,12 +18,12 @@ import { structuredAnswer } from '../openai/request.js'
 import { checkModel, nameIgnored } from '../shared.js'
 import { callAsText } from '../tool-choice.js'
 import { createBackgroundRuns } from './background.js'
-import type { BackgroundLog } from './background-log.js'
+import { type BackgroundLog, createMemoryBackgroundLog } from './background-log.js'
 import { followStream, outliveRequest } from './follow.js'
 import { IGNORED, itemsOf, toRunRequest, turnsThrough } from './request.js'
 import { createResponseBuilder, type ResponseBuilder } from './response.js'
 import { ResponsesRequest } from './schemas.js'
-import { createResponseStore, type ResponseStore } from './store.js'
+import { createResponseStore, type ResponseStore, type StoredResponse } from './store.js'
 import { createResponsesEncoder } from './stream-encoder.js'
 import { leftOutTools } from './tools.js'
 
@@ -50,12 +51,32 @@ async function* feed(events: AsyncIterable<RunEvent>, builder: ResponseBuilder) 
   }
 }
 
+/** What a stored response keeps of the input: what the model saw (not reasoning items). */
+const keptInput = (body: ResponsesRequest, id: string) =>
+  itemsOf(body)
+    .filter((item) => item.type !== 'reasoning')
+    .map((item, i) => ({ id: `${id}_in_${i}`, ...item }))
+
+/** A response to be stored whose input alone is larger than a record may be is refused now. */
+const checkStorable = (body: ResponsesRequest, prior: StoredResponse | undefined, max: number) => {
+  if (body.store === false) return
+  const bytes = heldBytes(keptInput(body, '')) + heldBytes(turnsThrough(body, prior))
+  if (bytes <= max) return
+  const mib = (n: number) => `${Math.ceil(n / 1024 / 1024)} MiB`
+  throw new BadRequestError(
+    `store: this conversation (${mib(bytes)}) is more than a stored response keeps (${mib(max)}); send store: false with the whole input each turn`
+  )
+}
+
 export const createResponsesRoutes = ({
   heartbeatMs,
-  store = createResponseStore(),
-  backgroundLog,
+  held = createHeldBudget(),
+  store = createResponseStore({ held }),
+  backgroundLog = createMemoryBackgroundLog({ held }),
 }: {
   heartbeatMs: number
+  /** The memory budget the in-memory store and log share (held-budget.ts). */
+  held?: HeldBudget
   store?: ResponseStore
   backgroundLog?: BackgroundLog
 }) => {
@@ -82,6 +103,7 @@ export const createResponsesRoutes = ({
           : undefined
         const available = (await c.var.runner.tools?.()) ?? []
         const request = toRunRequest(body, prior, available)
+        checkStorable(body, prior, store.maxRecordBytes)
         const validator =
           request.jsonSchema && compileJsonSchema(request.jsonSchema, 'text.format.schema')
         nameIgnored(c, body, IGNORED)
@@ -95,7 +117,7 @@ export const createResponsesRoutes = ({
           await store.put(builder.id, {
             owner,
             body: final,
-            input: itemsOf(body).map((item, i) => ({ id: `${builder.id}_in_${i}`, ...item })),
+            input: keptInput(body, builder.id),
             turns: [...turnsThrough(body, prior), { role: 'assistant', content: said.join('\n') }],
             calls: result.toolCalls ?? [],
             at: Date.now(),

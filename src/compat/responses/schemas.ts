@@ -3,6 +3,7 @@
  * CLI send it (see docs/sdk-compatibility.md for what each field does here).
  */
 import * as v from 'valibot'
+import { Metadata } from '../openai/schemas.js'
 
 const Optional = v.optional(v.unknown())
 
@@ -122,7 +123,7 @@ export const ResponsesRequest = v.looseObject({
   store: v.nullish(v.boolean()),
   stream: v.nullish(v.boolean()),
   stream_options: Optional,
-  metadata: Optional,
+  metadata: Metadata,
   include: Optional,
   // Accepted, not honoured (the CLI has no such knobs): named in a response header.
   temperature: v.nullish(v.number()),

@@ -15,6 +15,7 @@ export const createDurableResponseStore = (namespace: UsageNamespace): ResponseS
       .get(namespace.idFromName(`responses:${owner || '~keyless'}`) as never)
       .fetch(`https://usage/responses/${encodeURIComponent(id)}`, init)
   return {
+    maxRecordBytes: MAX_RECORD_BYTES,
     async put(id, record) {
       const text = JSON.stringify(record)
       if (new TextEncoder().encode(text).byteLength > MAX_RECORD_BYTES) return
