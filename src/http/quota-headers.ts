@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { ClaudeRunner } from '../runner.js'
+import { headerValue } from './header-value.js'
 
 export const quotaHeaders =
   (runner: ClaudeRunner): MiddlewareHandler =>
@@ -13,7 +14,8 @@ export const quotaHeaders =
     const quota = runner.quota?.()
     if (quota?.status !== 'allowed_warning') return
     const used = quota.window ? quota.windows[quota.window]?.utilization : undefined
-    if (used !== undefined) c.header('x-claude-quota-utilization', String(used))
-    if (quota.window) c.header('x-claude-quota-window', quota.window)
-    if (quota.resets_at) c.header('x-claude-quota-resets-at', quota.resets_at)
+    // A runner host's report is checked by its schema already; this holds whatever its source.
+    if (used !== undefined) c.header('x-claude-quota-utilization', headerValue(String(used)))
+    if (quota.window) c.header('x-claude-quota-window', headerValue(quota.window))
+    if (quota.resets_at) c.header('x-claude-quota-resets-at', headerValue(quota.resets_at))
   }

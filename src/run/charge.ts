@@ -11,10 +11,10 @@ export const chargeOf = (result: RunResult): RunCharge => ({
   model: result.model,
 })
 
-/** `$1.25` → 1.25 (USD per million tokens). */
+/** `$1.25` → 1.25 (USD per million tokens); a price below zero is no price. */
 const price = (text: string | null) => {
   const value = Number(text?.replace(/^\$/, ''))
-  return Number.isFinite(value) ? value : undefined
+  return Number.isFinite(value) && value >= 0 ? value : undefined
 }
 
 type Prices = { input: number; output: number }

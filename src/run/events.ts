@@ -4,20 +4,24 @@
  * derives the TypeScript types from them.
  */
 import * as v from 'valibot'
+import { MODEL_PATTERN } from './names.js'
 import { Quota } from './quota-schema.js'
-import { Usage } from './schemas.js'
+import { Amount, Usage } from './schemas.js'
+
+/** A model id as a run reports it: it becomes a metric label and a header, so of a safe shape. */
+const ModelId = v.pipe(v.string(), v.regex(MODEL_PATTERN, 'a model id of a safe shape'))
 
 /** A call of a client tool the run waits on (the model's `tool_use` block). */
 export const ToolCall = v.object({ id: v.string(), name: v.string(), input: v.unknown() })
 
 export const ModelUsage = v.record(
-  v.string(),
+  ModelId,
   v.object({
-    inputTokens: v.number(),
-    outputTokens: v.number(),
-    cacheReadInputTokens: v.number(),
-    cacheCreationInputTokens: v.number(),
-    costUSD: v.number(),
+    inputTokens: Amount,
+    outputTokens: Amount,
+    cacheReadInputTokens: Amount,
+    cacheCreationInputTokens: Amount,
+    costUSD: Amount,
   })
 )
 
@@ -27,11 +31,11 @@ export const RunResult = v.object({
   structuredOutput: v.optional(v.unknown()),
   sessionId: v.nullable(v.string()),
   /** The model id the run resolved to. */
-  model: v.nullable(v.string()),
-  numTurns: v.number(),
+  model: v.nullable(ModelId),
+  numTurns: Amount,
   /** USD this run cost (not the session's running total), as `modelUsage` counts it. */
-  totalCostUsd: v.number(),
-  durationMs: v.number(),
+  totalCostUsd: Amount,
+  durationMs: Amount,
   /** Tokens of this run. */
   usage: v.nullable(Usage),
   /** Tokens and USD of this run, per model id. */
@@ -51,9 +55,9 @@ export const RunResult = v.object({
 
 /** What a run cost, for charging it; an error thrown after the API was called carries one. */
 export const RunCharge = v.object({
-  costUsd: v.number(),
+  costUsd: Amount,
   usage: v.nullable(Usage),
-  model: v.nullable(v.string()),
+  model: v.nullable(ModelId),
 })
 
 const event = <T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>
@@ -64,7 +68,7 @@ export const RunEvent = v.variant('type', [
   event('queued', { position: v.number() }),
   /** A slot was granted and the work began. */
   event('started', {}),
-  event('init', { sessionId: v.string(), model: v.string() }),
+  event('init', { sessionId: v.string(), model: ModelId }),
   event('text_delta', { text: v.string() }),
   /** The model's thinking, when the request asked to see it; a signature ends its block. */
   event('thinking_delta', { text: v.string() }),
@@ -90,7 +94,7 @@ export const RunEvent = v.variant('type', [
    * Tokens used so far by this run, as the API reports them while it streams: what a run that
    * ends without a result (killed, abandoned) is charged by.
    */
-  event('usage', { usage: Usage, model: v.string() }),
+  event('usage', { usage: Usage, model: ModelId }),
   /** The login's subscription quota, as the API reported it for this run. */
   event('quota', { quota: Quota }),
   event('result', { result: RunResult }),

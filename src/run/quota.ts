@@ -18,7 +18,9 @@ const isoOf = (epochSeconds: unknown) =>
     ? new Date(epochSeconds * 1000).toISOString()
     : null
 
-const textOf = (value: unknown) => (typeof value === 'string' ? value : null)
+/** A name as the quota's schema takes it (a lower-case word); anything else is left out. */
+const textOf = (value: unknown) =>
+  typeof value === 'string' && /^[a-z0-9_]{1,64}$/.test(value) ? value : null
 
 /**
  * A window this full is a warning. The API says `allowed_warning`, but the CLI (2.1.330,
@@ -30,8 +32,9 @@ export const WARN_AT = 0.8
 export const quotaFromCli = (info: Info, seenAt = new Date()): Quota => {
   const windows: Quota['windows'] = {}
   const unified = (info.unifiedWindows ?? {}) as Record<string, Info>
-  for (const [name, w] of Object.entries(unified)) {
-    if (typeof w?.utilization !== 'number') continue
+  for (const [name, w] of Object.entries(unified).slice(0, 16)) {
+    if (typeof w?.utilization !== 'number' || !Number.isFinite(w.utilization)) continue
+    if (textOf(name) === null) continue
     windows[name] = { utilization: w.utilization, resets_at: isoOf(w.resetsAt) }
   }
   const reported = textOf(info.status) ?? 'allowed'

@@ -123,11 +123,17 @@ export const RunRequestSchema = v.object({
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 })
 
+/**
+ * A count or an amount that crosses a wire (a runner host's word): finite and never below zero,
+ * so no report can drive a key's spend down.
+ */
+export const Amount = v.pipe(v.number(), v.finite(), v.minValue(0))
+
 export const Usage = v.object({
-  input_tokens: v.number(),
-  output_tokens: v.number(),
-  cache_read_input_tokens: v.number(),
-  cache_creation_input_tokens: v.number(),
+  input_tokens: Amount,
+  output_tokens: Amount,
+  cache_read_input_tokens: Amount,
+  cache_creation_input_tokens: Amount,
 })
 
 export const CapacityStatus = v.object({

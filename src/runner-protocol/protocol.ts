@@ -10,6 +10,8 @@
  */
 import * as v from 'valibot'
 import { RunCharge, RunEvent } from '../run/events.js'
+import { TOOL_PATTERN } from '../run/names.js'
+import { Amount } from '../run/schemas.js'
 
 export const RUNNER_PROTOCOL = 1
 export const RUNNER_PROTOCOL_HEADER = 'x-runner-protocol'
@@ -21,7 +23,7 @@ export const WireError = v.object({
   error: v.object({
     type: v.string(),
     message: v.string(),
-    retry_after: v.optional(v.number()),
+    retry_after: v.optional(Amount),
     billed: v.optional(RunCharge),
   }),
 })
@@ -31,9 +33,9 @@ export type WireError = v.InferOutput<typeof WireError>
 export const Health = v.object({
   protocol: v.number(),
   /** `ok`, or `draining` while it shuts down (it takes no new run). */
-  status: v.string(),
-  capacity: v.optional(v.object({ running: v.number(), queued: v.number() })),
-  tools: v.optional(v.array(v.string())),
+  status: v.picklist(['ok', 'draining']),
+  capacity: v.optional(v.object({ running: Amount, queued: Amount })),
+  tools: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(TOOL_PATTERN))), v.maxLength(64))),
 })
 export type Health = v.InferOutput<typeof Health>
 

@@ -1,7 +1,9 @@
 /** The one event-stream reader: both framings, schema-checked, forward-compatible. */
 import { describe, expect, it } from 'vitest'
 import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { CliProtocolError } from '../../src/errors/index.js'
 import { readEvents } from '../../src/lib/read-events.js'
+import { splitStream } from '../../src/lib/stream-split.js'
 import { RunnerLine } from '../../src/runner-protocol/protocol.js'
 
 const body = (text: string) =>
@@ -57,5 +59,43 @@ describe('readEvents', () => {
     await expect(all(readEvents(body('nope\n'), 'ndjson', RunnerLine))).rejects.toMatchObject({
       type: 'protocol_error',
     })
+  })
+})
+
+/** A body sent in the given pieces, as a network might cut it. */
+const pieces = (...parts: string[]) =>
+  new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const part of parts) controller.enqueue(new TextEncoder().encode(part))
+      controller.close()
+    },
+  })
+
+describe('splitStream', () => {
+  it('takes CRLF split across chunks as one line end, in either framing', async () => {
+    expect(await all(splitStream(pieces('a\r', '\nb\r', '\n'), '\n'))).toEqual(['a', 'b'])
+    expect(await all(splitStream(pieces('data: 1\r\n\r', '\ndata: 2\r\n\r\n'), '\n\n'))).toEqual([
+      'data: 1',
+      'data: 2',
+    ])
+  })
+
+  it('refuses a record longer than its cap, however it arrives, without holding it all', async () => {
+    const chunk = 'x'.repeat(64 * 1024)
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode(chunk))
+      },
+    })
+    const reading = all(splitStream(endless, '\n', 1024 * 1024))
+    await expect(reading).rejects.toBeInstanceOf(CliProtocolError)
+    await expect(reading).rejects.toThrow(/longer than 1 MiB/)
+  })
+
+  it('reads many records of one chunk, and one record of many chunks', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => `{"n":${i}}`).join('\n')
+    expect(await all(splitStream(pieces(many), '\n'))).toHaveLength(1000)
+    const long = Array.from({ length: 100 }, () => 'y'.repeat(1000))
+    expect(await all(splitStream(pieces(...long, '\n'), '\n'))).toEqual(['y'.repeat(100_000)])
   })
 })

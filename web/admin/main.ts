@@ -16,7 +16,6 @@ import {
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 
-const KEY_ITEM = 'claude-code-api.key'
 const STATUS_EVERY_MS = 2_000
 const USAGE_EVERY_MS = 10_000
 
@@ -88,8 +87,8 @@ const loop = async () => {
   timer = setTimeout(loop, STATUS_EVERY_MS)
 }
 
-keyField.value = sessionStorage.getItem(KEY_ITEM) ?? ''
-keyField.addEventListener('input', () => sessionStorage.setItem(KEY_ITEM, keyField.value))
+// The admin key lives in the field only, never in the browser's storage: the chat page, one link
+// away in the same tab, shares that storage and must never find it.
 keyField.addEventListener('change', () => {
   lastUsage = 0
   void loop()

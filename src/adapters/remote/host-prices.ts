@@ -3,6 +3,8 @@
  * says a run cost (host-checks.ts). The first result waits for them (5 s at most); while no host
  * can list them, later results do not wait, and one read runs at a time.
  */
+import * as v from 'valibot'
+import { ModelsResponse } from '../../run/schemas.js'
 import type { ModelInfo } from '../../runner.js'
 import type { HostSet } from './host-set.js'
 
@@ -28,7 +30,8 @@ export const createHostPrices = (set: HostSet) => {
     if (cache) return cache
     for await (const host of set.candidates()) {
       try {
-        const answer = (await set.get(host, '/runner/v1/models', 30_000)) as { models: ModelInfo[] }
+        // A host's list is checked like its run lines; one that does not fit is no list.
+        const answer = v.parse(ModelsResponse, await set.get(host, '/runner/v1/models', 30_000))
         cache = answer.models
         return answer.models
       } catch {

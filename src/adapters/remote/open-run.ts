@@ -9,6 +9,7 @@ import type * as v from 'valibot'
 import { errorFromType } from '../../errors/from-wire.js'
 import {
   type ClaudeError,
+  CliProtocolError,
   isClaudeError,
   RunAbortedError,
   SessionHostUnavailableError,
@@ -57,6 +58,32 @@ const watched = (body: ReadableStream<Uint8Array>, kick: () => void) =>
     })
   )
 
+/** Failures made of a host's broken line: they fail the run, never the host (see distrusted). */
+const breaches = new WeakSet<object>()
+export const isBreach = (error: unknown) =>
+  typeof error === 'object' && error !== null && breaches.has(error)
+
+/**
+ * The host's lines as they are read. One that breaks the protocol (not JSON, too long, a count or
+ * cost below zero or not finite, a name that could not be a header) fails the run as a protocol
+ * error charged the key's whole reservation (`maxBudgetUsd`: the host's word on cost is worth
+ * nothing now). The host stays in use: other keys' runs there are not its victims.
+ */
+async function* distrusted(lines: AsyncGenerator<Line>, request: RunRequest) {
+  try {
+    yield* lines
+  } catch (error) {
+    if (!(error instanceof CliProtocolError)) throw error
+    const reserved = request.maxBudgetUsd
+    const breach = new CliProtocolError(`The runner host broke the protocol: ${error.message}`, {
+      cause: error,
+      ...(reserved !== undefined && { billed: { costUsd: reserved, usage: null, model: null } }),
+    })
+    breaches.add(breach)
+    throw breach
+  }
+}
+
 export type Opened = {
   host: Host
   /** The run's events, the first one included; the stall watch runs until they end. */
@@ -90,7 +117,10 @@ const tryHost = async (
       return { refused: await errorFromResponse(response) }
     }
     watch.phase(deadlines.firstEventMs, 'the host sent no event in time')
-    const lines = readEvents(watched(response.body, watch.kick), 'ndjson', RunnerLine)
+    const lines = distrusted(
+      readEvents(watched(response.body, watch.kick), 'ndjson', RunnerLine),
+      request
+    )
     const first = await lines.next()
     if (first.done) throw new Error('the host ended the run before its first event')
     watch.phase(deadlines.stallMs, 'the host went silent mid-run')
@@ -102,6 +132,7 @@ const tryHost = async (
   } catch (error) {
     watch.stop()
     if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
+    if (isBreach(error)) return { refused: error as ClaudeError }
     return { failed: attempt.signal.aborted ? attempt.signal.reason : error }
   }
 }

@@ -17,6 +17,7 @@ import type * as v from 'valibot'
 import { errorFromType } from '../../errors/from-wire.js'
 import {
   ConfigError,
+  DeadlineExceededError,
   HostLostError,
   isClaudeError,
   RunAbortedError,
@@ -30,7 +31,7 @@ import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
 import { createHostPrices, type HostPrices } from './host-prices.js'
 import { createHostSet, type Host, type HostSet } from './host-set.js'
-import { openRun } from './open-run.js'
+import { isBreach, openRun } from './open-run.js'
 import { routeToHost, tagForHost } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
@@ -54,8 +55,16 @@ export type RemoteRunnerOptions = {
   firstEventTimeoutMs?: number
   /** A run's stream silent this long (hosts send a keep-alive every 15 s) is cut. Default 45 s. */
   stallTimeoutMs?: number
+  /**
+   * A run's deadline when it sets none (`timeoutMs`); the front door ends a run past its
+   * deadline itself, a few seconds after the host should have. Default 900 s (a host's ceiling).
+   */
+  defaultTimeoutMs?: number
   logger?: Logger
 }
+
+/** How long past a run's deadline the front door waits for the host to end it. */
+const DEADLINE_GRACE_MS = 5_000
 
 /** The host that holds what the request continues (a waiting run, a kept session), if any. */
 const holderOf = (set: HostSet, request: RunRequest) => {
@@ -102,6 +111,7 @@ export const createRemoteRunner = ({
   connectTimeoutMs = 5_000,
   firstEventTimeoutMs = 10_000,
   stallTimeoutMs = 45_000,
+  defaultTimeoutMs = 900_000,
   logger = silentLogger,
 }: RemoteRunnerOptions): ClaudeRunner & { close(): Promise<void> } => {
   if (urls.length === 0)
@@ -117,12 +127,23 @@ export const createRemoteRunner = ({
 
   async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
     const controller = new AbortController()
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, controller.signal])
-      : controller.signal
+    // The host is trusted to keep the run's deadline no more than with anything else.
+    const deadline = AbortSignal.timeout(
+      (request.timeoutMs ?? defaultTimeoutMs) + DEADLINE_GRACE_MS
+    )
+    const signal = AbortSignal.any([
+      ...(options.signal ? [options.signal] : []),
+      controller.signal,
+      deadline,
+    ])
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
     // A waiting run or a kept session lives on one host: no other host has it.
     const routed = holderOf(set, request)
+    const logBreach = (url: string, error: unknown) =>
+      logger.warn('a runner host broke the protocol; the run failed', {
+        host: url,
+        error: String(error),
+      })
     const { host, events } = await openRun(
       set,
       fetchImpl,
@@ -130,10 +151,19 @@ export const createRemoteRunner = ({
       signal,
       deadlines,
       routed.holder
-    )
+    ).catch((error: unknown) => {
+      if (isBreach(error)) logBreach('(opening)', error)
+      throw error
+    })
     try {
       yield* relay(host, events, prices, logger)
     } catch (error) {
+      if (isBreach(error)) logBreach(host.url, error)
+      if (deadline.aborted) {
+        throw new DeadlineExceededError('The run passed its deadline on the runner host', {
+          cause: error,
+        })
+      }
       if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
       if (isClaudeError(error)) throw error
       // The host died, broke off or went silent: it is down until a health check says not.

@@ -7,6 +7,7 @@ import { Hono } from 'hono'
 import { describeRoute } from 'hono-openapi'
 import { BadRequestError, NotFoundError } from '../../errors/index.js'
 import type { AppEnv } from '../../http/env.js'
+import { headerValue } from '../../http/header-value.js'
 import { errorResponse } from '../../http/openapi-responses.js'
 import { pipeRun } from '../../http/stream-pipe.js'
 import { jsonBody } from '../../http/validation.js'
@@ -108,7 +109,7 @@ export const createResponsesRoutes = ({
           request.jsonSchema && compileJsonSchema(request.jsonSchema, 'text.format.schema')
         nameIgnored(c, body, IGNORED)
         const leftOut = leftOutTools(body, available)
-        if (leftOut.length > 0) c.header('x-ignored-tools', leftOut.join(', '))
+        if (leftOut.length > 0) c.header('x-ignored-tools', headerValue(leftOut.join(', ')))
         const builder = createResponseBuilder(body)
         const remember = async (result: RunResult) => {
           const final = builder.final()
