@@ -4,6 +4,7 @@
  * without limits. Real CLI, real bubblewrap, the mock model running the attacker's command.
  * Run as an ordinary user, the same must hold (the sandbox then uses a user namespace).
  */
+import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -192,4 +193,46 @@ describe('a sandboxed command over a limit', () => {
     expect(seen).not.toContain('DEV-WRITTEN')
     expectServerFine(answers)
   }, 60_000)
+})
+
+describe("a sandbox's processes together", () => {
+  // As root where cgroup v1 hierarchies are writable (CI's machines), each sandbox has a cgroup.
+  const cgroups =
+    process.getuid?.() === 0 && existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')
+  let small: TestStack
+
+  beforeAll(async () => {
+    small = await startTestStack({
+      allowedTools: ['Bash'],
+      runnerOptions: { sandboxTotalMemoryMb: 768 },
+    })
+  })
+  afterAll(async () => {
+    await small?.close()
+  })
+
+  it('are bounded in memory: four 300 MB processes in a 768 MiB sandbox do not all live', async () => {
+    const command = `perl -e 'for my $i (1..4) { next if fork(); my $x = "x" x (300 * 1024 * 1024); print "HELD $i\\n"; sleep 3; exit 0 } my $killed = 0; while ((my $pid = wait()) != -1) { $killed++ if ($? & 127) == 9 } print "KILLED $killed\\n"'`
+    small.mock.setHandler((request) =>
+      toolResultsOf(request.body).length > 0
+        ? { kind: 'text', text: 'done' }
+        : { kind: 'tool', name: 'Bash', input: { command, description: 'hog' } }
+    )
+    const res = await small.post('/llm/query', {
+      prompt: 'go',
+      allowed_tools: ['Bash'],
+      max_turns: 3,
+    })
+    expect(res.status).toBe(200)
+    const seen = JSON.stringify(small.mock.messageRequests().flatMap((r) => toolResultsOf(r.body)))
+    const killed = Number(/KILLED (\d+)/.exec(seen)?.[1])
+    if (cgroups) {
+      // The kernel killed inside the sandbox, commands first: the CLI lived to report it.
+      expect(killed).toBeGreaterThan(0)
+    } else {
+      // Without a cgroup only each process is bounded (1,024 MiB): all four live.
+      expect(killed).toBe(0)
+    }
+    expect((await fetch(`${small.url}/health`)).status).toBe(200)
+  }, 90_000)
 })

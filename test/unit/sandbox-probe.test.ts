@@ -14,6 +14,7 @@ const sandboxWith = async (path: string | null) => {
     path,
     workDir: dir,
     limits,
+    totalMemoryMb: 256,
     firstUser: { uid: 800_000, gid: 800_000 },
     users: 2,
     logger,

@@ -80,6 +80,7 @@ const createSessions = (
       tmpMb: settings.sandboxTmpMb,
       shmMb: settings.sandboxShmMb,
     },
+    totalMemoryMb: settings.sandboxTotalMemoryMb,
     firstUser: { uid: settings.sandboxUid, gid: settings.sandboxGid },
     // Sandboxes at once: the runs in slots, and those waiting for tool results.
     users: settings.maxConcurrency + settings.maxParkedRuns,
@@ -103,6 +104,7 @@ const createSessions = (
     egress,
     sandbox: {
       kit: async () => (await sandbox.require()).kit,
+      cgroup: async () => (await sandbox.require()).cgroups.enter(),
       take: sandbox.take,
       give: sandbox.give,
     },
@@ -127,7 +129,7 @@ const createSessions = (
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
       await Promise.all([...live].map((session) => session.stop()))
-      await Promise.all([egress.api.close(), egress.web.close()])
+      await Promise.all([egress.api.close(), egress.web.close(), sandbox.close()])
     },
   }
 }

@@ -113,6 +113,12 @@ export const RunnerSettings = v.object({
   sandboxMemoryMb: whole(16, 1024, 'Memory (address space) of one sandboxed process.', {
     env: 'CLAUDE_SANDBOX_MEMORY_MB',
   }),
+  sandboxTotalMemoryMb: whole(
+    64,
+    2_048,
+    "Memory one sandbox's processes hold together, the CLI's and tmpfs pages included (a cgroup, where the server can make one).",
+    { env: 'CLAUDE_SANDBOX_TOTAL_MEMORY_MB' }
+  ),
   sandboxProcesses: whole(
     16,
     256,

@@ -40,6 +40,8 @@ export type ProcessSourceOptions = {
   /** What every sandbox is made with (asked only for runs that need one), and who runs it. */
   sandbox: {
     kit: () => Promise<SandboxKit>
+    /** Its cgroup, where the machine gives one: the prefix that enters it, and its removal. */
+    cgroup: () => Promise<{ prefix: string[]; release(): Promise<void> } | undefined>
     take: () => SandboxIdentity
     give: (identity: SandboxIdentity) => void
   }
@@ -75,6 +77,7 @@ const startCold = async (
   const dir = await prepareWorkDir(request, dirs)
   let identity: SandboxIdentity | undefined
   let sandboxed: SandboxLaunch | undefined
+  let cgroup: Awaited<ReturnType<ProcessSourceOptions['sandbox']['cgroup']>>
   try {
     if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
     const paths = {
@@ -89,9 +92,10 @@ const startCold = async (
       const [kit, egressSocket] = [await options.sandbox.kit(), await way.start()]
       identity = options.sandbox.take()
       sandboxed = await prepareSandbox(sandbox, { ...paths, egressSocket }, kit, identity)
+      cgroup = await options.sandbox.cgroup()
     }
     // In the sandbox, its arguments end with the CLI (by its real path).
-    const command = sandboxed?.command ?? [path]
+    const command = sandboxed ? [...(cgroup?.prefix ?? []), ...sandboxed.command] : [path]
     const skipWebFetchPreflight = !settings.webFetchPreflight
     const args = buildCliArgs({ ...request, ...dir, reusable, skipWebFetchPreflight })
     // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6).
@@ -101,13 +105,16 @@ const startCold = async (
     const extras = sandboxed && { fds: sandboxed.fds }
     const session = createCliSession(await launch(command, args, dir.cwd, env, extras), dir)
     onSession(session)
-    // The sandbox's user is free again once its processes are gone.
-    const taken = identity
+    // The sandbox's user and cgroup are free again once its processes are gone.
+    const [taken, entered] = [identity, cgroup]
     if (taken) void session.exited.then(() => options.sandbox.give(taken))
+    if (entered) void session.exited.then(() => entered.release())
     identity = undefined
+    cgroup = undefined
     return session
   } catch (error) {
     if (identity) options.sandbox.give(identity)
+    await cgroup?.release()
     await dir.cleanup?.().catch(() => {})
     throw error
   } finally {

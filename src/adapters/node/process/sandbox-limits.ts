@@ -4,7 +4,7 @@
  * (whose runtime reserves far more address space than it uses). The tmpfs sizes are mount
  * options. Processes are counted per sandbox: each has a user namespace of its own, and its
  * processes belong to an unprivileged user (RLIMIT_NPROC does not bind root).
- * cgroup v2 is not used: the machines this is built and tested on offer cgroup v1 only.
+ * What a sandbox's processes hold together is bounded by its cgroup (sandbox-cgroup.ts).
  */
 
 export type SandboxLimits = {
@@ -37,6 +37,8 @@ export const describeLimits = (limits: SandboxLimits) =>
 export const limitedShellScript = (limits: SandboxLimits) =>
   [
     '#!/bin/bash',
+    // Over a sandbox's memory limit (its cgroup's), commands are killed before the CLI.
+    'echo 1000 > /proc/self/oom_score_adj 2>/dev/null',
     `ulimit -v ${limits.memoryMb * 1024}`,
     `ulimit -u ${limits.processes}`,
     `ulimit -t ${limits.cpuSeconds}`,

@@ -19,6 +19,7 @@ import {
   type SandboxKit,
   systemArgs,
 } from './sandbox.js'
+import { createSandboxCgroups } from './sandbox-cgroup.js'
 import { limitedShellScript, type SandboxLimits } from './sandbox-limits.js'
 import { buildSeccompFilter, seccompSupported } from './seccomp.js'
 
@@ -31,6 +32,8 @@ export type SandboxOptions = {
   /** Where the filter and the shell are written (the runner's work directory). */
   workDir: string
   limits: SandboxLimits
+  /** What a sandbox's processes hold together, where cgroups can bound it (sandbox-cgroup.ts). */
+  totalMemoryMb: number
   /** As root: the first host user (and group) of the range sandboxes run as. */
   firstUser: HostUser
   /** As root: how many sandboxes may run at once (the range's size). */
@@ -85,7 +88,7 @@ const usable = (path: string) =>
 const isRoot = () => process.getuid?.() === 0
 
 /** Why there is no sandbox here, or bubblewrap's path and the kit every sandbox uses. */
-const probe = async ({ path, workDir, limits, firstUser }: SandboxOptions) => {
+const probe = async ({ path, workDir, limits, firstUser, totalMemoryMb }: SandboxOptions) => {
   if (path === null) return 'the operator turned the sandbox off'
   const bwrap = path ?? '/usr/bin/bwrap'
   if (!(await usable(bwrap))) return `bubblewrap is not installed (${bwrap})`
@@ -97,7 +100,10 @@ const probe = async ({ path, workDir, limits, firstUser }: SandboxOptions) => {
     ? { kind: 'host', user: firstUser }
     : { kind: 'namespaced' }
   const failure = await trySandbox(bwrap, kit, identity)
-  if (failure === undefined) return { bwrap, kit }
+  if (failure === undefined) {
+    const cgroups = await createSandboxCgroups({ totalMemoryMb, processes: limits.processes })
+    return { bwrap, kit, cgroups }
+  }
   return `bubblewrap cannot make a sandbox without privilege here: ${failure}`
 }
 
@@ -139,7 +145,17 @@ export const createSandbox = (options: SandboxOptions) => {
         options.logger.error('Bash and WebFetch are refused: there is no sandbox', {
           reason: result,
         })
+      } else {
+        options.logger.info('Bash and WebFetch run in the sandbox', {
+          identity: isRoot() ? 'a host user of its own (setpriv)' : 'nobody in a user namespace',
+          limits: `rlimits per process; per sandbox: ${result.cgroups.kind}`,
+        })
       }
+    },
+    /** Removes what the sandboxes left (their cgroups' folder). */
+    async close() {
+      const result = await found
+      if (result && typeof result !== 'string') await result.cgroups.close()
     },
     /** bubblewrap's path and the kit for a run that needs the sandbox; without one it is refused. */
     async require() {
