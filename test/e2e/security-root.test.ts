@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { lastUserMessage, toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { createKey } from '../../src/runtime/node/keys-file.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -28,30 +28,23 @@ afterAll(async () => {
   await stack?.close()
 })
 
-/** Runs `command` with Bash once through the server; the tool result the model got. */
-const runBash = async (command: string) => {
-  stack.mock.reset()
-  stack.mock.setHandler((request) =>
+/** Runs `command` with Bash once through `on`'s server; the tool results the model got. */
+const runBashOn = async (on: TestStack, command: string, headers: Record<string, string> = {}) => {
+  on.mock.reset()
+  on.mock.setHandler((request) =>
     toolResultsOf(request.body).length > 0
       ? { kind: 'text', text: 'done' }
       : { kind: 'tool', name: 'Bash', input: { command, description: 'try it' } }
   )
-  const res = await stack.post(
+  const res = await on.post(
     '/llm/query',
     { prompt: 'go', allowed_tools: ['Bash'], max_turns: 3 },
-    { headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }
+    { headers: { 'content-type': 'application/json', ...headers } }
   )
   expect(res.status).toBe(200)
-  return JSON.stringify(
-    stack.mock
-      .messageRequests()
-      .flatMap((r) => {
-        const content = lastUserMessage(r.body)?.content
-        return Array.isArray(content) ? content : []
-      })
-      .filter((block) => block?.type === 'tool_result')
-  )
+  return JSON.stringify(on.mock.messageRequests().flatMap((r) => toolResultsOf(r.body)))
 }
+const runBash = (command: string) => runBashOn(stack, command, { authorization: `Bearer ${key}` })
 
 /**
  * open_by_handle_at on the root directory of the filesystem `/usr` is on (ext4's root is inode 2):
@@ -213,18 +206,7 @@ describe("a sandbox's processes together", () => {
 
   it('are bounded in memory: four 300 MB processes in a 768 MiB sandbox do not all live', async () => {
     const command = `perl -e 'for my $i (1..4) { next if fork(); my $x = "x" x (300 * 1024 * 1024); print "HELD $i\\n"; sleep 3; exit 0 } my $killed = 0; while ((my $pid = wait()) != -1) { $killed++ if ($? & 127) == 9 } print "KILLED $killed\\n"'`
-    small.mock.setHandler((request) =>
-      toolResultsOf(request.body).length > 0
-        ? { kind: 'text', text: 'done' }
-        : { kind: 'tool', name: 'Bash', input: { command, description: 'hog' } }
-    )
-    const res = await small.post('/llm/query', {
-      prompt: 'go',
-      allowed_tools: ['Bash'],
-      max_turns: 3,
-    })
-    expect(res.status).toBe(200)
-    const seen = JSON.stringify(small.mock.messageRequests().flatMap((r) => toolResultsOf(r.body)))
+    const seen = await runBashOn(small, command)
     const killed = Number(/KILLED (\d+)/.exec(seen)?.[1])
     if (cgroups) {
       // The kernel killed inside the sandbox, commands first: the CLI lived to report it.
