@@ -169,12 +169,13 @@ describe('a sandboxed command over a limit', () => {
     expectServerFine(answers)
   }, 60_000)
 
-  it('a /dev/shm filler is stopped at its size, and /dev itself takes nothing', async () => {
+  it('a /dev/shm filler is stopped at its size; /dev and the root take nothing', async () => {
     const { seen, answers } = await runWhileWatching(
       [
         'dd if=/dev/zero of=/dev/shm/fill bs=1M count=300 2>&1 | grep -m1 -o "No space left on device"',
         'echo "shm=$(du -sm /dev/shm | cut -f1)"',
         'echo x > /dev/evil 2>/dev/null && echo DEV-WRITTEN',
+        'for d in / /run /etc /usr; do echo x > "$d/evil" 2>/dev/null && echo "ROOT-WRITTEN $d"; done',
         'echo checked',
       ].join('; ')
     )
@@ -184,6 +185,7 @@ describe('a sandboxed command over a limit', () => {
     expect(used).toBeGreaterThan(0)
     expect(used).toBeLessThanOrEqual(64)
     expect(seen).not.toContain('DEV-WRITTEN')
+    expect(seen).not.toContain('ROOT-WRITTEN')
     expectServerFine(answers)
   }, 60_000)
 })

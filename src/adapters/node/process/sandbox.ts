@@ -263,6 +263,9 @@ export const prepareSandbox = async (
       args.push('--setenv', name, proxy)
     }
     args.push('--unsetenv', 'NO_PROXY', '--unsetenv', 'no_proxy')
+    // Nothing else is writable: the root and /dev that bubblewrap made (tmpfs without a cap,
+    // the sandbox's own in a user namespace) are made read-only once everything is in place.
+    args.push('--remount-ro', '/dev', '--remount-ro', '/')
     // The run's directory is entered by the sandbox's user (root, without capabilities, could not).
     args.push('--chdir', '/', '--', ...becomeArgs(identity))
     // socat forwards the proxy's port to its socket; the CLI starts once the port answers.
