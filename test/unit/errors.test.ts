@@ -1,6 +1,7 @@
 /** The error vocabulary: behaviour on the class, kept across the wire, one rule one error. */
 import { describe, expect, it } from 'vitest'
-import { errorFromType } from '../../src/errors/from-wire.js'
+import { ERROR_CLASSES, errorFromType } from '../../src/errors/from-wire.js'
+import * as family from '../../src/errors/index.js'
 import { QueueFullError, QuotaExhaustedError, ValidationError } from '../../src/errors/index.js'
 import { assertRunnable } from '../../src/run/request-check.js'
 import { setupApp } from '../helpers/fake-app.js'
@@ -80,5 +81,23 @@ describe('client tool names', () => {
     })
     expect(anthropic.status).toBe(400)
     expect(requests).toHaveLength(0)
+  })
+})
+
+describe('the wire map of errors', () => {
+  it('holds every class of the family, each under a type of its own', () => {
+    const classes = Object.values(family).filter(
+      (value) =>
+        typeof value === 'function' &&
+        (value === family.ClaudeError || value.prototype instanceof family.ClaudeError)
+    ) as Array<new (message: string) => family.ClaudeError>
+    const types = classes.map((ErrorType) => new ErrorType('').type)
+    expect(new Set(types).size).toBe(types.length)
+    for (const ErrorType of classes) {
+      const type = new ErrorType('').type
+      expect(ERROR_CLASSES.get(type), type).toBe(ErrorType)
+      expect(errorFromType(type, 'm')).toBeInstanceOf(ErrorType)
+    }
+    expect(classes.length).toBeGreaterThan(30)
   })
 })

@@ -7,10 +7,11 @@
 
 import { conversationKey } from '../../run/conversation-key.js'
 import type { HistoryTurn, RunRequest } from '../../runner.js'
+import { fieldsOf } from '../fields.js'
 import { badRequest, outputCapOf, refuseUnknownFields, splitTurns } from '../shared.js'
 import { type ToolChoice, toolOptions } from '../tool-choice.js'
 import { resultContent, systemEntriesText, turnContent } from './content.js'
-import type { MessagesRequest } from './schemas.js'
+import { MessagesRequest } from './schemas.js'
 
 const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
   const choice = body.tool_choice
@@ -26,35 +27,14 @@ const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
 }
 
 /** Every field the real API documents, and what Claude Code sends (see docs/sdk-compatibility.md). */
-const KNOWN = new Set([
-  'model',
-  'max_tokens',
-  'messages',
-  'system',
-  'stream',
-  'tools',
-  'tool_choice',
-  'temperature',
-  'top_p',
-  'top_k',
-  'stop_sequences',
-  'metadata',
-  'thinking',
-  'service_tier',
-  'output_config',
-  'context_management',
-  'inference_geo',
-  'container',
-  'mcp_servers',
-  'thread',
-])
+const FIELDS = fieldsOf(MessagesRequest)
 
 /** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
-export const IGNORED = ['temperature', 'top_p', 'top_k'] as const
+export const IGNORED = FIELDS.ignored
 
 /** What would change the request's meaning is refused by name, never ignored. */
 const refuseUnsupported = (body: MessagesRequest) => {
-  refuseUnknownFields(body, KNOWN)
+  refuseUnknownFields(body, FIELDS.known)
   if (body.container !== undefined || body.mcp_servers !== undefined) {
     throw badRequest(
       'container, mcp_servers: server-side tools are not available through Claude Code; define the tools yourself'

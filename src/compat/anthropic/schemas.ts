@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot'
 import { EFFORTS, IMAGE_TYPES } from '../../run/schemas.js'
+import { ignored } from '../fields.js'
 
 const Optional = v.optional(v.unknown())
 const TextBlock = v.object({
@@ -142,9 +143,9 @@ export const MessagesRequest = v.looseObject({
     v.object({ effort: v.optional(v.picklist(EFFORTS)), format: Optional })
   ),
   // Accepted, not honoured (the CLI has no such knobs): named in a response header.
-  temperature: v.optional(v.number()),
-  top_p: v.optional(v.number()),
-  top_k: v.optional(v.number()),
+  temperature: ignored(v.optional(v.number())),
+  top_p: ignored(v.optional(v.number())),
+  top_k: ignored(v.optional(v.number())),
   // Accepted, no bearing on the answer.
   metadata: Optional,
   service_tier: Optional,

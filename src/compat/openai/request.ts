@@ -8,6 +8,7 @@ import type { Validator } from '@cfworker/json-schema'
 import { StructuredOutputError } from '../../errors/index.js'
 import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
+import { fieldsOf } from '../fields.js'
 import {
   badRequest,
   documentFromDataUrl,
@@ -18,7 +19,7 @@ import {
   splitTurns,
 } from '../shared.js'
 import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
-import type { ChatCompletionRequest } from './schemas.js'
+import { ChatCompletionRequest } from './schemas.js'
 
 const textOf = (content: string | Array<{ text: string }>) =>
   typeof content === 'string' ? content : content.map((p) => p.text).join('\n')
@@ -105,14 +106,7 @@ const trailingResults = (messages: ChatCompletionRequest['messages']) => {
 }
 
 /** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
-export const IGNORED = [
-  'temperature',
-  'top_p',
-  'presence_penalty',
-  'frequency_penalty',
-  'seed',
-  'logit_bias',
-] as const
+export const IGNORED = fieldsOf(ChatCompletionRequest).ignored
 
 /** What the run honours of the request's generation controls; asking for effort shows thinking. */
 const controlsOf = (body: ChatCompletionRequest): Partial<RunRequest> => {

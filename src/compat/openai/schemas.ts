@@ -1,5 +1,6 @@
 /** The Chat Completions request as the official `openai` client sends it. */
 import * as v from 'valibot'
+import { ignored } from '../fields.js'
 
 const TextPart = v.object({ type: v.literal('text'), text: v.string() })
 const ImagePart = v.object({
@@ -109,16 +110,16 @@ export const ChatCompletionRequest = v.object({
   stop: v.nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(4))])),
   reasoning_effort: v.nullish(v.picklist(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])),
   // Accepted, not honoured (the CLI has no such knobs): named in a response header.
-  temperature: v.nullish(v.number()),
-  top_p: v.nullish(v.number()),
-  presence_penalty: v.nullish(v.number()),
-  frequency_penalty: v.nullish(v.number()),
-  seed: v.nullish(v.number()),
+  temperature: ignored(v.nullish(v.number())),
+  top_p: ignored(v.nullish(v.number())),
+  presence_penalty: ignored(v.nullish(v.number())),
+  frequency_penalty: ignored(v.nullish(v.number())),
+  seed: ignored(v.nullish(v.number())),
   user: v.nullish(v.string()),
   tool_choice: v.nullish(ToolChoice),
   function_call: Optional,
   parallel_tool_calls: v.nullish(v.boolean()),
-  logit_bias: Optional,
+  logit_bias: ignored(Optional),
   top_logprobs: Optional,
   metadata: Metadata,
   store: Optional,

@@ -7,6 +7,7 @@
  */
 import { conversationKey } from '../../run/conversation-key.js'
 import type { ContentBlock, HistoryTurn, RunRequest } from '../../runner.js'
+import { fieldsOf } from '../fields.js'
 import {
   badRequest,
   documentFromDataUrl,
@@ -18,7 +19,7 @@ import {
   splitTurns,
 } from '../shared.js'
 import { callAsText, resultAsText, TOOL_MAX_TURNS, toolOptions } from '../tool-choice.js'
-import type { InputItem, Part, ResponsesRequest } from './schemas.js'
+import { type InputItem, type Part, ResponsesRequest } from './schemas.js'
 import { choiceOf, clientTools, hostedTools, runName } from './tools.js'
 
 type Item = InputItem & { type?: string }
@@ -31,44 +32,13 @@ const isMessage = (item: Item): item is Message =>
 const isCall = (item: Item): item is Call => item.type === 'function_call'
 const isOutput = (item: Item): item is Output => item.type === 'function_call_output'
 
-/** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
-export const IGNORED = ['temperature', 'top_p', 'top_logprobs'] as const
+const FIELDS = fieldsOf(ResponsesRequest)
 
-const KNOWN = new Set([
-  'model',
-  'input',
-  'instructions',
-  'max_output_tokens',
-  'previous_response_id',
-  'reasoning',
-  'text',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'store',
-  'stream',
-  'stream_options',
-  'metadata',
-  'include',
-  'temperature',
-  'top_p',
-  'top_logprobs',
-  'user',
-  'prompt_cache_key',
-  'prompt_cache_retention',
-  'safety_identifier',
-  'service_tier',
-  'truncation',
-  'client_metadata',
-  'max_tool_calls',
-  'background',
-  'conversation',
-  'prompt',
-  'context_management',
-])
+/** Accepted but not honoured: the CLI has no such knob. Named in a response header. */
+export const IGNORED = FIELDS.ignored
 
 const refuseUnsupported = (body: ResponsesRequest) => {
-  refuseUnknownFields(body, KNOWN)
+  refuseUnknownFields(body, FIELDS.known)
   if (body.background && body.store === false) {
     throw badRequest('background: a background response is kept to be fetched; it needs store')
   }

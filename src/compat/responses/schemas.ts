@@ -3,6 +3,7 @@
  * CLI send it (see docs/sdk-compatibility.md for what each field does here).
  */
 import * as v from 'valibot'
+import { ignored } from '../fields.js'
 import { Metadata } from '../openai/schemas.js'
 
 const Optional = v.optional(v.unknown())
@@ -126,9 +127,9 @@ export const ResponsesRequest = v.looseObject({
   metadata: Metadata,
   include: Optional,
   // Accepted, not honoured (the CLI has no such knobs): named in a response header.
-  temperature: v.nullish(v.number()),
-  top_p: v.nullish(v.number()),
-  top_logprobs: Optional,
+  temperature: ignored(v.nullish(v.number())),
+  top_p: ignored(v.nullish(v.number())),
+  top_logprobs: ignored(Optional),
   // Accepted, no bearing on the answer.
   user: Optional,
   prompt_cache_key: Optional,
