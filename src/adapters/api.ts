@@ -5,9 +5,10 @@
  * kills its CLI.
  */
 
+import { queryBodyOf } from '../api/query-codec.js'
 import { NativeStreamEvent } from '../api/stream-events.js'
 import { errorFromType } from '../errors/from-wire.js'
-import { CliProtocolError, PolicyError, RunAbortedError } from '../errors/index.js'
+import { CliProtocolError, RunAbortedError } from '../errors/index.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { readEvents } from '../lib/read-events.js'
 import type {
@@ -26,73 +27,6 @@ export type ApiRunnerOptions = {
   /** An API key (`cca_…`), sent as a Bearer token. */
   key?: string
   fetch?: typeof fetch
-}
-
-const toBody = (request: RunRequest) => {
-  // The public /llm/query API has no such fields: refuse rather than drop them.
-  if (request.history?.length) {
-    throw new PolicyError('createApiRunner cannot send history; use a kept session instead')
-  }
-  if (request.jsonSchema) {
-    throw new PolicyError(
-      'createApiRunner cannot ask for structured output; use /llm/json or chatJson without a schema'
-    )
-  }
-  const unsendable = (['maxOutputTokens', 'effort', 'thinking', 'context'] as const).filter(
-    (field) => request[field] !== undefined
-  )
-  if (unsendable.length > 0) {
-    throw new PolicyError(
-      `createApiRunner cannot send ${unsendable.join(', ')}: the public /llm API has no such fields`
-    )
-  }
-  if (typeof request.prompt !== 'string' && request.prompt.some((b) => b.type === 'document')) {
-    throw new PolicyError(
-      'createApiRunner cannot send documents: the public /llm API takes images only'
-    )
-  }
-  const prompt = request.prompt
-  const text =
-    typeof prompt === 'string'
-      ? prompt
-      : prompt
-          .filter((b) => b.type === 'text')
-          .map((b) => b.text)
-          .join('\n')
-  const images =
-    typeof prompt === 'string'
-      ? undefined
-      : prompt.flatMap((b) =>
-          b.type === 'image' ? [{ data: b.source.data, media_type: b.source.media_type }] : []
-        )
-  return {
-    prompt: text,
-    ...(images?.length && { images }),
-    ...(request.systemPrompt !== undefined && { system: request.systemPrompt }),
-    ...(request.appendSystemPrompt !== undefined && { append_system: request.appendSystemPrompt }),
-    ...(request.model !== undefined && { model: request.model }),
-    ...(request.maxTurns !== undefined && { max_turns: request.maxTurns }),
-    ...(request.allowedTools && { allowed_tools: request.allowedTools }),
-    ...(request.disallowedTools && { disallowed_tools: request.disallowedTools }),
-    ...(request.resumeSessionId && { session_id: request.resumeSessionId }),
-    ...(request.persistSession && { persist_session: true }),
-    ...(request.maxBudgetUsd !== undefined && { max_budget_usd: request.maxBudgetUsd }),
-    ...(request.timeoutMs !== undefined && { timeout_ms: request.timeoutMs }),
-    ...(request.tools?.length && {
-      tools: request.tools.map((tool) => ({
-        name: tool.name,
-        ...(tool.description && { description: tool.description }),
-        input_schema: tool.inputSchema,
-      })),
-    }),
-    ...(request.toolResults?.length && {
-      tool_results: request.toolResults.map((r) => ({
-        tool_use_id: r.toolUseId,
-        content: r.content,
-        ...(r.isError && { is_error: true }),
-      })),
-    }),
-  }
 }
 
 export const createApiRunner = ({
@@ -124,7 +58,7 @@ export const createApiRunner = ({
     const signal = options.signal
       ? AbortSignal.any([options.signal, controller.signal])
       : controller.signal
-    const body = JSON.stringify(toBody(request))
+    const body = JSON.stringify(queryBodyOf(request))
     let response: Response
     try {
       response = await fetchImpl(`${base}/llm/query/stream`, {

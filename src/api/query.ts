@@ -1,53 +1,14 @@
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
-import { ValidationError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { errorResponse, runErrorResponses } from '../http/openapi-responses.js'
 import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody } from '../http/validation.js'
-import { chatResponse, collectRun, nonEmpty, promptWithImages } from '../run/result.js'
-import type { RunRequest, RunResult } from '../runner.js'
+import { chatResponse, collectRun } from '../run/result.js'
+import type { RunResult } from '../runner.js'
+import { runRequestOf } from './query-codec.js'
 import { QueryRequest, QueryResponse } from './schemas.js'
 import { createNativeEncoder } from './stream-encoder.js'
-
-const toRunRequest = (body: QueryRequest): RunRequest => {
-  if (body.continue_session && !body.session_id) {
-    // The original resumed "the most recent session" of the server, whoever owned it.
-    throw new ValidationError(
-      'continue_session: is not supported; pass the session_id returned by an earlier /llm/query with persist_session: true',
-      { errors: [{ field: 'continue_session', message: 'is not supported' }] }
-    )
-  }
-  return {
-    prompt: promptWithImages(body.prompt, body.images),
-    ...(body.history?.length && { history: body.history }),
-    systemPrompt: nonEmpty(body.system),
-    appendSystemPrompt: nonEmpty(body.append_system),
-    model: body.model,
-    // A tool round trip takes two turns at least: with tools, 1 (the default) means 10.
-    maxTurns: body.tools?.length && body.max_turns < 2 ? 10 : body.max_turns,
-    allowedTools: body.allowed_tools ?? undefined,
-    disallowedTools: body.disallowed_tools ?? undefined,
-    resumeSessionId: body.session_id ?? undefined,
-    persistSession: body.persist_session,
-    maxBudgetUsd: body.max_budget_usd ?? undefined,
-    timeoutMs: body.timeout_ms,
-    ...(body.tools?.length && {
-      tools: body.tools.map((tool) => ({
-        name: tool.name,
-        ...(tool.description && { description: tool.description }),
-        inputSchema: tool.input_schema,
-      })),
-    }),
-    ...(body.tool_results?.length && {
-      toolResults: body.tool_results.map((r) => ({
-        toolUseId: r.tool_use_id,
-        content: r.content,
-        ...(r.is_error && { isError: true }),
-      })),
-    }),
-  }
-}
 
 const usageFields = (result: RunResult) => ({
   session_id: result.sessionId,
@@ -85,7 +46,7 @@ export const createQueryRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
       async (c) => {
         const body = c.req.valid('json')
         const result = await collectRun(
-          c.var.runner.run(toRunRequest(body), { signal: c.req.raw.signal })
+          c.var.runner.run(runRequestOf(body), { signal: c.req.raw.signal })
         )
         return c.json({ ...chatResponse(body.model, result), ...usageFields(result) })
       }
@@ -103,7 +64,7 @@ export const createQueryRoutes = ({ heartbeatMs }: { heartbeatMs: number }) =>
       }),
       jsonBody(QueryRequest),
       (c) => {
-        const request = toRunRequest(c.req.valid('json'))
+        const request = runRequestOf(c.req.valid('json'))
         const encoder = createNativeEncoder((result) => ({
           type: 'result' as const,
           ...usageFields(result),
