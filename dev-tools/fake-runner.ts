@@ -7,7 +7,7 @@ import type {
   RunOptions,
   RunRequest,
   RunResult,
-} from '../src/runner.js'
+} from '../src/contract/runner.js'
 
 export type Script = (request: RunRequest, options: RunOptions) => AsyncIterable<RunEvent>
 

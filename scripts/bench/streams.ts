@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { cliEnv, FAKE_CLAUDE, FAKE_CLAUDE_ENV } from '../../dev-tools/cli-env.js'
-import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { NativeStreamEvent } from '../../src/contract/native-events.js'
 import { readEvents } from '../../src/lib/read-events.js'
 import { percentile } from './measure.js'
 

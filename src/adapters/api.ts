@@ -6,11 +6,7 @@
  */
 
 import { queryBodyOf } from '../api/query-codec.js'
-import { NativeStreamEvent } from '../api/stream-events.js'
-import { errorFromType } from '../errors/from-wire.js'
-import { CliProtocolError, RunAbortedError } from '../errors/index.js'
-import { errorFromResponse } from '../http/error-body.js'
-import { readEvents } from '../lib/read-events.js'
+import { NativeStreamEvent } from '../contract/native-events.js'
 import type {
   ClaudeRunner,
   ModelInfo,
@@ -19,7 +15,11 @@ import type {
   RunOptions,
   RunRequest,
   RunResult,
-} from '../runner.js'
+} from '../contract/runner.js'
+import { errorFromType } from '../errors/from-wire.js'
+import { CliProtocolError, RunAbortedError } from '../errors/index.js'
+import { errorFromResponse } from '../http/error-body.js'
+import { readEvents } from '../lib/read-events.js'
 
 export type ApiRunnerOptions = {
   /** The server's base URL, e.g. `http://127.0.0.1:7742`. */

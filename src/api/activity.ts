@@ -3,21 +3,9 @@
  * key, which model, queued or running, since when) and the runs that failed lately, by error
  * type. Kept in memory by the process (at the edge, by the isolate) that runs them; bounded.
  */
-import * as v from 'valibot'
+import type { LiveRun, RecentError } from '../contract/admin.js'
+import type { ClaudeRunner, RunEvent, RunOptions, RunRequest } from '../contract/runner.js'
 import { isClaudeError } from '../errors/index.js'
-import type { ClaudeRunner, RunEvent, RunOptions, RunRequest } from '../runner.js'
-
-export const LiveRun = v.object({
-  id: v.string(),
-  key: v.pipe(v.string(), v.description("The key's name (or the first 8 characters of its hash).")),
-  model: v.string(),
-  state: v.picklist(['queued', 'running']),
-  since: v.pipe(v.string(), v.description('When the run was asked for (ISO 8601).')),
-})
-export type LiveRun = v.InferOutput<typeof LiveRun>
-
-export const RecentError = v.object({ type: v.string(), key: v.string(), at: v.string() })
-export type RecentError = v.InferOutput<typeof RecentError>
 
 /** How long a failure counts as recent, and how many are kept. */
 const RECENT_MS = 3600_000

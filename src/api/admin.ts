@@ -7,14 +7,14 @@ import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
 import * as v from 'valibot'
 import type { KeySource } from '../auth/middleware.js'
+import { AdminStatusResponse } from '../contract/admin.js'
+import { UsageResponse } from '../contract/usage.js'
 import { PolicyError } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
 import { errorResponse } from '../http/openapi-responses.js'
 import { queryParams } from '../http/validation.js'
-import { StatusResponse } from '../run/schemas.js'
-import { UsageResponse } from '../usage/schemas.js'
 import { byShortId, REPORT_DAYS, type UsageStore } from '../usage/store.js'
-import { type Activity, LiveRun, RecentError } from './activity.js'
+import type { Activity } from './activity.js'
 
 const UsageQuery = v.object({
   days: v.optional(
@@ -28,19 +28,6 @@ const UsageQuery = v.object({
     ),
     String(REPORT_DAYS)
   ),
-})
-
-export const AdminStatusResponse = v.object({
-  status: StatusResponse,
-  runs: v.pipe(v.array(LiveRun), v.description('The runs in flight in this server process.')),
-  shares: v.pipe(v.record(v.string(), v.number()), v.description('Runs in flight per key name.')),
-  errors: v.object({
-    by_type: v.pipe(
-      v.record(v.string(), v.number()),
-      v.description('Runs that failed in the last hour, by error type.')
-    ),
-    latest: v.array(RecentError),
-  }),
 })
 
 export const createAdminRoutes = (usage: UsageStore, activity: Activity, keys?: KeySource) =>

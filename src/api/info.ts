@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import { describeRoute, resolver } from 'hono-openapi'
+import { ModelsResponse, StatusResponse } from '../contract/run.js'
+import type { RunnerStatus } from '../contract/runner.js'
 import type { AppEnv } from '../http/env.js'
-import { ModelsResponse, StatusResponse } from '../run/schemas.js'
-import type { RunnerStatus } from '../runner.js'
 
 /**
  * Where the CLI lives, how it is logged in, and the runner hosts' addresses and errors are for

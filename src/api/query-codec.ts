@@ -5,9 +5,10 @@
  * writer (the body has no such field: refusing beats dropping), or set by the server from who
  * asks; a unit test holds every field of the schema to one of the three.
  */
+
+import type { RunRequest } from '../contract/runner.js'
 import { PolicyError, ValidationError } from '../errors/index.js'
 import { nonEmpty, promptWithImages } from '../run/result.js'
-import type { RunRequest } from '../runner.js'
 import type { QueryRequest } from './schemas.js'
 
 /** RunRequest fields the body has no room for. */

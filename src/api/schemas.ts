@@ -10,7 +10,7 @@ import {
   ModelName as Model,
   ToolName,
   Usage as UsageObject,
-} from '../run/schemas.js'
+} from '../contract/run.js'
 
 const System = v.nullish(
   v.pipe(v.string(), v.description('Replaces the default system prompt. "" counts as none.'))

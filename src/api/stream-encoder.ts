@@ -4,11 +4,12 @@
  * tools, an optional summary event after the result, `error`
  * if the run fails once started, and `end` last; `: keep-alive` comments while nothing is due.
  */
+
+import type { NativeResultEvent, NativeStreamEvent } from '../contract/native-events.js'
+import type { RunResult } from '../contract/runner.js'
 import { streamErrorOf } from '../http/dialect.js'
 import { SSE_CONTENT_TYPE, sseComment, sseEvent } from '../http/sse.js'
 import type { StreamEncoder } from '../http/stream-pipe.js'
-import type { RunResult } from '../runner.js'
-import type { NativeResultEvent, NativeStreamEvent } from './stream-events.js'
 
 export const createNativeEncoder = (
   /** An event sent after a successful result (e.g. the session id and usage). */

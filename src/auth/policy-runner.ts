@@ -3,9 +3,7 @@
  * (403 for a model or tool outside it, 429 for its concurrency or daily budget), ties kept
  * sessions to the key, and charges every run to it (see run/charge.ts).
  */
-import { isClaudeError, PolicyError } from '../errors/index.js'
-import { chargeOf, estimateCharge } from '../run/charge.js'
-import { assertRunnable } from '../run/request-check.js'
+
 import type {
   ClaudeRunner,
   RunCharge,
@@ -13,7 +11,10 @@ import type {
   RunOptions,
   RunRequest,
   RunResult,
-} from '../runner.js'
+} from '../contract/runner.js'
+import { isClaudeError, PolicyError } from '../errors/index.js'
+import { chargeOf, estimateCharge } from '../run/charge.js'
+import { assertRunnable } from '../run/request-check.js'
 import type { UsageStore } from '../usage/store.js'
 import type { KeyRecord } from './keys.js'
 import type { ParkedPlaces } from './parked-places.js'

@@ -9,9 +9,9 @@ import { parseArgs } from 'node:util'
 import { createApiRunner } from '../adapters/api.js'
 import { createNodeRunner } from '../adapters/node/runner.js'
 import { ClaudeClient } from '../client/client.js'
+import { isSafeModel } from '../contract/names.js'
+import type { ClaudeRunner } from '../contract/runner.js'
 import { isClaudeError, UsageError } from '../errors/index.js'
-import { isSafeModel } from '../run/names.js'
-import type { ClaudeRunner } from '../runner.js'
 
 export const CHAT_HELP = `Usage:
   claude-code-api chat [--model MODEL] [--system PROMPT] [--url URL --key KEY]

@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path'
 import { defaultWorkDir } from '../adapters/node/settings.js'
+import type { KeyUsage } from '../contract/usage.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { openSqliteUsageReader } from '../runtime/node/sqlite-usage-store.js'
-import type { KeyUsage } from '../usage/schemas.js'
 import { byShortId } from '../usage/store.js'
 import { printTable } from './table.js'
 

@@ -4,7 +4,7 @@
  * the last hour's failures, and a front door's runner hosts.
  */
 import type * as v from 'valibot'
-import type { AdminStatusResponse } from '../api/admin.js'
+import type { AdminStatusResponse } from '../contract/admin.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { printTable } from './table.js'
 

@@ -4,11 +4,11 @@
  */
 import { toJsonSchema } from '@valibot/to-json-schema'
 import * as v from 'valibot'
+import type { ClaudeRunner, RunEvent, RunRequest, RunResult } from '../contract/runner.js'
 import { ConfigError, NoJsonError, StructuredOutputError, UsageError } from '../errors/index.js'
 import { extractJson } from '../lib/json-extract.js'
 import { compileJsonSchema } from '../run/json-schema.js'
 import { collectRun, promptWithImages } from '../run/result.js'
-import type { ClaudeRunner, RunEvent, RunRequest, RunResult } from '../runner.js'
 import { runToolLoop, type ToolFunctions, type ToolLoopOptions } from './tool-loop.js'
 import type { CallOptions, ChatResult, ClaudeClientOptions, QueryInput } from './types.js'
 

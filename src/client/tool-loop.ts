@@ -3,8 +3,9 @@
  * back what they return (a thrown error goes back as an error result, so the model can react),
  * and repeat until it answers.
  */
+
+import type { ToolCall, ToolResult } from '../contract/runner.js'
 import { UsageError } from '../errors/index.js'
-import type { ToolCall, ToolResult } from '../runner.js'
 import type { CallOptions, ChatResult, QueryInput } from './types.js'
 
 export type ToolFunction = {

@@ -1,6 +1,6 @@
 /** What the library's calls take and give (client.ts), shared with the tool loop. */
-import type { ImageMediaType } from '../run/schemas.js'
-import type { ClaudeRunner, ClientTool, ToolCall, ToolResult, Usage } from '../runner.js'
+import type { ImageMediaType } from '../contract/run.js'
+import type { ClaudeRunner, ClientTool, ToolCall, ToolResult, Usage } from '../contract/runner.js'
 
 export type CallOptions = {
   /** Aborting ends the run and rejects with `RunAbortedError`. */

@@ -4,8 +4,8 @@
  */
 import { Hono } from 'hono'
 import { describeRoute } from 'hono-openapi'
+import type { ModelInfo } from '../contract/runner.js'
 import type { AppEnv } from '../http/env.js'
-import type { ModelInfo } from '../runner.js'
 
 const anthropicList = (models: ModelInfo[]) => {
   const data = models.map((m) => ({

@@ -4,10 +4,10 @@
  * real earlier turns, refusing unknown fields, naming ignored ones, and the generation controls.
  */
 import type { Context } from 'hono'
+import { isSafeModel, MODEL_ALIASES } from '../contract/names.js'
+import { isImageType } from '../contract/run.js'
+import type { ClaudeRunner, ContentBlock, HistoryTurn, RunRequest } from '../contract/runner.js'
 import { BadRequestError, ModelNotFoundError } from '../errors/index.js'
-import { isSafeModel, MODEL_ALIASES } from '../run/names.js'
-import { isImageType } from '../run/schemas.js'
-import type { ClaudeRunner, ContentBlock, HistoryTurn, RunRequest } from '../runner.js'
 
 export const badRequest = (message: string) => new BadRequestError(message)
 

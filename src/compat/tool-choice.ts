@@ -3,7 +3,7 @@
  * required or named tool is an instruction appended to the system prompt (and a named tool the
  * only one offered); `none` offers no tools at all.
  */
-import type { ClientTool, RunRequest, ToolCall } from '../runner.js'
+import type { ClientTool, RunRequest, ToolCall } from '../contract/runner.js'
 
 export type ToolChoice = { kind: 'auto' | 'none' | 'required' } | { kind: 'named'; name: string }
 

@@ -4,7 +4,7 @@
  * and metrics, failover and the chat page ask the error instead of keeping lists of types.
  * Rebuilding one from its wire form is from-wire.ts, beside this file.
  */
-import type { RunCharge } from '../runner.js'
+import type { RunCharge } from '../contract/runner.js'
 
 export type ClaudeErrorOptions = {
   cause?: unknown

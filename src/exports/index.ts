@@ -20,6 +20,10 @@ export {
   type QueryInput,
 } from '../client/client.js'
 export type { ToolFunction, ToolFunctions, ToolLoopOptions } from '../client/tool-loop.js'
+export { isSafeModel, MODEL_ALIASES } from '../contract/names.js'
+export type * from '../contract/runner.js'
+export { RUNNER_PROTOCOL } from '../contract/runner-protocol.js'
+export type { DayUsage, KeyUsage, UsageTotals } from '../contract/usage.js'
 export { errorFromType } from '../errors/from-wire.js'
 export * from '../errors/index.js'
 export type { AppEnv } from '../http/env.js'
@@ -27,11 +31,8 @@ export { extractJson } from '../lib/json-extract.js'
 export { createLogger, type Logger, type LogLevel, silentLogger } from '../lib/logger.js'
 export { VERSION } from '../lib/version.js'
 export { type Capacity, type CapacityOptions, createCapacity } from '../run/capacity.js'
-export { isSafeModel, MODEL_ALIASES } from '../run/names.js'
 export { collectRun } from '../run/result.js'
-export type * from '../runner.js'
 export { createRunnerHostApp, type RunnerHostOptions } from '../runner-protocol/host.js'
-export { RUNNER_PROTOCOL } from '../runner-protocol/protocol.js'
 export {
   createDurableUsageStore,
   type DurableUsageOptions,
@@ -39,6 +40,5 @@ export {
 } from '../runtime/worker/durable-usage-store.js'
 export { KeyUsageObject } from '../runtime/worker/key-usage-object.js'
 export { createMemoryUsageStore } from '../usage/memory-store.js'
-export type { DayUsage, KeyUsage, UsageTotals } from '../usage/schemas.js'
 export type { Release, RunLimits, UsageKey, UsageStore } from '../usage/store.js'
 export type { WebAssets } from '../web/routes.js'

@@ -1,6 +1,6 @@
 import type { KeyRecord } from '../auth/keys.js'
+import type { ClaudeRunner } from '../contract/runner.js'
 import type { Logger } from '../lib/logger.js'
-import type { ClaudeRunner } from '../runner.js'
 
 /** Fields the request log line gets from inside the request (the run's model, cost, error). */
 export type RequestLogFields = {

@@ -4,7 +4,7 @@
  * deciding window), `x-claude-quota-window` and `x-claude-quota-resets-at`.
  */
 import type { MiddlewareHandler } from 'hono'
-import type { ClaudeRunner } from '../runner.js'
+import type { ClaudeRunner } from '../contract/runner.js'
 import { headerValue } from './header-value.js'
 
 export const quotaHeaders =

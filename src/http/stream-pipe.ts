@@ -7,8 +7,8 @@
  */
 import type { Context } from 'hono'
 import { stream } from 'hono/streaming'
+import type { RunEvent } from '../contract/runner.js'
 import type { ClaudeError } from '../errors/index.js'
-import type { RunEvent } from '../runner.js'
 import type { AppEnv } from './env.js'
 import { toClaudeError } from './errors.js'
 

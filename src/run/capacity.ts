@@ -10,8 +10,9 @@
  *   the most (that run is refused as if the queue had been full), so one key cannot shut the
  *   others out; alone, a caller may use the whole queue.
  */
+
+import type { CapacityStatus } from '../contract/runner.js'
 import { QueueFullError } from '../errors/index.js'
-import type { CapacityStatus } from '../runner.js'
 
 export type CapacityOptions = {
   maxConcurrency: number

@@ -3,7 +3,7 @@
  * else an estimate from the tokens the API reported while streaming, at the model's list prices
  * (for runs that were killed or abandoned before the CLI could say).
  */
-import type { ModelInfo, RunCharge, RunResult, Usage } from '../runner.js'
+import type { ModelInfo, RunCharge, RunResult, Usage } from '../contract/runner.js'
 
 export const chargeOf = (result: RunResult): RunCharge => ({
   costUsd: result.totalCostUsd,

@@ -4,7 +4,7 @@
  * that edited it would get an answer to a conversation it never sent; it is refused instead.
  * Text only, so the same words sent as a string or as parts compare equal.
  */
-import type { RunRequest } from '../runner.js'
+import type { RunRequest } from '../contract/runner.js'
 
 type Content = RunRequest['prompt']
 

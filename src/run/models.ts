@@ -1,5 +1,5 @@
 /** The alias table as the CLI reports it (names.ts says which names a request may use). */
-import type { ModelInfo } from '../runner.js'
+import type { ModelInfo } from '../contract/runner.js'
 
 type CliModel = {
   value?: unknown

@@ -5,9 +5,10 @@
  * probe a minute that notices a limit lifted early. Portable: the Node runner keeps one gate for
  * its login, a front door one per runner host.
  */
+
+import type { Quota } from '../contract/quota.js'
 import { QuotaExhaustedError } from '../errors/index.js'
 import type { Logger } from '../lib/logger.js'
-import type { Quota } from './quota-schema.js'
 
 export type { Quota }
 

@@ -1,6 +1,7 @@
 /** Checks every run gets before anything is spent on it, whoever asks (HTTP, library, host). */
+
+import type { RunRequest } from '../contract/runner.js'
 import { ValidationError } from '../errors/index.js'
-import type { RunRequest } from '../runner.js'
 
 /** True when content has no image and no text but white space. */
 export const isBlankContent = (content: RunRequest['prompt']) =>

@@ -2,9 +2,10 @@
  * Helpers every route shares: turning a validated body into a `RunRequest`, and draining a run
  * into its result.
  */
+
+import type { ImageMediaType } from '../contract/run.js'
+import type { ContentBlock, RunEvent, RunRequest, RunResult } from '../contract/runner.js'
 import { CliProtocolError } from '../errors/index.js'
-import type { ContentBlock, RunEvent, RunRequest, RunResult } from '../runner.js'
-import type { ImageMediaType } from './schemas.js'
 
 /** Consumes a run and returns its result; failures are thrown by the run itself. */
 export const collectRun = async (events: AsyncIterable<RunEvent>): Promise<RunResult> => {

@@ -4,7 +4,7 @@
  * until the next delta tells, so a sequence split across deltas is still found and never shown.
  * At a match the run is left (its CLI stopped) and ends with `stopReason: "stop_sequence"`.
  */
-import type { RunEvent, RunResult, Usage } from '../runner.js'
+import type { RunEvent, RunResult, Usage } from '../contract/runner.js'
 
 /** Where the earliest sequence starts in `text`, if one does. */
 const firstMatch = (text: string, sequences: readonly string[]) => {

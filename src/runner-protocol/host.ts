@@ -6,6 +6,9 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { hashKey, timingSafeEqual } from '../auth/keys.js'
+import { RunRequestSchema } from '../contract/run.js'
+import type { ClaudeRunner } from '../contract/runner.js'
+import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../contract/runner-protocol.js'
 import {
   HostDrainingError,
   NotFoundError,
@@ -19,9 +22,6 @@ import { loopbackHostsOnly } from '../http/host-guard.js'
 import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody, requireJson } from '../http/validation.js'
 import { type Logger, silentLogger } from '../lib/logger.js'
-import { RunRequestSchema } from '../run/schemas.js'
-import type { ClaudeRunner } from '../runner.js'
-import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from './protocol.js'
 import { createRunnerEncoder } from './stream-encoder.js'
 
 export type RunnerHostOptions = {

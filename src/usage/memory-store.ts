@@ -1,5 +1,5 @@
 /** Usage in process memory: for tests and embedding; gone when the process ends. */
-import type { DayUsage, UsageTotals } from './schemas.js'
+import type { DayUsage, UsageTotals } from '../contract/usage.js'
 import {
   addTotals,
   createInFlight,

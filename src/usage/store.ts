@@ -4,9 +4,10 @@
  * (the Node server, survives restarts), a Durable Object per key (the edge, shared by every
  * isolate).
  */
+
+import type { RunCharge } from '../contract/runner.js'
+import type { DayUsage, KeyUsage, UsageTotals } from '../contract/usage.js'
 import { QuotaExceededError } from '../errors/index.js'
-import type { RunCharge } from '../runner.js'
-import type { DayUsage, KeyUsage, UsageTotals } from './schemas.js'
 
 export type { DayUsage, KeyUsage, UsageTotals }
 

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cliEnv, processesIn, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
+import type { RunEvent, RunRequest } from '../../src/contract/runner.js'
 import { collectRun } from '../../src/run/result.js'
-import type { RunEvent, RunRequest } from '../../src/runner.js'
 import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let mock: MockAnthropic

@@ -1,5 +1,5 @@
 /** Models with list prices (USD per million tokens), as the CLI describes them, for charge tests. */
-import type { ModelInfo } from '../../src/runner.js'
+import type { ModelInfo } from '../../src/contract/runner.js'
 
 export const HAIKU: ModelInfo = {
   id: 'haiku',

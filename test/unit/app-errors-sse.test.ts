@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { events, result } from '../../dev-tools/fake-runner.js'
+import type { RunEvent } from '../../src/contract/runner.js'
 import {
   BudgetExceededError,
   CliNotFoundError,
@@ -19,7 +20,6 @@ import {
   UpstreamApiError,
   UpstreamAuthError,
 } from '../../src/errors/index.js'
-import type { RunEvent } from '../../src/runner.js'
 import { parseSse, setupApp as setup } from '../helpers/fake-app.js'
 
 describe('error mapping', () => {

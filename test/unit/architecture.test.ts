@@ -89,4 +89,30 @@ describe('src/ architecture', () => {
     const offenders = core.filter((file) => /from\s*['"]node:/.test(readFileSync(file, 'utf8')))
     expect(offenders.map((file) => relative(SRC, file))).toEqual([])
   })
+
+  it('keeps the contract on the ground floor: it imports valibot and itself, nothing else', () => {
+    const contract = files.filter((file) => relative(SRC, file).startsWith('contract/'))
+    expect(contract.length).toBeGreaterThan(5)
+    const upward = contract.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => !relative(SRC, target).startsWith('contract/'))
+        .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`)
+    )
+    expect(upward).toEqual([])
+    const packages = contract.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/from\s*['"]([^.'"][^'"]*)['"]/g)].map((m) => m[1])
+    )
+    expect([...new Set(packages)]).toEqual(['valibot'])
+  })
+
+  it('keeps the core free of runtimes and adapters: only entry points and the command line reach them', () => {
+    const edge = ['runtime/', 'adapters/', 'cli/', 'exports/']
+    const core = files.filter((file) => !edge.some((p) => relative(SRC, file).startsWith(p)))
+    const reaching = core.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => /^(runtime|adapters)\//.test(relative(SRC, target)))
+        .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`)
+    )
+    expect(reaching).toEqual([])
+  })
 })

@@ -5,6 +5,7 @@ import { FIXTURE_VERSIONS, fixturesOf } from '../../dev-tools/cli-env.js'
 import { parseCliLine } from '../../src/adapters/node/cli-protocol/message.js'
 import { initializeLine, userLine } from '../../src/adapters/node/cli-protocol/stdin.js'
 import { createCliTranslator } from '../../src/adapters/node/cli-protocol/translator.js'
+import type { RunEvent, RunRequest } from '../../src/contract/runner.js'
 import {
   BudgetExceededError,
   CliProtocolError,
@@ -18,7 +19,6 @@ import {
   UpstreamAuthError,
 } from '../../src/errors/index.js'
 import { estimateCharge } from '../../src/run/charge.js'
-import type { RunEvent, RunRequest } from '../../src/runner.js'
 import { HAIKU, OPUS } from '../helpers/priced-models.js'
 
 /** Feeds a recorded stdout through the translator: the events, and the outcome. */

@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createCliTranslator } from '../../src/adapters/node/cli-protocol/translator.js'
 import { createCliSession } from '../../src/adapters/node/session/cli-session.js'
-import type { RunEvent } from '../../src/runner.js'
+import type { RunEvent } from '../../src/contract/runner.js'
 import { createFakeProcess } from '../helpers/fake-cli-process.js'
 
 const dir = () => ({ cwd: '/nowhere', persist: false, cleanup: vi.fn(async () => {}) })

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { createThreadStore } from '../../src/compat/anthropic/threads.js'
 import { createMemoryBackgroundLog } from '../../src/compat/responses/background-log.js'
 import { createResponseStore, type StoredResponse } from '../../src/compat/responses/store.js'
+import type { RunEvent } from '../../src/contract/runner.js'
 import { createHeldBudget } from '../../src/lib/held-budget.js'
-import type { RunEvent } from '../../src/runner.js'
 
 const record = (owner: string, size = 10): StoredResponse => ({
   owner,

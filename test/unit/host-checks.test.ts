@@ -2,10 +2,10 @@
 import { describe, expect, it, vi } from 'vitest'
 import { assertPrivateOrHttps, saneResult } from '../../src/adapters/remote/host-checks.js'
 import { createRemoteRunner } from '../../src/adapters/remote/remote-runner.js'
+import type { RunResult } from '../../src/contract/runner.js'
 import { ConfigError } from '../../src/errors/index.js'
 import { isPrivateHost } from '../../src/lib/addresses.js'
 import { silentLogger } from '../../src/lib/logger.js'
-import type { RunResult } from '../../src/runner.js'
 import { HAIKU } from '../helpers/priced-models.js'
 
 describe('runner host addresses', () => {

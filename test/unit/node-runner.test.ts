@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
 import type { NodeRunnerOptions } from '../../src/adapters/node/settings.js'
-import type { RunEvent, RunRequest } from '../../src/runner.js'
+import type { RunEvent, RunRequest } from '../../src/contract/runner.js'
 import { createFakeLauncher, type FakeBehaviour } from '../helpers/fake-cli-process.js'
 
 const dirs: string[] = []

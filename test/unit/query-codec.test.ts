@@ -12,8 +12,8 @@ import {
   SERVER_FIELDS,
 } from '../../src/api/query-codec.js'
 import { QueryRequest } from '../../src/api/schemas.js'
-import { RunRequestSchema } from '../../src/run/schemas.js'
-import type { RunRequest } from '../../src/runner.js'
+import { RunRequestSchema } from '../../src/contract/run.js'
+import type { RunRequest } from '../../src/contract/runner.js'
 
 /** A run with every field a client can send over the native API. */
 const everything: RunRequest = {
@@ -42,7 +42,11 @@ describe('the native query codec', () => {
   it('reads back what it writes', () => {
     const body = v.parse(QueryRequest, JSON.parse(JSON.stringify(queryBodyOf(everything))))
     expect(runRequestOf(body)).toEqual(everything)
-    const resumed = { prompt: 'again', resumeSessionId: 'e194ebc3-64f4-41d5-9573-ba2141a38d9e', maxTurns: 1 }
+    const resumed = {
+      prompt: 'again',
+      resumeSessionId: 'e194ebc3-64f4-41d5-9573-ba2141a38d9e',
+      maxTurns: 1,
+    }
     const back = runRequestOf(v.parse(QueryRequest, queryBodyOf(resumed)))
     expect(back).toMatchObject(resumed)
   })

@@ -1,10 +1,10 @@
 /** The one event-stream reader: both framings, schema-checked, forward-compatible. */
 import { describe, expect, it } from 'vitest'
-import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { NativeStreamEvent } from '../../src/contract/native-events.js'
+import { RunnerLine } from '../../src/contract/runner-protocol.js'
 import { CliProtocolError } from '../../src/errors/index.js'
 import { readEvents } from '../../src/lib/read-events.js'
 import { splitStream } from '../../src/lib/stream-split.js'
-import { RunnerLine } from '../../src/runner-protocol/protocol.js'
 
 const body = (text: string) =>
   new ReadableStream<Uint8Array>({

@@ -1,7 +1,7 @@
 /** Stop sequences over a run's events: cut before the first match, held back across deltas. */
 import { describe, expect, it } from 'vitest'
+import type { RunEvent, RunResult } from '../../src/contract/runner.js'
 import { stopAtSequences } from '../../src/run/stop-sequences.js'
-import type { RunEvent, RunResult } from '../../src/runner.js'
 
 const result = (text: string): RunResult => ({
   text,

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { createFakeRunner, events, result, type Script } from '../../dev-tools/fake-runner.js'
 import { createApp } from '../../src/app.js'
+import type { RunEvent } from '../../src/contract/runner.js'
 import { RateLimitedError } from '../../src/errors/index.js'
-import type { RunEvent } from '../../src/runner.js'
 import { createRunnerHostApp } from '../../src/runner-protocol/host.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 

@@ -4,7 +4,7 @@
  */
 import { SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
-import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { NativeStreamEvent } from '../../src/contract/native-events.js'
 import { readEvents } from '../../src/lib/read-events.js'
 import { json, mock, mockRequests, sha256Hex, waitFor, workerWith } from './helpers.js'
 

@@ -4,8 +4,8 @@
  * an admin's) is said in words, and no data is kept.
  */
 import type * as v from 'valibot'
-import type { AdminStatusResponse } from '../../src/api/admin.js'
-import type { UsageResponse } from '../../src/usage/schemas.js'
+import type { AdminStatusResponse } from '../../src/contract/admin.js'
+import type { UsageResponse } from '../../src/contract/usage.js'
 
 export type Usage = v.InferOutput<typeof UsageResponse>
 export type AdminStatus = v.InferOutput<typeof AdminStatusResponse>

@@ -5,10 +5,10 @@
  */
 import type * as v from 'valibot'
 import type { QueryRequest } from '../../src/api/schemas.js'
-import { NativeStreamEvent } from '../../src/api/stream-events.js'
+import { NativeStreamEvent } from '../../src/contract/native-events.js'
+import type { ContentBlock, HistoryTurn, ModelInfo } from '../../src/contract/runner.js'
 import { errorFromType } from '../../src/errors/from-wire.js'
 import { readEvents } from '../../src/lib/read-events.js'
-import type { ContentBlock, HistoryTurn, ModelInfo } from '../../src/runner.js'
 
 export type { ContentBlock, HistoryTurn, ModelInfo }
 

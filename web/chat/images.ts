@@ -2,7 +2,7 @@
  * Images attached to the next message, from paste, drop or the file picker, read as base64 (the
  * API's image blocks). The limits are the server's: four types, 20 images, 5 MB each.
  */
-import { isImageType } from '../../src/run/schemas.js'
+import { isImageType } from '../../src/contract/run.js'
 import type { StoredImage } from './store.js'
 
 export const MAX_IMAGES = 20

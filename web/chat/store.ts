@@ -3,7 +3,7 @@
  * full, images of older turns are dropped first (their text stays), then the oldest
  * conversations.
  */
-import type { ImageMediaType } from '../../src/run/schemas.js'
+import type { ImageMediaType } from '../../src/contract/run.js'
 export type StoredImage = { media_type: ImageMediaType; data: string }
 
 export type ReplyMeta = {

@@ -1,8 +1,9 @@
 /** The CLI's alias table, read from its `initialize` answer: no API call is made. */
+
+import type { ModelInfo } from '../../contract/runner.js'
 import { DeadlineExceededError } from '../../errors/index.js'
 import type { Capacity } from '../../run/capacity.js'
 import { toModelInfo } from '../../run/models.js'
-import type { ModelInfo } from '../../runner.js'
 import type { CliSession } from './session/cli-session.js'
 
 export type ModelsProbeOptions = {

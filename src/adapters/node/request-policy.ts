@@ -2,10 +2,11 @@
  * What the Node runner refuses before a run takes a slot: unsafe model names and tool names,
  * tools beyond the server's ceiling, and combinations it cannot run.
  */
+
+import { isSafeModel, TOOL_PATTERN } from '../../contract/names.js'
+import type { RunRequest } from '../../contract/runner.js'
 import { PolicyError, SessionNotFoundError } from '../../errors/index.js'
-import { isSafeModel, TOOL_PATTERN } from '../../run/names.js'
 import { assertRunnable } from '../../run/request-check.js'
-import type { RunRequest } from '../../runner.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

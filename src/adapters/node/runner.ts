@@ -3,10 +3,11 @@
  * a run's phases are run/run.ts, where its process comes from is pool/, what is written to and
  * read from the CLI is cli-protocol/, the process's life is session/cli-session.ts.
  */
+
+import type { ClaudeRunner, RunnerStatus } from '../../contract/runner.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
 import { createQuotaGate } from '../../run/quota.js'
-import type { ClaudeRunner, RunnerStatus } from '../../runner.js'
 import { claudeConfigDir } from './disk/history.js'
 import { createSessionStore } from './disk/kept-sessions.js'
 import { createModelsList } from './models-probe.js'

@@ -1,5 +1,5 @@
 /** Which CLI the runner uses, its version and login, asked at most every 30 s and once at a time. */
-import type { RunnerStatus } from '../../runner.js'
+import type { RunnerStatus } from '../../contract/runner.js'
 import {
   type ClaudeAuth,
   readClaudeAuth,

@@ -2,7 +2,7 @@
  * A front door's status: every host that is up asked (a host known to be down is not waited
  * on), capacity added up, and each host listed as the front door knows it.
  */
-import type { CapacityStatus, RunnerStatus } from '../../runner.js'
+import type { CapacityStatus, RunnerStatus } from '../../contract/runner.js'
 import type { Host, HostSet } from './host-set.js'
 
 /** A host as `/llm/status` and `/metrics` show it. */

@@ -2,11 +2,12 @@
  * What a front door does not take on a runner host's word: a plain-HTTP address across the
  * internet, and a cost that does not fit the tokens the run reported.
  */
+
+import type { ModelInfo, RunResult, Usage } from '../../contract/runner.js'
 import { ConfigError } from '../../errors/index.js'
 import { isPrivateHost } from '../../lib/addresses.js'
 import type { Logger } from '../../lib/logger.js'
 import { estimateCharge } from '../../run/charge.js'
-import type { ModelInfo, RunResult, Usage } from '../../runner.js'
 
 /**
  * Plain HTTP only inside a private network: across the internet it would carry the runner token

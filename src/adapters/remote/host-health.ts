@@ -5,8 +5,8 @@
  * check per host at a time; the probe checks them all every few seconds where timers may run.
  */
 import * as v from 'valibot'
+import { Health } from '../../contract/runner-protocol.js'
 import { createQuotaGate, type QuotaGate } from '../../run/quota.js'
-import { Health } from '../../runner-protocol/protocol.js'
 import { hostTag } from './tool-routing.js'
 
 export type Host = {

@@ -4,8 +4,8 @@
  * can list them, later results do not wait, and one read runs at a time.
  */
 import * as v from 'valibot'
-import { ModelsResponse } from '../../run/schemas.js'
-import type { ModelInfo } from '../../runner.js'
+import { ModelsResponse } from '../../contract/run.js'
+import type { ModelInfo } from '../../contract/runner.js'
 import type { HostSet } from './host-set.js'
 
 /** Waits for `promise` at most `ms`, whatever it does. */

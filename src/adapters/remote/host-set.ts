@@ -5,11 +5,12 @@
  * does it anyway), and waited for only when no host that is up could take the run. No run ever
  * waits on a host known to be down.
  */
+
+import type { Quota } from '../../contract/runner.js'
+import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../../contract/runner-protocol.js'
 import { type ClaudeError, RateLimitedError, RunnerUnavailableError } from '../../errors/index.js'
 import { errorFromResponse } from '../../http/error-body.js'
 import { quotaError } from '../../run/quota.js'
-import type { Quota } from '../../runner.js'
-import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../../runner-protocol/protocol.js'
 import { assertPrivateOrHttps } from './host-checks.js'
 import { createHealthChecks, type Host, newHost } from './host-health.js'
 

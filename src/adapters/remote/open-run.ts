@@ -6,6 +6,8 @@
  * on to the next; once an event has flowed it never does.
  */
 import type * as v from 'valibot'
+import type { RunRequest } from '../../contract/runner.js'
+import { RunnerLine } from '../../contract/runner-protocol.js'
 import { errorFromType } from '../../errors/from-wire.js'
 import {
   type ClaudeError,
@@ -16,8 +18,6 @@ import {
 } from '../../errors/index.js'
 import { errorFromResponse } from '../../http/error-body.js'
 import { readEvents } from '../../lib/read-events.js'
-import type { RunRequest } from '../../runner.js'
-import { RunnerLine } from '../../runner-protocol/protocol.js'
 import { type Host, type HostSet, rejectedUntil } from './host-set.js'
 
 export type Deadlines = { connectMs: number; firstEventMs: number; stallMs: number }

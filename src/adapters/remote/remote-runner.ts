@@ -14,6 +14,8 @@
  */
 
 import type * as v from 'valibot'
+import type { ClaudeRunner, RunEvent, RunOptions, RunRequest } from '../../contract/runner.js'
+import type { RunnerLine } from '../../contract/runner-protocol.js'
 import { errorFromType } from '../../errors/from-wire.js'
 import {
   ConfigError,
@@ -25,8 +27,6 @@ import {
   ToolCallNotPendingError,
 } from '../../errors/index.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
-import type { ClaudeRunner, RunEvent, RunOptions, RunRequest } from '../../runner.js'
-import type { RunnerLine } from '../../runner-protocol/protocol.js'
 import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
 import { createHostPrices, type HostPrices } from './host-prices.js'

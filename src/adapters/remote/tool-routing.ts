@@ -4,7 +4,7 @@
  * (`<id>~<tag>`: tool call ids, session ids) and reads it back from the follow-up (tool
  * results, `resumeSessionId`), which it sends to that host without the tag.
  */
-import type { RunEvent, RunRequest } from '../../runner.js'
+import type { RunEvent, RunRequest } from '../../contract/runner.js'
 
 const SEPARATOR = '~'
 

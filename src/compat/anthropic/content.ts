@@ -3,7 +3,7 @@
  * tool calls and their results become text in the history; earlier thinking is left out (the
  * run's model does its own). What this server cannot take is refused by field, never dropped.
  */
-import type { ContentBlock, ToolResult } from '../../runner.js'
+import type { ContentBlock, ToolResult } from '../../contract/runner.js'
 import { badRequest } from '../shared.js'
 import { callAsText, resultAsText } from '../tool-choice.js'
 import type { Block } from './schemas.js'

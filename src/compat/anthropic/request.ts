@@ -5,8 +5,8 @@
  * `tool_result` blocks answers the calls a parked run waits on.
  */
 
+import type { HistoryTurn, RunRequest } from '../../contract/runner.js'
 import { conversationKey } from '../../run/conversation-key.js'
-import type { HistoryTurn, RunRequest } from '../../runner.js'
 import { fieldsOf } from '../fields.js'
 import { badRequest, outputCapOf, refuseUnknownFields, splitTurns } from '../shared.js'
 import { type ToolChoice, toolOptions } from '../tool-choice.js'

@@ -1,5 +1,5 @@
 /** Messages response bodies: the message and its usage. */
-import type { RunResult } from '../../runner.js'
+import type { RunResult } from '../../contract/runner.js'
 
 export const messageId = () => `msg_${crypto.randomUUID().replaceAll('-', '')}`
 

@@ -3,7 +3,7 @@
  * docs/sdk-compatibility.md for what each field does here).
  */
 import * as v from 'valibot'
-import { EFFORTS, IMAGE_TYPES } from '../../run/schemas.js'
+import { EFFORTS, IMAGE_TYPES } from '../../contract/run.js'
 import { ignored } from '../fields.js'
 
 const Optional = v.optional(v.unknown())

@@ -5,10 +5,11 @@
  * with the stop reason and usage, `message_stop`; `ping`s keep a quiet stream open, as the real
  * API does.
  */
+
+import type { RunEvent } from '../../contract/runner.js'
 import { streamErrorOf } from '../../http/dialect.js'
 import { SSE_CONTENT_TYPE, sseEvent } from '../../http/sse.js'
 import type { Frame, StreamEncoder } from '../../http/stream-pipe.js'
-import type { RunEvent } from '../../runner.js'
 import { messageBody, stopReason, usageOf } from './response.js'
 
 export const createAnthropicEncoder = (model: string, id: string): StreamEncoder => {

@@ -7,9 +7,10 @@
  * the SDK replays the whole conversation under a new thread. Sessions belong to the key that
  * made them (the runner enforces it: another key's is not found).
  */
+
+import type { RunEvent, RunRequest } from '../../contract/runner.js'
 import { BadRequestError, NotFoundError, SessionNotFoundError } from '../../errors/index.js'
 import { createHeldBudget } from '../../lib/held-budget.js'
-import type { RunEvent, RunRequest } from '../../runner.js'
 
 export type ThreadParam = { type: 'create' } | { type: 'continue'; previous_message_id: string }
 

@@ -5,9 +5,9 @@
  * honoured is refused with a 400, never dropped silently.
  */
 import type { Validator } from '@cfworker/json-schema'
+import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../contract/runner.js'
 import { StructuredOutputError } from '../../errors/index.js'
 import { conversationKey } from '../../run/conversation-key.js'
-import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../runner.js'
 import { fieldsOf } from '../fields.js'
 import {
   badRequest,

@@ -1,5 +1,5 @@
 /** Chat Completions response bodies: the completion, its chunks and its usage. */
-import type { RunResult, ToolCall } from '../../runner.js'
+import type { RunResult, ToolCall } from '../../contract/runner.js'
 
 /** A client tool call as OpenAI writes it: the arguments as a JSON string. */
 export const toolCallOf = (call: ToolCall) => ({

@@ -4,9 +4,10 @@
  * follows again from `starting_after` without gaps or duplicates, from whichever process or
  * isolate it reaches; `cancel` asks the run to stop, and the one driving it stops it.
  */
+
+import type { RunEvent, RunResult } from '../../contract/runner.js'
 import { NotFoundError } from '../../errors/index.js'
 import { toClaudeError } from '../../http/errors.js'
-import type { RunEvent, RunResult } from '../../runner.js'
 import { type BackgroundLog, createMemoryBackgroundLog, type Snapshot } from './background-log.js'
 import type { StreamEvent } from './output-items.js'
 import type { ResponseBuilder } from './response.js'

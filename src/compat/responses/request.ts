@@ -5,8 +5,9 @@
  * the CLI can honour. Trailing `function_call_output` items answer the calls a parked run waits
  * on. What cannot be honoured is refused by name, or left out and named in a header.
  */
+
+import type { ContentBlock, HistoryTurn, RunRequest } from '../../contract/runner.js'
 import { conversationKey } from '../../run/conversation-key.js'
-import type { ContentBlock, HistoryTurn, RunRequest } from '../../runner.js'
 import { fieldsOf } from '../fields.js'
 import {
   badRequest,

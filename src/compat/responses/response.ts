@@ -4,8 +4,9 @@
  * `sequence_number`, and the response object at the end. One builder serves both the stream
  * and the plain answer, so the ids a client streamed are the ids it can fetch later.
  */
+
+import type { RunEvent, RunResult } from '../../contract/runner.js'
 import type { ClaudeError } from '../../errors/index.js'
-import type { RunEvent, RunResult } from '../../runner.js'
 import { createOutputItems, itemId, type StreamEvent } from './output-items.js'
 import type { ResponsesRequest } from './schemas.js'
 import { createCallNames } from './tools.js'

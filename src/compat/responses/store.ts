@@ -5,9 +5,10 @@
  * past its count drops its own oldest), in all, in size, and by the memory budget they share. In memory here; at the edge, in each key's Durable Object
  * (runtime/worker/durable-response-store.ts), so every isolate sees them.
  */
+
+import type { HistoryTurn, ToolCall } from '../../contract/runner.js'
 import { NotFoundError } from '../../errors/index.js'
 import { createHeldBudget, type HeldBudget, heldBytes } from '../../lib/held-budget.js'
-import type { HistoryTurn, ToolCall } from '../../runner.js'
 
 export type StoredResponse = {
   owner: string

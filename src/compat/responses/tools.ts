@@ -4,7 +4,7 @@
  * client gets); a hosted tool with a Claude Code counterpart (`web_search` → WebSearch) is that
  * tool when the key and the server allow it. Anything else is left out and named in a header.
  */
-import type { ClientTool } from '../../runner.js'
+import type { ClientTool } from '../../contract/runner.js'
 import { badRequest } from '../shared.js'
 import type { ToolChoice } from '../tool-choice.js'
 import type { ResponsesRequest } from './schemas.js'

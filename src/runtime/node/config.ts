@@ -11,11 +11,11 @@ import {
   resolveSettings,
   SERVER_DEFAULTS,
 } from '../../adapters/node/settings.js'
+import { TOOL_PATTERN } from '../../contract/names.js'
 import { ConfigError } from '../../errors/index.js'
 import { parseOrigins } from '../../http/cors.js'
 import { isLoopback } from '../../lib/addresses.js'
 import { isLogLevel, type LogLevel } from '../../lib/logger.js'
-import { TOOL_PATTERN } from '../../run/names.js'
 
 /** What only the server has; the runner's settings come from their own schema. */
 export type ServerFields = {

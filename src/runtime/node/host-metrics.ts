@@ -3,7 +3,7 @@
  * moved off each or were lost on it (counters), from the status the scrape reads anyway.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { RunnerStatus } from '../../runner.js'
+import type { RunnerStatus } from '../../contract/runner.js'
 
 export const createHostMetrics = (registry: Registry) => {
   const gauge = (name: string, help: string, labelNames: string[]) =>

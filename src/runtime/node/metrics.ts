@@ -6,8 +6,8 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AppMetrics } from '../../api/metrics.js'
+import type { ClaudeRunner } from '../../contract/runner.js'
 import type { RequestRecord } from '../../http/request-log.js'
-import type { ClaudeRunner } from '../../runner.js'
 import { createHostMetrics } from './host-metrics.js'
 
 const RUN_ROUTES = /^\/(llm\/(chat|json|query)|v1\/(chat\/completions|messages))/

@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import type { DayUsage, KeyUsage } from '../../contract/usage.js'
 import { ConfigError } from '../../errors/index.js'
-import type { DayUsage, KeyUsage } from '../../usage/schemas.js'
 import {
   createInFlight,
   firstDay,

@@ -3,8 +3,8 @@
  * and keeps its spend, shared by every isolate. A run's place is a lease renewed while it runs.
  */
 import * as v from 'valibot'
+import { KeyUsage } from '../../contract/usage.js'
 import { errorFromResponse } from '../../http/error-body.js'
-import { KeyUsage } from '../../usage/schemas.js'
 import { REPORT_DAYS, totalsOf, type UsageKey, type UsageStore } from '../../usage/store.js'
 
 type Stub = { fetch(input: string, init?: RequestInit): Promise<Response> }

@@ -9,11 +9,11 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { notStored, RESPONSE_TTL_MS } from '../../compat/responses/store.js'
+import { UsageTotals } from '../../contract/usage.js'
 import { NotFoundError } from '../../errors/index.js'
 import { createErrorHandler } from '../../http/errors.js'
 import { jsonBody } from '../../http/validation.js'
 import { silentLogger } from '../../lib/logger.js'
-import { UsageTotals } from '../../usage/schemas.js'
 import { admitWithinLimits, firstDay, keyUsageOf, noUsage, utcDay } from '../../usage/store.js'
 import { BACKGROUND_MIGRATION, createBackgroundObjectRoutes } from './background-object-routes.js'
 

@@ -3,7 +3,7 @@
  * on argv (always as `--flag=value`, so nothing can be read as another flag); prompts, system
  * prompts and schemas travel on stdin.
  */
-import type { RunRequest } from '../../../runner.js'
+import type { RunRequest } from '../../../contract/runner.js'
 import { CLIENT_SERVER } from './client-tools.js'
 
 export type ArgsInput = Pick<

@@ -5,7 +5,7 @@
  * parks until the client sends the result, and answering then continues the same turn, so the
  * model gets a real `tool_result`.
  */
-import type { ClientTool } from '../../../runner.js'
+import type { ClientTool } from '../../../contract/runner.js'
 import type { CliMessage } from './message.js'
 
 export const CLIENT_SERVER = 'client'

@@ -2,6 +2,8 @@
  * What a CLI `result` line means: the run's result (usage and this run's cost), or the typed
  * error that explains a failure. The only place that reads the CLI's result fields.
  */
+
+import type { ModelUsage, RunEvent, RunResult, Usage } from '../../../contract/runner.js'
 import {
   BudgetExceededError,
   type ClaudeError,
@@ -14,7 +16,6 @@ import {
   UpstreamApiError,
   UpstreamAuthError,
 } from '../../../errors/index.js'
-import type { ModelUsage, RunEvent, RunResult, Usage } from '../../../runner.js'
 import type { CliMessage } from './message.js'
 
 const toUsage = (usage: CliMessage | undefined): Usage | null =>

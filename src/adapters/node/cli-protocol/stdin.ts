@@ -2,7 +2,7 @@
  * Every line we write to the CLI's stdin (stream-json), as pure functions. Only the CLI session
  * (session/cli-session.ts) writes them to a process; a new kind of message starts here.
  */
-import type { ContentBlock, RunRequest } from '../../../runner.js'
+import type { ContentBlock, RunRequest } from '../../../contract/runner.js'
 import { CLIENT_SERVER } from './client-tools.js'
 
 /** Fixes the system prompt, schema and client tools for the life of the process. */

@@ -2,9 +2,10 @@
  * The CLI's stdout lines as `RunEvent`s (result.ts reads the final result). Pure, so it is
  * tested against the recorded fixtures. One function per CLI message type, over one state.
  */
+
+import type { RunEvent, RunRequest, RunResult, ToolCall } from '../../../contract/runner.js'
 import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../../errors/index.js'
 import { type Quota, quotaError, quotaFromCli } from '../../../run/quota.js'
-import type { RunEvent, RunRequest, RunResult, ToolCall } from '../../../runner.js'
 import { clientToolName } from './client-tools.js'
 import type { CliMessage } from './message.js'
 import { resultError, toRunResult } from './result.js'

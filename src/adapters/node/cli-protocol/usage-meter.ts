@@ -1,4 +1,4 @@
-import type { RunEvent, Usage } from '../../../runner.js'
+import type { RunEvent, Usage } from '../../../contract/runner.js'
 import type { CliMessage } from './message.js'
 
 /**

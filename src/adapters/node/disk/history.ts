@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { ContentBlock, HistoryTurn } from '../../../runner.js'
+import type { ContentBlock, HistoryTurn } from '../../../contract/runner.js'
 
 /** Where the CLI keeps a working directory's sessions: every character but [A-Za-z0-9] is `-`. */
 export const projectDir = (configDir: string, cwd: string) =>

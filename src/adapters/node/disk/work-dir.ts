@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { RunRequest } from '../../../runner.js'
+import type { RunRequest } from '../../../contract/runner.js'
 import { projectDir, writeHistorySession } from './history.js'
 import type { SessionStore } from './kept-sessions.js'
 

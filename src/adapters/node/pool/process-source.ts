@@ -4,8 +4,8 @@
  * reset for its tenant's next run (tenant.ts), or stopped with its directory cleaned up.
  */
 
+import type { RunRequest } from '../../../contract/runner.js'
 import type { Logger } from '../../../lib/logger.js'
-import type { RunRequest } from '../../../runner.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
 import type { EgressProxy } from '../process/egress-proxy.js'

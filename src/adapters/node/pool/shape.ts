@@ -4,7 +4,7 @@
  * earlier turns have none: they start cold. The client's own tools travel on stdin, so a run
  * with them can take a fresh process, or one kept for the same tools (tenant.ts).
  */
-import type { RunRequest } from '../../../runner.js'
+import type { RunRequest } from '../../../contract/runner.js'
 
 export type WarmShape = Pick<
   RunRequest,

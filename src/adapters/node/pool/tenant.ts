@@ -6,7 +6,7 @@
  * docs/operations.md), and the new session id is the proof that the conversation was reset.
  */
 import { createHash } from 'node:crypto'
-import type { RunRequest } from '../../../runner.js'
+import type { RunRequest } from '../../../contract/runner.js'
 
 export const tenantOf = (request: RunRequest) =>
   createHash('sha256')

@@ -4,9 +4,10 @@
  * when the turn ends), so a run left waiting is not free. When the turn ends, its result counts
  * only the rest of the CLI's figure for the whole turn.
  */
+
+import type { ModelInfo, RunResult } from '../../../contract/runner.js'
 import { isClaudeError } from '../../../errors/index.js'
 import { estimateCharge } from '../../../run/charge.js'
-import type { ModelInfo, RunResult } from '../../../runner.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'
 
 /** The parked part's cost (its own tokens), and what the turn has been charged with it. */

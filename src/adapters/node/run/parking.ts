@@ -6,8 +6,9 @@
  * most `ttlMs`; at most `max` wait at once, and `maxPerOwner` of one key (the oldest is stopped
  * first): each holds a CLI process.
  */
+
+import type { ClientTool, ToolCall, ToolResult } from '../../../contract/runner.js'
 import { ToolCallNotPendingError, ValidationError } from '../../../errors/index.js'
-import type { ClientTool, ToolCall, ToolResult } from '../../../runner.js'
 import type { PendingCall } from '../cli-protocol/client-tools.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'
 import type { RunPlace } from '../pool/process-source.js'

@@ -7,10 +7,11 @@
  *   settle   the session parked, reset for its tenant, or stopped; the slot given back
  * Charging a parked part is charging.ts; why a run failed, failures.ts.
  */
+
+import type { ModelInfo, RunEvent, RunOptions, RunRequest } from '../../../contract/runner.js'
 import type { Logger } from '../../../lib/logger.js'
 import type { Capacity } from '../../../run/capacity.js'
 import type { QuotaGate } from '../../../run/quota.js'
-import type { ModelInfo, RunEvent, RunOptions, RunRequest } from '../../../runner.js'
 import type { ProcessSource, RunPlace } from '../pool/process-source.js'
 import { needsSandbox } from '../process/sandbox.js'
 import type { CliSession } from '../session/cli-session.js'

@@ -3,8 +3,9 @@
  * with a `queued` event). A run stopped while it waits gives its place up, and a slot granted
  * in that very moment back.
  */
+
+import type { RunEvent } from '../../../contract/runner.js'
 import type { Capacity, Release } from '../../../run/capacity.js'
-import type { RunEvent } from '../../../runner.js'
 
 export async function* takeSlot(
   capacity: Capacity,

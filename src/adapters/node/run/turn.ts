@@ -3,9 +3,10 @@
  * tool results go in, events come out, and how it ended is set before the run's last event is
  * told, so a client that stops reading at the result still leaves the session where it belongs.
  */
+
+import type { ModelInfo, RunEvent, RunRequest } from '../../../contract/runner.js'
 import { conversationKey } from '../../../run/conversation-key.js'
 import type { QuotaGate } from '../../../run/quota.js'
-import type { ModelInfo, RunEvent, RunRequest } from '../../../runner.js'
 import { createCliTranslator } from '../cli-protocol/translator.js'
 import type { RunPlace } from '../pool/process-source.js'
 import type { CliSession } from '../session/cli-session.js'

@@ -4,8 +4,9 @@
  * stdin and the only one to stop it; every change of its state goes through session-state.ts,
  * which refuses a move its table does not allow.
  */
+
+import type { RunEvent, RunRequest, ToolResult } from '../../../contract/runner.js'
 import { CliProtocolError } from '../../../errors/index.js'
-import type { RunEvent, RunRequest, ToolResult } from '../../../runner.js'
 import { type PendingCall, toolResultLine } from '../cli-protocol/client-tools.js'
 import { type CliMessage, parseCliLine } from '../cli-protocol/message.js'
 import { CLEAR_LINE, initializeLine, userLine } from '../cli-protocol/stdin.js'

@@ -6,7 +6,7 @@
  * first before the model has written the next), when the answer hits the output token cap, or
  * when the process ends.
  */
-import type { ClientTool, RunEvent, ToolResult } from '../../../runner.js'
+import type { ClientTool, RunEvent, ToolResult } from '../../../contract/runner.js'
 import { answerControl, type PendingCall, toolResultLine } from '../cli-protocol/client-tools.js'
 import type { CliMessage } from '../cli-protocol/message.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'

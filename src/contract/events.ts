@@ -5,8 +5,8 @@
  */
 import * as v from 'valibot'
 import { MODEL_PATTERN } from './names.js'
-import { Quota } from './quota-schema.js'
-import { Amount, Usage } from './schemas.js'
+import { Quota } from './quota.js'
+import { Amount, Usage } from './run.js'
 
 /** A model id as a run reports it: it becomes a metric label and a header, so of a safe shape. */
 const ModelId = v.pipe(v.string(), v.regex(MODEL_PATTERN, 'a model id of a safe shape'))

@@ -3,8 +3,8 @@
  * writes them, and the API client runner and the chat page read them (lib/read-events.ts).
  */
 import * as v from 'valibot'
-import { ModelUsage, ToolCall } from '../run/events.js'
-import { Usage } from '../run/schemas.js'
+import { ModelUsage, ToolCall } from './events.js'
+import { Usage } from './run.js'
 
 /** What `/llm/query/stream` sends after a successful result. */
 export const NativeResultEvent = v.object({

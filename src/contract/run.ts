@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot'
 import { MODEL_ALIASES, MODEL_PATTERN, TOOL_PATTERN } from './names.js'
-import { Quota } from './quota-schema.js'
+import { Quota } from './quota.js'
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const
 export type ImageMediaType = (typeof IMAGE_TYPES)[number]

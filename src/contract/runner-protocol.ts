@@ -9,9 +9,9 @@
  * `Authorization: Bearer <RUNNER_TOKEN>`.
  */
 import * as v from 'valibot'
-import { RunCharge, RunEvent } from '../run/events.js'
-import { TOOL_PATTERN } from '../run/names.js'
-import { Amount } from '../run/schemas.js'
+import { RunCharge, RunEvent } from './events.js'
+import { TOOL_PATTERN } from './names.js'
+import { Amount } from './run.js'
 
 export const RUNNER_PROTOCOL = 1
 export const RUNNER_PROTOCOL_HEADER = 'x-runner-protocol'

@@ -6,9 +6,9 @@
  */
 
 import type * as v from 'valibot'
-import type * as events from './run/events.js'
-import type { Quota } from './run/quota-schema.js'
-import type * as schemas from './run/schemas.js'
+import type * as events from './events.js'
+import type { Quota } from './quota.js'
+import type * as schemas from './run.js'
 
 export type { Quota }
 
