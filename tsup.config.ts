@@ -5,7 +5,7 @@ export default defineConfig({
     index: 'src/exports/index.ts',
     'index-node': 'src/exports/index-node.ts',
     node: 'src/exports/node.ts',
-    worker: 'src/runtime/worker/index.ts',
+    worker: 'src/runtime/worker/entry.ts',
     cli: 'src/cli/index.ts',
   },
   format: ['esm'],

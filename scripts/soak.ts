@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { cliEnv, removeDir, tempDir } from '../dev-tools/cli-env.js'
 import { startRunnerProcess } from '../dev-tools/cli-process.js'
 import { startMockAnthropic } from '../dev-tools/mock-anthropic/server.js'
-import { startServer } from '../src/runtime/node/server.js'
+import { startServer } from '../src/runtime/node/entry.js'
 import { writeSection } from './report-section.js'
 import { type Outcome, summarize } from './soak-report.js'
 

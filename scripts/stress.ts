@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cliEnv, processesIn, removeDir, tempDir } from '../dev-tools/cli-env.js'
 import { startMockAnthropic } from '../dev-tools/mock-anthropic/server.js'
-import { startServer } from '../src/runtime/node/server.js'
+import { startServer } from '../src/runtime/node/entry.js'
 import { percentile } from './bench/measure.js'
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '2400' } } })

@@ -11,7 +11,7 @@ import type { MockHandler } from '../../dev-tools/mock-anthropic/server.js'
 import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
 import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
-import { startServer } from '../../src/runtime/node/server.js'
+import { startServer } from '../../src/runtime/node/entry.js'
 import { percentile } from './measure.js'
 
 const ROUND_TRIPS = 3

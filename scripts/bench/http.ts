@@ -1,7 +1,7 @@
 /** Overhead of the HTTP layer: /llm/chat over a real socket with an instant in-memory runner. */
 
 import { createFakeRunner } from '../../dev-tools/fake-runner.js'
-import { startServer } from '../../src/runtime/node/server.js'
+import { startServer } from '../../src/runtime/node/entry.js'
 import { load, percentile } from './measure.js'
 
 export const httpOverhead = async () => {

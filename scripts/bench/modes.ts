@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cliEnv, processesIn } from '../../dev-tools/cli-env.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
-import { startServer } from '../../src/runtime/node/server.js'
+import { startServer } from '../../src/runtime/node/entry.js'
 import { directCall } from './direct.js'
 import { cpuSeconds, load, percentile, sleep } from './measure.js'
 

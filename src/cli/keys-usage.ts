@@ -1,12 +1,8 @@
-/**
- * `claude-code-api keys usage`: each key's runs, tokens and USD today, per day and in total, from
- * the server's usage database (read-only, also while it runs), or from a server's /admin/usage.
- */
-import { join } from 'node:path'
 import { defaultWorkDir } from '../adapters/node/settings.js'
 import type { KeyUsage } from '../contract/usage.js'
 import { errorFromResponse } from '../http/error-body.js'
-import { openSqliteUsageReader } from '../runtime/node/sqlite-usage-store.js'
+import { usageDbIn } from '../runtime/node/config.js'
+import { openSqliteUsageReader } from '../runtime/node/usage.js'
 import { byShortId } from '../usage/store.js'
 import { printTable } from './table.js'
 
@@ -39,8 +35,7 @@ const fromFile = async (path: string, days: number) => {
 }
 
 export const usageCommand = async (options: UsageOptions, env: NodeJS.ProcessEnv) => {
-  const path =
-    options.usageDb ?? env.USAGE_DB ?? join(env.CLAUDE_WORK_DIR || defaultWorkDir(), 'usage.db')
+  const path = options.usageDb ?? env.USAGE_DB ?? usageDbIn(env.CLAUDE_WORK_DIR || defaultWorkDir())
   const keys = options.url
     ? await fromServer(options.url, options.key, options.days)
     : await fromFile(path, options.days)

@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util'
 import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
 import { UsageError } from '../errors/index.js'
-import { createKey, readKeyRecords, revokeKey, rotateKey } from '../runtime/node/keys-file.js'
+import { DEFAULT_KEYS_FILE } from '../runtime/node/config.js'
+import { createKey, readKeyRecords, revokeKey, rotateKey } from '../runtime/node/keys.js'
 import { usageCommand } from './keys-usage.js'
 import { printTable } from './table.js'
 
@@ -87,7 +88,7 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       throw new UsageError('keys needs an action: create, list, revoke, rotate or usage')
     return
   }
-  const path = values['keys-file'] ?? env.API_KEYS_FILE ?? '.api-keys'
+  const path = values['keys-file'] ?? env.API_KEYS_FILE ?? DEFAULT_KEYS_FILE
   const onePrefix = () => {
     if (rest.length !== 1 || !rest[0]) throw new UsageError(`keys ${action} takes one HASH_PREFIX`)
     return rest[0]

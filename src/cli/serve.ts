@@ -5,8 +5,8 @@
  */
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors/index.js'
-import { loadConfig } from '../runtime/node/config.js'
-import { startRunnerHost, startServer } from '../runtime/node/server.js'
+import { DEFAULT_KEYS_FILE, DEFAULT_PORT, loadConfig } from '../runtime/node/config.js'
+import { startRunnerHost, startServer } from '../runtime/node/entry.js'
 
 export const SERVE_HELP = `Usage:
   claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
@@ -14,8 +14,8 @@ export const SERVE_HELP = `Usage:
 
 Options (environment variable in brackets):
   --host HOST         address to listen on [HOST] (default 127.0.0.1)
-  --port PORT         port [PORT] (default 7742)
-  --keys-file PATH    API keys file [API_KEYS_FILE] (default ./.api-keys)
+  --port PORT         port [PORT] (default ${DEFAULT_PORT})
+  --keys-file PATH    API keys file [API_KEYS_FILE] (default ./${DEFAULT_KEYS_FILE})
   --log-level LEVEL   debug, info, warn, error or silent [LOG_LEVEL] (default info)
   --usage-db PATH     per-key usage, a SQLite file [USAGE_DB] (default <work dir>/usage.db)
   --runner-url URL    a runner host to send runs to instead of the local CLI; repeat it for
@@ -44,7 +44,7 @@ Options (environment variable in brackets):
 const listenConfig = (
   argv: string[],
   help: string,
-  { front = false, defaultPort = '7742' } = {}
+  { front = false, defaultPort = String(DEFAULT_PORT) } = {}
 ) => {
   const { values, positionals } = parseArgs({
     args: argv,

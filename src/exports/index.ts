@@ -33,12 +33,12 @@ export { VERSION } from '../lib/version.js'
 export { type Capacity, type CapacityOptions, createCapacity } from '../run/capacity.js'
 export { collectRun } from '../run/result.js'
 export { createRunnerHostApp, type RunnerHostOptions } from '../runner-protocol/host.js'
+export { KeyUsageObject } from '../runtime/worker/key-usage-object.js'
 export {
   createDurableUsageStore,
   type DurableUsageOptions,
   type UsageNamespace,
-} from '../runtime/worker/durable-usage-store.js'
-export { KeyUsageObject } from '../runtime/worker/key-usage-object.js'
+} from '../runtime/worker/usage.js'
 export { createMemoryUsageStore } from '../usage/memory-store.js'
 export type { Release, RunLimits, UsageKey, UsageStore } from '../usage/store.js'
 export type { WebAssets } from '../web/routes.js'

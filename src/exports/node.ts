@@ -8,15 +8,15 @@ export {
   type NodeRunner,
   type NodeRunnerOptions,
 } from '../adapters/node/runner.js'
-export { createFileKeySource, createKey, revokeKey, rotateKey } from '../runtime/node/keys-file.js'
 export {
   type RunnerHostServerOptions,
   type RunningServer,
   type ServerOptions,
   startRunnerHost,
   startServer,
-} from '../runtime/node/server.js'
+} from '../runtime/node/entry.js'
+export { createFileKeySource, createKey, revokeKey, rotateKey } from '../runtime/node/keys.js'
 export {
   createSqliteUsageStore,
   openSqliteUsageReader,
-} from '../runtime/node/sqlite-usage-store.js'
+} from '../runtime/node/usage.js'

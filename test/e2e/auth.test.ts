@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
 import { ConfigError } from '../../src/errors/index.js'
-import { createKey, revokeKey } from '../../src/runtime/node/keys-file.js'
-import { startServer } from '../../src/runtime/node/server.js'
+import { startServer } from '../../src/runtime/node/entry.js'
+import { createKey, revokeKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack

@@ -17,7 +17,7 @@ import {
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { runCommand } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

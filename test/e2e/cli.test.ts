@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, TESTED_CLI, tempDir } from '../../dev-tools/cli-env.js'
 import { lastUserMessage, userText } from '../../dev-tools/mock-anthropic/server.js'
 import { hashKey } from '../../src/auth/keys.js'
-import { readKeyRecords } from '../../src/runtime/node/keys-file.js'
+import { readKeyRecords } from '../../src/runtime/node/keys.js'
 import { runCli, startCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -198,10 +198,9 @@ describe('status and chat on the real CLI', () => {
 
   it('chat works against a remote server with a key', async () => {
     const keysFile = join(dir, 'remote-keys')
-    const { key } = await (await import('../../src/runtime/node/keys-file.js')).createKey(
-      keysFile,
-      { name: 'remote' }
-    )
+    const { key } = await (await import('../../src/runtime/node/keys.js')).createKey(keysFile, {
+      name: 'remote',
+    })
     const remote = await startTestStack({ keysFile })
     try {
       const denied = await runCli(

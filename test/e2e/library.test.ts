@@ -31,7 +31,7 @@ import {
   StructuredOutputError,
   UnauthorizedError,
 } from '../../src/errors/index.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { runTs } from '../helpers/run-cli.js'
 import { startTestStack } from '../helpers/test-stack.js'
 import { weatherModel } from '../helpers/tool-mock.js'

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import parse from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { subscriptionEnv, waitFor } from '../../dev-tools/cli-env.js'
 import type { MockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
-import type { RunningServer } from '../../src/runtime/node/server.js'
+import type { RunningServer } from '../../src/runtime/node/entry.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'

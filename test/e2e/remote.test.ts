@@ -28,7 +28,7 @@ import {
   UnauthorizedError,
 } from '../../src/errors/index.js'
 import { collectRun } from '../../src/run/result.js'
-import { type RunningServer, startRunnerHost } from '../../src/runtime/node/server.js'
+import { type RunningServer, startRunnerHost } from '../../src/runtime/node/entry.js'
 
 const TOKEN = 'a-long-random-runner-token'
 let mock: MockAnthropic

@@ -9,7 +9,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { type MockHandler, toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 const SPAWN = 'mcp__client__multi_agent_v1__spawn_agent'

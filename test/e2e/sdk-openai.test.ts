@@ -7,7 +7,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { allProcessesGone, processesIn, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { lastUserMessage, systemText, userText } from '../../dev-tools/mock-anthropic/server.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

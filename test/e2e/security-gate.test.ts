@@ -9,7 +9,7 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import { startRunnerHost } from '../../src/runtime/node/server.js'
+import { startRunnerHost } from '../../src/runtime/node/entry.js'
 import { startCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
-import { type RunningServer, startServer } from '../../src/runtime/node/server.js'
+import { type RunningServer, startServer } from '../../src/runtime/node/entry.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 
 const TOKEN = 'a-long-random-runner-token'
 const usage = {

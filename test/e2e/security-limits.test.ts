@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
 import { lastUserMessage, userText } from '../../dev-tools/mock-anthropic/server.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 describe('one key cannot starve the others', () => {

@@ -12,7 +12,7 @@ import {
   type MockHandler,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 type ToolCall = { name: string; input: object }

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { KeysFileError } from '../../src/errors/index.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
-import { startServer } from '../../src/runtime/node/server.js'
+import { startServer } from '../../src/runtime/node/entry.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack

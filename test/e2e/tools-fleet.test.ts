@@ -8,7 +8,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv } from '../../dev-tools/cli-env.js'
 import type { MockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
-import type { RunningServer } from '../../src/runtime/node/server.js'
+import type { RunningServer } from '../../src/runtime/node/entry.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
 import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 

@@ -10,7 +10,7 @@ import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
 import { createApiRunner } from '../../src/adapters/api.js'
 import { createNodeRunner, type NodeRunner } from '../../src/adapters/node/runner.js'
 import { ClaudeClient } from '../../src/client/client.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
 import { runCli, startCli } from '../helpers/run-cli.js'
 import { startTestStack } from '../helpers/test-stack.js'

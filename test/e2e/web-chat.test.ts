@@ -17,7 +17,7 @@ import {
   type MockRequest,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
-import { createKey } from '../../src/runtime/node/keys-file.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { type ChatPage, launchChromium, openChat, SCREENSHOTS } from '../helpers/browser.js'
 import { PNG } from '../helpers/png.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'

@@ -11,7 +11,7 @@ import {
   type ServerOptions,
   startRunnerHost,
   startServer,
-} from '../../src/runtime/node/server.js'
+} from '../../src/runtime/node/entry.js'
 
 const TOKEN = 'a-long-random-runner-token'
 

@@ -8,7 +8,7 @@ import {
   type RunningServer,
   type ServerOptions,
   startServer,
-} from '../../src/runtime/node/server.js'
+} from '../../src/runtime/node/entry.js'
 
 export type TestStack = {
   url: string

@@ -2,7 +2,7 @@
  * Another process writing to a usage database: `usage-writer.ts PATH NAME COUNT` records COUNT
  * runs of $0.001 for key `a…a`, as fast as it can.
  */
-import { createSqliteUsageStore } from '../../src/runtime/node/sqlite-usage-store.js'
+import { createSqliteUsageStore } from '../../src/runtime/node/usage.js'
 import { runCharge } from './run-charge.js'
 
 const [path, name, count] = process.argv.slice(2)

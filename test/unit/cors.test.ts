@@ -5,7 +5,7 @@ import { hashKey } from '../../src/auth/keys.js'
 import { staticKeySource } from '../../src/auth/middleware.js'
 import { parseOrigins } from '../../src/http/cors.js'
 import { loadConfig } from '../../src/runtime/node/config.js'
-import { createWorkerApp } from '../../src/runtime/worker/index.js'
+import { createWorkerApp } from '../../src/runtime/worker/entry.js'
 
 const KEY = 'cca_0123456789abcdef0123456789abcdef'
 const PAGE = 'https://chat.example.com'

@@ -8,7 +8,7 @@ import { utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import { createKey, readKeyRecords } from '../../src/runtime/node/keys-file.js'
+import { createKey, readKeyRecords } from '../../src/runtime/node/keys.js'
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof fs>()

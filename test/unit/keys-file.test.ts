@@ -10,7 +10,7 @@ import {
   readKeyRecords,
   revokeKey,
   rotateKey,
-} from '../../src/runtime/node/keys-file.js'
+} from '../../src/runtime/node/keys.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 
 let dir: string

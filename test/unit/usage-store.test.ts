@@ -13,7 +13,7 @@ import {
   createSqliteUsageStore,
   openSqliteUsageReader,
   USAGE_SCHEMA_VERSION,
-} from '../../src/runtime/node/sqlite-usage-store.js'
+} from '../../src/runtime/node/usage.js'
 import { createMemoryUsageStore } from '../../src/usage/memory-store.js'
 import { type UsageStore, utcDay } from '../../src/usage/store.js'
 import { runCharge } from '../helpers/run-charge.js'

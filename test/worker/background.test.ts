@@ -5,7 +5,7 @@
  */
 import { env, runInDurableObject } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
-import type { UsageNamespace } from '../../src/runtime/worker/durable-usage-store.js'
+import type { UsageNamespace } from '../../src/runtime/worker/usage.js'
 import { json, mock, waitFor, workerWith } from './helpers.js'
 
 const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'

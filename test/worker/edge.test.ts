@@ -2,10 +2,11 @@
  * The edge front door inside the real workerd runtime. Runs go to a runner host on 127.0.0.1
  * that drives the real CLI against the mock Messages API (see global-setup.ts).
  */
-import { SELF } from 'cloudflare:test'
+import { env, SELF } from 'cloudflare:test'
 import { beforeEach, describe, expect, inject, it } from 'vitest'
 import { NativeStreamEvent } from '../../src/contract/native-events.js'
 import { readEvents } from '../../src/lib/read-events.js'
+import worker from '../../src/runtime/worker/entry.js'
 import { json, mock, mockRequests, sha256Hex, waitFor, workerWith } from './helpers.js'
 
 const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'
@@ -32,6 +33,16 @@ beforeEach(async () => {
 })
 
 describe('answered at the edge', () => {
+  it("a bad binding is every request's answer, in the words the Node server stops with", async () => {
+    const bound = { ...(env as Record<string, unknown>), LOG_LEVEL: 'loud' }
+    const res = await worker.fetch(new Request('http://edge/health'), bound as never)
+    expect(res.status).toBe(500)
+    expect(await res.json()).toMatchObject({
+      type: 'config_error',
+      detail: 'LOG_LEVEL must be debug, info, warn, error or silent (got "loud")',
+    })
+  })
+
   it('health, OpenAPI and docs need neither a key nor a runner host', async () => {
     const edge = workerWith({ RUNNER_URLS: inject('deadUrl') })
     expect(await (await edge.request('/health')).json()).toMatchObject({ status: 'ok' })

@@ -13,7 +13,7 @@ import { type CliProcess, startRunnerProcess } from '../../dev-tools/cli-process
 import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
-import { startRunnerHost } from '../../src/runtime/node/server.js'
+import { startRunnerHost } from '../../src/runtime/node/entry.js'
 
 export const TOKEN = 'runner-token-for-tests'
 export const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'

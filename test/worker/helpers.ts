@@ -1,7 +1,7 @@
 /** What the workerd tests share: the mock Messages API's controls, polling, key hashes. */
 import { env } from 'cloudflare:test'
 import { inject } from 'vitest'
-import { createWorkerApp, type WorkerEnv } from '../../src/runtime/worker/index.js'
+import { createWorkerApp, type WorkerEnv } from '../../src/runtime/worker/entry.js'
 
 export const json = { 'content-type': 'application/json' }
 

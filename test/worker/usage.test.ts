@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { KeyPolicy } from '../../src/auth/keys.js'
-import type { UsageNamespace } from '../../src/runtime/worker/durable-usage-store.js'
+import type { UsageNamespace } from '../../src/runtime/worker/usage.js'
 import { json, mock, mockRequests, sha256Hex, waitFor, workerWith } from './helpers.js'
 
 const keys = new Map<string, { name: string; policy: KeyPolicy }>()

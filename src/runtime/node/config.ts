@@ -2,6 +2,7 @@
  * Server configuration from environment variables (documented in docs/operations.md). Invalid
  * values are reported by name instead of being silently replaced.
  */
+import { join } from 'node:path'
 import * as v from 'valibot'
 import {
   type EnvSource,
@@ -11,11 +12,17 @@ import {
   resolveSettings,
   SERVER_DEFAULTS,
 } from '../../adapters/node/settings.js'
+import { type Env, listOf, readSettings, SharedSettings } from '../../config/settings.js'
 import { TOOL_PATTERN } from '../../contract/names.js'
 import { ConfigError } from '../../errors/index.js'
-import { parseOrigins } from '../../http/cors.js'
 import { isLoopback } from '../../lib/addresses.js'
-import { isLogLevel, type LogLevel } from '../../lib/logger.js'
+import type { LogLevel } from '../../lib/logger.js'
+
+/** The Node server's own defaults, written once (the command line's help names them too). */
+export const DEFAULT_PORT = 7742
+export const DEFAULT_KEYS_FILE = '.api-keys'
+/** The usage database, when USAGE_DB names none: in the work directory. */
+export const usageDbIn = (workDir: string) => join(workDir, 'usage.db')
 
 /** What only the server has; the runner's settings come from their own schema. */
 export type ServerFields = {
@@ -50,8 +57,6 @@ export type ServerFields = {
 
 export type ServerConfig = ServerFields & RunnerSettingsOutput
 
-type Env = Record<string, string | undefined>
-
 const integer = (env: Env, name: string, fallback: number, min = 0): number => {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
@@ -61,8 +66,6 @@ const integer = (env: Env, name: string, fallback: number, min = 0): number => {
   }
   return value
 }
-
-const flag = (env: Env, name: string) => /^(1|true|yes)$/i.test(env[name] ?? '')
 
 /** A setting that is on or off, refusing anything else. */
 const onOrOff = (name: string, raw: string): boolean => {
@@ -93,80 +96,48 @@ const runnerSettingsFrom = (env: Env): RunnerSettingsInput => {
   return found
 }
 
+/** The lists only the Node server reads, each checked entry by entry. */
+const NodeLists = v.object({
+  CLAUDE_ALLOWED_TOOLS: listOf(
+    'CLAUDE_ALLOWED_TOOLS',
+    (tool) => TOOL_PATTERN.test(tool),
+    'list built-in tool names such as Read,Grep'
+  ),
+  CLAUDE_PASS_ENV: listOf(
+    'CLAUDE_PASS_ENV',
+    (name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name),
+    'list environment variable names'
+  ),
+  CLAUDE_SANDBOX_EGRESS: listOf(
+    'CLAUDE_SANDBOX_EGRESS',
+    (target) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(target),
+    'list host:port targets'
+  ),
+})
+
 export const loadConfig = (env: Env): ServerConfig => {
-  const logLevel = env.LOG_LEVEL ?? 'info'
-  if (!isLogLevel(logLevel)) {
-    throw new ConfigError(
-      `LOG_LEVEL must be debug, info, warn, error or silent (got "${logLevel}")`
-    )
-  }
-  const allowedTools = (env.CLAUDE_ALLOWED_TOOLS ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)
-  for (const tool of allowedTools) {
-    if (!TOOL_PATTERN.test(tool)) {
-      throw new ConfigError(`CLAUDE_ALLOWED_TOOLS has an invalid tool name: "${tool}"`)
-    }
-  }
-  const cors = parseOrigins(env.CORS_ORIGINS)
-  if (cors.bad !== undefined) {
-    throw new ConfigError(
-      `CORS_ORIGINS must list origins like https://app.example.com, or * (got "${cors.bad}")`
-    )
-  }
-  const passEnv = (env.CLAUDE_PASS_ENV ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter(Boolean)
-  for (const name of passEnv) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new ConfigError(`CLAUDE_PASS_ENV has an invalid variable name: "${name}"`)
-    }
-  }
-  const sandboxEgress = (env.CLAUDE_SANDBOX_EGRESS ?? '')
-    .split(',')
-    .map((target) => target.trim())
-    .filter(Boolean)
-  for (const target of sandboxEgress) {
-    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(target)) {
-      throw new ConfigError(`CLAUDE_SANDBOX_EGRESS must list host:port targets (got "${target}")`)
-    }
-  }
+  const shared = readSettings(SharedSettings, env)
+  const lists = readSettings(NodeLists, env)
   return {
     host: env.HOST || '127.0.0.1',
-    port: integer(env, 'PORT', 7742),
-    logLevel,
-    allowedTools,
-    passEnv,
-    sandboxEgress,
+    port: integer(env, 'PORT', DEFAULT_PORT),
+    logLevel: shared.LOG_LEVEL,
+    allowedTools: lists.CLAUDE_ALLOWED_TOOLS,
+    passEnv: lists.CLAUDE_PASS_ENV,
+    sandboxEgress: lists.CLAUDE_SANDBOX_EGRESS,
     ...resolveSettings({ ...SERVER_DEFAULTS, ...runnerSettingsFrom(env) }),
     workDir: env.CLAUDE_WORK_DIR || undefined,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000),
     heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 15_000, 100),
-    keysFile: env.API_KEYS_FILE || '.api-keys',
-    apiKeyHashes: env.API_KEY_HASHES || undefined,
-    authDisabled: flag(env, 'API_AUTH_DISABLED'),
-    corsOrigins: cors.origins,
+    keysFile: env.API_KEYS_FILE || DEFAULT_KEYS_FILE,
+    apiKeyHashes: shared.API_KEY_HASHES,
+    authDisabled: shared.API_AUTH_DISABLED,
+    corsOrigins: shared.CORS_ORIGINS,
     usageDb: env.USAGE_DB || undefined,
-    runnerUrls: urlList(env, 'RUNNER_URLS'),
-    runnerToken: env.RUNNER_TOKEN || undefined,
+    runnerUrls: shared.RUNNER_URLS,
+    runnerToken: shared.RUNNER_TOKEN,
   }
-}
-
-/** A comma-separated list of http(s) URLs. */
-export const urlList = (env: Env, name: string): string[] => {
-  const urls = (env[name] ?? '')
-    .split(',')
-    .map((u) => u.trim())
-    .filter(Boolean)
-  for (const url of urls) {
-    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-      throw new ConfigError(`${name} must list http(s) URLs separated by commas (got "${url}")`)
-    }
-  }
-  return urls
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { BackgroundLog, Snapshot } from '../../compat/responses/background-log.js'
 import type { StreamEvent } from '../../compat/responses/output-items.js'
 import { errorFromResponse } from '../../http/error-body.js'
-import type { UsageNamespace } from './durable-usage-store.js'
+import type { UsageNamespace } from './usage.js'
 
 export const createDurableBackgroundLog = (namespace: UsageNamespace): BackgroundLog => {
   /** Which key's object holds a run, by its id (the driver knows only the id). */

@@ -4,7 +4,7 @@
  */
 import { notStored, type ResponseStore, type StoredResponse } from '../../compat/responses/store.js'
 import { errorFromResponse } from '../../http/error-body.js'
-import type { UsageNamespace } from './durable-usage-store.js'
+import type { UsageNamespace } from './usage.js'
 
 /** Above this a response is not stored (a Durable Object row holds at most 2 MB). */
 const MAX_RECORD_BYTES = 1_500_000

@@ -3,7 +3,7 @@
  * with the local CLI runner and a shutdown that leaves no CLI process behind.
  */
 
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { createNodeRunner, type NodeRunnerOptions } from '../../adapters/node/runner.js'
 import {
   defaultWorkDir,
@@ -18,13 +18,19 @@ import { isLoopback } from '../../lib/addresses.js'
 import { createLogger, type Logger } from '../../lib/logger.js'
 import { createRunnerHostApp } from '../../runner-protocol/host.js'
 import type { UsageStore } from '../../usage/store.js'
-import { assertSafeBind, type ServerConfig } from './config.js'
+import { createDirectoryAssets } from './assets.js'
+import {
+  assertSafeBind,
+  DEFAULT_KEYS_FILE,
+  DEFAULT_PORT,
+  type ServerConfig,
+  usageDbIn,
+} from './config.js'
 import { ASSETS_PREFIX, createDocsAssets } from './docs-assets.js'
-import { createFileKeySource } from './keys-file.js'
+import { createFileKeySource } from './keys.js'
 import { listen, type RunningServer } from './listen.js'
 import { createMetrics } from './metrics.js'
-import { createSqliteUsageStore } from './sqlite-usage-store.js'
-import { createDirectoryAssets } from './web-assets.js'
+import { createSqliteUsageStore } from './usage.js'
 
 export type { RunningServer }
 
@@ -44,7 +50,7 @@ export type ServerOptions = Partial<ServerConfig> & {
 }
 
 const usageDbOf = (options: ServerOptions) =>
-  resolve(options.usageDb ?? join(options.workDir ?? defaultWorkDir(), 'usage.db'))
+  resolve(options.usageDb ?? usageDbIn(options.workDir ?? defaultWorkDir()))
 
 const openUsageDb = (path: string) => {
   try {
@@ -70,7 +76,7 @@ const localRunner = (options: ServerOptions, logger: Logger) =>
     sandboxEgress: options.sandboxEgress,
     workDir: options.workDir,
     hiddenPaths: [
-      resolve(options.keysFile ?? '.api-keys'),
+      resolve(options.keysFile ?? DEFAULT_KEYS_FILE),
       ...['', '-wal', '-shm'].map((suffix) => usageDbOf(options) + suffix),
     ],
     logger,
@@ -81,7 +87,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const hostname = options.host ?? '127.0.0.1'
   const keys = createFileKeySource({
-    path: options.keysFile ?? '.api-keys',
+    path: options.keysFile ?? DEFAULT_KEYS_FILE,
     hashes: options.apiKeyHashes,
     disabled: options.authDisabled,
     logger,
@@ -128,7 +134,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       ? assets.fetch(request)
       : app.fetch(request)
 
-  return listen(fetch, hostname, options.port ?? 7742, logger, async () => {
+  return listen(fetch, hostname, options.port ?? DEFAULT_PORT, logger, async () => {
     await runner.close?.(options.shutdownGraceMs)
     await usage.close?.()
   })
