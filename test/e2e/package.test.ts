@@ -58,6 +58,7 @@ afterAll(async () => {
 })
 
 describe('the production image contents', () => {
+  // An install from scratch compiles better-sqlite3: two minutes alone, more beside other files.
   it('installs with npm ci --omit=dev, starts with the Dockerfile command, and serves', async () => {
     const docker = await readDockerfile()
     expect(docker.install).toMatch(/^npm ci --omit=dev/)
@@ -130,7 +131,6 @@ describe('the production image contents', () => {
     }
     expect(child.exitCode).toBe(0)
     expect(await processesIn(join(dir, 'data'))).toEqual([])
-  // An install from scratch compiles better-sqlite3: two minutes alone, more beside other files.
   }, 420_000)
 })
 
