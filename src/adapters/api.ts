@@ -20,6 +20,7 @@ import { errorFromType } from '../errors/from-wire.js'
 import { CliProtocolError, RunAbortedError } from '../errors/index.js'
 import { errorFromResponse } from '../http/error-body.js'
 import { readEvents } from '../lib/read-events.js'
+import { readRunStream } from '../lib/run-stream.js'
 
 export type ApiRunnerOptions = {
   /** The server's base URL, e.g. `http://127.0.0.1:7742`. */
@@ -74,39 +75,38 @@ export const createApiRunner = ({
     if (!response.ok || !response.body) throw await errorFromResponse(response)
     yield { type: 'started' }
     let text = ''
-    try {
-      for await (const event of readEvents(response.body, 'sse', NativeStreamEvent)) {
+    yield* readRunStream({
+      events: readEvents(response.body, 'sse', NativeStreamEvent),
+      signal,
+      translate: (event): RunEvent[] => {
         if (event.type === 'chunk') {
           text += event.text
-          yield { type: 'text_delta', text: event.text }
-        } else if (event.type === 'tool_call') {
-          const { id, name, input } = event
-          yield { type: 'tool_use', id, name, input, client: true }
-        } else if (event.type === 'error') {
-          throw errorFromType(event.error_type, event.message, { retryAfter: event.retry_after })
-        } else if (event.type === 'result') {
-          const result: RunResult = {
-            text,
-            sessionId: event.session_id,
-            model: Object.keys(event.model_usage ?? {})[0] ?? null,
-            numTurns: event.num_turns,
-            totalCostUsd: event.total_cost_usd,
-            durationMs: event.duration_ms,
-            usage: event.usage,
-            modelUsage: event.model_usage,
-            ...(event.tool_calls && { toolCalls: event.tool_calls }),
-          }
-          yield { type: 'result', result }
-          return
+          return [{ type: 'text_delta', text: event.text }]
         }
-      }
-    } catch (error) {
-      if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
-      throw error
-    } finally {
-      controller.abort()
-    }
-    throw new CliProtocolError('The server ended the stream without a result')
+        if (event.type === 'tool_call') {
+          const { id, name, input } = event
+          return [{ type: 'tool_use', id, name, input, client: true }]
+        }
+        if (event.type === 'error') {
+          throw errorFromType(event.error_type, event.message, { retryAfter: event.retry_after })
+        }
+        if (event.type !== 'result') return []
+        const result: RunResult = {
+          text,
+          sessionId: event.session_id,
+          model: Object.keys(event.model_usage ?? {})[0] ?? null,
+          numTurns: event.num_turns,
+          totalCostUsd: event.total_cost_usd,
+          durationMs: event.duration_ms,
+          usage: event.usage,
+          modelUsage: event.model_usage,
+          ...(event.tool_calls && { toolCalls: event.tool_calls }),
+        }
+        return [{ type: 'result', result }]
+      },
+      noResult: () => new CliProtocolError('The server ended the stream without a result'),
+      close: () => controller.abort(),
+    })
   }
 
   return {

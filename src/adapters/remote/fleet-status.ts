@@ -38,8 +38,7 @@ export const fleetStatus = async (set: HostSet, timeoutMs: number): Promise<Runn
     const state = states[i]
     if (!state) return
     if (state.quota) host.quota.report(state.quota)
-    host.running = state.capacity.running
-    host.queued = state.capacity.queued
+    host.reportLoad(state.capacity.running, state.capacity.queued)
   })
   const up = states.filter((s): s is RunnerStatus => s !== undefined)
   const capacity = up.reduce<CapacityStatus>(

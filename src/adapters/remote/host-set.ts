@@ -12,7 +12,8 @@ import { type ClaudeError, RateLimitedError, RunnerUnavailableError } from '../.
 import { errorFromResponse } from '../../http/error-body.js'
 import { quotaError } from '../../run/quota.js'
 import { assertPrivateOrHttps } from './host-checks.js'
-import { createHealthChecks, type Host, newHost } from './host-health.js'
+import { createHealthChecks } from './host-health.js'
+import { createHost, type Host } from './host-state.js'
 
 export type { Host }
 
@@ -42,7 +43,7 @@ export type HostSet = ReturnType<typeof createHostSet>
 export const createHostSet = (options: HostSetOptions) => {
   const { token, fetch: fetchImpl, retryDownAfterMs, healthTimeoutMs } = options
   for (const url of options.urls) assertPrivateOrHttps(url)
-  const hosts = options.urls.map(newHost)
+  const hosts = options.urls.map((url) => createHost(url, { retryDownAfterMs }))
   let next = 0
 
   const headers = (json = false): Record<string, string> => ({
@@ -58,7 +59,7 @@ export const createHostSet = (options: HostSetOptions) => {
     if (!response.ok) throw await errorFromResponse(response)
     return response.json()
   }
-  const { markDown, check, startProbe } = createHealthChecks({ get, retryDownAfterMs })
+  const { markDown, check, startProbe } = createHealthChecks({ get })
   const takesRuns = (host: Host, forRun: boolean) =>
     host.up && !host.draining && (!forRun || host.quota.admits())
 
@@ -84,10 +85,7 @@ export const createHostSet = (options: HostSetOptions) => {
       const start = next++ % hosts.length
       const order = hosts.map((_, i) => hosts[(start + i) % hosts.length] as Host)
       for (const host of order) {
-        if (!host.up && host.retryAt <= Date.now()) {
-          host.retryAt = Date.now() + retryDownAfterMs
-          void check(host)
-        }
+        if (host.retryDue()) void check(host)
       }
       for (const host of order) if (takesRuns(host, forRun)) yield host
       for (const host of order) {

@@ -170,14 +170,14 @@ export const openRun = async (
     if ('refused' in outcome) {
       const error = outcome.refused
       if (error.type === 'quota_exhausted') host.quota.report(rejectedUntil(error))
-      if (error.type === 'host_draining') host.draining = true
+      if (error.type === 'host_draining') host.refusedDraining()
       // Another host may have a free slot, or a login with quota left.
       if (!error.hostBound) throw error
       last = error
       continue
     }
     set.markDown(host, outcome.failed)
-    host.failovers++
+    host.failedOver()
     last = outcome.failed
   }
   if (isClaudeError(last) && last.type === 'queue_full') throw last

@@ -21,12 +21,12 @@ import {
   ConfigError,
   DeadlineExceededError,
   HostLostError,
-  isClaudeError,
   RunAbortedError,
   SessionNotFoundError,
   ToolCallNotPendingError,
 } from '../../errors/index.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
+import { readRunStream } from '../../lib/run-stream.js'
 import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
 import { createHostPrices, type HostPrices } from './host-prices.js'
@@ -77,29 +77,19 @@ const holderOf = (set: HostSet, request: RunRequest) => {
     : new SessionNotFoundError('No session with that id')
 }
 
-/** The host's events as run events, tagged with the host; ends at the result. */
-async function* relay(
-  host: Host,
-  lines: AsyncIterable<v.InferOutput<typeof RunnerLine>>,
-  prices: HostPrices,
-  logger: Logger
-): AsyncGenerator<RunEvent> {
-  for await (const event of lines) {
+/** One of the host's lines as run events, tagged with the host; an error line is thrown. */
+const relayLine =
+  (host: Host, prices: HostPrices, logger: Logger) =>
+  async (event: v.InferOutput<typeof RunnerLine>): Promise<RunEvent[]> => {
     if (event.type === 'error') {
       const { type, message, retry_after, billed } = event.error
       throw errorFromType(type, message, { retryAfter: retry_after, billed })
     }
     if (event.type === 'quota') host.quota.report(event.quota)
-    if (event.type !== 'result') {
-      yield tagForHost(event, host.tag)
-      continue
-    }
+    if (event.type !== 'result') return [tagForHost(event, host.tag)]
     const result = saneResult(event.result, await prices.forResult(), logger, host.url)
-    yield tagForHost({ type: 'result', result }, host.tag)
-    return
+    return [tagForHost({ type: 'result', result }, host.tag)]
   }
-  throw new Error('the host ended the run without a result')
-}
 
 export const createRemoteRunner = ({
   urls,
@@ -156,27 +146,34 @@ export const createRemoteRunner = ({
       throw error
     })
     try {
-      yield* relay(host, events, prices, logger)
+      yield* readRunStream({
+        events,
+        signal,
+        translate: relayLine(host, prices, logger),
+        aborted: (cause) =>
+          deadline.aborted
+            ? new DeadlineExceededError('The run passed its deadline on the runner host', { cause })
+            : new RunAbortedError('The run was aborted', { cause }),
+        // The host died, broke off or went silent: it is down until a health check says not.
+        broken: (error) => {
+          set.markDown(host, error)
+          host.lostRun()
+          logger.warn('a runner host dropped a run mid-way', {
+            host: host.url,
+            error: String(error),
+          })
+          return new HostLostError(
+            'The runner host doing this run went away mid-run; send the request again (it goes to another host)',
+            { cause: error, retryAfter: 1 }
+          )
+        },
+        noResult: () => new Error('the host ended the run without a result'),
+        // Cancels the upstream request if the consumer stopped early.
+        close: () => controller.abort(),
+      })
     } catch (error) {
       if (isBreach(error)) logBreach(host.url, error)
-      if (deadline.aborted) {
-        throw new DeadlineExceededError('The run passed its deadline on the runner host', {
-          cause: error,
-        })
-      }
-      if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
-      if (isClaudeError(error)) throw error
-      // The host died, broke off or went silent: it is down until a health check says not.
-      set.markDown(host, error)
-      host.lost++
-      logger.warn('a runner host dropped a run mid-way', { host: host.url, error: String(error) })
-      throw new HostLostError(
-        'The runner host doing this run went away mid-run; send the request again (it goes to another host)',
-        { cause: error, retryAfter: 1 }
-      )
-    } finally {
-      // Cancels the upstream request if the consumer stopped early.
-      controller.abort()
+      throw error
     }
   }
 
