@@ -9,6 +9,7 @@ import { subscriptionEnv, waitFor } from '../../dev-tools/cli-env.js'
 import type { MockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import type { RunningServer } from '../../src/runtime/node/entry.js'
 import { captureLogger } from '../helpers/capture-logger.js'
+import { createShiftedClock } from '../helpers/fake-clock.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
@@ -26,11 +27,13 @@ const rejectedReply = (resetIn: number) => {
 
 let stack: TestStack
 const log = captureLogger()
+/** The runner's time: real, but moved past a reset instead of waited for. */
+const clock = createShiftedClock()
 beforeAll(async () => {
   stack = await startTestStack({
     subscription: true,
     logger: log.logger,
-    runnerOptions: { quotaProbeMs: 2_000 },
+    runnerOptions: { quotaProbeMs: 2_000, clock },
   })
 })
 afterAll(() => stack?.close())
@@ -126,7 +129,7 @@ describe('the subscription quota', () => {
     stack.mock.setHandler(rejectedReply(3))
     expect((await chat('over')).status).toBe(429)
     stack.mock.setHandler(() => ({ kind: 'text', text: 'back' }))
-    await new Promise((resolve) => setTimeout(resolve, 4_000))
+    clock.advance(4_000)
     const res = await chat('after the reset')
     expect(res.status).toBe(200)
     expect((await res.json()).text).toBe('back')

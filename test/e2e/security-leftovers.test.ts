@@ -6,6 +6,7 @@ import { readdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv, processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import { createShiftedClock } from '../helpers/fake-clock.js'
 import { startCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -26,7 +27,12 @@ describe('runs leave nothing behind', () => {
   })
 
   it('kept sessions expire, and each key keeps at most its cap (oldest first)', async () => {
-    const short = await startTestStack({ sessionTtlMs: 2_000, maxSessionsPerKey: 2 })
+    const clock = createShiftedClock()
+    const short = await startTestStack({
+      sessionTtlMs: 2_000,
+      maxSessionsPerKey: 2,
+      runnerOptions: { clock },
+    })
     const keep = async (prompt: string) =>
       (await (await short.post('/llm/query', { prompt, persist_session: true })).json()).session_id
     const resume = (session_id: string) => short.post('/llm/query', { prompt: 'again', session_id })
@@ -40,7 +46,7 @@ describe('runs leave nothing behind', () => {
       expect((await readdir(sessions)).filter((n) => !n.endsWith('.owner')).sort()).toEqual(
         [second, third].sort()
       )
-      await new Promise((resolve) => setTimeout(resolve, 2_100))
+      clock.advance(2_001)
       const expired = await resume(second)
       expect(expired.status).toBe(404)
       expect((await expired.json()).detail).toMatch(/expired/)

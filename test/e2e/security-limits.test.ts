@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
 import { lastUserMessage, userText } from '../../dev-tools/mock-anthropic/server.js'
 import { createKey } from '../../src/runtime/node/keys.js'
+import { createFakeClock } from '../helpers/fake-clock.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 describe('one key cannot starve the others', () => {
@@ -98,10 +99,12 @@ describe('every billed run is charged to its key', () => {
   let dir: string
   let keyed: TestStack
   let admin: string
+  /** The server's time: moved past the keys file's check when a key is made, not waited for. */
+  const clock = createFakeClock()
   beforeAll(async () => {
     dir = await tempDir('charge')
     admin = (await createKey(join(dir, 'keys'), { name: 'admin', policy: { admin: true } })).key
-    keyed = await startTestStack({ keysFile: join(dir, 'keys') })
+    keyed = await startTestStack({ keysFile: join(dir, 'keys'), clock })
   })
   afterAll(async () => {
     await keyed?.close()
@@ -120,7 +123,7 @@ describe('every billed run is charged to its key', () => {
 
   it('a run that ends in error_max_turns is charged what the CLI reports', async () => {
     const { key, record } = await createKey(join(dir, 'keys'), { name: 'turns' })
-    await new Promise((resolve) => setTimeout(resolve, 1_100)) // the keys file's next check
+    clock.advance(1_000) // past the keys file's next check
     keyed.mock.setHandler(() => ({ kind: 'tool', name: 'Read', input: { file_path: '/x' } }))
     const res = await keyed.post('/llm/query', { prompt: 'loop', max_turns: 1 }, withKey(key))
     expect((await res.json()).type).toBe('max_turns_exceeded')
@@ -129,7 +132,7 @@ describe('every billed run is charged to its key', () => {
 
   it('a run capped at what is left of its budget is charged, and the key is then refused', async () => {
     const { key, record } = await budgetKey('capped')
-    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    clock.advance(1_000)
     const res = await keyed.post('/llm/chat', { prompt: 'spend' }, withKey(key))
     expect((await res.json()).type).toBe('budget_exceeded')
     expect(await spentBy(record.hash)).toBeGreaterThan(0)
@@ -140,7 +143,7 @@ describe('every billed run is charged to its key', () => {
 
   it('a stream the client abandons is charged from the usage the API reported', async () => {
     const { key, record } = await budgetKey('abandon')
-    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    clock.advance(1_000)
     keyed.mock.setHandler(() => ({
       kind: 'text',
       text: 'a long answer that the client will not wait for',

@@ -11,6 +11,7 @@ import { createNodeRunner } from '../../src/adapters/node/runner.js'
 import { KeysFileError } from '../../src/errors/index.js'
 import { startServer } from '../../src/runtime/node/entry.js'
 import { createKey } from '../../src/runtime/node/keys.js'
+import { createFakeClock } from '../helpers/fake-clock.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack
@@ -62,14 +63,15 @@ describe('input that would block the event loop', () => {
 })
 
 describe('auth when the keys file goes away', () => {
-  /** Past the keys file's once-a-second check. */
-  const nextCheck = () => new Promise((resolve) => setTimeout(resolve, 1_100))
+  /** The server's time, moved past the keys file's once-a-second check instead of waited for. */
+  const clock = createFakeClock()
+  const nextCheck = () => clock.advance(1_000)
 
   it('refuses every request that needs a key until a valid file is back', async () => {
     const dir = await tempDir('keys')
     const keysFile = join(dir, 'keys')
     const { key } = await createKey(keysFile, { name: 'only', policy: { admin: true } })
-    const keyed = await startTestStack({ keysFile })
+    const keyed = await startTestStack({ keysFile, clock })
     const get = (path: string, withKey: boolean) =>
       fetch(`${keyed.url}${path}`, withKey ? { headers: { authorization: `Bearer ${key}` } } : {})
     try {
@@ -78,7 +80,7 @@ describe('auth when the keys file goes away', () => {
       const saved = await readFile(keysFile, 'utf8')
 
       await rm(keysFile)
-      await nextCheck()
+      nextCheck()
       for (const withKey of [false, true]) {
         const res = await get('/admin/usage', withKey)
         expect(res.status).toBe(503)
@@ -91,12 +93,12 @@ describe('auth when the keys file goes away', () => {
 
       // Something unreadable in its place (a directory) is refused the same way.
       await mkdir(keysFile)
-      await nextCheck()
+      nextCheck()
       expect((await get('/admin/usage', true)).status).toBe(503)
 
       await rm(keysFile, { recursive: true })
       await writeFile(keysFile, saved, { mode: 0o600 })
-      await nextCheck()
+      nextCheck()
       expect((await get('/admin/usage', true)).status).toBe(200)
       expect((await get('/admin/usage', false)).status).toBe(401)
     } finally {

@@ -12,6 +12,7 @@ import {
   rotateKey,
 } from '../../src/runtime/node/keys.js'
 import { captureLogger } from '../helpers/capture-logger.js'
+import { createFakeClock } from '../helpers/fake-clock.js'
 
 let dir: string
 let path: string
@@ -20,8 +21,6 @@ beforeEach(async () => {
   path = join(dir, '.api-keys')
 })
 afterEach(() => removeDir(dir))
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('the keys file', () => {
   it('is created with mode 0600 in the original format', async () => {
@@ -91,25 +90,27 @@ describe('the keys file', () => {
 describe('hot reload', () => {
   it('picks up new, revoked and corrupt lines without a restart and without a read per request', async () => {
     const { logger, lines: warnings } = captureLogger()
-    const source = createFileKeySource({ path, checkIntervalMs: 100, logger })
+    const clock = createFakeClock()
+    const source = createFileKeySource({ path, checkIntervalMs: 100, logger, clock })
     expect((await source.load()).enabled).toBe(false)
 
     const first = await createKey(path, { name: 'first' })
-    await sleep(120)
+    clock.advance(100)
     expect((await source.load()).records.map((r) => r.name)).toEqual(['first'])
 
     await appendFile(path, 'this line is garbage\n')
     const second = await createKey(path, { name: 'second' })
     // Within the interval the file is not read again.
+    clock.advance(99)
     expect((await source.load()).records.map((r) => r.name)).toEqual(['first'])
-    await sleep(120)
+    clock.advance(1)
     expect((await source.load()).records.map((r) => r.name)).toEqual(['first', 'second'])
     expect(warnings).toContainEqual(
       expect.objectContaining({ message: 'keys file: line skipped', line: 4 })
     )
 
     await revokeKey(path, first.record.hash.slice(0, 12))
-    await sleep(120)
+    clock.advance(100)
     const keys = await source.load()
     expect(keys.records.map((r) => r.hash)).toEqual([second.record.hash])
     expect(keys.enabled).toBe(true)
@@ -117,10 +118,11 @@ describe('hot reload', () => {
 
   it('fails closed when a file that existed at start goes, even one that held no key', async () => {
     await writeFile(path, '# hash|name|created\n')
-    const source = createFileKeySource({ path, checkIntervalMs: 10 })
+    const clock = createFakeClock()
+    const source = createFileKeySource({ path, checkIntervalMs: 10, clock })
     expect(await source.refresh(true)).toMatchObject({ enabled: true, records: [] })
     await removeDir(path)
-    await sleep(20)
+    clock.advance(10)
     expect((await source.load()).unavailable).toMatch(/missing/)
   })
 

@@ -65,6 +65,7 @@ const createSessions = (
     ttlMs: settings.sessionTtlMs,
     maxPerOwner: settings.maxSessionsPerKey,
     maxBytes: settings.maxSessionMb * 1024 * 1024,
+    ...(options.clock && { clock: options.clock }),
   })
   const launch =
     seams.launch ??
@@ -148,7 +149,11 @@ export const createNodeRunner = (
   })
   const { source, requireSandbox, sandboxedSession, cliStatus, processes, stopAll } =
     createSessions(options, settings, seams, logger)
-  const quota = createQuotaGate({ logger, probeEveryMs: settings.quotaProbeMs })
+  const quota = createQuotaGate({
+    logger,
+    probeEveryMs: settings.quotaProbeMs,
+    ...(options.clock && { now: options.clock.now }),
+  })
   const parked = createParkedRuns({
     ttlMs: settings.toolWaitMs,
     max: settings.maxParkedRuns,

@@ -8,6 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as v from 'valibot'
 import { ConfigError } from '../../errors/index.js'
+import type { Clock } from '../../lib/clock.js'
 import type { Logger } from '../../lib/logger.js'
 import type { WarmShape } from './pool/shape.js'
 
@@ -172,6 +173,8 @@ export type NodeRunnerOptions = RunnerSettingsInput & {
   sandboxEgress?: string[]
   /** Shapes started ahead from the start. Default: haiku, one turn (the native API's default). */
   warmShapes?: WarmShape[]
+  /** What time it is for kept sessions' age and the quota's reset (tests move it on). */
+  clock?: Clock
   logger?: Logger
 }
 

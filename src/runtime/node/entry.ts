@@ -15,6 +15,7 @@ import { createApp } from '../../app.js'
 import type { ClaudeRunner } from '../../contract/runner.js'
 import { ConfigError } from '../../errors/index.js'
 import { isLoopback } from '../../lib/addresses.js'
+import type { Clock } from '../../lib/clock.js'
 import { createLogger, type Logger } from '../../lib/logger.js'
 import { createRunnerHostApp } from '../../runner-protocol/host.js'
 import type { UsageStore } from '../../usage/store.js'
@@ -47,6 +48,8 @@ export type ServerOptions = Partial<ServerConfig> & {
   webDir?: string
   /** Use this usage store instead of the SQLite file (`usageDb`). */
   usage?: UsageStore
+  /** What time it is for the keys file's check (tests move it on instead of sleeping). */
+  clock?: Clock
 }
 
 const usageDbOf = (options: ServerOptions) =>
@@ -87,6 +90,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const hostname = options.host ?? '127.0.0.1'
   const keys = createFileKeySource({
+    ...(options.clock && { clock: options.clock }),
     path: options.keysFile ?? DEFAULT_KEYS_FILE,
     hashes: options.apiKeyHashes,
     disabled: options.authDisabled,

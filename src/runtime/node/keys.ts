@@ -22,6 +22,7 @@ import {
 } from '../../auth/keys.js'
 import type { KeySet, KeySource } from '../../auth/middleware.js'
 import { KeysFileError } from '../../errors/index.js'
+import { type Clock, systemClock } from '../../lib/clock.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 
 export type FileKeySourceOptions = {
@@ -32,6 +33,7 @@ export type FileKeySourceOptions = {
   disabled?: boolean
   /** How often the file's mtime may be checked. Default 1 s. */
   checkIntervalMs?: number
+  clock?: Clock
   logger?: Logger
 }
 
@@ -56,6 +58,7 @@ export const createFileKeySource = (
   const env = parseHashList(options.hashes)
   for (const problem of env.problems) logger.warn(problem)
   const interval = options.checkIntervalMs ?? 1_000
+  const clock = options.clock ?? systemClock
   let state: FileState = { signature: 'none', records: [], exists: false }
   let checkedAt = Number.NEGATIVE_INFINITY
   let pending: Promise<void> | undefined
@@ -117,7 +120,7 @@ export const createFileKeySource = (
   })
 
   const refresh = async (atStart = false) => {
-    checkedAt = Date.now()
+    checkedAt = clock.now()
     pending ??= reload(atStart).finally(() => {
       pending = undefined
     })
@@ -127,7 +130,7 @@ export const createFileKeySource = (
 
   return {
     refresh,
-    load: async () => (Date.now() - checkedAt >= interval ? refresh() : current()),
+    load: async () => (clock.now() - checkedAt >= interval ? refresh() : current()),
   }
 }
 

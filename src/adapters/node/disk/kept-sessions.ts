@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SessionNotFoundError } from '../../../errors/index.js'
+import { type Clock, systemClock } from '../../../lib/clock.js'
 import { projectDir } from './history.js'
 
 export type SessionStoreOptions = {
@@ -16,6 +17,8 @@ export type SessionStoreOptions = {
   /** The CLI's config directory (its transcripts live under `projects/`). */
   configDir: string
   /** A session unused for this long is removed. Default 7 days. */
+  /** What time it is for sessions' age (tests move it on instead of sleeping). */
+  clock?: Clock
   ttlMs?: number
   /** Sessions each owner may keep; the least recently used beyond it are removed. Default 50. */
   maxPerOwner?: number
@@ -70,11 +73,11 @@ const list = async (paths: Paths) => {
 /** Removes expired sessions, and `owner`'s oldest beyond the cap less `room`. */
 const prune = async (
   paths: Paths,
-  { ttlMs, maxPerOwner }: { ttlMs: number; maxPerOwner: number },
+  { ttlMs, maxPerOwner, clock }: { ttlMs: number; maxPerOwner: number; clock: Clock },
   owner?: string,
   room = 0
 ) => {
-  const now = Date.now()
+  const now = clock.now()
   const sessions = await list(paths)
   const expired = sessions.filter((s) => now - s.used > ttlMs)
   const mine = sessions
@@ -99,7 +102,7 @@ const sizeOf = async (path: string, limit: number): Promise<number> => {
 /** The session's directory, if it exists, belongs to `owner`, has not expired or grown too big. */
 const open = async (
   paths: Paths,
-  { ttlMs, maxBytes }: { ttlMs: number; maxBytes: number },
+  { ttlMs, maxBytes, clock }: { ttlMs: number; maxBytes: number; clock: Clock },
   id: string,
   owner: string
 ) => {
@@ -110,7 +113,7 @@ const open = async (
   if (recorded === undefined || recorded !== owner) {
     throw new SessionNotFoundError('No session with that id')
   }
-  if (Date.now() - used > ttlMs) {
+  if (clock.now() - used > ttlMs) {
     await remove(paths, sessionId)
     throw new SessionNotFoundError('No session with that id (it expired)')
   }
@@ -123,7 +126,7 @@ const open = async (
       `No session with that id (it grew past ${Math.round(maxBytes / 1048576)} MiB on disk and was removed)`
     )
   }
-  const now = new Date()
+  const now = new Date(clock.now())
   await utimes(paths.owner(sessionId), now, now)
   return { id: sessionId, cwd: paths.dir(sessionId) }
 }
@@ -134,9 +137,15 @@ export const createSessionStore = ({
   ttlMs = 7 * 24 * 3600_000,
   maxPerOwner = 50,
   maxBytes = 512 * 1024 * 1024,
+  clock = systemClock,
 }: SessionStoreOptions) => {
   const paths = pathsOf(workDir, configDir)
-  const limits = { ttlMs, maxPerOwner }
+  const limits = { ttlMs, maxPerOwner, clock }
+  /** Marks the session used now, as the store's clock has it (its age is its file's mtime). */
+  const markUsed = async (id: string) => {
+    const now = new Date(clock.now())
+    await utimes(paths.owner(id), now, now).catch(() => {})
+  }
   return {
     prune: (owner?: string, room = 0) => prune(paths, limits, owner, room),
     /** A new session for `owner`, made room for under its cap. */
@@ -145,6 +154,7 @@ export const createSessionStore = ({
       const id = randomUUID()
       await mkdir(paths.dir(id), { recursive: true, mode: 0o700 })
       await writeFile(paths.owner(id), owner, { mode: 0o600 })
+      await markUsed(id)
       return { id, cwd: paths.dir(id) }
     },
     /**
@@ -161,11 +171,8 @@ export const createSessionStore = ({
       )
     },
     /** Marks the session used now (at the end of each run, so a long run does not age it). */
-    async touch(id: string) {
-      const now = new Date()
-      await utimes(paths.owner(id), now, now).catch(() => {})
-    },
+    touch: markUsed,
     /** The session's directory, if it exists, belongs to `owner` and has not expired. */
-    open: (id: string, owner = '') => open(paths, { ttlMs, maxBytes }, id, owner),
+    open: (id: string, owner = '') => open(paths, { ttlMs, maxBytes, clock }, id, owner),
   }
 }
