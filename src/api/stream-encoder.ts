@@ -29,7 +29,7 @@ export const createNativeEncoder = (
       if (event.type === 'result' && resultEvent) return send(resultEvent(event.result))
       return []
     },
-    error: (error) => send(streamErrorOf('native', error) as NativeStreamEvent),
+    error: (error) => send(streamErrorOf('native', error)),
     close: () => send({ type: 'end' }),
     heartbeat: () => sseComment('keep-alive'),
   }

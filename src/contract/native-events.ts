@@ -37,4 +37,5 @@ export const NativeStreamEvent = v.variant('type', [
 ])
 
 export type NativeStreamEvent = v.InferOutput<typeof NativeStreamEvent>
+export type NativeErrorEvent = v.InferOutput<typeof NativeErrorEvent>
 export type NativeResultEvent = v.InferOutput<typeof NativeResultEvent>

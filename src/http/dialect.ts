@@ -10,8 +10,11 @@
  *   Anthropic SDK sends): `{"type":"error","error":{type,message}}`.
  * Status codes follow each API.
  */
+
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { NativeErrorEvent } from '../contract/native-events.js'
+import type { WireError } from '../contract/runner-protocol.js'
 import { type ClaudeError, RateLimitedError, ValidationError } from '../errors/index.js'
 import type { ErrorBody } from './error-body.js'
 
@@ -107,12 +110,22 @@ export const formatError = (dialect: Dialect, error: ClaudeError): FormattedErro
  * What a stream carries when its run fails after the response began; a retryable failure says
  * when to try again (`retry_after`, seconds), as its Retry-After header would have.
  */
-export const streamErrorOf = (dialect: Dialect, error: ClaudeError): object => {
+export function streamErrorOf(dialect: 'native', error: ClaudeError): NativeErrorEvent
+export function streamErrorOf(dialect: 'runner', error: ClaudeError): WireError
+export function streamErrorOf(dialect: Dialect, error: ClaudeError): object
+export function streamErrorOf(dialect: Dialect, error: ClaudeError): object {
   const retry = error.retryAfter ? { retry_after: error.retryAfter } : {}
-  if (dialect === 'native')
-    return { type: 'error', message: error.message, error_type: error.type, ...retry }
+  if (dialect === 'native') {
+    const event: NativeErrorEvent = {
+      type: 'error',
+      message: error.message,
+      error_type: error.type,
+      ...retry,
+    }
+    return event
+  }
   if (dialect === 'runner') {
-    return {
+    const line: WireError = {
       type: 'error',
       error: {
         type: error.type,
@@ -121,6 +134,7 @@ export const streamErrorOf = (dialect: Dialect, error: ClaudeError): object => {
         ...(error.billed && { billed: error.billed }),
       },
     }
+    return line
   }
   const body = formatError(dialect, error).body as { error: object }
   return { ...body, error: { ...body.error, ...retry } }

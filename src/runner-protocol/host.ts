@@ -8,7 +8,11 @@ import { bodyLimit } from 'hono/body-limit'
 import { hashKey, timingSafeEqual } from '../auth/keys.js'
 import { RunRequestSchema } from '../contract/run.js'
 import type { ClaudeRunner } from '../contract/runner.js'
-import { RUNNER_PROTOCOL, RUNNER_PROTOCOL_HEADER } from '../contract/runner-protocol.js'
+import {
+  type Health,
+  RUNNER_PROTOCOL,
+  RUNNER_PROTOCOL_HEADER,
+} from '../contract/runner-protocol.js'
 import {
   HostDrainingError,
   NotFoundError,
@@ -89,14 +93,16 @@ export const createRunnerHostApp = ({
           },
         })
       )
-      .get('/runner/v1/health', async (c) =>
-        c.json({
+      .get('/runner/v1/health', async (c) => {
+        // Written as the schema front doors read it with (contract/runner-protocol.ts).
+        const health: Health = {
           protocol: RUNNER_PROTOCOL,
           status: draining() ? 'draining' : 'ok',
           capacity: (await runner.status()).capacity,
-          tools: (await runner.tools?.()) ?? [],
-        })
-      )
+          tools: [...((await runner.tools?.()) ?? [])],
+        }
+        return c.json(health)
+      })
       .get('/runner/v1/status', async (c) => c.json(await runner.status()))
       .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
       .post('/runner/v1/runs', requireJson, jsonBody(RunRequestSchema), (c) => {

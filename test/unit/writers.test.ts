@@ -1,0 +1,36 @@
+/** What one side writes, the other side's schema reads: the stream errors and a host's health. */
+import * as v from 'valibot'
+import { describe, expect, it } from 'vitest'
+import { createFakeRunner } from '../../dev-tools/fake-runner.js'
+import { NativeStreamEvent } from '../../src/contract/native-events.js'
+import { Health, RunnerLine } from '../../src/contract/runner-protocol.js'
+import { HostLostError, QueueFullError } from '../../src/errors/index.js'
+import { streamErrorOf } from '../../src/http/dialect.js'
+import { createRunnerHostApp } from '../../src/runner-protocol/host.js'
+
+describe('writers typed by their readers’ schemas', () => {
+  it('stream errors, native and runner, parse as the readers read them', () => {
+    const billed = { costUsd: 0.01, usage: null, model: null }
+    const error = new HostLostError('gone', { retryAfter: 1, billed })
+    expect(v.parse(NativeStreamEvent, streamErrorOf('native', error))).toEqual({
+      type: 'error',
+      message: 'gone',
+      error_type: 'host_lost',
+      retry_after: 1,
+    })
+    expect(v.parse(RunnerLine, streamErrorOf('runner', error))).toEqual({
+      type: 'error',
+      error: { type: 'host_lost', message: 'gone', retry_after: 1, billed },
+    })
+    expect(
+      v.safeParse(RunnerLine, streamErrorOf('runner', new QueueFullError('full'))).success
+    ).toBe(true)
+  })
+
+  it("a runner host's health parses as front doors read it", async () => {
+    const app = createRunnerHostApp({ runner: createFakeRunner().runner })
+    const res = await app.request('/runner/v1/health', { headers: { 'x-runner-protocol': '1' } })
+    expect(res.status).toBe(200)
+    expect(v.safeParse(Health, await res.json()).success).toBe(true)
+  })
+})
