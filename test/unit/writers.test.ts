@@ -2,7 +2,10 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { createFakeRunner } from '../../dev-tools/fake-runner.js'
+import { createResponseBuilder } from '../../src/compat/responses/response.js'
+import { ResponsesRequest } from '../../src/compat/responses/schemas.js'
 import { NativeStreamEvent } from '../../src/contract/native-events.js'
+import { ResponsesStreamEvent } from '../../src/contract/responses-events.js'
 import { Health, RunnerLine } from '../../src/contract/runner-protocol.js'
 import { HostLostError, QueueFullError } from '../../src/errors/index.js'
 import { streamErrorOf } from '../../src/http/dialect.js'
@@ -32,5 +35,50 @@ describe('writers typed by their readers’ schemas', () => {
     const res = await app.request('/runner/v1/health', { headers: { 'x-runner-protocol': '1' } })
     expect(res.status).toBe(200)
     expect(v.safeParse(Health, await res.json()).success).toBe(true)
+  })
+})
+
+describe('the Responses stream', () => {
+  it('is written as the one union its readers parse (thinking, text, calls, every ending)', () => {
+    const body = v.parse(ResponsesRequest, { model: 'haiku', input: 'hi' })
+    const result = {
+      text: 'done',
+      sessionId: null,
+      model: 'claude-haiku-5-5',
+      numTurns: 1,
+      totalCostUsd: 0,
+      durationMs: 1,
+      usage: null,
+      modelUsage: null,
+      toolCalls: [{ id: 'toolu_2', name: 'lookup', input: { q: 'x' } }],
+    }
+    const events = [
+      ...(() => {
+        const builder = createResponseBuilder(body)
+        return [
+          ...builder.start(),
+          ...builder.event({ type: 'thinking_delta', text: 'hmm' }),
+          ...builder.event({ type: 'thinking_signature', signature: 's' }),
+          ...builder.event({ type: 'text_delta', text: 'hel' }),
+          ...builder.event({
+            type: 'tool_use',
+            id: 'toolu_1',
+            name: 'get',
+            input: {},
+            client: true,
+          }),
+          ...builder.finish(result),
+        ]
+      })(),
+      ...createResponseBuilder(body).failed(new HostLostError('gone')),
+      ...createResponseBuilder(body).cancelled(),
+      ...createResponseBuilder(body).finish({ ...result, toolCalls: [], stopReason: 'max_tokens' }),
+    ]
+    const types = new Set<string>()
+    for (const event of events) {
+      expect(v.safeParse(ResponsesStreamEvent, event).success, event.type).toBe(true)
+      types.add(event.type)
+    }
+    expect(types.size).toBeGreaterThanOrEqual(17)
   })
 })

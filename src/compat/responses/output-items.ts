@@ -3,15 +3,26 @@
  * and function calls, each opened, added to and closed with the events the Responses API sends.
  */
 
-/** One event of the Responses stream, numbered in order. */
-export type StreamEvent = { type: string; sequence_number: number } & Record<string, unknown>
+import type {
+  ResponsesEventData,
+  ResponsesEventType,
+  ResponsesStreamEvent,
+} from '../../contract/responses-events.js'
+
+/** One event of the Responses stream, numbered in order (contract/responses-events.ts). */
+export type StreamEvent = ResponsesStreamEvent
+/** Makes an event of `type` from its own fields, numbering it. */
+export type EventMaker = <T extends ResponsesEventType>(
+  type: T,
+  data: ResponsesEventData<T>
+) => StreamEvent
 export type Item = Record<string, unknown> & { id: string; type: string }
 type Open = { item: Item; index: number; text: string }
 
 export const itemId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`
 
 export const createOutputItems = (
-  event: (type: string, data?: Record<string, unknown>) => StreamEvent,
+  event: EventMaker,
   /** How the client names a call of the run's tool (a namespaced one split). */
   callName: (name: string) => { name: string; namespace?: string } = (name) => ({ name })
 ) => {
@@ -91,12 +102,13 @@ export const createOutputItems = (
   }
   const addCall = (call: { id: string; name: string; input: unknown }): StreamEvent[] => {
     const args = JSON.stringify(call.input ?? {})
+    const named = callName(call.name)
     const item: Item = {
       id: itemId('fc'),
       type: 'function_call',
       status: 'completed',
       call_id: call.id,
-      ...callName(call.name),
+      ...named,
       arguments: args,
     }
     const index = output.push(item) - 1
@@ -114,7 +126,7 @@ export const createOutputItems = (
       event('response.function_call_arguments.done', {
         item_id: item.id,
         output_index: index,
-        name: item.name,
+        name: named.name,
         arguments: args,
       }),
       event('response.output_item.done', { output_index: index, item }),

@@ -7,7 +7,7 @@
 
 import type { RunEvent, RunResult } from '../../contract/runner.js'
 import type { ClaudeError } from '../../errors/index.js'
-import { createOutputItems, itemId, type StreamEvent } from './output-items.js'
+import { createOutputItems, type EventMaker, itemId, type StreamEvent } from './output-items.js'
 import type { ResponsesRequest } from './schemas.js'
 import { createCallNames } from './tools.js'
 
@@ -51,11 +51,10 @@ export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = 
   const createdAt = Math.floor(Date.now() / 1000)
   let sequence = 0
   let final: Record<string, unknown> | undefined
-  const event = (type: string, data: Record<string, unknown> = {}): StreamEvent => ({
-    type,
-    sequence_number: sequence++,
-    ...data,
-  })
+  // The union member of `type` with its fields, numbered (TypeScript cannot follow a generic
+  // spread into the union; the maker's signature is what call sites are checked against).
+  const event: EventMaker = (type, data) =>
+    ({ type, sequence_number: sequence++, ...data }) as unknown as StreamEvent
   const items = createOutputItems(event, createCallNames(body))
   const { output } = items
 

@@ -5,7 +5,6 @@
  * 20 s, which says it is alive: a run not heard of for two minutes has lost its driver.
  */
 import { Hono } from 'hono'
-import * as v from 'valibot'
 import {
   BACKGROUND_LIMITS,
   tooManyRunning,
@@ -13,6 +12,12 @@ import {
 } from '../../compat/responses/background-log.js'
 import { NotFoundError } from '../../errors/index.js'
 import { jsonBody } from '../../http/validation.js'
+import {
+  AppendBackground,
+  OpenBackground,
+  type StoppedReply,
+  type StopReply,
+} from './background-wire.js'
 
 type Sql = <T>(query: string, ...bindings: unknown[]) => T[]
 
@@ -28,18 +33,6 @@ export const BACKGROUND_MIGRATION = `CREATE TABLE background (id TEXT PRIMARY KE
    seen_at INTEGER NOT NULL, ended_at INTEGER);
  CREATE TABLE background_events (id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
    PRIMARY KEY (id, seq))`
-
-const Events = v.array(v.looseObject({ sequence_number: v.number() }))
-const Open = v.object({
-  owner: v.string(),
-  events: Events,
-  snapshot: v.record(v.string(), v.unknown()),
-})
-const Append = v.object({
-  events: Events,
-  snapshot: v.record(v.string(), v.unknown()),
-  done: v.boolean(),
-})
 
 type Row = { owner: string; snapshot: string; done: number; stop: number; seen_at: number }
 
@@ -105,7 +98,7 @@ export const createBackgroundObjectRoutes = (sql: Sql) => {
   }
 
   return new Hono()
-    .post('/:id/open', jsonBody(Open), (c) => {
+    .post('/:id/open', jsonBody(OpenBackground), (c) => {
       const { owner, events, snapshot } = c.req.valid('json')
       const gone = Date.now() - BACKGROUND_LIMITS.keepMs
       sql(
@@ -128,7 +121,7 @@ export const createBackgroundObjectRoutes = (sql: Sql) => {
       insert(c.req.param('id'), events)
       return c.json({ ok: true })
     })
-    .post('/:id/append', jsonBody(Append), (c) => {
+    .post('/:id/append', jsonBody(AppendBackground), (c) => {
       const id = c.req.param('id')
       const { events, snapshot, done } = c.req.valid('json')
       insert(id, events)
@@ -174,10 +167,10 @@ export const createBackgroundObjectRoutes = (sql: Sql) => {
     .post('/:id/stop', (c) => {
       const id = c.req.param('id')
       const found = mine(id, c.req.query('owner'))
-      if (found.done) return c.json({ stopping: false })
+      if (found.done) return c.json({ stopping: false } satisfies StopReply)
       sql('UPDATE background SET stop = 1 WHERE id = ?', id)
       wake(`${id}:stop`)
-      return c.json({ stopping: true })
+      return c.json({ stopping: true } satisfies StopReply)
     })
     .get('/:id/stopped', async (c) => {
       const id = c.req.param('id')
@@ -185,6 +178,6 @@ export const createBackgroundObjectRoutes = (sql: Sql) => {
       const asked = () => Boolean(row(id)?.stop)
       if (!asked() && row(id)?.done === 0)
         await wait(`${id}:stop`, Number(c.req.query('wait')) || 0)
-      return c.json({ stop: asked() })
+      return c.json({ stop: asked() } satisfies StoppedReply)
     })
 }

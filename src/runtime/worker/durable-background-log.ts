@@ -3,9 +3,16 @@
  * (background-object-routes.ts), so an isolate that did not start a run polls it, resumes its
  * stream and cancels it. The run itself is driven by the isolate that started it.
  */
+import * as v from 'valibot'
 import type { BackgroundLog, Snapshot } from '../../compat/responses/background-log.js'
-import type { StreamEvent } from '../../compat/responses/output-items.js'
 import { errorFromResponse } from '../../http/error-body.js'
+import {
+  type AppendBackground,
+  BackgroundEvents,
+  type OpenBackground,
+  StoppedReply,
+  StopReply,
+} from './background-wire.js'
 import type { UsageNamespace } from './usage.js'
 
 export const createDurableBackgroundLog = (namespace: UsageNamespace): BackgroundLog => {
@@ -35,13 +42,15 @@ export const createDurableBackgroundLog = (namespace: UsageNamespace): Backgroun
 
   return {
     async open(id, owner, events, snapshot) {
-      await post(owner, `${encodeURIComponent(id)}/open`, { owner, events, snapshot })
+      const body: OpenBackground = { owner, events, snapshot }
+      await post(owner, `${encodeURIComponent(id)}/open`, body)
       owners.set(id, owner)
     },
     async append(id, events, snapshot, done) {
       const owner = owners.get(id)
       if (owner === undefined) return
-      await post(owner, `${encodeURIComponent(id)}/append`, { events, snapshot, done })
+      const body: AppendBackground = { events, snapshot, done }
+      await post(owner, `${encodeURIComponent(id)}/append`, body)
       if (done) owners.delete(id)
     },
     async read(id, owner, after, waitMs, signal) {
@@ -51,7 +60,7 @@ export const createDurableBackgroundLog = (namespace: UsageNamespace): Backgroun
         throw error
       })
       if (!response) return undefined
-      return (await response.json()) as { events: StreamEvent[]; done: boolean }
+      return v.parse(BackgroundEvents, await response.json())
     },
     async snapshot(id, owner) {
       const response = await call(owner, at(id, owner))
@@ -59,14 +68,14 @@ export const createDurableBackgroundLog = (namespace: UsageNamespace): Backgroun
     },
     async stop(id, owner) {
       const response = await post(owner, at(id, owner, '/stop'))
-      return response ? ((await response.json()) as { stopping: boolean }).stopping : false
+      return response ? v.parse(StopReply, await response.json()).stopping : false
     },
     async stopped(id, waitMs, signal) {
       const owner = owners.get(id)
       if (owner === undefined) return false
       const path = at(id, owner, '/stopped', { wait: String(waitMs) })
       const response = await call(owner, path, signal ? { signal } : {})
-      return response ? ((await response.json()) as { stop: boolean }).stop : false
+      return response ? v.parse(StoppedReply, await response.json()).stop : false
     },
   }
 }
