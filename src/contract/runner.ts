@@ -51,4 +51,9 @@ export interface ClaudeRunner {
   quota?(): Quota | undefined
   /** Claude Code's own tools a run may allow here (`allowedTools` beyond these is refused). */
   tools?(): Promise<readonly string[]>
+  /**
+   * Running and queued runs now, without asking anything else (`status` may start the CLI to
+   * see its version): what a runner host's health check answers with.
+   */
+  capacity?(): CapacityStatus
 }

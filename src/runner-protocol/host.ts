@@ -98,7 +98,8 @@ export const createRunnerHostApp = ({
         const health: Health = {
           protocol: RUNNER_PROTOCOL,
           status: draining() ? 'draining' : 'ok',
-          capacity: (await runner.status()).capacity,
+          // Cheap: a health check must not wait for the CLI to be asked its version.
+          capacity: runner.capacity?.() ?? (await runner.status()).capacity,
           tools: [...((await runner.tools?.()) ?? [])],
         }
         return c.json(health)

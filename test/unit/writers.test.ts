@@ -36,6 +36,23 @@ describe('writers typed by their readers’ schemas', () => {
     expect(res.status).toBe(200)
     expect(v.safeParse(Health, await res.json()).success).toBe(true)
   })
+
+  it('a health check asks the runner its capacity only, never its full status (that starts the CLI)', async () => {
+    const { runner } = createFakeRunner()
+    const capacity = { max_concurrency: 2, running: 1, queued: 0, max_queue: 4 }
+    const app = createRunnerHostApp({
+      runner: {
+        ...runner,
+        status: async () => {
+          throw new Error('status asked')
+        },
+        capacity: () => capacity,
+      },
+    })
+    const res = await app.request('/runner/v1/health', { headers: { 'x-runner-protocol': '1' } })
+    expect(res.status).toBe(200)
+    expect((await res.json()).capacity).toEqual(capacity)
+  })
 })
 
 describe('the Responses stream', () => {

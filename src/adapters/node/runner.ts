@@ -194,6 +194,7 @@ export const createNodeRunner = (
     models,
     quota: quota.current,
     tools: async () => options.allowedTools ?? [],
+    capacity: capacity.status,
     async close(graceMs = 0) {
       await source.close()
       parked.close()
