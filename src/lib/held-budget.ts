@@ -1,9 +1,10 @@
 /**
  * A budget for what requests leave the server holding after they are answered, weighed in bytes
- * (stored responses and finished background runs share one of 256 MiB) or one per entry (thread
- * replies): past it, the oldest entries of the key that holds the most go first, so a key that
- * floods the server pushes out its own, never another's. Bytes are JSON lengths: close enough
- * for text, and cheap to take.
+ * (stored responses and finished background runs share one of 256 MiB) or one per entry (how
+ * many each store keeps): a key past its own share drops its own oldest entries, and past the
+ * total, the oldest entries of the key that holds the most go first, so a key that floods the
+ * server pushes out its own, never another's. Bytes are JSON lengths: close enough for text,
+ * and cheap to take.
  */
 
 /** What one request leaves held is weighed by its JSON length. */
@@ -14,7 +15,10 @@ export const HELD_MEMORY_BYTES = 256 * 1024 * 1024
 
 export type HeldBudget = ReturnType<typeof createHeldBudget>
 
-export const createHeldBudget = (max = HELD_MEMORY_BYTES) => {
+export const createHeldBudget = (
+  max = HELD_MEMORY_BYTES,
+  maxPerOwner = Number.POSITIVE_INFINITY
+) => {
   /** By key (a store's own id), oldest first; `drop` removes the entry from its store. */
   const entries = new Map<string, { owner: string; bytes: number; drop: () => void }>()
   const byOwner = new Map<string, number>()
@@ -39,25 +43,30 @@ export const createHeldBudget = (max = HELD_MEMORY_BYTES) => {
     return found
   }
 
-  const evict = () => {
-    while (total > max) {
-      const owner = heaviest()
-      const victim = [...entries].find(([, e]) => e.owner === owner)
-      if (!victim) return
-      const [key, entry] = victim
+  /** Drops `owner`'s oldest entry; false when it has none. */
+  const dropOldest = (owner: string | undefined) => {
+    for (const [key, entry] of entries) {
+      if (entry.owner !== owner) continue
       forget(key)
       entry.drop()
+      return true
     }
+    return false
+  }
+
+  const evict = (owner: string) => {
+    while ((byOwner.get(owner) ?? 0) > maxPerOwner && dropOldest(owner)) {}
+    while (total > max && dropOldest(heaviest())) {}
   }
 
   return {
-    /** Counts an entry (again, if it was); may drop the heaviest key's oldest ones, this one too. */
+    /** Counts an entry (again, if it was); may drop its key's or the heaviest key's oldest ones, this one too. */
     hold(key: string, owner: string, bytes: number, drop: () => void) {
       forget(key)
       entries.set(key, { owner, bytes, drop })
       byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytes)
       total += bytes
-      evict()
+      evict(owner)
     },
     /** The entry is gone from its store: it counts no more. */
     release: forget,

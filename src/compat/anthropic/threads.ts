@@ -33,25 +33,12 @@ export const createThreadStore = ({
   maxPerOwner = MAX_REPLIES_PER_OWNER,
 } = {}) => {
   const replies = new Map<string, Entry>()
-  const total = createHeldBudget(max)
-  const perOwner = new Map<string, string[]>()
-
-  const forget = (replyId: string) => {
-    const entry = replies.get(replyId)
-    if (!entry) return
-    replies.delete(replyId)
-    total.release(replyId)
-    const ids = perOwner.get(entry.owner)?.filter((id) => id !== replyId) ?? []
-    if (ids.length > 0) perOwner.set(entry.owner, ids)
-    else perOwner.delete(entry.owner)
-  }
+  /** How many are remembered, per key and in all (one each). */
+  const kept = createHeldBudget(max, maxPerOwner)
 
   const remember = (replyId: string, sessionId: string, owner: string) => {
     replies.set(replyId, { sessionId, owner, state: 'open' })
-    const ids = [...(perOwner.get(owner) ?? []), replyId]
-    perOwner.set(owner, ids)
-    for (const old of ids.slice(0, Math.max(0, ids.length - maxPerOwner))) forget(old)
-    if (replies.has(replyId)) total.hold(replyId, owner, 1, () => forget(replyId))
+    kept.hold(replyId, owner, 1, () => replies.delete(replyId))
   }
 
   /** The request as the thread makes it, and a wrapper for its events (when there is a thread). */

@@ -94,30 +94,22 @@ export const createMemoryBackgroundLog = ({
   held = createHeldBudget(),
 }: BackgroundLimits = {}): BackgroundLog => {
   const entries = new Map<string, Entry>()
+  /** How many finished runs are kept, per key and in all (one each). */
+  const finished = createHeldBudget(maxFinished, maxFinishedPerOwner)
   const forget = (id: string) => {
     entries.delete(id)
+    finished.release(id)
     held.release(`background:${id}`)
   }
-  const finished = (owner?: string) =>
-    [...entries].filter(([, e]) => e.done && (owner === undefined || e.owner === owner))
   /** A run that ended is kept a while, within the counts and the memory budget. */
   const keep = (id: string, entry: Entry) => {
     const timer = setTimeout(() => forget(id), keepMs)
     // Node: a finished run must not keep the process alive.
     ;(timer as { unref?: () => void }).unref?.()
-    const mine = finished(entry.owner)
-    for (const [old] of mine.slice(0, Math.max(0, mine.length - maxFinishedPerOwner))) forget(old)
-    const all = finished()
-    if (all.length > maxFinished) {
-      const counts = new Map<string, number>()
-      for (const [, e] of all) counts.set(e.owner, (counts.get(e.owner) ?? 0) + 1)
-      const most = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a))[0]
-      const oldest = all.find(([, e]) => e.owner === most)
-      if (oldest) forget(oldest[0])
-    }
+    finished.hold(id, entry.owner, 1, () => forget(id))
     if (entries.has(id)) {
       const bytes = heldBytes(entry.events) + heldBytes(entry.snapshot)
-      held.hold(`background:${id}`, entry.owner, bytes, () => entries.delete(id))
+      held.hold(`background:${id}`, entry.owner, bytes, () => forget(id))
     }
   }
   const running = (owner?: string) =>

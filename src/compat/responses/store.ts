@@ -59,22 +59,13 @@ export const createResponseStore = ({
   held = createHeldBudget(),
 }: ResponseStoreOptions = {}): ResponseStore => {
   const responses = new Map<string, StoredResponse>()
-  const counts = new Map<string, number>()
+  /** How many are kept, per key and in all (one each). */
+  const kept = createHeldBudget(max, maxPerOwner)
   const remove = (id: string) => {
-    const found = responses.get(id)
-    if (!found) return
-    responses.delete(id)
+    if (!responses.delete(id)) return
+    kept.release(id)
     held.release(`response:${id}`)
-    const left = (counts.get(found.owner) ?? 1) - 1
-    if (left > 0) counts.set(found.owner, left)
-    else counts.delete(found.owner)
   }
-  /** The oldest record of `owner` (insertion order is age). */
-  const oldestOf = (owner: string) => {
-    for (const [id, record] of responses) if (record.owner === owner) return id
-    return undefined
-  }
-  const mostKept = () => [...counts].reduce((a, b) => (b[1] > a[1] ? b : a))[0]
   const find = (id: string, owner: string) => {
     const found = responses.get(id)
     if (found && Date.now() - found.at > ttlMs) remove(id)
@@ -94,9 +85,7 @@ export const createResponseStore = ({
       if (bytes > maxRecordBytes) return
       sweep()
       responses.set(id, record)
-      counts.set(record.owner, (counts.get(record.owner) ?? 0) + 1)
-      while ((counts.get(record.owner) ?? 0) > maxPerOwner) remove(oldestOf(record.owner) ?? id)
-      while (responses.size > max) remove(oldestOf(mostKept()) ?? id)
+      kept.hold(id, record.owner, 1, () => remove(id))
       if (responses.has(id)) held.hold(`response:${id}`, record.owner, bytes, () => remove(id))
     },
     get: async (id, owner) => find(id, owner),
