@@ -104,12 +104,7 @@ const createSessions = (
   }
   const source = createProcessSource({
     egress,
-    sandbox: {
-      kit: async () => (await sandbox.require()).kit,
-      cgroup: async () => (await sandbox.require()).cgroups.enter(),
-      take: sandbox.take,
-      give: sandbox.give,
-    },
+    sandbox,
     settings,
     hiddenPaths: options.hiddenPaths,
     warmShapes: options.warmShapes,

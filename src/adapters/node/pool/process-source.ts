@@ -10,12 +10,8 @@ import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
 import type { EgressProxy } from '../process/egress-proxy.js'
 import { residentBytes } from '../process/memory.js'
-import {
-  prepareSandbox,
-  type SandboxIdentity,
-  type SandboxKit,
-  type SandboxLaunch,
-} from '../process/sandbox.js'
+import { prepareSandbox, type SandboxLaunch } from '../process/sandbox.js'
+import type { SandboxLease } from '../process/sandbox-probe.js'
 import type { CliProcess, LaunchExtras } from '../process/spawn.js'
 import { type CliSession, createCliSession } from '../session/cli-session.js'
 import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
@@ -37,14 +33,8 @@ export type ProcessSourceOptions = {
   hiddenPaths?: string[]
   /** The ways out of a sandboxed run's network: the API only, or the public web too. */
   egress: { api: EgressProxy; web: EgressProxy }
-  /** What every sandbox is made with (asked only for runs that need one), and who runs it. */
-  sandbox: {
-    kit: () => Promise<SandboxKit>
-    /** Its cgroup, where the machine gives one: the prefix that enters it, and its removal. */
-    cgroup: () => Promise<{ prefix: string[]; release(): Promise<void> } | undefined>
-    take: () => SandboxIdentity
-    give: (identity: SandboxIdentity) => void
-  }
+  /** Where a run that needs a sandbox gets one (asked only for such runs). */
+  sandbox: { acquire(): Promise<SandboxLease> }
   warmShapes?: NodeRunnerOptions['warmShapes']
   dirs: WorkDirOptions
   launch: Launch
@@ -75,9 +65,8 @@ const startCold = async (
   const { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession } = options
   const path = binary()
   const dir = await prepareWorkDir(request, dirs)
-  let identity: SandboxIdentity | undefined
+  let lease: SandboxLease | undefined
   let sandboxed: SandboxLaunch | undefined
-  let cgroup: Awaited<ReturnType<ProcessSourceOptions['sandbox']['cgroup']>>
   try {
     if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
     const paths = {
@@ -89,13 +78,13 @@ const startCold = async (
     }
     const way = request.allowedTools?.includes('WebFetch') ? egress.web : egress.api
     if (sandbox) {
-      const [kit, egressSocket] = [await options.sandbox.kit(), await way.start()]
-      identity = options.sandbox.take()
-      sandboxed = await prepareSandbox(sandbox, { ...paths, egressSocket }, kit, identity)
-      cgroup = await options.sandbox.cgroup()
+      const egressSocket = await way.start()
+      lease = await options.sandbox.acquire()
+      const { bwrap, kit, identity } = lease
+      sandboxed = await prepareSandbox(bwrap, { ...paths, egressSocket }, kit, identity)
     }
     // In the sandbox, its arguments end with the CLI (by its real path).
-    const command = sandboxed ? [...(cgroup?.prefix ?? []), ...sandboxed.command] : [path]
+    const command = sandboxed ? [...(lease?.prefix ?? []), ...sandboxed.command] : [path]
     const skipWebFetchPreflight = !settings.webFetchPreflight
     const args = buildCliArgs({ ...request, ...dir, reusable, skipWebFetchPreflight })
     // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6).
@@ -106,15 +95,12 @@ const startCold = async (
     const session = createCliSession(await launch(command, args, dir.cwd, env, extras), dir)
     onSession(session)
     // The sandbox's user and cgroup are free again once its processes are gone.
-    const [taken, entered] = [identity, cgroup]
-    if (taken) void session.exited.then(() => options.sandbox.give(taken))
-    if (entered) void session.exited.then(() => entered.release())
-    identity = undefined
-    cgroup = undefined
+    const held = lease
+    if (held) void session.exited.then(() => held.release())
+    lease = undefined
     return session
   } catch (error) {
-    if (identity) options.sandbox.give(identity)
-    await cgroup?.release()
+    await lease?.release()
     await dir.cleanup?.().catch(() => {})
     throw error
   } finally {

@@ -128,6 +128,17 @@ const createUserRange = (first: HostUser, size: number) => {
 
 export type Sandbox = ReturnType<typeof createSandbox>
 
+/** One run's sandbox: what makes it, who its processes are, and its cgroup's prefix. */
+export type SandboxLease = {
+  bwrap: string
+  kit: SandboxKit
+  identity: SandboxIdentity
+  /** The command that enters its cgroup (empty where there is none). */
+  prefix: string[]
+  /** Gives its user and cgroup back, once its processes are gone. */
+  release(): Promise<void>
+}
+
 export const createSandbox = (options: SandboxOptions) => {
   let found: ReturnType<typeof probe> | undefined
   const once = () => {
@@ -137,6 +148,16 @@ export const createSandbox = (options: SandboxOptions) => {
     return found
   }
   const users = createUserRange(options.firstUser, options.users)
+  /** bubblewrap's path and the kit for a run that needs the sandbox; without one it is refused. */
+  const require = async () => {
+    const result = await once()
+    if (typeof result === 'string') {
+      throw new PolicyError(
+        `Bash and WebFetch run only inside an OS sandbox, which this server cannot make (${result}): leave them out of allowed_tools, or ask the operator`
+      )
+    }
+    return result
+  }
   return {
     /** Probes now, and says at once if runs that need the sandbox will be refused, and why. */
     async check() {
@@ -157,15 +178,22 @@ export const createSandbox = (options: SandboxOptions) => {
       const result = await found
       if (result && typeof result !== 'string') await result.cgroups.close()
     },
-    /** bubblewrap's path and the kit for a run that needs the sandbox; without one it is refused. */
-    async require() {
-      const result = await once()
-      if (typeof result === 'string') {
-        throw new PolicyError(
-          `Bash and WebFetch run only inside an OS sandbox, which this server cannot make (${result}): leave them out of allowed_tools, or ask the operator`
-        )
+    require,
+    /** Everything one run's sandbox needs, held until `release`. */
+    async acquire(): Promise<SandboxLease> {
+      const { bwrap, kit, cgroups } = await require()
+      const identity = users.take()
+      try {
+        const cgroup = await cgroups.enter()
+        const release = async () => {
+          users.give(identity)
+          await cgroup?.release()
+        }
+        return { bwrap, kit, identity, prefix: cgroup?.prefix ?? [], release }
+      } catch (error) {
+        users.give(identity)
+        throw error
       }
-      return result
     },
     /** Who a sandbox's processes are, until `give` takes it back when they are gone. */
     take: users.take,
