@@ -5,7 +5,7 @@
  * Run as an ordinary user, the same must hold (the sandbox then uses a user namespace).
  */
 import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
@@ -219,4 +219,18 @@ describe("a sandbox's processes together", () => {
     }
     expect((await fetch(`${small.url}/health`)).status).toBe(200)
   }, 90_000)
+
+  it('leave no cgroup behind once the server has stopped', async () => {
+    // This process's runners' folders (the other stack of this file has one too).
+    const own = (await readFile('/proc/self/cgroup', 'utf8')).match(/:memory:(.*)/)?.[1] ?? '/'
+    const folders = async () =>
+      (await readdir(join('/sys/fs/cgroup/memory', own)).catch(() => [] as string[])).filter(
+        (name) => name.startsWith(`cca-sandboxes-${process.pid}-`)
+      )
+    const before = await folders()
+    await small.close()
+    const after = await folders()
+    if (!cgroups) expect(before).toEqual([])
+    else expect(after).toHaveLength(before.length - 1)
+  })
 })

@@ -8,7 +8,7 @@
  * Over the memory limit the kernel kills inside the sandbox only, commands first (the limited
  * shell raises their OOM score).
  */
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export type SandboxCgroups = {
@@ -41,6 +41,44 @@ const hierarchyOf = async (controller: string): Promise<Hierarchy | undefined> =
 }
 
 const MB = 1024 * 1024
+const FOLDER = 'cca-sandboxes-'
+
+/** Removes cgroups once their processes are gone (a moment after the sandbox's exit is seen). */
+const removeWhenEmpty = async (dirs: string[]) => {
+  for (let i = 0; i < 20; i++) {
+    const left = await Promise.all(
+      dirs.map((dir) =>
+        rmdir(dir).then(
+          () => false,
+          (e) => e.code !== 'ENOENT'
+        )
+      )
+    )
+    if (!left.some(Boolean)) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The folders of servers that are gone (named with their pid), and what is left in them. */
+const removeStale = async (parent: string) => {
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    const pid = Number(name.slice(FOLDER.length).split('-')[0])
+    if (!name.startsWith(FOLDER) || !pid || isAlive(pid)) continue
+    const stale = join(parent, name)
+    const inside = await readdir(stale, { withFileTypes: true }).catch(() => [])
+    const groups = inside.filter((entry) => entry.isDirectory()).map((e) => join(stale, e.name))
+    await removeWhenEmpty([...groups, stale])
+  }
+}
 
 export const createSandboxCgroups = async (limits: {
   totalMemoryMb: number
@@ -54,15 +92,21 @@ export const createSandboxCgroups = async (limits: {
   if (process.getuid?.() !== 0) return none('none (not root: rlimits only)')
   const [memory, pids] = await Promise.all([hierarchyOf('memory'), hierarchyOf('pids')])
   if (!memory || !pids) return none('none (no cgroup v1 memory and pids hierarchies: rlimits only)')
-  // One folder per runner (a process may hold several), removed when it closes.
-  const folder = `cca-sandboxes-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
+  // One folder per runner (a process may hold several), removed when it closes; what a server
+  // that is gone left is removed first.
+  const folder = `${FOLDER}${process.pid}-${crypto.randomUUID().slice(0, 8)}`
   const base = (h: Hierarchy) => join(h.mount, h.own, folder)
   try {
-    for (const h of [memory, pids]) await mkdir(base(h), { recursive: true })
+    for (const h of [memory, pids]) {
+      await removeStale(join(h.mount, h.own))
+      await mkdir(base(h), { recursive: true })
+    }
   } catch (error) {
     return none(`none (cgroups cannot be made here: ${(error as Error).message}; rlimits only)`)
   }
   let next = 0
+  /** Sandboxes whose cgroups are still being removed: closing waits for them. */
+  const releasing = new Set<Promise<void>>()
   return {
     kind: 'cgroup v1 (memory, pids)',
     async enter() {
@@ -85,24 +129,15 @@ export const createSandboxCgroups = async (limits: {
         join(memoryDir, 'cgroup.procs'),
         join(pidsDir, 'cgroup.procs'),
       ]
-      const release = async () => {
-        // Its processes are gone with the sandbox's init, a moment after the exit is seen.
-        for (let i = 0; i < 20; i++) {
-          const left = await Promise.all(
-            [memoryDir, pidsDir].map((dir) =>
-              rmdir(dir).then(
-                () => false,
-                (e) => e.code !== 'ENOENT'
-              )
-            )
-          )
-          if (!left.some(Boolean)) return
-          await new Promise((resolve) => setTimeout(resolve, 50))
-        }
+      const release = () => {
+        const removing = removeWhenEmpty([memoryDir, pidsDir])
+        releasing.add(removing)
+        return removing.finally(() => releasing.delete(removing))
       }
       return { prefix, release }
     },
     async close() {
+      await Promise.all(releasing)
       await Promise.all([memory, pids].map((h) => rmdir(base(h)).catch(() => {})))
     },
   }
