@@ -36,7 +36,7 @@ export const startTestStack = async (
   const server = await startServer({
     host: '127.0.0.1',
     port: 0,
-    logLevel: (process.env.TEST_LOG as 'silent') ?? 'silent',
+    logLevel: 'silent',
     workDir,
     keysFile: join(home, 'api-keys'),
     webDir: inject('webDir'),
