@@ -59,9 +59,10 @@ const watched = (body: ReadableStream<Uint8Array>, kick: () => void) =>
   )
 
 /** Failures made of a host's broken line: they fail the run, never the host (see distrusted). */
-const breaches = new WeakSet<object>()
-export const isBreach = (error: unknown) =>
-  typeof error === 'object' && error !== null && breaches.has(error)
+const breaches = new WeakMap<object, string>()
+/** The URL of the host whose broken line `error` is, if it is one. */
+export const breachedBy = (error: unknown) =>
+  typeof error === 'object' && error !== null ? breaches.get(error) : undefined
 
 /**
  * The host's lines as they are read. One that breaks the protocol (not JSON, too long, a count or
@@ -69,7 +70,7 @@ export const isBreach = (error: unknown) =>
  * error charged the key's whole reservation (`maxBudgetUsd`: the host's word on cost is worth
  * nothing now). The host stays in use: other keys' runs there are not its victims.
  */
-async function* distrusted(lines: AsyncGenerator<Line>, request: RunRequest) {
+async function* distrusted(lines: AsyncGenerator<Line>, request: RunRequest, host: Host) {
   try {
     yield* lines
   } catch (error) {
@@ -79,7 +80,7 @@ async function* distrusted(lines: AsyncGenerator<Line>, request: RunRequest) {
       cause: error,
       ...(reserved !== undefined && { billed: { costUsd: reserved, usage: null, model: null } }),
     })
-    breaches.add(breach)
+    breaches.set(breach, host.url)
     throw breach
   }
 }
@@ -119,7 +120,8 @@ const tryHost = async (
     watch.phase(deadlines.firstEventMs, 'the host sent no event in time')
     const lines = distrusted(
       readEvents(watched(response.body, watch.kick), 'ndjson', RunnerLine),
-      request
+      request,
+      host
     )
     const first = await lines.next()
     if (first.done) throw new Error('the host ended the run before its first event')
@@ -132,7 +134,7 @@ const tryHost = async (
   } catch (error) {
     watch.stop()
     if (signal.aborted) throw new RunAbortedError('The run was aborted', { cause: error })
-    if (isBreach(error)) return { refused: error as ClaudeError }
+    if (breachedBy(error)) return { refused: error as ClaudeError }
     return { failed: attempt.signal.aborted ? attempt.signal.reason : error }
   }
 }

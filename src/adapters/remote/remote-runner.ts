@@ -31,7 +31,7 @@ import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
 import { createHostPrices, type HostPrices } from './host-prices.js'
 import { createHostSet, type Host, type HostSet } from './host-set.js'
-import { isBreach, openRun } from './open-run.js'
+import { breachedBy, openRun } from './open-run.js'
 import { routeToHost, tagForHost } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
@@ -115,7 +115,7 @@ export const createRemoteRunner = ({
   }
   const prices = createHostPrices(set)
 
-  async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
+  async function* relayRun(request: RunRequest, options: RunOptions): AsyncGenerator<RunEvent> {
     const controller = new AbortController()
     // The host is trusted to keep the run's deadline no more than with anything else.
     const deadline = AbortSignal.timeout(
@@ -129,11 +129,6 @@ export const createRemoteRunner = ({
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
     // A waiting run or a kept session lives on one host: no other host has it.
     const routed = holderOf(set, request)
-    const logBreach = (url: string, error: unknown) =>
-      logger.warn('a runner host broke the protocol; the run failed', {
-        host: url,
-        error: String(error),
-      })
     const { host, events } = await openRun(
       set,
       fetchImpl,
@@ -141,38 +136,46 @@ export const createRemoteRunner = ({
       signal,
       deadlines,
       routed.holder
-    ).catch((error: unknown) => {
-      if (isBreach(error)) logBreach('(opening)', error)
-      throw error
+    )
+    yield* readRunStream({
+      events,
+      signal,
+      translate: relayLine(host, prices, logger),
+      aborted: (cause) =>
+        deadline.aborted
+          ? new DeadlineExceededError('The run passed its deadline on the runner host', { cause })
+          : new RunAbortedError('The run was aborted', { cause }),
+      // The host died, broke off or went silent: it is down until a health check says not.
+      broken: (error) => {
+        set.markDown(host, error)
+        host.lostRun()
+        logger.warn('a runner host dropped a run mid-way', {
+          host: host.url,
+          error: String(error),
+        })
+        return new HostLostError(
+          'The runner host doing this run went away mid-run; send the request again (it goes to another host)',
+          { cause: error, retryAfter: 1 }
+        )
+      },
+      noResult: () => new Error('the host ended the run without a result'),
+      // Cancels the upstream request if the consumer stopped early.
+      close: () => controller.abort(),
     })
+  }
+
+  /** The run, and a log line when a host broke the protocol (opening it, or mid-way). */
+  async function* run(request: RunRequest, options: RunOptions = {}): AsyncGenerator<RunEvent> {
     try {
-      yield* readRunStream({
-        events,
-        signal,
-        translate: relayLine(host, prices, logger),
-        aborted: (cause) =>
-          deadline.aborted
-            ? new DeadlineExceededError('The run passed its deadline on the runner host', { cause })
-            : new RunAbortedError('The run was aborted', { cause }),
-        // The host died, broke off or went silent: it is down until a health check says not.
-        broken: (error) => {
-          set.markDown(host, error)
-          host.lostRun()
-          logger.warn('a runner host dropped a run mid-way', {
-            host: host.url,
-            error: String(error),
-          })
-          return new HostLostError(
-            'The runner host doing this run went away mid-run; send the request again (it goes to another host)',
-            { cause: error, retryAfter: 1 }
-          )
-        },
-        noResult: () => new Error('the host ended the run without a result'),
-        // Cancels the upstream request if the consumer stopped early.
-        close: () => controller.abort(),
-      })
+      yield* relayRun(request, options)
     } catch (error) {
-      if (isBreach(error)) logBreach(host.url, error)
+      const host = breachedBy(error)
+      if (host) {
+        logger.warn('a runner host broke the protocol; the run failed', {
+          host,
+          error: String(error),
+        })
+      }
       throw error
     }
   }
