@@ -57,6 +57,43 @@ describe('a hosted web_search', () => {
     expect(left.response.headers.get('x-ignored-tools')).toBe('web_search')
     expect(offered()).not.toContain('WebSearch')
   })
+
+  it('takes max_tool_calls turns of searches and one to answer; a turn more ends the run', async () => {
+    /** A model that searches until it has `wanted` results, then answers. */
+    const searching =
+      (wanted: number): MockHandler =>
+      (request) => {
+        // The CLI's own search request (its tool is the API's web_search) gets the results.
+        if (!request.body.tools?.some((t) => t.name === 'WebSearch'))
+          return { kind: 'text', text: 'nothing new' }
+        const results = (request.body.messages ?? []).flatMap((m) =>
+          Array.isArray(m.content) ? m.content.filter((b) => b?.type === 'tool_result') : []
+        )
+        return results.length < wanted
+          ? { kind: 'tool', name: 'WebSearch', input: { query: `news ${results.length}` } }
+          : { kind: 'text', text: `Searched ${results.length} times` }
+      }
+    const mainTurns = () =>
+      stack.mock.messageRequests().filter((r) => r.body.tools?.some((t) => t.name === 'WebSearch'))
+        .length
+    // The SDK sends the field; its request type (6.x) does not name it yet.
+    const body = {
+      model: 'haiku',
+      input: 'Any news?',
+      tools: [{ type: 'web_search' as const }],
+      max_tool_calls: 1,
+    }
+    const ask = () => searcher.responses.create(body)
+
+    stack.mock.setHandler(searching(1))
+    expect((await ask()).output_text).toBe('Searched 1 times')
+    expect(mainTurns()).toBe(2)
+
+    stack.mock.reset()
+    stack.mock.setHandler(searching(5))
+    await expect(ask()).rejects.toMatchObject({ status: 422, code: 'max_turns_exceeded' })
+    expect(mainTurns()).toBe(2)
+  })
 })
 
 describe("a namespace's functions", () => {

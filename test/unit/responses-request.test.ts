@@ -52,6 +52,8 @@ describe('a Responses request as a run', () => {
     expect(leftOutTools(body, ['WebSearch'])).toEqual([])
     expect(toRunRequest(body, undefined, ['Read']).allowedTools).toBeUndefined()
     expect(leftOutTools(body, ['Read'])).toEqual(['web_search'])
+    const limited = parse({ ...body, max_tool_calls: 2 })
+    expect(toRunRequest(limited, undefined, ['WebSearch']).maxTurns).toBe(3)
     const none = parse({ ...body, tool_choice: 'none' })
     expect(toRunRequest(none, undefined, ['WebSearch']).allowedTools).toBeUndefined()
   })

@@ -198,9 +198,17 @@ export const toRunRequest = (
     ...(jsonSchema && { jsonSchema }),
     ...controlsOf(body),
     ...tools,
-    ...(hosted.length > 0 && { allowedTools: hosted, maxTurns: TOOL_MAX_TURNS }),
+    ...(hosted.length > 0 && { allowedTools: hosted, maxTurns: hostedTurns(body) }),
   }
 }
+
+/**
+ * Model turns a run with hosted tools may take: `max_tool_calls` turns that call them, and one to
+ * answer. The CLI counts turns, not calls (a turn's parallel calls count once), and ends the run
+ * when the last turn calls a tool again.
+ */
+const hostedTurns = (body: ResponsesRequest) =>
+  body.max_tool_calls == null ? TOOL_MAX_TURNS : body.max_tool_calls + 1
 
 /** The conversation up to the last user message before the calls, as the run was given it. */
 const conversationBefore = (body: ResponsesRequest, before: Item[]) => {

@@ -121,6 +121,8 @@ export const ResponsesRequest = v.looseObject({
     ])
   ),
   parallel_tool_calls: v.nullish(v.boolean()),
+  /** Hosted tool calls at most, counted in model turns (request.ts). */
+  max_tool_calls: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100))),
   store: v.nullish(v.boolean()),
   stream: v.nullish(v.boolean()),
   stream_options: Optional,
@@ -138,7 +140,6 @@ export const ResponsesRequest = v.looseObject({
   service_tier: Optional,
   truncation: Optional,
   client_metadata: Optional,
-  max_tool_calls: Optional,
   // Refused with a reason (request.ts).
   background: v.nullish(v.boolean()),
   conversation: Optional,
