@@ -15,6 +15,7 @@ import { HealthResponse } from './api/schemas.js'
 import { createAuth, type KeySource } from './auth/middleware.js'
 import { createParkedPlaces } from './auth/parked-places.js'
 import { withKeyPolicy } from './auth/policy-runner.js'
+import { ratelimitHeaders } from './compat/anthropic/ratelimit-headers.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
 import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
@@ -130,6 +131,8 @@ export const createApp = (options: AppOptions) => {
       )
       .use('/llm/*', quotaHeaders(options.runner))
       .use('/v1/*', quotaHeaders(options.runner))
+      .use('/v1/messages', ratelimitHeaders(options.runner))
+      .use('/v1/messages/*', ratelimitHeaders(options.runner))
       .get(
         '/health',
         describeRoute({

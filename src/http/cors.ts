@@ -27,6 +27,13 @@ export const createCors = (origins: readonly string[]): MiddlewareHandler => {
       'x-claude-quota-utilization',
       'x-claude-quota-window',
       'x-claude-quota-resets-at',
+      'anthropic-ratelimit-unified-status',
+      'anthropic-ratelimit-unified-reset',
+      'anthropic-ratelimit-unified-representative-claim',
+      'anthropic-ratelimit-unified-5h-utilization',
+      'anthropic-ratelimit-unified-5h-reset',
+      'anthropic-ratelimit-unified-7d-utilization',
+      'anthropic-ratelimit-unified-7d-reset',
     ],
     maxAge: 600,
   })

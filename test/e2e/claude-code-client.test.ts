@@ -16,8 +16,8 @@ import {
   toolResultsOf,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
-import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
 import { createKey } from '../../src/runtime/node/keys.js'
+import { runClaudeClient } from '../helpers/claude-client.js'
 import { runCommand } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -41,25 +41,8 @@ afterAll(async () => {
 beforeEach(() => stack.mock.reset())
 
 /** Claude Code, pointed at the server, with nothing of this machine's login. */
-const claude = (args: string[]) => {
-  const binary = resolveClaudeBinary(process.env)?.path as string
-  const home = join(client, 'home')
-  return runCommand(binary, ['-p', ...args], {
-    cwd: project,
-    timeoutMs: 90_000,
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      CLAUDE_CONFIG_DIR: join(home, '.claude'),
-      ANTHROPIC_BASE_URL: stack.url,
-      ANTHROPIC_API_KEY: key,
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      CLAUDE_CODE_MAX_RETRIES: '0',
-      API_TIMEOUT_MS: '60000',
-    },
-    input: '',
-  })
-}
+const claude = (args: string[]) =>
+  runClaudeClient({ url: stack.url, dir: client, cwd: project, key }, args)
 
 /** The server's model: reads the client's file, runs a command there, then says what it saw. */
 const readThenBash: MockHandler = (request) => {
