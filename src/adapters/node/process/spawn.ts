@@ -21,8 +21,11 @@ export type CliProcess = {
   exited: Promise<ChildExit>
   /** The last few KiB of stderr, for logs only. */
   stderrTail(): string
-  /** Closes stdin, sends SIGTERM, and SIGKILL after the grace period; resolves on exit. */
-  terminate(): Promise<ChildExit>
+  /**
+   * Closes stdin, sends SIGTERM, and SIGKILL after the grace period; resolves on exit. `now`:
+   * SIGKILL at once, so the process does not take one more step (an API call it is about to make).
+   */
+  terminate(options?: { now?: boolean }): Promise<ChildExit>
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024
@@ -86,7 +89,8 @@ export const spawnCli = async (
   })
 
   let terminating: Promise<ChildExit> | undefined
-  const terminate = () => {
+  const terminate = ({ now = false } = {}) => {
+    if (now) signalGroup(child.pid, 'SIGKILL')
     terminating ??= (async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.stdin.destroy()

@@ -74,9 +74,9 @@ export async function* takeTurn(
     return
   }
   if (stretch.kind === 'cut') {
-    // The CLI would ask the model to go on (three times, then fail): the answer ends here, and
-    // the process is stopped at once (it may have begun one more call) and not reused.
-    void session.stop()
+    // The CLI would ask the model to go on (three times, then fail, each call billed): the
+    // answer ends here, and the process is killed before it makes that call, and not reused.
+    void session.stop({ now: true })
     const result = translator.cut()
     const models = await deps.models().catch(() => [])
     result.totalCostUsd = chargePart(result, followUp?.charged ?? 0, models).costUsd

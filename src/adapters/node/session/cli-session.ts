@@ -89,9 +89,10 @@ export type CliSession = ReturnType<typeof createCliSession>
 export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
   const state = createSessionState()
   let stopping: Promise<void> | undefined
-  /** Stops the process and removes its directory; once, whoever asks first. */
-  const stop = (): Promise<void> => {
+  /** Stops the process and removes its directory; once, whoever asks first (`now`: spawn.ts). */
+  const stop = (options?: { now?: boolean }): Promise<void> => {
     state.end()
+    if (options?.now) void proc.terminate(options)
     stopping ??= proc
       .terminate()
       .then(() => dir.cleanup?.())
@@ -102,7 +103,7 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
     return stopping
   }
   // A process that ends on its own (stdin closed after a one-off run, a crash) is stopped too.
-  void proc.exited.then(stop)
+  void proc.exited.then(() => stop())
   async function* messages(): AsyncGenerator<CliMessage> {
     for await (const line of proc.lines) {
       const message = parseCliLine(line)
