@@ -13,7 +13,7 @@ import type {
   RunResult,
 } from '../contract/runner.js'
 import { isClaudeError, PolicyError } from '../errors/index.js'
-import { chargeOf, estimateCharge } from '../run/charge.js'
+import { chargeOf, estimateCharge, firstCallCost } from '../run/charge.js'
 import { assertRunnable } from '../run/request-check.js'
 import type { UsageStore } from '../usage/store.js'
 import type { KeyRecord } from './keys.js'
@@ -65,9 +65,12 @@ export const withKeyPolicy = (
     // Every run that reached the model is charged, however it ends.
     let charged = false
     let streamed: Extract<RunEvent, { type: 'usage' }> | undefined
+    // The first call's usage as it began: what the next run must be able to pay at the least.
+    let firstCall: Extract<RunEvent, { type: 'usage' }> | undefined
     const charge = async (amount: RunCharge) => {
       charged = true
-      await usage.record(who, amount)
+      const floor = firstCall && firstCallCost(amount, firstCall.usage)
+      await usage.record(who, { ...amount, ...(floor !== undefined && { firstCallUsd: floor }) })
     }
     const asked = performance.now()
     try {
@@ -76,7 +79,10 @@ export const withKeyPolicy = (
           begun = true
           onStarted?.(performance.now() - asked)
         }
-        if (event.type === 'usage') streamed = event
+        if (event.type === 'usage') {
+          streamed = event
+          firstCall ??= event
+        }
         if (event.type === 'result') {
           parkedOn = event.result.toolCalls?.map((call) => call.id)
           await charge(chargeOf(event.result))

@@ -58,6 +58,11 @@ export const RunCharge = v.object({
   costUsd: Amount,
   usage: v.nullable(Usage),
   model: v.nullable(ModelId),
+  /**
+   * What the run's first model call cost as it began (its input, cache reads and writes): the
+   * least a run pays, which a key's budget must still hold for the next one to be let in.
+   */
+  firstCallUsd: v.optional(Amount),
 })
 
 const event = <T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>

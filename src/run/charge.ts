@@ -44,6 +44,23 @@ const pricesFor = (model: string, models: readonly ModelInfo[]): Prices => {
 /** Anthropic's list-price multipliers for cache writes and reads, relative to input tokens. */
 const CACHE_WRITE = 1.25
 const CACHE_READ = 0.1
+/** Output tokens' list price relative to input tokens, the same on every Claude tier. */
+const OUTPUT_RATIO = 5
+
+/**
+ * The part of a run's cost its first call had: the calls' tokens weighed at list-price ratios
+ * (every Claude tier prices output at 5x input), so no price list is needed, only the run's cost.
+ */
+export const firstCallCost = (charge: RunCharge, first: Usage): number | undefined => {
+  const weight = (u: Usage) =>
+    u.input_tokens +
+    u.cache_creation_input_tokens * CACHE_WRITE +
+    u.cache_read_input_tokens * CACHE_READ +
+    u.output_tokens * OUTPUT_RATIO
+  const total = charge.usage ? weight(charge.usage) : 0
+  if (!(total > 0) || !(charge.costUsd > 0)) return undefined
+  return charge.costUsd * Math.min(1, weight(first) / total)
+}
 
 export const estimateCharge = (
   usage: Usage,

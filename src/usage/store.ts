@@ -69,23 +69,32 @@ export const addTotals = <T extends UsageTotals>(into: T, more: UsageTotals): T 
   return into
 }
 
+/** Dollars as a person reads them: enough digits to tell small amounts apart. */
+const usd = (amount: number) => Number(Math.max(0, amount).toPrecision(3)).toString()
+
 /** The most one run of a key with a daily budget may spend (and has reserved for it). */
 export const RUN_CAP_USD = 1
 /** Runs at once for a key with a daily budget and no `max_concurrent` of its own. */
 export const BUDGETED_MAX_CONCURRENT = 4
+
+/** Days back the least first call of a key is looked for (prices and prompts change). */
+export const FLOOR_DAYS = 7
 
 /**
  * The one place the limits are decided, whichever store holds the numbers: the key's runs in
  * flight, its spend today, and what those runs have reserved. A run of a key with a budget
  * reserves what it may spend (what is left, at most `RUN_CAP_USD`) and is capped there, so a
  * burst cannot spend past the budget: a key exceeds it at most by what one run spends past its
- * cap before the CLI stops it.
+ * cap before the CLI stops it. `leastCallUsd`: the cheapest first model call the store has seen
+ * (the key's, else any key's): a run that could not pay even that is refused before it starts,
+ * rather than billed for an answer the budget then throws away.
  */
 export const admitWithinLimits = (
   limits: RunLimits,
   active: number,
   spentToday: number,
-  reservedUsd = 0
+  reservedUsd = 0,
+  leastCallUsd = 0
 ): { capUsd?: number } => {
   const maxConcurrent =
     limits.maxConcurrent ?? (limits.dailyUsd === undefined ? undefined : BUDGETED_MAX_CONCURRENT)
@@ -101,8 +110,15 @@ export const admitWithinLimits = (
       { retryAfter: secondsToUtcMidnight() }
     )
   }
-  const left = limits.dailyUsd - spentToday - reservedUsd
-  if (left <= 0) {
+  const unspent = limits.dailyUsd - spentToday
+  if (unspent < leastCallUsd) {
+    throw new QuotaExceededError(
+      `This key has $${usd(unspent)} left of its daily budget of $${limits.dailyUsd}, less than a run costs at the least ($${usd(leastCallUsd)}, the cheapest first model call seen); it resets at 00:00 UTC`,
+      { retryAfter: secondsToUtcMidnight() }
+    )
+  }
+  const left = unspent - reservedUsd
+  if (left <= 0 || left < leastCallUsd) {
     throw new QuotaExceededError(
       `What is left of this key's daily budget of $${limits.dailyUsd} is held by its runs in progress`,
       { retryAfter: 2 }
@@ -144,9 +160,15 @@ export const createInFlight = () => {
   return {
     count: (id: string) => of(id).count,
     ids: () => [...places.keys()],
-    admit(id: string, limits: RunLimits, spentToday: number): Admission {
+    admit(id: string, limits: RunLimits, spentToday: number, leastCallUsd?: number): Admission {
       const current = of(id)
-      const { capUsd } = admitWithinLimits(limits, current.count, spentToday, current.reserved)
+      const { capUsd } = admitWithinLimits(
+        limits,
+        current.count,
+        spentToday,
+        current.reserved,
+        leastCallUsd
+      )
       const reserve = capUsd ?? 0
       places.set(id, { count: current.count + 1, reserved: current.reserved + reserve })
       let released = false

@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import type { KeyUsage } from '../../src/contract/usage.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
 import { runCli, startCli } from '../helpers/run-cli.js'
@@ -93,6 +94,59 @@ describe('a daily budget across a restart', () => {
     expect(none.code).toBe(0)
     expect(none.stdout).toContain('No usage recorded yet')
   })
+})
+
+describe('a budget that cannot pay for a run', () => {
+  it('is refused at admission, with no model call made, also after a restart', async () => {
+    const db = join(dir, 'data', 'floor.db')
+    const spentBy = async (url: string, name: string) => {
+      const usage = await (await fetch(`${url}/admin/usage`, as(admin))).json()
+      const found = Object.values(usage.keys as Record<string, KeyUsage>).find(
+        (u) => u.name === name
+      )
+      return found?.today.usd ?? 0
+    }
+    // What one run costs here, seen by the server on an unbudgeted key.
+    const first = await startTestStack({ keysFile, usageDb: db })
+    let cost: number
+    try {
+      expect((await first.post('/llm/chat', { prompt: 'price' }, as(admin))).status).toBe(200)
+      cost = await spentBy(first.url, 'ops')
+      expect(cost).toBeGreaterThan(0)
+    } finally {
+      await first.close()
+    }
+    // A key that can afford one such run, and not two.
+    const { key } = await createKey(keysFile, {
+      name: 'one-run',
+      policy: { daily_usd: cost * 1.5 },
+    })
+    const second = await startTestStack({ keysFile, usageDb: db })
+    try {
+      const one = await second.post('/llm/chat', { prompt: 'one' }, as(key))
+      expect(one.status).toBe(200)
+      const reached = second.mock.messageRequests().length
+      const two = await second.post('/llm/chat', { prompt: 'two' }, as(key))
+      expect(two.status).toBe(429)
+      expect(Number(two.headers.get('retry-after'))).toBeGreaterThan(2)
+      const body = await two.json()
+      expect(body.type).toBe('quota_exceeded')
+      expect(body.detail).toMatch(/has \$[\d.e-]+ left of its daily budget .* at the least/)
+      expect(second.mock.messageRequests()).toHaveLength(reached)
+      expect(await spentBy(second.url, 'one-run')).toBeLessThanOrEqual(cost * 1.5)
+    } finally {
+      await second.close()
+    }
+    const third = await startTestStack({ keysFile, usageDb: db })
+    try {
+      const refused = await third.post('/llm/chat', { prompt: 'three' }, as(key))
+      expect(refused.status).toBe(429)
+      expect((await refused.json()).detail).toMatch(/at the least/)
+      expect(third.mock.messageRequests()).toHaveLength(0)
+    } finally {
+      await third.close()
+    }
+  }, 60_000)
 })
 
 describe('a Node front door over runner hosts', () => {

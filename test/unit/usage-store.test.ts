@@ -85,6 +85,27 @@ describe.each(backends)('the %s usage store', (_, create) => {
     store.close?.()
   })
 
+  it('refuses at admission a run that could not pay for the cheapest first call seen', async () => {
+    const store = create()
+    // No call seen yet: nothing to go by, the run is let in (capped at what is left).
+    expect((await store.begin(ada, { dailyUsd: 0.01 })).capUsd).toBeCloseTo(0.01)
+    await store.record(ada, { ...charge(0.009), firstCallUsd: 0.004 })
+    await store.record(ada, { ...charge(0.0005), firstCallUsd: 0.003 })
+    // $0.0005 left, less than $0.003: refused until midnight, and the message says both.
+    const refused = store.begin(ada, { dailyUsd: 0.01 })
+    await expect(refused).rejects.toMatchObject({ type: 'quota_exceeded' })
+    await expect(refused).rejects.toThrow(
+      /has \$0.0005 left of its daily budget of \$0.01, less than a run costs at the least \(\$0.003/
+    )
+    expect((await refused.catch((e) => e)).retryAfter).toBeGreaterThan(2)
+    // Another key with no call of its own goes by any key's: $0.002 left is not enough either.
+    await store.record(bob, charge(0.008))
+    await expect(store.begin(bob, { dailyUsd: 0.01 })).rejects.toThrow(/at the least/)
+    // Enough left: let in, capped at what is left.
+    expect((await store.begin(bob, { dailyUsd: 0.02 })).capUsd).toBeCloseTo(0.012)
+    store.close?.()
+  })
+
   it('reports today, the days with runs (newest first) and totals, per key', async () => {
     const store = create()
     await store.record(ada, charge(0.25))
@@ -112,7 +133,10 @@ describe('the SQLite file', () => {
     first.close?.()
     // A day from last week and one from two months ago, as an older server wrote them.
     const db = new Database(path)
-    const insert = db.prepare('INSERT INTO usage_daily VALUES (?, ?, ?, 1, 100, 10, ?)')
+    const insert = db.prepare(
+      `INSERT INTO usage_daily (key_id, day, name, runs, input_tokens, output_tokens, usd)
+       VALUES (?, ?, ?, 1, 100, 10, ?)`
+    )
     const day = (daysAgo: number) => utcDay(new Date(Date.now() - daysAgo * 86_400_000))
     insert.run(ada.id, day(7), 'ada', 0.1)
     insert.run(ada.id, day(60), 'ada', 0.2)
@@ -129,6 +153,26 @@ describe('the SQLite file', () => {
     expect(report?.total.usd).toBeCloseTo(0.6)
     expect((await again.report(90))[ada.id]?.days).toHaveLength(3)
     again.close?.()
+  })
+
+  it('moves a database the first release wrote to this schema, keeping its numbers', async () => {
+    const path = join(dir, 'usage.db')
+    const db = new Database(path)
+    db.exec(`CREATE TABLE usage_daily (key_id TEXT NOT NULL, day TEXT NOT NULL, name TEXT NOT NULL,
+      runs INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+      usd REAL NOT NULL, PRIMARY KEY (key_id, day)) WITHOUT ROWID`)
+    db.prepare('INSERT INTO usage_daily VALUES (?, ?, ?, 1, 10, 3, 0.009)').run(
+      ada.id,
+      utcDay(),
+      'ada'
+    )
+    db.pragma('user_version = 1')
+    db.close()
+    const store = createSqliteUsageStore(path)
+    await store.record(ada, { ...charge(0.0005), firstCallUsd: 0.003 })
+    await expect(store.begin(ada, { dailyUsd: 0.01 })).rejects.toThrow(/at the least/)
+    expect((await store.report())[ada.id]?.today.runs).toBe(2)
+    store.close?.()
   })
 
   it('refuses a database from a newer version rather than guessing', async () => {

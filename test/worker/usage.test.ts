@@ -64,6 +64,31 @@ describe('limits shared by front door instances through Durable Objects', () => 
     expect(await mockRequests()).toHaveLength(1)
   })
 
+  it('a run the budget cannot pay a first call for is refused on every instance', async () => {
+    const key = 'cca_6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f'
+    const hash = await addKey(key, 'floor', { daily_usd: 0.01 })
+    // The key's earlier runs, as an instance recorded them: $0.0095 spent, first calls $0.003.
+    const usage = env.KEY_USAGE as UsageNamespace
+    const totals = { runs: 1, input_tokens: 10, output_tokens: 3, usd: 0.0095 }
+    const recorded = await usage
+      .get(usage.idFromName(hash) as never)
+      .fetch('https://usage/record', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: 'floor', totals, leastCallUsd: 0.003 }),
+      })
+    expect(recorded.status).toBe(200)
+    for (const edge of [workerWith({ KEYS }), workerWith({ KEYS })]) {
+      const refused = await chat(edge, key)
+      expect(refused.status).toBe(429)
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(2)
+      expect((await refused.json<{ detail: string }>()).detail).toMatch(
+        /\$0.0005 left .* at the least/
+      )
+    }
+    expect(await mockRequests()).toHaveLength(0)
+  })
+
   it('a place held by a front door that vanished is freed when its lease runs out', async () => {
     const key = 'cca_3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c'
     const hash = await addKey(key, 'lost-lease', { max_concurrent: 1 })

@@ -11,6 +11,7 @@ import type { DayUsage, KeyUsage } from '../../contract/usage.js'
 import { ConfigError } from '../../errors/index.js'
 import {
   createInFlight,
+  FLOOR_DAYS,
   firstDay,
   keyUsageOf,
   noUsage,
@@ -31,6 +32,8 @@ const MIGRATIONS = [
      usd REAL NOT NULL,
      PRIMARY KEY (key_id, day)
    ) WITHOUT ROWID`,
+  // The cheapest first model call of the key's day (admission's floor, usage/store.ts).
+  'ALTER TABLE usage_daily ADD COLUMN least_call_usd REAL',
 ]
 export const USAGE_SCHEMA_VERSION = MIGRATIONS.length
 
@@ -80,16 +83,27 @@ export const openSqliteUsageReader = (path: string): UsageStore | undefined => {
 
 const storeOn = (db: Database.Database): UsageStore => {
   const add = db.prepare(
-    `INSERT INTO usage_daily (key_id, day, name, runs, input_tokens, output_tokens, usd)
-     VALUES (@id, @day, @name, @runs, @input_tokens, @output_tokens, @usd)
+    `INSERT INTO usage_daily (key_id, day, name, runs, input_tokens, output_tokens, usd,
+       least_call_usd)
+     VALUES (@id, @day, @name, @runs, @input_tokens, @output_tokens, @usd, @least)
      ON CONFLICT (key_id, day) DO UPDATE SET
        name = excluded.name,
        runs = runs + excluded.runs,
        input_tokens = input_tokens + excluded.input_tokens,
        output_tokens = output_tokens + excluded.output_tokens,
-       usd = usd + excluded.usd`
+       usd = usd + excluded.usd,
+       least_call_usd = MIN(COALESCE(least_call_usd, excluded.least_call_usd),
+                            COALESCE(excluded.least_call_usd, least_call_usd))`
   )
   const spent = db.prepare('SELECT usd FROM usage_daily WHERE key_id = ? AND day = ?').pluck()
+  // The key's own least first call, else any key's.
+  const leastCall = db
+    .prepare(
+      `SELECT COALESCE(
+         (SELECT MIN(least_call_usd) FROM usage_daily WHERE key_id = @id AND day >= @since),
+         (SELECT MIN(least_call_usd) FROM usage_daily WHERE day >= @since))`
+    )
+    .pluck()
   const recent = db.prepare(
     `SELECT key_id, name, day AS date, runs, input_tokens, output_tokens, usd
      FROM usage_daily WHERE day >= ? ORDER BY day`
@@ -108,13 +122,17 @@ const storeOn = (db: Database.Database): UsageStore => {
   return {
     async begin({ id, name }, limits) {
       // Today's spend is read only for a key with a budget: one query less on every other run.
-      const today = limits.dailyUsd === undefined ? 0 : ((spent.get(id, utcDay()) as number) ?? 0)
-      const admission = inFlight.admit(id, limits, today)
+      const budgeted = limits.dailyUsd !== undefined
+      const today = budgeted ? ((spent.get(id, utcDay()) as number) ?? 0) : 0
+      const floor = budgeted
+        ? ((leastCall.get({ id, since: firstDay(FLOOR_DAYS) }) as number | null) ?? undefined)
+        : undefined
+      const admission = inFlight.admit(id, limits, today, floor)
       names.set(id, name)
       return admission
     },
     async record({ id, name }, charge) {
-      add.run({ id, day: utcDay(), name, ...totalsOf(charge) })
+      add.run({ id, day: utcDay(), name, ...totalsOf(charge), least: charge.firstCallUsd ?? null })
     },
     async report(days = REPORT_DAYS) {
       type Row = DayUsage & { key_id: string; name: string }

@@ -9,12 +9,20 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { notStored, RESPONSE_TTL_MS } from '../../compat/responses/store.js'
+import { Amount } from '../../contract/run.js'
 import { UsageTotals } from '../../contract/usage.js'
 import { NotFoundError } from '../../errors/index.js'
 import { createErrorHandler } from '../../http/errors.js'
 import { jsonBody } from '../../http/validation.js'
 import { silentLogger } from '../../lib/logger.js'
-import { admitWithinLimits, firstDay, keyUsageOf, noUsage, utcDay } from '../../usage/store.js'
+import {
+  admitWithinLimits,
+  FLOOR_DAYS,
+  firstDay,
+  keyUsageOf,
+  noUsage,
+  utcDay,
+} from '../../usage/store.js'
 import { BACKGROUND_MIGRATION, createBackgroundObjectRoutes } from './background-object-routes.js'
 
 type SqlValue = string | number | null | ArrayBuffer
@@ -35,6 +43,8 @@ const MIGRATIONS = [
   'CREATE TABLE responses (id TEXT PRIMARY KEY, record TEXT NOT NULL, at INTEGER NOT NULL)',
   // The key's background responses (durable-background-log.ts).
   BACKGROUND_MIGRATION,
+  // The cheapest first model call of the day (admission's floor, usage/store.ts).
+  'ALTER TABLE days ADD COLUMN least_call_usd REAL',
 ]
 
 /** Stored Responses kept per key; the oldest go first beyond it. */
@@ -47,7 +57,11 @@ const Limits = v.object({
 const LeaseMs = v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(3_600_000))
 const Begin = v.object({ name: v.string(), limits: Limits, leaseMs: LeaseMs })
 const Renew = v.object({ lease: v.string(), leaseMs: LeaseMs })
-const Record_ = v.object({ name: v.string(), totals: UsageTotals })
+const Record_ = v.object({
+  name: v.string(),
+  totals: UsageTotals,
+  leastCallUsd: v.optional(Amount),
+})
 const Touch = v.object({ id: v.string(), name: v.string() })
 
 export class KeyUsageObject {
@@ -71,6 +85,11 @@ export class KeyUsageObject {
     }
     const spentToday = () =>
       sql<{ usd: number }>('SELECT usd FROM days WHERE day = ?', utcDay())[0]?.usd ?? 0
+    const leastCall = () =>
+      sql<{ usd: number | null }>(
+        'SELECT MIN(least_call_usd) AS usd FROM days WHERE day >= ?',
+        firstDay(FLOOR_DAYS)
+      )[0]?.usd ?? undefined
     const lastName = () =>
       sql<{ name: string }>('SELECT name FROM days ORDER BY day DESC LIMIT 1')[0]?.name
 
@@ -79,7 +98,8 @@ export class KeyUsageObject {
       .post('/begin', jsonBody(Begin), (c) => {
         const { limits, leaseMs } = c.req.valid('json')
         const { count, reserved } = inFlight()
-        const { capUsd } = admitWithinLimits(limits, count, spentToday(), reserved)
+        const floor = limits.dailyUsd === undefined ? undefined : leastCall()
+        const { capUsd } = admitWithinLimits(limits, count, spentToday(), reserved, floor)
         const lease = crypto.randomUUID()
         sql('INSERT INTO leases VALUES (?, ?, ?)', lease, Date.now() + leaseMs, capUsd ?? 0)
         return c.json({ lease, ...(capUsd !== undefined && { capUsd }) })
@@ -95,18 +115,22 @@ export class KeyUsageObject {
         return c.json({ ok: true })
       })
       .post('/record', jsonBody(Record_), (c) => {
-        const { name, totals } = c.req.valid('json')
+        const { name, totals, leastCallUsd } = c.req.valid('json')
         sql(
-          `INSERT INTO days VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO UPDATE SET
+          `INSERT INTO days (day, name, runs, input_tokens, output_tokens, usd, least_call_usd)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO UPDATE SET
              name = excluded.name, runs = runs + excluded.runs,
              input_tokens = input_tokens + excluded.input_tokens,
-             output_tokens = output_tokens + excluded.output_tokens, usd = usd + excluded.usd`,
+             output_tokens = output_tokens + excluded.output_tokens, usd = usd + excluded.usd,
+             least_call_usd = MIN(COALESCE(least_call_usd, excluded.least_call_usd),
+                                  COALESCE(excluded.least_call_usd, least_call_usd))`,
           utcDay(),
           name,
           totals.runs,
           totals.input_tokens,
           totals.output_tokens,
-          totals.usd
+          totals.usd,
+          leastCallUsd ?? null
         )
         return c.json({ ok: true })
       })

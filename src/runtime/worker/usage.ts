@@ -63,7 +63,11 @@ export const createDurableUsageStore = (
     },
     async record(key, charge) {
       await Promise.all([
-        call(key.id, '/record', { name: key.name, totals: totalsOf(charge) }),
+        call(key.id, '/record', {
+          name: key.name,
+          totals: totalsOf(charge),
+          leastCallUsd: charge.firstCallUsd,
+        }),
         index(key),
       ])
     },
