@@ -2,8 +2,9 @@
  * Writes a reply as the Messages API would: a JSON message, or the SSE event sequence
  * (`message_start`, content blocks with their deltas, `message_delta`, `message_stop`).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import { honour, invalidContent } from './honour.js'
+import type { createPromptCache } from './prompt-cache.js'
 import { lastUserMessage, type MessagesBody, type MockReply, userText } from './replies.js'
 
 // Unref'd: a delayed reply to a client that left must not keep the test process alive.
@@ -15,11 +16,11 @@ const nextId = (prefix: string) => `${prefix}_mock_${(++counter).toString(16).pa
 const estimateInputTokens = (raw: string) => Math.max(1, Math.round(raw.length / 4))
 
 export const answer = async (
-  _req: IncomingMessage,
   res: ServerResponse,
   reply: MockReply,
   body: MessagesBody,
-  raw: string
+  raw: string,
+  cache: ReturnType<typeof createPromptCache>
 ) => {
   const requestId = nextId('req')
   if (reply.kind === 'hang') return
@@ -56,12 +57,7 @@ export const answer = async (
   const outputTokens = honoured.outputTokens ?? 2
   const model = body.model ?? 'claude-mock'
   const messageId = nextId('msg')
-  const usage = {
-    input_tokens: estimateInputTokens(raw),
-    output_tokens: 1,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-  }
+  const usage = { ...cache.use(body, estimateInputTokens(raw)), output_tokens: 1 }
 
   if (body.stream === false) {
     const content = [

@@ -7,6 +7,7 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 import { answer } from './answer.js'
+import { createPromptCache } from './prompt-cache.js'
 import {
   defaultHandler,
   type MessagesBody,
@@ -30,6 +31,7 @@ export type MockAnthropic = {
 export const startMockAnthropic = async (): Promise<MockAnthropic> => {
   const requests: MockRequest[] = []
   let handler: MockHandler = defaultHandler
+  const cache = createPromptCache()
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -58,7 +60,7 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{}')
         return
       }
-      void answer(req, res, handler(request), body, raw).catch(() => res.destroy())
+      void answer(res, handler(request), body, raw, cache).catch(() => res.destroy())
     })
   })
 
@@ -78,6 +80,7 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
     if (request.method === 'POST' && request.path === '/_mock/reset') {
       handler = defaultHandler
       requests.length = 0
+      cache.clear()
       return json(200, { ok: true })
     }
     if (request.method === 'GET' && request.path === '/_mock/requests') {
@@ -103,6 +106,7 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
     reset: () => {
       handler = defaultHandler
       requests.length = 0
+      cache.clear()
     },
     close: () =>
       new Promise<void>((resolve) => {
