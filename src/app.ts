@@ -106,6 +106,8 @@ export const createApp = (options: AppOptions) => {
                 fields.cost_usd = result.totalCostUsd
                 fields.input_tokens = result.usage?.input_tokens
                 fields.output_tokens = result.usage?.output_tokens
+                fields.cache_read_tokens = result.usage?.cache_read_input_tokens
+                fields.cache_write_tokens = result.usage?.cache_creation_input_tokens
               },
               (waitedMs) => {
                 fields.start_wait_ms = Math.round(waitedMs)

@@ -7,8 +7,16 @@ import * as v from 'valibot'
 
 export const UsageTotals = v.object({
   runs: v.number(),
-  input_tokens: v.number(),
+  input_tokens: v.pipe(
+    v.number(),
+    v.description('Input tokens not read from or written to the cache.')
+  ),
   output_tokens: v.number(),
+  cache_read_tokens: v.pipe(v.number(), v.description('Input tokens read from the prompt cache.')),
+  cache_write_tokens: v.pipe(
+    v.number(),
+    v.description('Input tokens written to the prompt cache.')
+  ),
   usd: v.number(),
 })
 export type UsageTotals = v.InferOutput<typeof UsageTotals>

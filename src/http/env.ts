@@ -8,6 +8,9 @@ export type RequestLogFields = {
   cost_usd?: number
   input_tokens?: number
   output_tokens?: number
+  /** Input tokens read from and written to the prompt cache. */
+  cache_read_tokens?: number
+  cache_write_tokens?: number
   /** From the request until its run started (a slot, and its CLI process). */
   start_wait_ms?: number
   /** The error's `type` when the request failed, before or during a stream. */

@@ -10,6 +10,8 @@ import type { AppEnv, RequestLogFields } from './env.js'
 
 /** A request as metrics count it: route pattern, status, timings and the run's figures. */
 export type RequestRecord = RequestLogFields & {
+  /** The key's name (or the first 8 characters of its hash), when auth is on. */
+  key?: string
   method: string
   route: string
   status: number
@@ -28,9 +30,11 @@ export const requestLog =
     await next()
     const firstByteMs = performance.now() - started
     c.header('X-Request-Id', requestId)
+    const key = c.var.apiKey ? c.var.apiKey.name || c.var.apiKey.hash.slice(0, 8) : undefined
     const log = () => {
       observe?.({
         ...c.var.logFields,
+        key,
         method: c.req.method,
         // The pattern of the route that answered (never the raw path: labels stay few).
         route: routePath(c, -1),
@@ -40,7 +44,7 @@ export const requestLog =
       })
       logger.info('request', {
         id: requestId,
-        key: c.var.apiKey ? c.var.apiKey.name || c.var.apiKey.hash.slice(0, 8) : undefined,
+        key,
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,

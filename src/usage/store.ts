@@ -51,13 +51,22 @@ export const secondsToUtcMidnight = (now = new Date()) => {
   return Math.max(1, Math.ceil((next - now.getTime()) / 1000))
 }
 
-export const noUsage = (): UsageTotals => ({ runs: 0, input_tokens: 0, output_tokens: 0, usd: 0 })
+export const noUsage = (): UsageTotals => ({
+  runs: 0,
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  usd: 0,
+})
 
 /** One run's charge as totals to add. */
 export const totalsOf = (charge: RunCharge): UsageTotals => ({
   runs: 1,
   input_tokens: charge.usage?.input_tokens ?? 0,
   output_tokens: charge.usage?.output_tokens ?? 0,
+  cache_read_tokens: charge.usage?.cache_read_input_tokens ?? 0,
+  cache_write_tokens: charge.usage?.cache_creation_input_tokens ?? 0,
   usd: charge.costUsd,
 })
 
@@ -65,6 +74,8 @@ export const addTotals = <T extends UsageTotals>(into: T, more: UsageTotals): T 
   into.runs += more.runs
   into.input_tokens += more.input_tokens
   into.output_tokens += more.output_tokens
+  into.cache_read_tokens += more.cache_read_tokens
+  into.cache_write_tokens += more.cache_write_tokens
   into.usd += more.usd
   return into
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import parse from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import type { KeyUsage } from '../../src/contract/usage.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -85,7 +86,7 @@ describe('GET /metrics', () => {
     expect(Number(wait?.count)).toBeGreaterThanOrEqual(2)
   })
 
-  it('needs an admin key when auth is on', async () => {
+  it('needs an admin key when auth is on; shows the prompt cache per key and for the login', async () => {
     const dir = await tempDir('metrics')
     const keysFile = join(dir, 'keys')
     const user = (await createKey(keysFile, { name: 'user' })).key
@@ -95,6 +96,35 @@ describe('GET /metrics', () => {
       expect((await scrape(keyed.url)).res.status).toBe(401)
       expect((await scrape(keyed.url, user)).res.status).toBe(403)
       expect((await scrape(keyed.url, admin)).res.status).toBe(200)
+
+      // Two runs with the same long prefix: the second reads what the first wrote (the mock
+      // caches as the API does).
+      const as = {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user}` },
+      }
+      for (const prompt of ['first', 'second']) {
+        expect((await keyed.post('/llm/chat', { prompt }, as)).status).toBe(200)
+      }
+      const calls = keyed.mock.messageRequests().length
+      expect(calls).toBe(2)
+      const usage = await (
+        await fetch(`${keyed.url}/admin/usage`, { headers: { authorization: `Bearer ${admin}` } })
+      ).json()
+      const today = (Object.values(usage.keys) as KeyUsage[]).find((k) => k.name === 'user')?.today
+      expect(today?.cache_write_tokens).toBeGreaterThan(1_000)
+      expect(today?.cache_read_tokens).toBeGreaterThan(1_000)
+      const ratio =
+        (today?.cache_read_tokens ?? 0) /
+        ((today?.input_tokens ?? 0) +
+          (today?.cache_read_tokens ?? 0) +
+          (today?.cache_write_tokens ?? 0))
+      const metrics = families((await scrape(keyed.url, admin)).text)
+      expect(value(metrics, 'cca_cache_hit_ratio', { key: 'user' })).toBeCloseTo(ratio, 6)
+      const login = metrics.get('cca_cache_hit_ratio')?.metrics.find((m) => !m.labels?.key)
+      expect(Number(login?.value)).toBeCloseTo(ratio, 6)
+      expect(value(metrics, 'cca_tokens_total', { kind: 'cache_read' })).toBe(
+        today?.cache_read_tokens
+      )
     } finally {
       await keyed.close()
       await removeDir(dir)

@@ -90,6 +90,12 @@ describe('the dashboard', () => {
     await expect.poll(() => keys.textContent()).toContain(`of $5.00`)
     expect(await keys.textContent()).toContain(`$${mine?.today.usd.toFixed(4)}`)
     expect(await keys.locator('td').nth(1).textContent()).toBe('3')
+    // The prompt cache's hits today, per key and for all keys (the mock caches as the API does).
+    const t = mine?.today as Usage['keys'][string]['today']
+    const hits = t.cache_read_tokens / (t.input_tokens + t.cache_read_tokens + t.cache_write_tokens)
+    expect(hits).toBeGreaterThan(0)
+    expect(await keys.locator('td').nth(3).textContent()).toBe(`${Math.round(hits * 100)}%`)
+    expect(await page.locator('#cache-login').textContent()).toMatch(/all keys \(the login\): \d+%/)
     // The chart adds up to what the usage store holds, for every key and for one.
     const totalRuns = Object.values(expected.keys).reduce((sum, k) => sum + k.total.runs, 0)
     await expect

@@ -188,7 +188,15 @@ describe('per-key policy', () => {
     })
     const today = new Date().toISOString().slice(0, 10)
     expect(keys[app8].days).toEqual([
-      { date: today, runs: 1, input_tokens: 10, output_tokens: 2, usd: 0.001 },
+      {
+        date: today,
+        runs: 1,
+        input_tokens: 10,
+        output_tokens: 2,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        usd: 0.001,
+      },
     ])
     const week = await app.request('/admin/usage?days=7', { headers: bearer(OTHER) })
     expect((await week.json()).days).toBe(7)

@@ -113,12 +113,20 @@ describe.each(backends)('the %s usage store', (_, create) => {
     await store.record(bob, charge(1))
     const report = await store.report()
     const today = utcDay()
+    const totals = {
+      runs: 2,
+      input_tokens: 20,
+      output_tokens: 6,
+      cache_read_tokens: 80,
+      cache_write_tokens: 10,
+      usd: 0.75,
+    }
     expect(report[ada.id]).toEqual({
       name: 'ada',
       active: 0,
-      today: { date: today, runs: 2, input_tokens: 20, output_tokens: 6, usd: 0.75 },
-      total: { runs: 2, input_tokens: 20, output_tokens: 6, usd: 0.75 },
-      days: [{ date: today, runs: 2, input_tokens: 20, output_tokens: 6, usd: 0.75 }],
+      today: { date: today, ...totals },
+      total: totals,
+      days: [{ date: today, ...totals }],
     })
     expect(report[bob.id]?.total.usd).toBe(1)
     store.close?.()

@@ -69,7 +69,14 @@ describe('limits shared by front door instances through Durable Objects', () => 
     const hash = await addKey(key, 'floor', { daily_usd: 0.01 })
     // The key's earlier runs, as an instance recorded them: $0.0095 spent, first calls $0.003.
     const usage = env.KEY_USAGE as UsageNamespace
-    const totals = { runs: 1, input_tokens: 10, output_tokens: 3, usd: 0.0095 }
+    const totals = {
+      runs: 1,
+      input_tokens: 10,
+      output_tokens: 3,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      usd: 0.0095,
+    }
     const recorded = await usage
       .get(usage.idFromName(hash) as never)
       .fetch('https://usage/record', {

@@ -49,7 +49,7 @@ const showHistory = () => {
 
 const showUsage = (next: Usage) => {
   usage = next
-  renderKeys($('keys').querySelector('tbody') as HTMLElement, next)
+  renderKeys($('keys').querySelector('tbody') as HTMLElement, next, $('cache-login'))
   const chosen = historyKey.value
   const options = Object.entries(next.keys).map(([id, key]) => new Option(key.name || id, id))
   historyKey.replaceChildren(new Option('All keys', ''), ...options)

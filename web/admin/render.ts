@@ -54,7 +54,17 @@ const since = (iso: string, now = Date.now()) => {
   return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`
 }
 
-export const renderKeys = (body: HTMLElement, usage: Usage) => {
+type Totals = Usage['keys'][string]['today']
+
+/** Input tokens read from the prompt cache, of all input tokens: "82%", or "–" with none. */
+export const cacheHits = (
+  t: Pick<Totals, 'input_tokens' | 'cache_read_tokens' | 'cache_write_tokens'>
+) => {
+  const all = t.input_tokens + t.cache_read_tokens + t.cache_write_tokens
+  return all > 0 ? `${Math.round((t.cache_read_tokens / all) * 100)}%` : '–'
+}
+
+export const renderKeys = (body: HTMLElement, usage: Usage, login?: HTMLElement) => {
   const rows = Object.entries(usage.keys).map(([id, key]) => {
     const spend = el('span', usd(key.today.usd))
     const budget = key.limits?.daily_usd
@@ -73,13 +83,23 @@ export const renderKeys = (body: HTMLElement, usage: Usage) => {
       `${key.name || id}`,
       count(key.today.runs),
       `${count(key.today.input_tokens)} / ${count(key.today.output_tokens)}`,
+      cacheHits(key.today),
       cell,
       count(key.active)
     )
     tr.dataset.key = id
     return tr
   })
-  fill(body, rows, 'No runs recorded yet', 5)
+  fill(body, rows, 'No runs recorded yet', 6)
+  if (login) {
+    const all = { input_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 }
+    for (const key of Object.values(usage.keys)) {
+      all.input_tokens += key.today.input_tokens
+      all.cache_read_tokens += key.today.cache_read_tokens
+      all.cache_write_tokens += key.today.cache_write_tokens
+    }
+    login.textContent = `Prompt cache hits today, all keys (the login): ${cacheHits(all)} of input tokens`
+  }
 }
 
 export const renderQuota = (box: HTMLElement, quota: AdminStatus['status']['quota']) => {

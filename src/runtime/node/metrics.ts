@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AppMetrics } from '../../api/metrics.js'
 import type { ClaudeRunner } from '../../contract/runner.js'
 import type { RequestRecord } from '../../http/request-log.js'
+import { createCacheHits } from './cache-metrics.js'
 import { createHostMetrics } from './host-metrics.js'
 
 const RUN_ROUTES = /^\/(llm\/(chat|json|query)|v1\/(chat\/completions|messages))/
@@ -42,7 +43,7 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
   })
   const tokens = new Counter({
     name: 'cca_tokens_total',
-    help: 'Tokens of finished runs, by kind (input, output) and model.',
+    help: 'Tokens of finished runs, by kind (input, output, cache_read, cache_write) and model.',
     labelNames: ['kind', 'model'],
     registers: [registry],
   })
@@ -58,6 +59,7 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
     buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   })
+  const cacheHits = createCacheHits(registry)
   const upstream = new Counter({
     name: 'cca_upstream_errors_total',
     help: 'Failures on the model side (rate limits, quota, overload, API errors), by type.',
@@ -122,6 +124,13 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
       runs.inc({ outcome: record.error_type ?? 'ok', model })
       if (record.input_tokens) tokens.inc({ kind: 'input', model }, record.input_tokens)
       if (record.output_tokens) tokens.inc({ kind: 'output', model }, record.output_tokens)
+      if (record.cache_read_tokens) {
+        tokens.inc({ kind: 'cache_read', model }, record.cache_read_tokens)
+      }
+      if (record.cache_write_tokens) {
+        tokens.inc({ kind: 'cache_write', model }, record.cache_write_tokens)
+      }
+      cacheHits.observe(record)
       if (record.cost_usd) cost.inc({ model }, record.cost_usd)
     },
     async render() {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { DayUsage, KeyUsage } from '../../contract/usage.js'
+import type { DayUsage, KeyUsage, UsageTotals } from '../../contract/usage.js'
 import { ConfigError } from '../../errors/index.js'
 import {
   createInFlight,
@@ -34,8 +34,25 @@ const MIGRATIONS = [
    ) WITHOUT ROWID`,
   // The cheapest first model call of the key's day (admission's floor, usage/store.ts).
   'ALTER TABLE usage_daily ADD COLUMN least_call_usd REAL',
+  // Prompt cache reads and writes (what input_tokens leaves out).
+  `ALTER TABLE usage_daily ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE usage_daily ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0`,
 ]
 export const USAGE_SCHEMA_VERSION = MIGRATIONS.length
+
+/** The columns of a day's (or a key's) totals, as UsageTotals names them. */
+const COLUMNS = [
+  'runs',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'usd',
+] as const
+const TOTALS = COLUMNS.join(', ')
+const SUMS = COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')
+const totalsIn = (row: Record<(typeof COLUMNS)[number], number>) =>
+  Object.fromEntries(COLUMNS.map((c) => [c, row[c]])) as UsageTotals
 
 const migrate = (db: Database.Database) => {
   const version = db.pragma('user_version', { simple: true }) as number
@@ -83,14 +100,17 @@ export const openSqliteUsageReader = (path: string): UsageStore | undefined => {
 
 const storeOn = (db: Database.Database): UsageStore => {
   const add = db.prepare(
-    `INSERT INTO usage_daily (key_id, day, name, runs, input_tokens, output_tokens, usd,
-       least_call_usd)
-     VALUES (@id, @day, @name, @runs, @input_tokens, @output_tokens, @usd, @least)
+    `INSERT INTO usage_daily (key_id, day, name, runs, input_tokens, output_tokens,
+       cache_read_tokens, cache_write_tokens, usd, least_call_usd)
+     VALUES (@id, @day, @name, @runs, @input_tokens, @output_tokens, @cache_read_tokens,
+       @cache_write_tokens, @usd, @least)
      ON CONFLICT (key_id, day) DO UPDATE SET
        name = excluded.name,
        runs = runs + excluded.runs,
        input_tokens = input_tokens + excluded.input_tokens,
        output_tokens = output_tokens + excluded.output_tokens,
+       cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+       cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
        usd = usd + excluded.usd,
        least_call_usd = MIN(COALESCE(least_call_usd, excluded.least_call_usd),
                             COALESCE(excluded.least_call_usd, least_call_usd))`
@@ -105,16 +125,13 @@ const storeOn = (db: Database.Database): UsageStore => {
     )
     .pluck()
   const recent = db.prepare(
-    `SELECT key_id, name, day AS date, runs, input_tokens, output_tokens, usd
-     FROM usage_daily WHERE day >= ? ORDER BY day`
+    `SELECT key_id, name, day AS date, ${TOTALS} FROM usage_daily WHERE day >= ? ORDER BY day`
   )
   const totals = db.prepare(
-    `SELECT key_id, runs, input_tokens, output_tokens, usd,
+    `SELECT key_id, ${TOTALS},
        (SELECT name FROM usage_daily AS last WHERE last.key_id = totals.key_id
         ORDER BY day DESC LIMIT 1) AS name
-     FROM (SELECT key_id, SUM(runs) AS runs, SUM(input_tokens) AS input_tokens,
-             SUM(output_tokens) AS output_tokens, SUM(usd) AS usd
-           FROM usage_daily GROUP BY key_id) AS totals`
+     FROM (SELECT key_id, ${SUMS} FROM usage_daily GROUP BY key_id) AS totals`
   )
   const inFlight = createInFlight()
   const names = new Map<string, string>()
@@ -138,16 +155,15 @@ const storeOn = (db: Database.Database): UsageStore => {
       type Row = DayUsage & { key_id: string; name: string }
       const byKey = new Map<string, DayUsage[]>()
       for (const row of recent.all(firstDay(days)) as Row[]) {
-        const { date, runs, input_tokens, output_tokens, usd } = row
         byKey.set(row.key_id, [
           ...(byKey.get(row.key_id) ?? []),
-          { date, runs, input_tokens, output_tokens, usd },
+          { date: row.date, ...totalsIn(row) },
         ])
       }
       const report: Record<string, KeyUsage> = {}
       for (const row of totals.all() as Row[]) {
-        const { key_id, name, runs, input_tokens, output_tokens, usd } = row
-        const total = { runs, input_tokens, output_tokens, usd }
+        const { key_id, name } = row
+        const total = totalsIn(row)
         report[key_id] = keyUsageOf(
           name,
           inFlight.count(key_id),

@@ -45,6 +45,9 @@ const MIGRATIONS = [
   BACKGROUND_MIGRATION,
   // The cheapest first model call of the day (admission's floor, usage/store.ts).
   'ALTER TABLE days ADD COLUMN least_call_usd REAL',
+  // Prompt cache reads and writes (what input_tokens leaves out).
+  `ALTER TABLE days ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE days ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0`,
 ]
 
 /** Stored Responses kept per key; the oldest go first beyond it. */
@@ -117,11 +120,15 @@ export class KeyUsageObject {
       .post('/record', jsonBody(Record_), (c) => {
         const { name, totals, leastCallUsd } = c.req.valid('json')
         sql(
-          `INSERT INTO days (day, name, runs, input_tokens, output_tokens, usd, least_call_usd)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO UPDATE SET
+          `INSERT INTO days (day, name, runs, input_tokens, output_tokens, cache_read_tokens,
+             cache_write_tokens, usd, least_call_usd)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO UPDATE SET
              name = excluded.name, runs = runs + excluded.runs,
              input_tokens = input_tokens + excluded.input_tokens,
-             output_tokens = output_tokens + excluded.output_tokens, usd = usd + excluded.usd,
+             output_tokens = output_tokens + excluded.output_tokens,
+             cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+             cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+             usd = usd + excluded.usd,
              least_call_usd = MIN(COALESCE(least_call_usd, excluded.least_call_usd),
                                   COALESCE(excluded.least_call_usd, least_call_usd))`,
           utcDay(),
@@ -129,6 +136,8 @@ export class KeyUsageObject {
           totals.runs,
           totals.input_tokens,
           totals.output_tokens,
+          totals.cache_read_tokens,
+          totals.cache_write_tokens,
           totals.usd,
           leastCallUsd ?? null
         )
@@ -136,15 +145,13 @@ export class KeyUsageObject {
       })
       .get('/report', (c) => {
         const days = Math.min(366, Math.max(1, Math.trunc(Number(c.req.query('days'))) || 30))
+        const columns = Object.keys(noUsage())
         const rows = sql<UsageTotals & { date: string }>(
-          'SELECT day AS date, runs, input_tokens, output_tokens, usd FROM days WHERE day >= ?',
+          `SELECT day AS date, ${columns.join(', ')} FROM days WHERE day >= ?`,
           firstDay(days)
         )
-        const total =
-          sql<UsageTotals>(
-            `SELECT COALESCE(SUM(runs), 0) AS runs, COALESCE(SUM(input_tokens), 0) AS input_tokens,
-               COALESCE(SUM(output_tokens), 0) AS output_tokens, COALESCE(SUM(usd), 0) AS usd FROM days`
-          )[0] ?? noUsage()
+        const sums = columns.map((c) => `COALESCE(SUM(${c}), 0) AS ${c}`).join(', ')
+        const total = sql<UsageTotals>(`SELECT ${sums} FROM days`)[0] ?? noUsage()
         // A key that only has runs in flight has no day yet: the index's name stands in.
         const name = lastName() ?? c.req.query('name') ?? ''
         return c.json(keyUsageOf(name, inFlight().count, rows, total, days))
