@@ -4,42 +4,9 @@
  * and metrics, failover and the chat page ask the error instead of keeping lists of types.
  * Rebuilding one from its wire form is from-wire.ts, beside this file.
  */
-import type { RunCharge } from '../contract/runner.js'
+import { ClaudeError, type ClaudeErrorOptions } from './base.js'
 
-export type ClaudeErrorOptions = {
-  cause?: unknown
-  /** Seconds a client should wait before trying again. */
-  retryAfter?: number
-  /** What the failed run cost, when it reached the API (the CLI reports it on error results). */
-  billed?: RunCharge
-  /**
-   * Machine-readable details a dialect's error carries (the Anthropic API's
-   * `error.details.error_code`, which its SDK acts on).
-   */
-  details?: Record<string, unknown>
-}
-
-export class ClaudeError extends Error {
-  readonly status: number = 500
-  readonly type: string = 'internal_error'
-  /** The same request may succeed later, unchanged (after `retryAfter` when given). */
-  readonly retryable: boolean = false
-  /** The model's side failed or refused (the API, the login, the CLI), not the request. */
-  readonly upstream: boolean = false
-  /** Another runner host may take the run this host refused (its slots or its login). */
-  readonly hostBound: boolean = false
-  readonly retryAfter?: number
-  billed?: RunCharge
-  readonly details?: Record<string, unknown>
-
-  constructor(message: string, options: ClaudeErrorOptions = {}) {
-    super(message, { cause: options.cause })
-    this.name = new.target.name
-    this.retryAfter = options.retryAfter
-    this.billed = options.billed
-    this.details = options.details
-  }
-}
+export { ClaudeError, type ClaudeErrorOptions, isClaudeError } from './base.js'
 
 /** The Claude Code binary could not be found or started. */
 export class CliNotFoundError extends ClaudeError {
@@ -92,6 +59,16 @@ export class QuotaExhaustedError extends RateLimitedError {
     super(message, options)
     this.window = options.window
   }
+}
+
+/**
+ * The server's login runs on paid extra usage (its window is used up, overage allowed), and this
+ * key may not spend it (its policy's `allow_overage`): refused until the window resets.
+ */
+export class OverageNotAllowedError extends ClaudeError {
+  override readonly status = 429
+  override readonly type = 'overage_not_allowed'
+  override readonly retryable = true
 }
 
 /** Too many runs: every slot is busy and the wait queue is full. */
@@ -294,5 +271,3 @@ export class UsageError extends ClaudeError {
   override readonly status = 400
   override readonly type = 'usage_error'
 }
-
-export const isClaudeError = (err: unknown): err is ClaudeError => err instanceof ClaudeError
