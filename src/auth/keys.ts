@@ -20,6 +20,8 @@ export type KeyPolicy = {
   daily_usd?: number
   /** May read /admin/usage. */
   admin?: boolean
+  /** May run while the login spends paid extra usage (its window used up); otherwise refused. */
+  allow_overage?: boolean
 }
 
 export type KeyRecord = {
@@ -79,6 +81,9 @@ export const policyProblem = (policy: unknown): string | undefined => {
   }
   if (p.daily_usd !== undefined && !positive(p.daily_usd)) return 'daily_usd must be above 0'
   if (p.admin !== undefined && typeof p.admin !== 'boolean') return 'admin must be true or false'
+  if (p.allow_overage !== undefined && typeof p.allow_overage !== 'boolean') {
+    return 'allow_overage must be true or false'
+  }
   return undefined
 }
 

@@ -12,6 +12,7 @@ import { printTable } from './table.js'
 export const KEYS_HELP = `Usage:
   claude-code-api keys create [--name NAME] [--models a,b] [--tools a,b]
                               [--max-concurrent N] [--daily-usd USD] [--admin]
+                              [--allow-overage]
   claude-code-api keys list
   claude-code-api keys revoke HASH_PREFIX
   claude-code-api keys rotate HASH_PREFIX
@@ -26,6 +27,8 @@ Options:
   -h, --help         this help
 
 A key is shown once, when it is created or rotated; only its SHA-256 hash is stored.
+--allow-overage: the key may run while the server's login spends paid extra usage (a window
+used up, overage allowed); other keys are refused (429 overage_not_allowed) until it resets.
 rotate keeps the key's name and policy. revoke and rotate refuse an ambiguous prefix.`
 
 const list = (value: string | undefined) =>
@@ -50,6 +53,7 @@ const describePolicy = (policy: KeyPolicy) => {
     policy.max_concurrent !== undefined && `max-concurrent=${policy.max_concurrent}`,
     policy.daily_usd !== undefined && `daily-usd=${policy.daily_usd}`,
     policy.admin && 'admin',
+    policy.allow_overage && 'allow-overage',
   ].filter(Boolean)
   return parts.length ? parts.join(' ') : '-'
 }
@@ -73,6 +77,7 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       'max-concurrent': { type: 'string' },
       'daily-usd': { type: 'string' },
       admin: { type: 'boolean' },
+      'allow-overage': { type: 'boolean' },
       'usage-db': { type: 'string' },
       url: { type: 'string' },
       key: { type: 'string' },
@@ -106,6 +111,7 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
           daily_usd: number('--daily-usd', values['daily-usd'], false),
         }),
         ...(values.admin && { admin: true }),
+        ...(values['allow-overage'] && { allow_overage: true }),
       }
       const { key, record } = await createKey(path, { name: values.name ?? '', policy })
       printNewKey(key, record, 'Created')

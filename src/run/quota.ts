@@ -7,7 +7,7 @@
  */
 
 import type { Quota } from '../contract/quota.js'
-import { QuotaExhaustedError } from '../errors/index.js'
+import { OverageNotAllowedError, QuotaExhaustedError } from '../errors/index.js'
 import type { Logger } from '../lib/logger.js'
 
 export type { Quota }
@@ -52,6 +52,25 @@ export const quotaFromCli = (info: Info, seenAt = new Date()): Quota => {
   }
 }
 
+/**
+ * The login's window is used up but it runs on paid extra usage: runs still go through, billed
+ * as overage, for the keys allowed it (policy-runner.ts).
+ */
+export const onOverage = (quota: Quota) =>
+  quota.using_overage ||
+  (quota.status === 'rejected' &&
+    (quota.overage_status === 'allowed' || quota.overage_status === 'allowed_warning'))
+
+/** The refusal for a key not allowed paid extra usage while the login is on it. */
+export const overageError = (quota: Quota, now = Date.now()) => {
+  const resetAt = quota.resets_at ? Date.parse(quota.resets_at) : Number.NaN
+  const seconds = Number.isFinite(resetAt) ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : 60
+  return new OverageNotAllowedError(
+    `The server's Claude login is on paid extra usage (its ${windowName(quota.window)} limit is used up), which this key may not spend; the limit resets in ${Math.ceil(seconds / 60)} min`,
+    { retryAfter: seconds }
+  )
+}
+
 /** `five_hour` → "5-hour", `seven_day_opus` → "7-day Opus". */
 export const windowName = (window: string | null) => {
   if (!window) return 'usage'
@@ -94,6 +113,7 @@ export const createQuotaGate = ({
 
   const rejected = () =>
     latest?.status === 'rejected' &&
+    !onOverage(latest) &&
     latest.resets_at !== null &&
     new Date(latest.resets_at).getTime() > now()
 
@@ -110,6 +130,15 @@ export const createQuotaGate = ({
           logger?.warn('Claude login close to its quota', {
             window: quota.window,
             utilization: used,
+            resets_at: quota.resets_at,
+          })
+        }
+      } else if (onOverage(quota)) {
+        const key = `overage:${quota.window}@${quota.resets_at}`
+        if (warned !== key) {
+          warned = key
+          logger?.warn('Claude login on paid extra usage', {
+            window: quota.window,
             resets_at: quota.resets_at,
           })
         }

@@ -103,6 +103,7 @@ describe('keys', () => {
         '2',
         '--daily-usd',
         '1.5',
+        '--allow-overage',
       ],
       { env }
     )
@@ -116,7 +117,7 @@ describe('keys', () => {
     expect(listed.code).toBe(0)
     expect(listed.stdout).toMatch(
       new RegExp(
-        `${hash.slice(0, 8)}\\s+ci\\s+.*models=haiku,sonnet max-concurrent=2 daily-usd=1.5`
+        `${hash.slice(0, 8)}\\s+ci\\s+.*models=haiku,sonnet max-concurrent=2 daily-usd=1.5 allow-overage`
       )
     )
     expect(listed.stdout).not.toContain(key)
@@ -130,7 +131,12 @@ describe('keys', () => {
       expect.objectContaining({
         hash: await hashKey(next),
         name: 'ci',
-        policy: { models: ['haiku', 'sonnet'], max_concurrent: 2, daily_usd: 1.5 },
+        policy: {
+          models: ['haiku', 'sonnet'],
+          max_concurrent: 2,
+          daily_usd: 1.5,
+          allow_overage: true,
+        },
       }),
     ])
 

@@ -4,10 +4,12 @@
  * headers and once in the log, refused with the real time to wait, in every dialect, without
  * starting a CLI while the login is out (but a probe), and open again after the reset.
  */
+import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { subscriptionEnv, waitFor } from '../../dev-tools/cli-env.js'
+import { removeDir, subscriptionEnv, tempDir, waitFor } from '../../dev-tools/cli-env.js'
 import type { MockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import type { RunningServer } from '../../src/runtime/node/entry.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { createShiftedClock } from '../helpers/fake-clock.js'
 import { type Fleet, startFleet } from '../helpers/fleet.js'
@@ -133,6 +135,62 @@ describe('the subscription quota', () => {
     const res = await chat('after the reset')
     expect(res.status).toBe(200)
     expect((await res.json()).text).toBe('back')
+  })
+})
+
+describe('paid extra usage', () => {
+  let keyed: TestStack
+  let dir: string
+  let allowed: string
+  let plain: string
+  beforeAll(async () => {
+    dir = await tempDir('overage')
+    const keysFile = join(dir, 'keys')
+    allowed = (await createKey(keysFile, { name: 'paid', policy: { allow_overage: true } })).key
+    plain = (await createKey(keysFile, { name: 'plain' })).key
+    keyed = await startTestStack({ keysFile, subscription: true })
+  })
+  afterAll(async () => {
+    await keyed?.close()
+    await removeDir(dir)
+  })
+  const as = (key: string, prompt: string) =>
+    keyed.post(
+      '/llm/chat',
+      { prompt },
+      { headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }
+    )
+
+  it('runs the keys allowed it while the login spends it, and refuses the others with the reset', async () => {
+    // The 5-hour window is used up, and the login goes on on paid extra usage.
+    const headers = {
+      ...unifiedHeaders('rejected', 1, epoch(1_800)),
+      'anthropic-ratelimit-unified-overage-status': 'allowed',
+      'anthropic-ratelimit-unified-overage-in-use': 'true',
+    }
+    keyed.mock.setHandler(() => ({ kind: 'text', text: 'on overage', headers }))
+    expect((await as(allowed, 'first')).status).toBe(200)
+    const status = await fetch(`${keyed.url}/llm/status`, {
+      headers: { authorization: `Bearer ${allowed}` },
+    })
+    const { quota } = await status.json()
+    expect(quota).toMatchObject({ status: 'rejected', using_overage: true })
+
+    const reached = keyed.mock.messageRequests().length
+    const refused = await as(plain, 'not mine to spend')
+    expect(refused.status).toBe(429)
+    const retryAfter = Number(refused.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThan(1_780)
+    expect(retryAfter).toBeLessThanOrEqual(1_800)
+    expect(await refused.json()).toMatchObject({
+      type: 'overage_not_allowed',
+      detail: expect.stringMatching(/paid extra usage .* 5-hour limit/),
+    })
+    expect(keyed.mock.messageRequests()).toHaveLength(reached)
+    // The key allowed it still runs: the window is used up, the login is not.
+    const paid = await as(allowed, 'second')
+    expect(paid.status).toBe(200)
+    expect((await paid.json()).text).toBe('on overage')
   })
 })
 
