@@ -83,7 +83,18 @@ export const splitTurns = (turns: HistoryTurn[]): Pick<RunRequest, 'prompt' | 'h
     )
   }
   const history = turns.slice(0, -1)
-  return { prompt: last.content, ...(history.length > 0 && { history }) }
+  // Results no run waits for (the client answered a call of a run that is gone) are words now.
+  const prompt =
+    typeof last.content === 'string'
+      ? last.content
+      : last.content.map((block) =>
+          block.type === 'tool_result'
+            ? { type: 'text' as const, text: `[tool result: ${block.content}]` }
+            : block.type === 'tool_use'
+              ? { type: 'text' as const, text: `[tool call: ${block.name}]` }
+              : block
+        )
+  return { prompt, ...(history.length > 0 && { history }) }
 }
 
 /** A field that would change what the request means is refused by name, never ignored. */

@@ -3,7 +3,7 @@
  * required or named tool is an instruction appended to the system prompt (and a named tool the
  * only one offered); `none` offers no tools at all.
  */
-import type { ClientTool, RunRequest, ToolCall } from '../contract/runner.js'
+import type { ClientTool, RunRequest } from '../contract/runner.js'
 
 export type ToolChoice = { kind: 'auto' | 'none' | 'required' } | { kind: 'named'; name: string }
 
@@ -30,9 +30,3 @@ export const toolOptions = (
     ...(rules.length > 0 && { appendSystemPrompt: rules.join(' ') }),
   }
 }
-
-/** An earlier tool call, as text in the history (only a waiting run gets real tool results). */
-export const callAsText = (call: Pick<ToolCall, 'name' | 'input'>) =>
-  `[called tool ${call.name} with ${JSON.stringify(call.input)}]`
-
-export const resultAsText = (name: string, content: string) => `[tool ${name} returned: ${content}]`

@@ -53,7 +53,33 @@ export const ContentBlock = v.variant('type', [TextBlock, ImageBlock, DocumentBl
 /** A turn's content: plain text, or text, base64 image and document blocks. */
 export const Content = v.union([v.string(), v.array(ContentBlock)])
 
-export const HistoryTurn = v.object({ role: v.picklist(['user', 'assistant']), content: Content })
+/** An earlier tool call, in an assistant turn: named as the run's tools are (the client's name). */
+export const ToolUseBlock = v.object({
+  type: v.literal('tool_use'),
+  id: v.string(),
+  name: v.string(),
+  input: v.unknown(),
+})
+/** Its result, in the user turn after it. */
+export const ToolResultBlock = v.object({
+  type: v.literal('tool_result'),
+  tool_use_id: v.string(),
+  content: v.string(),
+  is_error: v.optional(v.boolean()),
+})
+/** What an earlier turn may hold: content, and tool calls and results, which stay blocks. */
+export const HistoryBlock = v.variant('type', [
+  TextBlock,
+  ImageBlock,
+  DocumentBlock,
+  ToolUseBlock,
+  ToolResultBlock,
+])
+
+export const HistoryTurn = v.object({
+  role: v.picklist(['user', 'assistant']),
+  content: v.union([v.string(), v.array(HistoryBlock)]),
+})
 
 /** A tool the client defines and runs itself: the model may call it, the client answers. */
 export const ClientTool = v.object({

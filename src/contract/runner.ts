@@ -17,6 +17,7 @@ export type ImageBlock = v.InferOutput<typeof schemas.ImageBlock>
 export type ContentBlock = v.InferOutput<typeof schemas.ContentBlock>
 /** An earlier turn of the conversation, for stateless clients that send the whole history. */
 export type HistoryTurn = v.InferOutput<typeof schemas.HistoryTurn>
+export type HistoryBlock = v.InferOutput<typeof schemas.HistoryBlock>
 export type RunRequest = v.InferOutput<typeof schemas.RunRequestSchema>
 export type ClientTool = v.InferOutput<typeof schemas.ClientTool>
 export type ToolResult = v.InferOutput<typeof schemas.ToolResult>

@@ -4,17 +4,19 @@
  * that edited it would get an answer to a conversation it never sent; it is refused instead.
  * Text only, so the same words sent as a string or as parts compare equal.
  */
-import type { RunRequest } from '../contract/runner.js'
+import type { HistoryBlock, HistoryTurn, RunRequest } from '../contract/runner.js'
 
-type Content = RunRequest['prompt']
+const blockText = (b: HistoryBlock) => {
+  if (b.type === 'text') return b.text.trim()
+  if (b.type === 'tool_use') return `[tool_use ${b.name} ${JSON.stringify(b.input)}]`
+  if (b.type === 'tool_result') return `[tool_result ${b.content.trim()}]`
+  return `[${b.type} ${b.source.data.length}]`
+}
 
-const textOf = (content: Content) =>
+const textOf = (content: HistoryTurn['content'] | RunRequest['prompt']) =>
   typeof content === 'string'
     ? content.trim()
-    : content
-        .map((b) => (b.type === 'text' ? b.text.trim() : `[${b.type} ${b.source.data.length}]`))
-        .filter(Boolean)
-        .join('\n')
+    : (content as HistoryBlock[]).map(blockText).filter(Boolean).join('\n')
 
 export const conversationKey = (
   request: Pick<RunRequest, 'prompt' | 'history' | 'systemPrompt'>

@@ -92,8 +92,21 @@ describe('tool calling with the openai client', () => {
       ],
     })
     expect(later.choices[0]?.message.content).toBe('ECHO: Thanks!')
-    const history = JSON.stringify(ctx.stack.mock.messageRequests().at(-1)?.body.messages)
-    expect(history).toContain('[called tool get_weather with {\\"city\\":\\"Paris\\"}]')
-    expect(history).toContain('[tool get_weather returned: sunny]')
+    // The earlier call and its result reach the model as the blocks they were, in their places.
+    const messages = ctx.stack.mock.messageRequests().at(-1)?.body.messages ?? []
+    const blocks = messages
+      .filter((m) => m.role !== 'system')
+      .flatMap((m) => (Array.isArray(m.content) ? m.content : [{ type: 'text', text: m.content }]))
+      .filter((b) => !(b.type === 'text' && String(b.text).startsWith('<system-reminder>')))
+    expect(blocks.map((b) => b.type)).toEqual(['text', 'tool_use', 'tool_result', 'text', 'text'])
+    expect(blocks[1]).toMatchObject({
+      type: 'tool_use',
+      id: 'call_1',
+      name: 'mcp__client__get_weather',
+      input: { city: 'Paris' },
+    })
+    expect(blocks[2]).toMatchObject({ type: 'tool_result', tool_use_id: 'call_1' })
+    expect(JSON.stringify(blocks[2])).toContain('sunny')
+    expect(JSON.stringify(messages)).not.toContain('[called tool')
   })
 })

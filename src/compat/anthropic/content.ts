@@ -1,11 +1,10 @@
 /**
  * Messages content blocks as run content: text, base64 images and documents pass on; earlier
- * tool calls and their results become text in the history; earlier thinking is left out (the
+ * tool calls and their results stay blocks in the history; earlier thinking is left out (the
  * run's model does its own). What this server cannot take is refused by field, never dropped.
  */
-import type { ContentBlock, ToolResult } from '../../contract/runner.js'
+import type { ContentBlock, HistoryBlock, ToolResult } from '../../contract/runner.js'
 import { badRequest } from '../shared.js'
-import { callAsText, resultAsText } from '../tool-choice.js'
 import type { Block } from './schemas.js'
 
 type BlockOf<T extends Block['type']> = Extract<Block, { type: T }>
@@ -66,15 +65,15 @@ const textOfResult = (content: ToolResult['content']) =>
     : content.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('\n')
 
 /**
- * A history message's blocks as run content. `names` collects the tool calls seen so far, so a
- * later result can say which tool it came from.
+ * A history message's blocks as run content: tool calls and results stay blocks. `names`
+ * collects the tool calls seen so far (the follow-up check reads them).
  */
 export const turnContent = (
   blocks: Block[],
   field: string,
   names: Map<string, string>
-): ContentBlock[] =>
-  blocks.flatMap((block, j): ContentBlock[] => {
+): HistoryBlock[] =>
+  blocks.flatMap((block, j): HistoryBlock[] => {
     const at = `${field}.${j}`
     switch (block.type) {
       case 'text':
@@ -88,12 +87,16 @@ export const turnContent = (
         return []
       case 'tool_use':
         names.set(block.id, block.name)
-        return [{ type: 'text', text: callAsText(block) }]
-      default: {
-        const name = names.get(block.tool_use_id) ?? 'tool'
-        const text = resultAsText(name, textOfResult(resultContent(block, at)))
-        return [{ type: 'text', text }]
-      }
+        return [{ type: 'tool_use', id: block.id, name: block.name, input: block.input }]
+      default:
+        return [
+          {
+            type: 'tool_result',
+            tool_use_id: block.tool_use_id,
+            content: textOfResult(resultContent(block, at)),
+            ...(block.is_error && { is_error: true }),
+          },
+        ]
     }
   })
 

@@ -18,7 +18,7 @@ import {
   parseArguments,
   splitTurns,
 } from '../shared.js'
-import { callAsText, resultAsText, type ToolChoice, toolOptions } from '../tool-choice.js'
+import { type ToolChoice, toolOptions } from '../tool-choice.js'
 import { ChatCompletionRequest } from './schemas.js'
 
 const textOf = (content: string | Array<{ text: string }>) =>
@@ -132,7 +132,6 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
   }
   const system: string[] = []
   const turns: HistoryTurn[] = []
-  const callNames = new Map<string, string>()
   body.messages.forEach((message, i) => {
     switch (message.role) {
       case 'system':
@@ -146,25 +145,33 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
         if (message.function_call) {
           throw badRequest(`messages.${i}: function_call is the legacy form; use tool_calls`)
         }
-        // Earlier tool calls are history now: kept as text (only a waiting run takes results).
-        const calls = (message.tool_calls ?? []).map((call) => {
-          callNames.set(call.id, call.function.name)
-          return callAsText({
-            name: call.function.name,
-            input: parseArguments(call.function.arguments),
-          })
+        // Earlier tool calls are history now, as the blocks the model made them.
+        const calls = (message.tool_calls ?? []).map((call) => ({
+          type: 'tool_use' as const,
+          id: call.id,
+          name: call.function.name,
+          input: parseArguments(call.function.arguments),
+        }))
+        const text = message.content ? textOf(message.content) : ''
+        turns.push({
+          role: 'assistant',
+          content:
+            calls.length > 0
+              ? [...(text ? [{ type: 'text' as const, text }] : []), ...calls]
+              : text,
         })
-        const text = [message.content ? textOf(message.content) : '', ...calls].filter(Boolean)
-        turns.push({ role: 'assistant', content: text.join('\n') })
         return
       }
       case 'tool':
         turns.push({
           role: 'user',
-          content: resultAsText(
-            callNames.get(message.tool_call_id) ?? 'tool',
-            textOf(message.content)
-          ),
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: message.tool_call_id,
+              content: textOf(message.content),
+            },
+          ],
         })
         return
       default:

@@ -19,7 +19,7 @@ import {
   refuseUnknownFields,
   splitTurns,
 } from '../shared.js'
-import { callAsText, resultAsText, TOOL_MAX_TURNS, toolOptions } from '../tool-choice.js'
+import { TOOL_MAX_TURNS, toolOptions } from '../tool-choice.js'
 import { type InputItem, type Part, ResponsesRequest } from './schemas.js'
 import { choiceOf, clientTools, hostedTools, runName } from './tools.js'
 
@@ -88,7 +88,6 @@ const userContent = (content: string | Part[], field: string): HistoryTurn['cont
 const conversationOf = (items: Item[]) => {
   const system: string[] = []
   const turns: HistoryTurn[] = []
-  const names = new Map<string, string>()
   items.forEach((item, i) => {
     if (isMessage(item)) {
       if (item.role === 'system' || item.role === 'developer')
@@ -97,14 +96,23 @@ const conversationOf = (items: Item[]) => {
         turns.push({ role: 'assistant', content: textOfParts(item.content) })
       else turns.push({ role: 'user', content: userContent(item.content, `input.${i}.content`) })
     } else if (isCall(item)) {
-      names.set(item.call_id, runName(item))
       turns.push({
         role: 'assistant',
-        content: callAsText({ name: runName(item), input: parseArguments(item.arguments) }),
+        content: [
+          {
+            type: 'tool_use',
+            id: item.call_id,
+            name: runName(item),
+            input: parseArguments(item.arguments),
+          },
+        ],
       })
     } else if (isOutput(item)) {
-      const text = resultAsText(names.get(item.call_id) ?? 'tool', textOfParts(item.output))
-      turns.push({ role: 'user', content: text })
+      const output = textOfParts(item.output)
+      turns.push({
+        role: 'user',
+        content: [{ type: 'tool_result', tool_use_id: item.call_id, content: output }],
+      })
     } else if (item.type !== 'reasoning') {
       throw badRequest(`input.${i}: items of type ${item.type} are not supported by this server`)
     }

@@ -17,7 +17,6 @@ import { compileJsonSchema } from '../../run/json-schema.js'
 import { collectRun } from '../../run/result.js'
 import { structuredAnswer } from '../openai/request.js'
 import { checkModel, nameIgnored } from '../shared.js'
-import { callAsText } from '../tool-choice.js'
 import { createBackgroundRuns } from './background.js'
 import { type BackgroundLog, createMemoryBackgroundLog } from './background-log.js'
 import { followStream, outliveRequest } from './follow.js'
@@ -114,12 +113,20 @@ export const createResponsesRoutes = ({
         const remember = async (result: RunResult) => {
           const final = builder.final()
           if (body.store === false || !final) return
-          const said = [result.text, ...(result.toolCalls ?? []).map(callAsText)].filter(Boolean)
+          const calls = (result.toolCalls ?? []).map((call) => ({
+            type: 'tool_use' as const,
+            id: call.id,
+            name: call.name,
+            input: call.input,
+          }))
+          const said = calls.length
+            ? [...(result.text ? [{ type: 'text' as const, text: result.text }] : []), ...calls]
+            : result.text
           await store.put(builder.id, {
             owner,
             body: final,
             input: keptInput(body, builder.id),
-            turns: [...turnsThrough(body, prior), { role: 'assistant', content: said.join('\n') }],
+            turns: [...turnsThrough(body, prior), { role: 'assistant', content: said }],
             calls: result.toolCalls ?? [],
             at: Date.now(),
           })
