@@ -13,6 +13,7 @@ import { startMockAnthropic } from '../dev-tools/mock-anthropic/server.js'
 import { readClaudeVersion, resolveClaudeBinary } from '../src/adapters/node/process/binary.js'
 import { CHARTS, writeBenchCharts } from './bench/charts.js'
 import { claudeCodeAsClient } from './bench/claude-client.js'
+import { claudeCodeSession } from './bench/claude-session.js'
 import { httpOverhead } from './bench/http.js'
 import { inputBlocking } from './bench/input.js'
 import { compareModes, type ModeResult } from './bench/modes.js'
@@ -35,6 +36,10 @@ const GOALS = {
   inputBlockMs: 50,
   /** Claude Code through the server, as a share of Claude Code straight at the API (3 tool round trips). */
   claudeClientShare: 1.5,
+  /** A 4-turn Claude Code session through the server ÷ straight (issue 30's goals). */
+  sessionFirstTurn: 1.5,
+  sessionResumedTurns: 1.3,
+  sessionCost: 1.1,
 }
 
 const goals: Array<{ name: string; value: string; goal: string; ok: boolean }> = []
@@ -120,6 +125,32 @@ check(
   share(client.server, client.direct) <= GOALS.claudeClientShare
 )
 
+stage('a Claude Code session: four turns, through the server and straight at the API')
+const session = await claudeCodeSession(join(home, 'session'))
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
+const resumed = session.turns.slice(1)
+const sessionShares = {
+  first: share(session.turns[0]?.server ?? 0, session.turns[0]?.direct ?? 1),
+  resumed: share(sum(resumed.map((t) => t.server)), sum(resumed.map((t) => t.direct))),
+  cost: share(
+    sum(session.turns.map((t) => t.serverCost)),
+    sum(session.turns.map((t) => t.directCost))
+  ),
+}
+for (const [name, value, goal] of [
+  ['first turn', sessionShares.first, GOALS.sessionFirstTurn],
+  ['resumed turns', sessionShares.resumed, GOALS.sessionResumedTurns],
+  ['upstream cost', sessionShares.cost, GOALS.sessionCost],
+] as const) {
+  check(
+    `Claude Code session, ${name}: through the server ÷ straight`,
+    value,
+    '×',
+    `≤ ${goal}`,
+    value <= goal
+  )
+}
+
 const env = cliEnv(home, mock.url)
 const version = await readClaudeVersion(resolveClaudeBinary(env)?.path ?? 'claude', env)
 await mock.close()
@@ -158,7 +189,7 @@ const docs = fileURLToPath(new URL('../docs/', import.meta.url))
 await mkdir(docs, { recursive: true })
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ machine, modes, client, streams, delay, delay4, http, input, goals }, null, 2)}\n`
+  `${JSON.stringify({ machine, modes, client, session, streams, delay, delay4, http, input, goals }, null, 2)}\n`
 )
 await writeBenchCharts(docs, { modes, streams, date: machine.date })
 // The soak's section (npm run soak) stays as it was.
@@ -201,6 +232,21 @@ await writeFile(
     '|---|---|---|',
     `| straight at the API | ${ms(client.direct)} | 1.00 |`,
     `| through the server | ${ms(client.server)} | ${share(client.server, client.direct).toFixed(2)} |`,
+    '',
+    '## A Claude Code session',
+    '',
+    'Four turns of Claude Code as a client: the first runs its Bash once, turns 2–4 are',
+    '`claude -p … --resume`, the third runs its Read. Straight at the mock and through the server,',
+    `alternating, ${session.sessions} sessions of each after a warm-up; wall time includes the client's`,
+    "own start. Upstream cost is what the mock's prompt cache reports, as input + 1.25 × cache",
+    'writes + 0.1 × cache reads (tokens), per session.',
+    '',
+    '| Turn | straight | through | ÷ | cost straight | cost through | ÷ |',
+    '|---|---|---|---|---|---|---|',
+    ...session.turns.map(
+      (t, i) =>
+        `| ${i + 1} | ${ms(t.direct)} | ${ms(t.server)} | ${share(t.server, t.direct).toFixed(2)} | ${Math.round(t.directCost)} | ${Math.round(t.serverCost)} | ${share(t.serverCost, t.directCost).toFixed(2)} |`
+    ),
     '',
     '## Streaming',
     '',

@@ -5,7 +5,13 @@
 import type { ServerResponse } from 'node:http'
 import { honour, invalidContent } from './honour.js'
 import type { createPromptCache } from './prompt-cache.js'
-import { lastUserMessage, type MessagesBody, type MockReply, userText } from './replies.js'
+import {
+  lastUserMessage,
+  type MessagesBody,
+  type MockReply,
+  type MockRequest,
+  userText,
+} from './replies.js'
 
 // Unref'd: a delayed reply to a client that left must not keep the test process alive.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref())
@@ -20,7 +26,8 @@ export const answer = async (
   reply: MockReply,
   body: MessagesBody,
   raw: string,
-  cache: ReturnType<typeof createPromptCache>
+  cache: ReturnType<typeof createPromptCache>,
+  onUsage?: (usage: NonNullable<MockRequest['usage']>) => void
 ) => {
   const requestId = nextId('req')
   if (reply.kind === 'hang') return
@@ -58,6 +65,7 @@ export const answer = async (
   const model = body.model ?? 'claude-mock'
   const messageId = nextId('msg')
   const usage = { ...cache.use(body, estimateInputTokens(raw)), output_tokens: 1 }
+  onUsage?.({ ...usage, output_tokens: outputTokens })
 
   if (body.stream === false) {
     const content = [

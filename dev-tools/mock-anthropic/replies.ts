@@ -43,6 +43,13 @@ export type MockRequest = {
   body: MessagesBody
   /** When it arrived (ms since the epoch), to order requests across mocks. */
   at: number
+  /** The usage the mock answered with (its prompt cache's reads and writes included). */
+  usage?: {
+    input_tokens: number
+    output_tokens: number
+    cache_creation_input_tokens: number
+    cache_read_input_tokens: number
+  }
 }
 
 export type MessagesBody = {

@@ -60,7 +60,10 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{}')
         return
       }
-      void answer(res, handler(request), body, raw, cache).catch(() => res.destroy())
+      const record = (usage: NonNullable<MockRequest['usage']>) => {
+        request.usage = usage
+      }
+      void answer(res, handler(request), body, raw, cache, record).catch(() => res.destroy())
     })
   })
 

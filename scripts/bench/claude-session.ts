@@ -1,0 +1,141 @@
+/**
+ * A Claude Code session side by side: four turns, the first running the client's Bash once,
+ * turns 2–4 `--resume` (the third running its Read), straight at the mock and through the
+ * server. Per turn: wall time (the client's own start included), p50 over the sessions; and the
+ * upstream cost the mock's prompt cache says (input + 1.25 × cache writes + 0.1 × cache reads).
+ */
+import { spawn } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { cliEnv } from '../../dev-tools/cli-env.js'
+import type { MockAnthropic, MockHandler } from '../../dev-tools/mock-anthropic/server.js'
+import { startMockAnthropic, toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
+import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
+import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
+import { startServer } from '../../src/runtime/node/entry.js'
+import { percentile } from './measure.js'
+
+/** `TOOL <name> <input>`: the model calls the client's tool; anything else is echoed. */
+const scripted: MockHandler = (request) => {
+  const last = request.body.messages?.filter((m) => m.role === 'user').at(-1)
+  const blocks = Array.isArray(last?.content)
+    ? (last.content as Array<{ type?: string; text?: string }>)
+    : [{ type: 'text', text: String(last?.content ?? '') }]
+  const [result] = toolResultsOf(request.body)
+  if (result) return { kind: 'text', text: `TOOL_RESULT: ${JSON.stringify(result.content)}` }
+  const prompt = blocks.filter((b) => b.type === 'text').at(-1)?.text ?? ''
+  const call = /^TOOL (\w+) (.*)$/s.exec(prompt)
+  const tool = (request.body.tools ?? []).find(
+    (t) => t.name === call?.[1] || t.name === `mcp__client__${call?.[1]}`
+  )
+  if (!call || !tool) return { kind: 'text', text: `ECHO: ${prompt}` }
+  return { kind: 'tool', name: tool.name, input: JSON.parse(call[2] as string) }
+}
+
+const turnsIn = (cwd: string) => [
+  'TOOL Bash {"command":"echo one","description":"Say one"}',
+  'second turn',
+  `TOOL Read {"file_path":"${join(cwd, 'notes.txt')}"}`,
+  'fourth turn',
+]
+
+/** Upstream cost units of the mock's answers since `from` (its requests, in order). */
+const costSince = (mock: MockAnthropic, from: number) =>
+  mock
+    .messageRequests()
+    .slice(from)
+    .reduce((sum, r) => {
+      const u = r.usage
+      return u
+        ? sum +
+            u.input_tokens +
+            1.25 * u.cache_creation_input_tokens +
+            0.1 * u.cache_read_input_tokens
+        : sum
+    }, 0)
+
+const claudeTurn = async (binary: string, cwd: string, baseUrl: string, args: string[]) => {
+  const env = { ...cliEnv(cwd, undefined), ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: 'bench' }
+  const started = performance.now()
+  const child = spawn(binary, ['-p', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+  await new Promise((resolve) => child.once('close', resolve))
+  const result = JSON.parse(out || '{}')
+  if (result.is_error !== false) throw new Error(`A session turn failed: ${out.slice(0, 300)}`)
+  return { ms: performance.now() - started, sessionId: String(result.session_id) }
+}
+
+/** One four-turn session at `baseUrl`: each turn's wall time and upstream cost. */
+const session = async (binary: string, cwd: string, baseUrl: string, mock: MockAnthropic) => {
+  const turns: Array<{ ms: number; cost: number }> = []
+  let sessionId: string | undefined
+  for (const prompt of turnsIn(cwd)) {
+    const from = mock.messageRequests().length
+    const args = [
+      prompt,
+      '--output-format=json',
+      '--model=haiku',
+      '--allowedTools=Bash(echo:*),Read',
+    ]
+    const turn = await claudeTurn(binary, cwd, baseUrl, [
+      ...args,
+      ...(sessionId ? ['--resume', sessionId] : []),
+    ])
+    sessionId = turn.sessionId
+    turns.push({ ms: turn.ms, cost: costSince(mock, from) })
+  }
+  return turns
+}
+
+export type SessionResult = {
+  sessions: number
+  /** Per turn: p50 wall time straight and through, and cost units over all sessions. */
+  turns: Array<{ direct: number; server: number; directCost: number; serverCost: number }>
+}
+
+export const claudeCodeSession = async (home: string, sessions = 3): Promise<SessionResult> => {
+  const binary = resolveClaudeBinary({})?.path
+  if (!binary) throw new Error('The Claude Code CLI is not installed (npm ci)')
+  const mock = await startMockAnthropic()
+  mock.setHandler(scripted)
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'silent',
+    workDir: join(home, 'work'),
+    keysFile: join(home, 'keys'),
+    ...SERVER_DEFAULTS,
+    runnerOptions: { env: cliEnv(home, mock.url) },
+  })
+  const cwd = join(home, 'client')
+  await mkdir(cwd, { recursive: true })
+  await writeFile(join(cwd, 'notes.txt'), 'CLIENT NOTES\n')
+  try {
+    // A warm-up of each (the binary's first start reads it from disk), then alternating.
+    await session(binary, cwd, mock.url, mock)
+    await session(binary, cwd, server.url, mock)
+    const direct: Array<Array<{ ms: number; cost: number }>> = []
+    const through: Array<Array<{ ms: number; cost: number }>> = []
+    for (let i = 0; i < sessions; i++) {
+      direct.push(await session(binary, cwd, mock.url, mock))
+      through.push(await session(binary, cwd, server.url, mock))
+    }
+    const turns = direct[0]?.map((_, t) => ({
+      direct: percentile(
+        direct.map((s) => s[t]?.ms ?? 0),
+        50
+      ),
+      server: percentile(
+        through.map((s) => s[t]?.ms ?? 0),
+        50
+      ),
+      directCost: direct.reduce((sum, s) => sum + (s[t]?.cost ?? 0), 0) / sessions,
+      serverCost: through.reduce((sum, s) => sum + (s[t]?.cost ?? 0), 0) / sessions,
+    }))
+    return { sessions, turns: turns ?? [] }
+  } finally {
+    await server.close()
+    await mock.close()
+  }
+}
