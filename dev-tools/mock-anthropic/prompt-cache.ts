@@ -42,10 +42,13 @@ const blockOf = (value: unknown): Block => {
 /**
  * The CLI's attribution block (`x-anthropic-billing-header: …`, different on every call) is read
  * by the API as a header, not as part of the prompt, so it does not break the cached prefix.
+ * Only a block that is that line alone: the same line inside a longer system text (a client's
+ * passed on) is text like any other.
  */
-const isBillingHeader = (block: unknown) =>
-  typeof (block as { text?: unknown })?.text === 'string' &&
-  (block as { text: string }).text.startsWith('x-anthropic-billing-header:')
+const isBillingHeader = (block: unknown) => {
+  const text = (block as { text?: unknown })?.text
+  return typeof text === 'string' && /^x-anthropic-billing-header:[^\n]*$/.test(text)
+}
 
 /** The request's blocks in the order the API caches them. */
 const blocksOf = (body: MessagesBody): Block[] => [

@@ -35,6 +35,25 @@ describe('a Messages request as a run', () => {
     expect(request.thinking).toBeUndefined()
   })
 
+  it("leaves out Claude Code's attribution line, which changes on every call, from the system prompt", () => {
+    const asked = (system: unknown) =>
+      parse({ model: 'haiku', max_tokens: 10, system, messages: [{ role: 'user', content: 'hi' }] })
+        .systemPrompt
+    const header = (n: string) =>
+      `x-anthropic-billing-header: cc_version=2.1.332.${n}; cc_entrypoint=cli;`
+    expect(asked(`${header('a1')}\n\nYou are Claude Code.`)).toBe('You are Claude Code.')
+    expect(
+      asked([
+        { type: 'text', text: header('b2') },
+        { type: 'text', text: 'You are Claude Code.' },
+      ])
+    ).toBe('You are Claude Code.')
+    // Only at the start: the same words later are the client's text.
+    expect(asked(`Say x-anthropic-billing-header: as is`)).toBe(
+      'Say x-anthropic-billing-header: as is'
+    )
+  })
+
   it('continues the waiting run when tool results come before a trailing system entry', () => {
     const request = parse({
       model: 'haiku',

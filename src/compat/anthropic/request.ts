@@ -56,6 +56,16 @@ const controlsOf = (body: MessagesRequest): Partial<RunRequest> => {
   }
 }
 
+/**
+ * Claude Code's attribution line (`x-anthropic-billing-header: cc_version=…;`) is metadata for
+ * the API, not instructions, and it changes on every call: passed on, it would make every
+ * request's system prompt new, so nothing after it could be read from the prompt cache. The
+ * server's own CLI sends its own.
+ */
+const ATTRIBUTION = /^x-anthropic-billing-header:[^\n]*(\n+|$)/
+
+const withoutAttribution = (system: string | undefined) => system?.replace(ATTRIBUTION, '')
+
 /** The conversation's user and assistant turns (`system` entries are context, not turns). */
 const turnsOf = (body: MessagesRequest) => body.messages.filter((m) => m.role !== 'system')
 
@@ -122,8 +132,9 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
     // A turn of earlier thinking only has nothing left to say.
     if (content.length > 0) turns.push({ role: message.role, content })
   })
-  const system =
+  const system = withoutAttribution(
     typeof body.system === 'string' ? body.system : body.system?.map((b) => b.text).join('\n\n')
+  )
   const context = systemEntriesText(body.messages)
   const tools = (body.tools ?? []).map((tool) => ({
     name: tool.name,
