@@ -14,7 +14,7 @@ import type {
 } from '../contract/runner.js'
 import { isClaudeError, PolicyError } from '../errors/index.js'
 import { chargeOf, estimateCharge, firstCallCost } from '../run/charge.js'
-import { onOverage, overageError } from '../run/quota.js'
+import { overageError, overageHolds } from '../run/quota.js'
 import { assertRunnable } from '../run/request-check.js'
 import type { UsageStore } from '../usage/store.js'
 import type { KeyRecord } from './keys.js'
@@ -48,7 +48,7 @@ export const withKeyPolicy = (
     )
     if (denied.length > 0) throw new PolicyError(`This key may not use tools: ${denied.join(', ')}`)
     const quota = runner.quota?.()
-    if (quota && onOverage(quota) && !policy.allow_overage) throw overageError(quota)
+    if (quota && overageHolds(quota) && !policy.allow_overage) throw overageError(quota)
   }
 
   async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {

@@ -61,6 +61,13 @@ export const onOverage = (quota: Quota) =>
   (quota.status === 'rejected' &&
     (quota.overage_status === 'allowed' || quota.overage_status === 'allowed_warning'))
 
+/**
+ * Whether keys not allowed overage are refused now: the login is on it and the window it used up
+ * has not reset (a report from before the reset no longer holds: the next run finds out).
+ */
+export const overageHolds = (quota: Quota, now = Date.now()) =>
+  onOverage(quota) && quota.resets_at !== null && Date.parse(quota.resets_at) > now
+
 /** The refusal for a key not allowed paid extra usage while the login is on it. */
 export const overageError = (quota: Quota, now = Date.now()) => {
   const resetAt = quota.resets_at ? Date.parse(quota.resets_at) : Number.NaN

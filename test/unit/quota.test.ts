@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { QuotaExhaustedError } from '../../src/errors/index.js'
-import { createQuotaGate, quotaFromCli, windowName } from '../../src/run/quota.js'
+import { createQuotaGate, overageHolds, quotaFromCli, windowName } from '../../src/run/quota.js'
 
 const report = (status: string, resetsAt: number, utilization = 1) =>
   quotaFromCli({
@@ -22,6 +22,25 @@ describe('subscription quota', () => {
     expect(report('allowed', 2_000_000_000, 0.91).status).toBe('allowed_warning')
     expect(report('allowed', 2_000_000_000, 0.5).status).toBe('allowed')
     expect(report('rejected', 2_000_000_000).resets_at).toBe('2033-05-18T03:33:20.000Z')
+  })
+
+  it('on paid extra usage: the login runs on, and keys not allowed it wait only until the reset', () => {
+    const onOverage = (resetsAt: number) =>
+      quotaFromCli({
+        status: 'rejected',
+        resetsAt,
+        rateLimitType: 'five_hour',
+        overageStatus: 'allowed',
+        isUsingOverage: true,
+        unifiedWindows: { five_hour: { utilization: 1, resetsAt } },
+      })
+    const now = 1_900_000_000_000
+    const gate = createQuotaGate({ now: () => now })
+    gate.report(onOverage(now / 1000 + 600))
+    expect(gate.admits()).toBe(true)
+    expect(overageHolds(onOverage(now / 1000 + 600), now)).toBe(true)
+    // A report from before the reset no longer holds: the next run finds out.
+    expect(overageHolds(onOverage(now / 1000 - 1), now)).toBe(false)
   })
 
   it('refuses until the reset, but for one probe per interval', () => {
