@@ -7,8 +7,9 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import type { DayUsage, KeyUsage, UsageTotals } from '../../contract/usage.js'
+import type { DayUsage, KeyUsage } from '../../contract/usage.js'
 import { ConfigError } from '../../errors/index.js'
+import { ADD_CHARGE, CHARGE_COLUMNS, SUM_TOTALS, TOTAL_COLUMNS, totalsIn } from '../../usage/sql.js'
 import {
   createInFlight,
   FLOOR_DAYS,
@@ -39,20 +40,6 @@ const MIGRATIONS = [
    ALTER TABLE usage_daily ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0`,
 ]
 export const USAGE_SCHEMA_VERSION = MIGRATIONS.length
-
-/** The columns of a day's (or a key's) totals, as UsageTotals names them. */
-const COLUMNS = [
-  'runs',
-  'input_tokens',
-  'output_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'usd',
-] as const
-const TOTALS = COLUMNS.join(', ')
-const SUMS = COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')
-const totalsIn = (row: Record<(typeof COLUMNS)[number], number>) =>
-  Object.fromEntries(COLUMNS.map((c) => [c, row[c]])) as UsageTotals
 
 const migrate = (db: Database.Database) => {
   const version = db.pragma('user_version', { simple: true }) as number
@@ -100,20 +87,9 @@ export const openSqliteUsageReader = (path: string): UsageStore | undefined => {
 
 const storeOn = (db: Database.Database): UsageStore => {
   const add = db.prepare(
-    `INSERT INTO usage_daily (key_id, day, name, runs, input_tokens, output_tokens,
-       cache_read_tokens, cache_write_tokens, usd, least_call_usd)
-     VALUES (@id, @day, @name, @runs, @input_tokens, @output_tokens, @cache_read_tokens,
-       @cache_write_tokens, @usd, @least)
-     ON CONFLICT (key_id, day) DO UPDATE SET
-       name = excluded.name,
-       runs = runs + excluded.runs,
-       input_tokens = input_tokens + excluded.input_tokens,
-       output_tokens = output_tokens + excluded.output_tokens,
-       cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-       cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-       usd = usd + excluded.usd,
-       least_call_usd = MIN(COALESCE(least_call_usd, excluded.least_call_usd),
-                            COALESCE(excluded.least_call_usd, least_call_usd))`
+    `INSERT INTO usage_daily (key_id, day, ${CHARGE_COLUMNS})
+     VALUES (@id, @day, @name, ${TOTAL_COLUMNS.map((c) => `@${c}`).join(', ')}, @least)
+     ON CONFLICT (key_id, day) DO UPDATE SET ${ADD_CHARGE}`
   )
   const spent = db.prepare('SELECT usd FROM usage_daily WHERE key_id = ? AND day = ?').pluck()
   // The key's own least first call, else any key's.
@@ -125,13 +101,14 @@ const storeOn = (db: Database.Database): UsageStore => {
     )
     .pluck()
   const recent = db.prepare(
-    `SELECT key_id, name, day AS date, ${TOTALS} FROM usage_daily WHERE day >= ? ORDER BY day`
+    `SELECT key_id, name, day AS date, ${TOTAL_COLUMNS.join(', ')}
+     FROM usage_daily WHERE day >= ? ORDER BY day`
   )
   const totals = db.prepare(
-    `SELECT key_id, ${TOTALS},
+    `SELECT key_id, ${TOTAL_COLUMNS.join(', ')},
        (SELECT name FROM usage_daily AS last WHERE last.key_id = totals.key_id
         ORDER BY day DESC LIMIT 1) AS name
-     FROM (SELECT key_id, ${SUMS} FROM usage_daily GROUP BY key_id) AS totals`
+     FROM (SELECT key_id, ${SUM_TOTALS} FROM usage_daily GROUP BY key_id) AS totals`
   )
   const inFlight = createInFlight()
   const names = new Map<string, string>()

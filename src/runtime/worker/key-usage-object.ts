@@ -15,6 +15,7 @@ import { NotFoundError } from '../../errors/index.js'
 import { createErrorHandler } from '../../http/errors.js'
 import { jsonBody } from '../../http/validation.js'
 import { silentLogger } from '../../lib/logger.js'
+import { ADD_CHARGE, CHARGE_COLUMNS, SUM_TOTALS, TOTAL_COLUMNS } from '../../usage/sql.js'
 import {
   admitWithinLimits,
   FLOOR_DAYS,
@@ -120,38 +121,23 @@ export class KeyUsageObject {
       .post('/record', jsonBody(Record_), (c) => {
         const { name, totals, leastCallUsd } = c.req.valid('json')
         sql(
-          `INSERT INTO days (day, name, runs, input_tokens, output_tokens, cache_read_tokens,
-             cache_write_tokens, usd, least_call_usd)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO UPDATE SET
-             name = excluded.name, runs = runs + excluded.runs,
-             input_tokens = input_tokens + excluded.input_tokens,
-             output_tokens = output_tokens + excluded.output_tokens,
-             cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-             cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-             usd = usd + excluded.usd,
-             least_call_usd = MIN(COALESCE(least_call_usd, excluded.least_call_usd),
-                                  COALESCE(excluded.least_call_usd, least_call_usd))`,
+          `INSERT INTO days (day, ${CHARGE_COLUMNS})
+           VALUES (?, ?, ${TOTAL_COLUMNS.map(() => '?').join(', ')}, ?)
+           ON CONFLICT (day) DO UPDATE SET ${ADD_CHARGE}`,
           utcDay(),
           name,
-          totals.runs,
-          totals.input_tokens,
-          totals.output_tokens,
-          totals.cache_read_tokens,
-          totals.cache_write_tokens,
-          totals.usd,
+          ...TOTAL_COLUMNS.map((c) => totals[c]),
           leastCallUsd ?? null
         )
         return c.json({ ok: true })
       })
       .get('/report', (c) => {
         const days = Math.min(366, Math.max(1, Math.trunc(Number(c.req.query('days'))) || 30))
-        const columns = Object.keys(noUsage())
         const rows = sql<UsageTotals & { date: string }>(
-          `SELECT day AS date, ${columns.join(', ')} FROM days WHERE day >= ?`,
+          `SELECT day AS date, ${TOTAL_COLUMNS.join(', ')} FROM days WHERE day >= ?`,
           firstDay(days)
         )
-        const sums = columns.map((c) => `COALESCE(SUM(${c}), 0) AS ${c}`).join(', ')
-        const total = sql<UsageTotals>(`SELECT ${sums} FROM days`)[0] ?? noUsage()
+        const total = sql<UsageTotals>(`SELECT ${SUM_TOTALS} FROM days`)[0] ?? noUsage()
         // A key that only has runs in flight has no day yet: the index's name stands in.
         const name = lastName() ?? c.req.query('name') ?? ''
         return c.json(keyUsageOf(name, inFlight().count, rows, total, days))
