@@ -3,15 +3,10 @@
  * Bash, run on its side), straight at the mock and through the server (whose own CLI then talks
  * to the mock, the run waiting for each result). Sequential runs; p50 of each.
  */
-import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cliEnv } from '../../dev-tools/cli-env.js'
 import type { MockHandler } from '../../dev-tools/mock-anthropic/server.js'
-import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
-import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
-import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
-import { startServer } from '../../src/runtime/node/entry.js'
+import { runClaude, startClaudeRig } from './claude-rig.js'
 import { percentile } from './measure.js'
 
 const ROUND_TRIPS = 3
@@ -32,47 +27,18 @@ const threeRoundTrips: MockHandler = (request) => {
 
 /** One Claude Code run at `baseUrl` in its own empty home: its wall time. */
 const claudeRun = async (binary: string, home: string, baseUrl: string) => {
-  const env = {
-    ...cliEnv(home, undefined),
-    ANTHROPIC_BASE_URL: baseUrl,
-    ANTHROPIC_API_KEY: 'bench',
-  }
-  const args = [
-    '-p',
-    'Run three steps',
-    '--output-format=json',
-    '--model=haiku',
-    '--allowedTools=Bash(echo:*)',
-  ]
-  const started = performance.now()
-  const child = spawn(binary, args, { cwd: home, env, stdio: ['ignore', 'pipe', 'ignore'] })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-  await new Promise((resolve) => child.once('close', resolve))
-  const result = JSON.parse(out || '{}')
+  const args = ['Run three steps', '--model=haiku', '--allowedTools=Bash(echo:*)']
+  const { ms, result, out } = await runClaude(binary, home, baseUrl, args)
   if (result.result !== `done after ${ROUND_TRIPS}`) {
     throw new Error(`Claude Code as a client failed: ${out.slice(0, 300)}`)
   }
-  return performance.now() - started
+  return ms
 }
 
 export type ClientResult = { direct: number; server: number; runs: number }
 
 export const claudeCodeAsClient = async (home: string, runs = 7): Promise<ClientResult> => {
-  const binary = resolveClaudeBinary({})?.path
-  if (!binary) throw new Error('The Claude Code CLI is not installed (npm ci)')
-  const mock = await startMockAnthropic()
-  mock.setHandler(threeRoundTrips)
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    workDir: join(home, 'work'),
-    keysFile: join(home, 'keys'),
-    // The server's defaults, as `serve` starts it.
-    ...SERVER_DEFAULTS,
-    runnerOptions: { env: cliEnv(home, mock.url) },
-  })
+  const { binary, mock, server, close } = await startClaudeRig(home, threeRoundTrips)
   const clientHome = join(home, 'client')
   await mkdir(clientHome, { recursive: true })
   try {
@@ -87,7 +53,6 @@ export const claudeCodeAsClient = async (home: string, runs = 7): Promise<Client
     }
     return { direct: percentile(direct, 50), server: percentile(through, 50), runs }
   } finally {
-    await server.close()
-    await mock.close()
+    await close()
   }
 }

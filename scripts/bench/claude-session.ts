@@ -4,15 +4,11 @@
  * server. Per turn: wall time (the client's own start included), p50 over the sessions; and the
  * upstream cost the mock's prompt cache says (input + 1.25 × cache writes + 0.1 × cache reads).
  */
-import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cliEnv } from '../../dev-tools/cli-env.js'
 import type { MockAnthropic, MockHandler } from '../../dev-tools/mock-anthropic/server.js'
-import { startMockAnthropic, toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
-import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
-import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
-import { startServer } from '../../src/runtime/node/entry.js'
+import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
+import { runClaude, startClaudeRig } from './claude-rig.js'
 import { percentile } from './measure.js'
 
 /** `TOOL <name> <input>`: the model calls the client's tool; anything else is echoed. */
@@ -54,35 +50,21 @@ const costSince = (mock: MockAnthropic, from: number) =>
         : sum
     }, 0)
 
-const claudeTurn = async (binary: string, cwd: string, baseUrl: string, args: string[]) => {
-  const env = { ...cliEnv(cwd, undefined), ANTHROPIC_BASE_URL: baseUrl, ANTHROPIC_API_KEY: 'bench' }
-  const started = performance.now()
-  const child = spawn(binary, ['-p', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'ignore'] })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-  await new Promise((resolve) => child.once('close', resolve))
-  const result = JSON.parse(out || '{}')
-  if (result.is_error !== false) throw new Error(`A session turn failed: ${out.slice(0, 300)}`)
-  return { ms: performance.now() - started, sessionId: String(result.session_id) }
-}
-
 /** One four-turn session at `baseUrl`: each turn's wall time and upstream cost. */
 const session = async (binary: string, cwd: string, baseUrl: string, mock: MockAnthropic) => {
   const turns: Array<{ ms: number; cost: number }> = []
   let sessionId: string | undefined
   for (const prompt of turnsIn(cwd)) {
     const from = mock.messageRequests().length
-    const args = [
-      prompt,
-      '--output-format=json',
-      '--model=haiku',
-      '--allowedTools=Bash(echo:*),Read',
-    ]
-    const turn = await claudeTurn(binary, cwd, baseUrl, [
+    const args = [prompt, '--model=haiku', '--allowedTools=Bash(echo:*),Read']
+    const turn = await runClaude(binary, cwd, baseUrl, [
       ...args,
       ...(sessionId ? ['--resume', sessionId] : []),
     ])
-    sessionId = turn.sessionId
+    if (turn.result.is_error !== false) {
+      throw new Error(`A session turn failed: ${turn.out.slice(0, 300)}`)
+    }
+    sessionId = String(turn.result.session_id)
     turns.push({ ms: turn.ms, cost: costSince(mock, from) })
   }
   return turns
@@ -95,19 +77,7 @@ export type SessionResult = {
 }
 
 export const claudeCodeSession = async (home: string, sessions = 3): Promise<SessionResult> => {
-  const binary = resolveClaudeBinary({})?.path
-  if (!binary) throw new Error('The Claude Code CLI is not installed (npm ci)')
-  const mock = await startMockAnthropic()
-  mock.setHandler(scripted)
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    workDir: join(home, 'work'),
-    keysFile: join(home, 'keys'),
-    ...SERVER_DEFAULTS,
-    runnerOptions: { env: cliEnv(home, mock.url) },
-  })
+  const { binary, mock, server, close } = await startClaudeRig(home, scripted)
   const cwd = join(home, 'client')
   await mkdir(cwd, { recursive: true })
   await writeFile(join(cwd, 'notes.txt'), 'CLIENT NOTES\n')
@@ -135,7 +105,6 @@ export const claudeCodeSession = async (home: string, sessions = 3): Promise<Ses
     }))
     return { sessions, turns: turns ?? [] }
   } finally {
-    await server.close()
-    await mock.close()
+    await close()
   }
 }
