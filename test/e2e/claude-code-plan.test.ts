@@ -37,6 +37,17 @@ const post = (path: string, body: unknown) =>
 /** One run through the server, so its CLI hears the API's current report. */
 const prime = () => post('/llm/chat', { prompt: 'prime' })
 
+/** Claude Code asks once, printing its stream (its rate_limit_event lines among it). */
+const askClaude = () =>
+  runClaudeClient(client, [
+    'hello',
+    '--output-format',
+    'stream-json',
+    '--verbose',
+    '--model',
+    'haiku',
+  ])
+
 const rateLimitEvents = (stdout: string) =>
   jsonLines(stdout).filter((line) => line.type === 'rate_limit_event') as Array<{
     rate_limit_info: Record<string, unknown>
@@ -58,14 +69,7 @@ describe('Claude Code with a cca_ key as its OAuth token', () => {
     expect(answer.headers.get('anthropic-ratelimit-unified-5h-utilization')).toBe('0.91')
     expect(answer.headers.get('anthropic-ratelimit-unified-5h-reset')).toBe(String(reset))
 
-    const run = await runClaudeClient(client, [
-      'hello',
-      '--output-format',
-      'stream-json',
-      '--verbose',
-      '--model',
-      'haiku',
-    ])
+    const run = await askClaude()
     expect(run.code).toBe(0)
     const [event] = rateLimitEvents(run.stdout)
     expect(event?.rate_limit_info).toMatchObject({
@@ -92,14 +96,7 @@ describe('Claude Code with a cca_ key as its OAuth token', () => {
     const reached = stack.mock.messageRequests().length
 
     const started = Date.now()
-    const run = await runClaudeClient(client, [
-      'hello',
-      '--output-format',
-      'stream-json',
-      '--verbose',
-      '--model',
-      'haiku',
-    ])
+    const run = await askClaude()
     expect(Date.now() - started).toBeLessThan(30_000)
     expect(run.code).not.toBe(0)
     const info = rateLimitEvents(run.stdout).at(-1)?.rate_limit_info
