@@ -64,15 +64,8 @@ const textOfResult = (content: ToolResult['content']) =>
     ? content
     : content.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('\n')
 
-/**
- * A history message's blocks as run content: tool calls and results stay blocks. `names`
- * collects the tool calls seen so far (the follow-up check reads them).
- */
-export const turnContent = (
-  blocks: Block[],
-  field: string,
-  names: Map<string, string>
-): HistoryBlock[] =>
+/** A history message's blocks as run content: tool calls and results stay blocks. */
+export const turnContent = (blocks: Block[], field: string): HistoryBlock[] =>
   blocks.flatMap((block, j): HistoryBlock[] => {
     const at = `${field}.${j}`
     switch (block.type) {
@@ -86,7 +79,6 @@ export const turnContent = (
       case 'redacted_thinking':
         return []
       case 'tool_use':
-        names.set(block.id, block.name)
         return [{ type: 'tool_use', id: block.id, name: block.name, input: block.input }]
       default:
         return [

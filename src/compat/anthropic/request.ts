@@ -121,14 +121,13 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
   refuseUnsupported(body)
   const continued = followUp(body)
   if (continued) return continued
-  const names = new Map<string, string>()
   const turns: HistoryTurn[] = []
   body.messages.forEach((message, i) => {
     if (message.role === 'system') return
     const content =
       typeof message.content === 'string'
         ? message.content
-        : turnContent(message.content, `messages.${i}.content`, names)
+        : turnContent(message.content, `messages.${i}.content`)
     // A turn of earlier thinking only has nothing left to say.
     if (content.length > 0) turns.push({ role: message.role, content })
   })

@@ -10,6 +10,7 @@ import { StructuredOutputError } from '../../errors/index.js'
 import { conversationKey } from '../../run/conversation-key.js'
 import { fieldsOf } from '../fields.js'
 import {
+  assistantTurn,
   badRequest,
   documentFromDataUrl,
   effortOf,
@@ -147,19 +148,11 @@ export const toRunRequest = (body: ChatCompletionRequest): RunRequest => {
         }
         // Earlier tool calls are history now, as the blocks the model made them.
         const calls = (message.tool_calls ?? []).map((call) => ({
-          type: 'tool_use' as const,
           id: call.id,
           name: call.function.name,
           input: parseArguments(call.function.arguments),
         }))
-        const text = message.content ? textOf(message.content) : ''
-        turns.push({
-          role: 'assistant',
-          content:
-            calls.length > 0
-              ? [...(text ? [{ type: 'text' as const, text }] : []), ...calls]
-              : text,
-        })
+        turns.push(assistantTurn(message.content ? textOf(message.content) : '', calls))
         return
       }
       case 'tool':

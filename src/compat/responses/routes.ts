@@ -16,7 +16,7 @@ import { createHeldBudget, type HeldBudget, heldBytes } from '../../lib/held-bud
 import { compileJsonSchema } from '../../run/json-schema.js'
 import { collectRun } from '../../run/result.js'
 import { structuredAnswer } from '../openai/request.js'
-import { checkModel, nameIgnored } from '../shared.js'
+import { assistantTurn, checkModel, nameIgnored } from '../shared.js'
 import { createBackgroundRuns } from './background.js'
 import { type BackgroundLog, createMemoryBackgroundLog } from './background-log.js'
 import { followStream, outliveRequest } from './follow.js'
@@ -113,20 +113,14 @@ export const createResponsesRoutes = ({
         const remember = async (result: RunResult) => {
           const final = builder.final()
           if (body.store === false || !final) return
-          const calls = (result.toolCalls ?? []).map((call) => ({
-            type: 'tool_use' as const,
-            id: call.id,
-            name: call.name,
-            input: call.input,
-          }))
-          const said = calls.length
-            ? [...(result.text ? [{ type: 'text' as const, text: result.text }] : []), ...calls]
-            : result.text
           await store.put(builder.id, {
             owner,
             body: final,
             input: keptInput(body, builder.id),
-            turns: [...turnsThrough(body, prior), { role: 'assistant', content: said }],
+            turns: [
+              ...turnsThrough(body, prior),
+              assistantTurn(result.text, result.toolCalls ?? []),
+            ],
             calls: result.toolCalls ?? [],
             at: Date.now(),
           })
