@@ -61,17 +61,24 @@ export const onOverage = (quota: Quota) =>
   (quota.status === 'rejected' &&
     (quota.overage_status === 'allowed' || quota.overage_status === 'allowed_warning'))
 
-/**
- * Whether keys not allowed overage are refused now: the login is on it and the window it used up
- * has not reset (a report from before the reset no longer holds: the next run finds out).
- */
+/** The login is out: a window used up, and no paid extra usage to go on with. */
+export const usedUp = (quota: Quota) => quota.status === 'rejected' && !onOverage(quota)
+
+/** The report's reset is still to come (one from before it no longer holds: the next run finds out). */
+const beforeReset = (quota: Quota, now: number) =>
+  quota.resets_at !== null && Date.parse(quota.resets_at) > now
+
+/** Seconds until the report's reset (a minute when it names none). */
+const secondsToReset = (quota: Quota, now: number) =>
+  quota.resets_at ? Math.max(1, Math.ceil((Date.parse(quota.resets_at) - now) / 1000)) : 60
+
+/** Whether keys not allowed overage are refused now: the login is on it, until the reset. */
 export const overageHolds = (quota: Quota, now = Date.now()) =>
-  onOverage(quota) && quota.resets_at !== null && Date.parse(quota.resets_at) > now
+  onOverage(quota) && beforeReset(quota, now)
 
 /** The refusal for a key not allowed paid extra usage while the login is on it. */
 export const overageError = (quota: Quota, now = Date.now()) => {
-  const resetAt = quota.resets_at ? Date.parse(quota.resets_at) : Number.NaN
-  const seconds = Number.isFinite(resetAt) ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : 60
+  const seconds = secondsToReset(quota, now)
   return new OverageNotAllowedError(
     `The server's Claude login is on paid extra usage (its ${windowName(quota.window)} limit is used up), which this key may not spend; the limit resets in ${Math.ceil(seconds / 60)} min`,
     { retryAfter: seconds }
@@ -92,7 +99,7 @@ export const windowName = (window: string | null) => {
 /** The refusal for a rejected quota: 429 with the seconds until the real reset. */
 export const quotaError = (quota: Quota, now = Date.now()) => {
   const resetAt = quota.resets_at ? new Date(quota.resets_at) : undefined
-  const seconds = resetAt ? Math.max(1, Math.ceil((resetAt.getTime() - now) / 1000)) : 60
+  const seconds = secondsToReset(quota, now)
   const when = resetAt
     ? `; it resets at ${resetAt.toISOString()} (in ${Math.ceil(seconds / 60)} min)`
     : ''
@@ -118,44 +125,36 @@ export const createQuotaGate = ({
   let lastProbe = 0
   let warned: string | undefined
 
-  const rejected = () =>
-    latest?.status === 'rejected' &&
-    !onOverage(latest) &&
-    latest.resets_at !== null &&
-    new Date(latest.resets_at).getTime() > now()
+  const rejected = () => latest !== undefined && usedUp(latest) && beforeReset(latest, now())
+  /** Says so once per window and reset. */
+  const warnOnce = (key: string, message: string, fields: Record<string, unknown>) => {
+    if (warned === key) return
+    warned = key
+    logger?.warn(message, fields)
+  }
 
   return {
     /** The latest report. */
     current: () => latest,
     report(quota: Quota) {
       latest = quota
+      const at = { window: quota.window, resets_at: quota.resets_at }
       if (quota.status === 'allowed_warning') {
-        const key = `${quota.window}@${quota.resets_at}`
-        if (warned !== key) {
-          warned = key
-          const used = quota.window ? quota.windows[quota.window]?.utilization : undefined
-          logger?.warn('Claude login close to its quota', {
-            window: quota.window,
-            utilization: used,
-            resets_at: quota.resets_at,
-          })
-        }
+        const used = quota.window ? quota.windows[quota.window]?.utilization : undefined
+        warnOnce(`${quota.window}@${quota.resets_at}`, 'Claude login close to its quota', {
+          ...at,
+          utilization: used,
+        })
       } else if (onOverage(quota)) {
-        const key = `overage:${quota.window}@${quota.resets_at}`
-        if (warned !== key) {
-          warned = key
-          logger?.warn('Claude login on paid extra usage', {
-            window: quota.window,
-            resets_at: quota.resets_at,
-          })
-        }
+        warnOnce(
+          `overage:${quota.window}@${quota.resets_at}`,
+          'Claude login on paid extra usage',
+          at
+        )
       } else if (quota.status === 'rejected') {
         // The run that saw it was the latest attempt: the next probe is a full interval away.
         lastProbe = now()
-        logger?.error('Claude login quota used up', {
-          window: quota.window,
-          resets_at: quota.resets_at,
-        })
+        logger?.error('Claude login quota used up', at)
       }
     },
     /** Whether a run may start now: true, or false while rejected (a due probe is let through). */

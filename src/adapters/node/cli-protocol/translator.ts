@@ -5,7 +5,7 @@
 
 import type { RunEvent, RunRequest, RunResult, ToolCall } from '../../../contract/runner.js'
 import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../../errors/index.js'
-import { onOverage, type Quota, quotaError, quotaFromCli } from '../../../run/quota.js'
+import { type Quota, quotaError, quotaFromCli, usedUp } from '../../../run/quota.js'
 import { clientToolName } from './client-tools.js'
 import type { CliMessage } from './message.js'
 import { resultError, toRunResult } from './result.js'
@@ -149,9 +149,7 @@ const finishRun = (state: TranslatorState): RunResult => {
   })
   // The API refused the run because the login's quota is used up: say which window, and
   // when it resets (the CLI's own message has only a clock time).
-  if (error && state.quota?.status === 'rejected' && !onOverage(state.quota)) {
-    error = quotaError(state.quota)
-  }
+  if (error && state.quota && usedUp(state.quota)) error = quotaError(state.quota)
   if (error instanceof MaxTurnsError && request.jsonSchema !== undefined) {
     // With a schema, running out of turns means the model never produced valid output.
     error = new StructuredOutputError(
