@@ -41,6 +41,18 @@ describe('warm pool', () => {
     expect(pool.status()).toMatchObject({ warm: 0, used: 1 })
   })
 
+  it('a full pool does not replace a waiting fresh process with another of its shape', async () => {
+    const { pool, started } = poolOf(1)
+    pool.refill(haiku)
+    await expect.poll(() => pool.status().warm).toBe(1)
+    // As after each held conversation's turn: no start-up is burnt to stand in for its like.
+    pool.refill(haiku)
+    pool.refill(haiku)
+    expect(started).toHaveLength(1)
+    expect(started[0]?.state).not.toBe('stopped')
+    expect(pool.status()).toMatchObject({ warm: 1, retired: 0 })
+  })
+
   it('keeps a reset process for its tenant only', async () => {
     const { pool } = poolOf()
     const session = await served()

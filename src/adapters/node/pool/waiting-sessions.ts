@@ -47,11 +47,12 @@ export const createWaitingSessions = (idleMs: number) => {
     },
     /**
      * Makes room for one more when `room` places are left, stopping the oldest of another key if
-     * need be (of any key if there is no other); false: no room at all.
+     * need be; false: no room, or only sessions of this key to stop (replacing one with its like
+     * would only burn a start-up's CPU).
      */
     makeRoom(key: string, room: number) {
       if (waiting.length < room) return true
-      const oldest = waiting.find((w) => w.key !== key) ?? waiting[0]
+      const oldest = waiting.find((w) => w.key !== key)
       if (!oldest) return false
       void retire(oldest)
       return true
