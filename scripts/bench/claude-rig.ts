@@ -11,6 +11,9 @@ import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
 import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
 import { startServer } from '../../src/runtime/node/entry.js'
 
+/** A person's pause between a session's turns; the CLI's start-up takes ~1 s of it. */
+const PAUSE_MS = 1_500
+
 export const startClaudeRig = async (home: string, model: MockHandler) => {
   const binary = resolveClaudeBinary({})?.path
   if (!binary) throw new Error('The Claude Code CLI is not installed (npm ci)')
@@ -35,6 +38,22 @@ export const startClaudeRig = async (home: string, model: MockHandler) => {
       await mock.close()
     },
   }
+}
+
+/**
+ * A person's pause between turns (both ways alike): the server starts the process for the next
+ * conversation in it. Back to back, that start-up (~1.3 CPU-s) would run beside the next turn's
+ * client on 2 cores, which no person's session sees.
+ */
+export const pause = async (serverUrl: string) => {
+  for (;;) {
+    const status = (await (await fetch(`${serverUrl}/llm/status`)).json()) as {
+      processes?: { starting?: number; resetting?: number }
+    }
+    if (!status.processes?.starting && !status.processes?.resetting) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  await new Promise((resolve) => setTimeout(resolve, PAUSE_MS))
 }
 
 /** One Claude Code run in `cwd` (its home too) at `baseUrl`: its wall time and JSON result. */

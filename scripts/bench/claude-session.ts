@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { MockAnthropic, MockHandler } from '../../dev-tools/mock-anthropic/server.js'
 import { toolResultsOf } from '../../dev-tools/mock-anthropic/server.js'
-import { runClaude, startClaudeRig } from './claude-rig.js'
+import { pause, runClaude, startClaudeRig } from './claude-rig.js'
 import { percentile } from './measure.js'
 
 /** `TOOL <name> <input>`: the model calls the client's tool; anything else is echoed. */
@@ -50,11 +50,15 @@ const costSince = (mock: MockAnthropic, from: number) =>
         : sum
     }, 0)
 
+type Rig = { binary: string; cwd: string; mock: MockAnthropic; serverUrl: string }
+
 /** One four-turn session at `baseUrl`: each turn's wall time and upstream cost. */
-const session = async (binary: string, cwd: string, baseUrl: string, mock: MockAnthropic) => {
+const session = async (rig: Rig, baseUrl: string) => {
+  const { binary, cwd, mock } = rig
   const turns: Array<{ ms: number; cost: number }> = []
   let sessionId: string | undefined
   for (const prompt of turnsIn(cwd)) {
+    await pause(rig.serverUrl)
     const from = mock.messageRequests().length
     const args = [prompt, '--model=haiku', '--allowedTools=Bash(echo:*),Read']
     const turn = await runClaude(binary, cwd, baseUrl, [
@@ -83,13 +87,14 @@ export const claudeCodeSession = async (home: string, sessions = 3): Promise<Ses
   await writeFile(join(cwd, 'notes.txt'), 'CLIENT NOTES\n')
   try {
     // A warm-up of each (the binary's first start reads it from disk), then alternating.
-    await session(binary, cwd, mock.url, mock)
-    await session(binary, cwd, server.url, mock)
+    const rig = { binary, cwd, mock, serverUrl: server.url }
+    await session(rig, mock.url)
+    await session(rig, server.url)
     const direct: Array<Array<{ ms: number; cost: number }>> = []
     const through: Array<Array<{ ms: number; cost: number }>> = []
     for (let i = 0; i < sessions; i++) {
-      direct.push(await session(binary, cwd, mock.url, mock))
-      through.push(await session(binary, cwd, server.url, mock))
+      direct.push(await session(rig, mock.url))
+      through.push(await session(rig, server.url))
     }
     const turns = direct[0]?.map((_, t) => ({
       direct: percentile(

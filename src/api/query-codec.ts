@@ -17,7 +17,6 @@ export const REFUSED_FIELDS = [
   'maxOutputTokens',
   'effort',
   'thinking',
-  'context',
 ] as const satisfies ReadonlyArray<keyof RunRequest>
 
 /** RunRequest fields the server sets itself (a client never sends them). */

@@ -73,21 +73,6 @@ export const documentFromDataUrl = (url: string, field: string, title?: string):
   )
 }
 
-/** An assistant turn: its words, and the tool calls it made as the blocks the model wrote. */
-export const assistantTurn = (
-  text: string,
-  calls: ReadonlyArray<{ id: string; name: string; input: unknown }>
-): HistoryTurn => ({
-  role: 'assistant',
-  content:
-    calls.length > 0
-      ? [
-          ...(text ? [{ type: 'text' as const, text }] : []),
-          ...calls.map(({ id, name, input }) => ({ type: 'tool_use' as const, id, name, input })),
-        ]
-      : text,
-})
-
 /** The last turn must be the user's: it is the prompt; the turns before it are the history. */
 export const splitTurns = (turns: HistoryTurn[]): Pick<RunRequest, 'prompt' | 'history'> => {
   const last = turns.at(-1)

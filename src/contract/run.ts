@@ -111,11 +111,6 @@ export const RunRequestSchema = v.object({
   systemPrompt: v.optional(v.string()),
   /** Appended to the system prompt (the default one unless `systemPrompt` is set). */
   appendSystemPrompt: v.optional(v.string()),
-  /**
-   * Context for this turn only (Claude Code's `system` entries among its messages): sent before
-   * the prompt as a system reminder, not part of the conversation or of what a process is kept for.
-   */
-  context: v.optional(v.string()),
   model: v.optional(ModelName),
   maxTurns: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** JSON Schema the final answer must satisfy (structured output). */
@@ -233,9 +228,11 @@ export const StatusResponse = v.object({
         used: v.number(),
         reused: v.number(),
         retired: v.number(),
+        held: v.optional(v.number()),
+        continued: v.optional(v.number()),
       }),
       v.description(
-        'CLI processes: waiting for a run now, starting ahead now, being reset after a run (/clear) now, running a run now; and since start: started ahead, fresh ones taken by a run, runs served by a process reused after /clear, processes retired (unused, worn out, or failed to reset).'
+        'CLI processes: waiting for a run now, starting ahead now, being reset after a run (/clear) now, running a run now; and since start: started ahead, fresh ones taken by a run, runs served by a process reused after /clear, processes retired (unused, worn out, or failed to reset). `held`: processes holding a conversation for its next turn now; `continued`: turns since start that went on in such a process.'
       )
     )
   ),

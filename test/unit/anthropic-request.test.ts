@@ -3,11 +3,12 @@ import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { toRunRequest } from '../../src/compat/anthropic/request.js'
 import { MessagesRequest } from '../../src/compat/anthropic/schemas.js'
+import { conversationKey } from '../../src/run/conversation-key.js'
 
 const parse = (body: unknown) => toRunRequest(v.parse(MessagesRequest, body))
 
 describe('a Messages request as a run', () => {
-  it('keeps system entries as the turn’s context, apart from the tool rules and the conversation', () => {
+  it('keeps system entries where they stand, as system reminders, apart from the tool rules', () => {
     const request = parse({
       model: 'haiku',
       max_tokens: 128000,
@@ -26,7 +27,11 @@ describe('a Messages request as a run', () => {
       metadata: { user_id: '{}' },
     })
     expect(request.systemPrompt).toBe('You are Claude Code.')
-    expect(request.context).toBe('Today is Thursday.')
+    // Before the words, where the CLI puts its own context.
+    expect(request.prompt).toEqual([
+      { type: 'text', text: '<system-reminder>\nToday is Thursday.\n</system-reminder>' },
+      { type: 'text', text: 'Fix it' },
+    ])
     expect(request.appendSystemPrompt).toBe('Call one of the tools before you answer.')
     expect(request.tools?.map((t) => t.name)).toEqual(['Read'])
     expect(request).toMatchObject({ effort: 'medium' })
@@ -72,7 +77,43 @@ describe('a Messages request as a run', () => {
     expect(request.toolResults).toEqual([
       { toolUseId: 'toolu_1', content: 'hi', call: { name: 'Read', input: {} } },
     ])
-    expect(request.conversation).toBeDefined()
+    // The conversation the waiting run was given: its context where it stood.
+    const first = parse({
+      model: 'haiku',
+      max_tokens: 1000,
+      messages: [
+        { role: 'user', content: 'Read x' },
+        { role: 'system', content: 'ctx' },
+      ],
+    })
+    expect(request.conversation).toBe(conversationKey(first))
+    // The context after the results is the turn as the client keeps it.
+    expect(request.prompt).toEqual([
+      { type: 'text', text: '<system-reminder>\nmore ctx\n</system-reminder>' },
+    ])
+  })
+
+  it('puts a system entry with no user turn before it at the start of the next one', () => {
+    const request = parse({
+      model: 'haiku',
+      max_tokens: 1000,
+      messages: [
+        { role: 'system', content: 'env' },
+        { role: 'user', content: 'one' },
+        { role: 'assistant', content: 'ONE' },
+        { role: 'system', content: 'later' },
+        { role: 'user', content: 'two' },
+      ],
+    })
+    const reminder = (text: string) => ({
+      type: 'text',
+      text: `<system-reminder>\n${text}\n</system-reminder>`,
+    })
+    expect(request.history).toEqual([
+      { role: 'user', content: [reminder('env'), { type: 'text', text: 'one' }] },
+      { role: 'assistant', content: 'ONE' },
+    ])
+    expect(request.prompt).toEqual([reminder('later'), { type: 'text', text: 'two' }])
   })
 
   it('refuses what the API documents but Claude Code cannot do, by name', () => {

@@ -17,7 +17,6 @@ describe('createApiRunner', () => {
   it.each([
     [{ prompt: 'x', maxOutputTokens: 10 }, /maxOutputTokens/],
     [{ prompt: 'x', effort: 'high' as const, thinking: 'updates' as const }, /effort, thinking/],
-    [{ prompt: 'x', context: 'today' }, /context/],
     [
       {
         prompt: [

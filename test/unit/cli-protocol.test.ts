@@ -185,12 +185,15 @@ describe('stdin lines', () => {
     expect(plain.message.content).toEqual([{ type: 'text', text: 'hello' }])
   })
 
-  it('sends a turn’s context first, as a system reminder, before the prompt', () => {
-    const line = JSON.parse(userLine('/clear', 'Today is Thursday.'))
+  it('keeps a prompt with a slash command after its context an ordinary prompt', () => {
+    const reminder = {
+      type: 'text' as const,
+      text: '<system-reminder>\nToday.\n</system-reminder>',
+    }
+    const line = JSON.parse(userLine([{ type: 'text', text: '/clear' }, reminder]))
     expect(line.message.content).toEqual([
-      { type: 'text', text: '<system-reminder>\nToday is Thursday.\n</system-reminder>' },
       { type: 'text', text: '/clear' },
-      // Still never a slash command.
+      reminder,
       { type: 'text', text: '' },
     ])
   })

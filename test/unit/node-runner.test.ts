@@ -127,7 +127,7 @@ describe('Node runner with fake CLI processes', () => {
 
   it('a follow-up refused for want of a slot leaves the run waiting, and later continues it', async () => {
     const { runner, fakes } = await setup(
-      { maxConcurrency: 1, maxQueue: 0, toolWaitMs: 60_000 },
+      { maxConcurrency: 1, maxQueue: 0, toolWaitMs: 60_000, heldConversations: 4 },
       { toolCall: { name: 'get_weather', input: { city: 'Paris' } } }
     )
     const first = resultOf(await collect(runner.run(weatherRun)))
@@ -140,7 +140,9 @@ describe('Node runner with fake CLI processes', () => {
     await blocker.return?.(undefined)
     const second = resultOf(await collect(runner.run(followUp)))
     expect(second).toMatchObject({ result: { text: 'done' } })
-    expect(fakes.alive()).toHaveLength(0)
+    // Its process now holds the conversation for the client's next turn.
+    expect((await runner.status()).processes).toMatchObject({ held: 1, parked: 0 })
+    expect(fakes.alive()).toHaveLength(1)
   })
 
   it('a parked run that waits too long is stopped with its process', async () => {
@@ -167,24 +169,29 @@ describe('Node runner with fake CLI processes', () => {
 
   it('a run with client tools, ended by its follow-up, leaves its process to the same key and tools', async () => {
     const { runner, fakes } = await setup(
-      { warmProcesses: 1, warmShapes: [], toolWaitMs: 60_000 },
+      { warmProcesses: 1, warmShapes: [], toolWaitMs: 60_000, heldConversations: 4 },
       { toolCall: { name: 'get_weather', input: { city: 'Paris' } } }
     )
     await collect(runner.run(weatherRun))
     expect(resultOf(await collect(runner.run(followUp)))).toMatchObject({
       result: { text: 'done' },
     })
+    // It holds the conversation, and a fresh process starts in its place. A new conversation
+    // takes the fresh one (its prefix is that of every fresh start); with none waiting, the held
+    // one after /clear; other tools get a process of their own.
+    await expect.poll(async () => (await runner.status()).processes?.held).toBe(1)
     await expect.poll(async () => (await runner.status()).processes?.warm).toBe(1)
-    // Same key, same tools: the process kept after /clear; other tools: a process of their own.
     await collect(runner.run(weatherRun))
-    expect((await runner.status()).processes).toMatchObject({ reused: 1, parked: 1 })
+    expect((await runner.status()).processes).toMatchObject({ used: 1, held: 1, parked: 1 })
+    await collect(runner.run(weatherRun))
+    expect((await runner.status()).processes).toMatchObject({ reused: 1, held: 0, parked: 2 })
     const otherTools = {
       ...weatherRun,
       tools: [{ name: 'get_time', inputSchema: { type: 'object' } }],
     }
     await collect(runner.run(otherTools))
-    expect((await runner.status()).processes).toMatchObject({ reused: 1, parked: 2 })
-    expect(fakes.alive()).toHaveLength(2)
+    expect((await runner.status()).processes).toMatchObject({ reused: 1, parked: 3 })
+    expect(fakes.alive()).toHaveLength(3)
   })
 
   it('a run of the tenant never waits on a process whose reset failed', async () => {

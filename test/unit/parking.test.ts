@@ -21,6 +21,7 @@ const parkedRun = (owner: string, id = 'toolu_1', conversation = 'conv'): Parked
     made: [{ id, name: 'get_weather', input: { city: 'Paris' } }],
     charged: 0,
     conversation,
+    transcript: { system: '', turns: [['user', 'x']] },
     place: {},
   }
 }

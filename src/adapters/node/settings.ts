@@ -80,6 +80,16 @@ export const RunnerSettings = v.object({
   maxProcessRssMb: whole(64, 400, 'A process above this resident memory after a run is retired.', {
     env: 'CLAUDE_PROCESS_MAX_RSS_MB',
   }),
+  heldConversations: whole(
+    0,
+    0,
+    'Conversations kept in the process that answered them, for their next turn (pool/held-conversations.ts); 0 is none.',
+    { env: 'CLAUDE_HELD_CONVERSATIONS' }
+  ),
+  heldConversationsPerKey: whole(1, 2, 'Of those, conversations of one key.'),
+  heldConversationMs: whole(1, 300_000, 'How long a held conversation waits for its next turn.', {
+    env: 'CLAUDE_HELD_CONVERSATION_MS',
+  }),
   sessionTtlMs: whole(1, 7 * 24 * 3600_000, 'A kept session unused this long is removed.', {
     env: 'CLAUDE_SESSION_TTL_HOURS',
     scale: 3600_000,
@@ -146,8 +156,14 @@ export const RunnerSettings = v.object({
 export type RunnerSettingsInput = v.InferInput<typeof RunnerSettings>
 export type RunnerSettingsOutput = v.InferOutput<typeof RunnerSettings>
 
-/** Where the server's defaults differ from a library's. */
-export const SERVER_DEFAULTS: Partial<RunnerSettingsOutput> = { warmProcesses: 2 }
+/**
+ * Where the server's defaults differ from a library's: a script's runner keeps no process
+ * waiting, which would keep the script from exiting.
+ */
+export const SERVER_DEFAULTS: Partial<RunnerSettingsOutput> = {
+  warmProcesses: 2,
+  heldConversations: 4,
+}
 
 /** Everything a Node runner takes: the settings above, and what only code can pass. */
 export type NodeRunnerOptions = RunnerSettingsInput & {

@@ -4,6 +4,7 @@
  * run's model does its own). What this server cannot take is refused by field, never dropped.
  */
 import type { ContentBlock, HistoryBlock, ToolResult } from '../../contract/runner.js'
+import { resultText } from '../../run/content.js'
 import { badRequest } from '../shared.js'
 import type { Block } from './schemas.js'
 
@@ -59,11 +60,6 @@ export const resultContent = (
         return part.type === 'image' ? imageOf(part, at) : documentOf(part, at)
       })
 
-const textOfResult = (content: ToolResult['content']) =>
-  typeof content === 'string'
-    ? content
-    : content.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('\n')
-
 /** A history message's blocks as run content: tool calls and results stay blocks. */
 export const turnContent = (blocks: Block[], field: string): HistoryBlock[] =>
   blocks.flatMap((block, j): HistoryBlock[] => {
@@ -85,23 +81,21 @@ export const turnContent = (blocks: Block[], field: string): HistoryBlock[] =>
           {
             type: 'tool_result',
             tool_use_id: block.tool_use_id,
-            content: textOfResult(resultContent(block, at)),
+            content: resultText(resultContent(block, at)),
             ...(block.is_error && { is_error: true }),
           },
         ]
     }
   })
 
-/** The text of `system` entries among the messages (Claude Code's per-turn context). */
-export const systemEntriesText = (
-  messages: ReadonlyArray<{ role: string; content: string | Block[] }>
-) =>
-  messages
-    .filter((m) => m.role === 'system')
-    .map((m) =>
-      typeof m.content === 'string'
-        ? m.content
-        : m.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n')
-    )
-    .filter(Boolean)
-    .join('\n\n')
+/**
+ * A `system` entry among the messages (Claude Code's per-turn context, such as its environment)
+ * as the CLI's own kind of context: a system reminder in a user turn.
+ */
+export const reminderOf = (content: string | Block[]): HistoryBlock[] => {
+  const text =
+    typeof content === 'string'
+      ? content
+      : content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n')
+  return text ? [{ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>` }] : []
+}

@@ -1,16 +1,17 @@
 /**
  * A Messages request as a `RunRequest`: `system` as the system prompt (Claude Code's `system`
- * entries among the messages as the turn's context), earlier turns as history, `tools` as the client's
- * own tools, and the generation controls the CLI can honour. A last user message of
+ * entries among the messages as system reminders where they stand), earlier turns as history,
+ * `tools` as the client's own tools, and the generation controls the CLI can honour. A last user message of
  * `tool_result` blocks answers the calls a parked run waits on.
  */
 
-import type { HistoryTurn, RunRequest } from '../../contract/runner.js'
+import type { HistoryBlock, HistoryTurn, RunRequest } from '../../contract/runner.js'
+import { blocksOf, isContent } from '../../run/content.js'
 import { conversationKey } from '../../run/conversation-key.js'
 import { fieldsOf } from '../fields.js'
 import { badRequest, outputCapOf, refuseUnknownFields, splitTurns } from '../shared.js'
 import { type ToolChoice, toolOptions } from '../tool-choice.js'
-import { resultContent, systemEntriesText, turnContent } from './content.js'
+import { reminderOf, resultContent, turnContent } from './content.js'
 import { MessagesRequest } from './schemas.js'
 
 const choiceOf = (body: MessagesRequest): ToolChoice | undefined => {
@@ -66,26 +67,84 @@ const ATTRIBUTION = /^x-anthropic-billing-header:[^\n]*(\n+|$)/
 
 const withoutAttribution = (system: string | undefined) => system?.replace(ATTRIBUTION, '')
 
-/** The conversation's user and assistant turns (`system` entries are context, not turns). */
-const turnsOf = (body: MessagesRequest) => body.messages.filter((m) => m.role !== 'system')
+/** The user and assistant messages, as sent (`system` entries are context within them). */
+const spoken = (body: MessagesRequest) => body.messages.filter((m) => m.role !== 'system')
 
-/** The conversation up to the last user message that is not tool results, as the run got it. */
-const conversationBefore = (body: MessagesRequest) => {
-  const turns = turnsOf(body)
-  let last = turns.length - 1
-  const isResults = (i: number) => {
-    const m = turns[i]
-    return Array.isArray(m?.content) && m.content.some((b) => b.type === 'tool_result')
+/** Tool results come first in a user turn (as the API wants them); its context right after. */
+const leadingResults = (blocks: HistoryBlock[]) => {
+  const i = blocks.findIndex((b) => b.type !== 'tool_result')
+  return i === -1 ? blocks.length : i
+}
+
+/**
+ * The turns, each `system` entry kept with the user turn it follows (or, first or after an
+ * assistant turn, the next one), as a system reminder before that turn's words: where the CLI
+ * puts its own context.
+ */
+const turnsOf = (messages: MessagesRequest['messages']): HistoryTurn[] => {
+  const turns: HistoryTurn[] = []
+  let pending: HistoryBlock[] = []
+  /** Where the next reminder goes in the last user turn. */
+  let at = 0
+  for (const [i, message] of messages.entries()) {
+    if (message.role === 'system') {
+      const reminder = reminderOf(message.content)
+      const last = turns.at(-1)
+      if (last?.role !== 'user' || pending.length > 0) pending.push(...reminder)
+      else {
+        const blocks = blocksOf(last.content)
+        last.content = [...blocks.slice(0, at), ...reminder, ...blocks.slice(at)]
+        at += reminder.length
+      }
+      continue
+    }
+    const content =
+      typeof message.content === 'string'
+        ? message.content
+        : turnContent(message.content, `messages.${i}.content`)
+    if (message.role === 'user') {
+      const blocks = blocksOf(content)
+      const lead = leadingResults(blocks)
+      turns.push({
+        role: 'user',
+        content:
+          pending.length > 0
+            ? [...blocks.slice(0, lead), ...pending, ...blocks.slice(lead)]
+            : content,
+      })
+      at = lead + pending.length
+      pending = []
+      // A turn of earlier thinking only has nothing left to say.
+    } else if (content.length > 0) turns.push({ role: message.role, content })
   }
-  while (last >= 0 && (turns[last]?.role !== 'user' || isResults(last))) last--
+  return turns
+}
+
+/**
+ * The conversation up to the last user message that is not tool results (with the `system`
+ * entries right after it), as the run got it.
+ */
+const conversationBefore = (body: MessagesRequest) => {
+  const { messages } = body
+  const isResults = (m: MessagesRequest['messages'][number]) =>
+    Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result')
+  const last = messages.reduce(
+    (found, m, i) => (m.role === 'user' && !isResults(m) ? i : found),
+    -1
+  )
   if (last < 0) return {}
-  const messages = turns.slice(0, last + 1)
-  return { conversation: conversationKey(toRunRequest({ ...body, messages, tools: undefined })) }
+  let end = last + 1
+  while (messages[end]?.role === 'system') end++
+  return {
+    conversation: conversationKey(
+      toRunRequest({ ...body, messages: messages.slice(0, end), tools: undefined })
+    ),
+  }
 }
 
 /** Tool results that answer the calls of the assistant message before them. */
 const followUp = (body: MessagesRequest): RunRequest | undefined => {
-  const turns = turnsOf(body)
+  const turns = spoken(body)
   const i = turns.length - 1
   const last = turns[i]
   const results =
@@ -99,10 +158,13 @@ const followUp = (body: MessagesRequest): RunRequest | undefined => {
     before?.role === 'assistant' && Array.isArray(before.content)
       ? before.content.filter((b) => b.type === 'tool_use')
       : []
-  const field = `messages.${body.messages.indexOf(last as (typeof turns)[number])}.content`
-  // The run that made these calls goes on; it already has everything else.
+  const at = body.messages.indexOf(last as (typeof turns)[number])
+  const field = `messages.${at}.content`
+  // The run that made these calls goes on; it already has everything else. What the turn says
+  // besides the results (context after them) is not sent: it is the turn as the client keeps it.
+  const said = turnsOf(body.messages.slice(at)).at(-1)?.content ?? ''
   return {
-    prompt: '',
+    prompt: typeof said === 'string' ? said : said.filter(isContent),
     model: body.model,
     ...conversationBefore(body),
     toolResults: results.map((block, j) => {
@@ -121,20 +183,10 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
   refuseUnsupported(body)
   const continued = followUp(body)
   if (continued) return continued
-  const turns: HistoryTurn[] = []
-  body.messages.forEach((message, i) => {
-    if (message.role === 'system') return
-    const content =
-      typeof message.content === 'string'
-        ? message.content
-        : turnContent(message.content, `messages.${i}.content`)
-    // A turn of earlier thinking only has nothing left to say.
-    if (content.length > 0) turns.push({ role: message.role, content })
-  })
+  const turns = turnsOf(body.messages)
   const system = withoutAttribution(
     typeof body.system === 'string' ? body.system : body.system?.map((b) => b.text).join('\n\n')
   )
-  const context = systemEntriesText(body.messages)
   const tools = (body.tools ?? []).map((tool) => ({
     name: tool.name,
     ...(tool.description && { description: tool.description }),
@@ -150,9 +202,6 @@ export const toRunRequest = (body: MessagesRequest): RunRequest => {
     model: body.model,
     maxTurns: 1,
     ...(system && { systemPrompt: system }),
-    // This turn's context: not conversation (a tool follow-up is not checked against it), and
-    // sent with the prompt, so a process kept for the same system prompt and tools can serve it.
-    ...(context && { context }),
     ...controlsOf(body),
     ...offered,
   }

@@ -7,10 +7,10 @@
 import type { Validator } from '@cfworker/json-schema'
 import type { ContentBlock, HistoryTurn, RunEvent, RunRequest } from '../../contract/runner.js'
 import { StructuredOutputError } from '../../errors/index.js'
+import { assistantTurn } from '../../run/content.js'
 import { conversationKey } from '../../run/conversation-key.js'
 import { fieldsOf } from '../fields.js'
 import {
-  assistantTurn,
   badRequest,
   documentFromDataUrl,
   effortOf,

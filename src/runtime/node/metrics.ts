@@ -76,7 +76,7 @@ export const createMetrics = (runner: ClaudeRunner): AppMetrics => {
   })
   const processes = new Gauge({
     name: 'cca_cli_processes',
-    help: 'CLI processes now (warm, starting, resetting, busy, parked) and since start (started, used, reused, retired).',
+    help: 'CLI processes now (warm, starting, resetting, busy, parked, held) and since start (started, used, reused, retired, continued).',
     labelNames: ['state'],
     registers: [registry],
   })

@@ -23,20 +23,14 @@ export const initializeLine = (request: RunRequest, requestId = 'init_1'): strin
   })
 
 /**
- * The user line. Content is always an array of blocks; when the text would start with `/` the
- * CLI would run it as a slash command, so an empty trailing block (dropped by the CLI before the
- * API call) keeps it an ordinary prompt that reaches the model unchanged.
+ * The user line. Content is always an array of blocks; when a text would start with `/` the CLI
+ * would run it as a slash command, so an empty trailing block (dropped by the CLI before the API
+ * call) keeps it an ordinary prompt that reaches the model unchanged.
  */
-export const userLine = (prompt: RunRequest['prompt'], context?: string): string => {
-  const content: ContentBlock[] = [
-    // The turn's context first, the way the CLI itself adds what the model should know.
-    ...(context
-      ? [{ type: 'text' as const, text: `<system-reminder>\n${context}\n</system-reminder>` }]
-      : []),
-    ...(typeof prompt === 'string' ? [{ type: 'text' as const, text: prompt }] : prompt),
-  ]
-  const lastText = content.filter((b) => b.type === 'text').at(-1)
-  if (lastText?.type === 'text' && lastText.text.trimStart().startsWith('/')) {
+export const userLine = (prompt: RunRequest['prompt']): string => {
+  const content: ContentBlock[] =
+    typeof prompt === 'string' ? [{ type: 'text', text: prompt }] : [...prompt]
+  if (content.some((b) => b.type === 'text' && b.text.trimStart().startsWith('/'))) {
     content.push({ type: 'text', text: '' })
   }
   return JSON.stringify({

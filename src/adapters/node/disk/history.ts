@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { HistoryBlock, HistoryTurn } from '../../../contract/runner.js'
+import type { HistoryTurn } from '../../../contract/runner.js'
+import { blocksOf } from '../../../run/content.js'
 import { TOOL_PREFIX } from '../cli-protocol/client-tools.js'
 
 /** Where the CLI keeps a working directory's sessions: every character but [A-Za-z0-9] is `-`. */
@@ -19,9 +20,6 @@ export const projectDir = (configDir: string, cwd: string) =>
 
 export const claudeConfigDir = (env: Record<string, string | undefined>) =>
   env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), '.claude')
-
-const blocks = (content: HistoryTurn['content']): HistoryBlock[] =>
-  typeof content === 'string' ? [{ type: 'text', text: content }] : content
 
 /** A turn's blocks as the CLI writes them: a tool call under the name the model knows it by. */
 const asWritten = (content: HistoryTurn['content']) =>
@@ -44,7 +42,7 @@ export const mergeTurns = (history: readonly HistoryTurn[]): HistoryTurn[] => {
   for (const turn of history) {
     const last = merged.at(-1)
     if (last && last.role === turn.role) {
-      last.content = [...blocks(last.content), ...blocks(turn.content)]
+      last.content = [...blocksOf(last.content), ...blocksOf(turn.content)]
     } else {
       merged.push({ role: turn.role, content: turn.content })
     }
@@ -76,8 +74,8 @@ export const writeHistorySession = async (options: {
             type: 'message',
             role: 'assistant',
             model: 'history',
-            content: asWritten(blocks(turn.content)),
-            stop_reason: blocks(turn.content).some((b) => b.type === 'tool_use')
+            content: asWritten(blocksOf(turn.content)),
+            stop_reason: blocksOf(turn.content).some((b) => b.type === 'tool_use')
               ? 'tool_use'
               : 'end_turn',
             stop_sequence: null,

@@ -1,7 +1,12 @@
 /**
- * A run's working directory and session flags: a kept session's own directory (kept-sessions.ts), or
- * a throwaway directory that `cleanup` removes with everything the CLI kept for it, with earlier
- * turns written as a session file to resume.
+ * A run's working directory and session flags: a kept session's own directory (kept-sessions.ts),
+ * the one directory shared by every run that has no use for its own (no built-in tools, no
+ * sandbox), or a throwaway directory that `cleanup` removes with everything the CLI kept for it;
+ * earlier turns are written as a session file to resume.
+ *
+ * Why share one: the CLI names its working directory in the context it sends the model, in the
+ * prefix the prompt cache keeps. With a directory per run, no two conversations could share
+ * that prefix, and a conversation resumed in another process could not read its own.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -26,9 +31,20 @@ export type WorkDirOptions = {
   sessions: SessionStore
 }
 
+/** The directory every run without a use for its own shares (not a run's: it outlives them). */
+export const sharedRunDir = (workDir: string) => join(workDir, 'shared')
+
+/** Once no process uses it (the runner closes): the shared directory and the CLI's folder for it. */
+export const removeSharedRunDir = async ({ workDir, configDir }: WorkDirOptions) => {
+  const cwd = sharedRunDir(workDir)
+  await rm(projectDir(configDir, cwd), { recursive: true, force: true })
+  await rm(cwd, { recursive: true, force: true })
+}
+
 export const prepareWorkDir = async (
   request: Pick<RunRequest, 'resumeSessionId' | 'persistSession' | 'owner' | 'history'>,
-  { workDir, configDir, sessions }: WorkDirOptions
+  { workDir, configDir, sessions }: WorkDirOptions,
+  shared = false
 ): Promise<WorkDir> => {
   if (request.resumeSessionId) {
     const session = await sessions.open(request.resumeSessionId, request.owner)
@@ -60,6 +76,19 @@ export const prepareWorkDir = async (
     }
   }
   await mkdir(join(workDir, 'runs'), { recursive: true, mode: 0o700 })
+  if (shared) {
+    const cwd = sharedRunDir(workDir)
+    await mkdir(cwd, { recursive: true, mode: 0o700 })
+    if (!request.history?.length) return { cwd, persist: false }
+    const session = await writeHistorySession({ configDir, cwd, history: request.history })
+    return {
+      cwd,
+      sessionId: session.sessionId,
+      resume: true,
+      persist: false,
+      cleanup: session.remove,
+    }
+  }
   const cwd = await mkdtemp(join(workDir, 'runs', 'run-'))
   // The CLI keeps a folder per working directory under its config (memory, transcripts), even
   // with --no-session-persistence: a throwaway run leaves neither behind.

@@ -1,11 +1,14 @@
 /**
- * Where a run's CLI session comes from and where it goes: started cold in its own directory
- * (inside the sandbox when the run needs one), or taken ready from the warm pool; afterwards
- * reset for its tenant's next run (tenant.ts), or stopped with its directory cleaned up.
+ * Where a run's CLI session comes from and where it goes: the process that holds the run's
+ * earlier turns (held-conversations.ts), a ready one from the warm pool, or one started cold in
+ * its own directory (inside the sandbox when the run needs one); afterwards held for the
+ * conversation's next turn, reset for its tenant's next run (tenant.ts), or stopped with its
+ * directory cleaned up.
  */
 
 import type { RunRequest } from '../../../contract/runner.js'
 import type { Logger } from '../../../lib/logger.js'
+import { type Conversation, historyOf } from '../../../run/conversation-key.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
 import type { EgressProxy } from '../process/egress-proxy.js'
@@ -15,7 +18,8 @@ import type { SandboxLease } from '../process/sandbox-probe.js'
 import type { CliProcess, LaunchExtras } from '../process/spawn.js'
 import { type CliSession, createCliSession } from '../session/cli-session.js'
 import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
-import { type WarmShape, warmShapeOf } from './shape.js'
+import { createHeldConversations, heldKey } from './held-conversations.js'
+import { poolKey, type WarmShape, warmShapeOf } from './shape.js'
 import { tenantOf } from './tenant.js'
 import { createWarmPool } from './warm-pool.js'
 
@@ -50,6 +54,9 @@ export type Outcome = {
   tenant?: string
   /** The session id of a run that ended cleanly (its process may be reset and reused). */
   completed: string | null
+  /** A conversation's turn: the conversation after it, which its process may hold. */
+  conversation?: Conversation
+  owner?: string
 }
 
 /** Where a run's process comes from: a sandbox, a warm shape, a tenant who may reuse it. */
@@ -64,7 +71,8 @@ const startCold = async (
 ) => {
   const { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession } = options
   const path = binary()
-  const dir = await prepareWorkDir(request, dirs)
+  // A run with a shape has no built-in tools: it needs no directory of its own.
+  const dir = await prepareWorkDir(request, dirs, !sandbox && warmShapeOf(request) !== undefined)
   let lease: SandboxLease | undefined
   let sandboxed: SandboxLaunch | undefined
   try {
@@ -92,7 +100,8 @@ const startCold = async (
       ? { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens) }
       : {}
     const extras = sandboxed && { fds: sandboxed.fds }
-    const session = createCliSession(await launch(command, args, dir.cwd, env, extras), dir)
+    const proc = await launch(command, args, dir.cwd, env, extras)
+    const session = createCliSession(proc, dir, { reusable })
     onSession(session)
     // The sandbox's user and cgroup are free again once its processes are gone.
     const held = lease
@@ -128,6 +137,7 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
   const { runsPerProcess, warmProcesses } = settings
   // Reused processes wait in the pool, so without one there is no reuse either.
   const reuse = settings.reuseProcesses && runsPerProcess > 1 && warmProcesses > 0
+  const holding = settings.heldConversations > 0
   const pool = createWarmPool({
     size: warmProcesses,
     idleMs: settings.warmIdleMs,
@@ -135,37 +145,93 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
     onError: (error) =>
       logger.warn('could not start a CLI process ahead', { error: String(error) }),
   })
+  const conversations = createHeldConversations({
+    max: settings.heldConversations,
+    maxPerOwner: settings.heldConversationsPerKey,
+    idleMs: settings.heldConversationMs,
+  })
   // Started after this tick, so creating the runner (and the server's start) does not wait.
   for (const shape of warmShapes) {
     for (let i = 0; i < warmProcesses; i++) setTimeout(() => pool.refill(shape), 0)
   }
+  /**
+   * A process this tenant used before: reset and waiting, or holding one of its conversations
+   * (reset now, which is still sooner than a fresh process answers).
+   */
+  const takeOwn = async (shape: WarmShape, tenant: string) => {
+    const reused = await pool.takeReused(shape, tenant)
+    if (reused) return reused
+    const held = conversations.takeToClear(poolKey(shape, tenant))
+    if (!held) return undefined
+    if (await resetForReuse(held.session, held.sessionId, settings)) return held.session
+    await held.session.stop()
+    return undefined
+  }
+  /** A process may hold its conversation while it stays within the memory a process may use. */
+  const fits = async (session: CliSession) =>
+    ((await residentBytes(session.pid)) ?? 0) <= settings.maxProcessRssMb * 1024 * 1024
 
   return {
     startCold: (request: RunRequest, sandbox?: string) => startCold(options, request, sandbox),
     /** What waits in the pool now, and what it did since start. */
-    status: pool.status,
-    /** Stops what waits and what is being reset; nothing is taken from it afterwards. */
-    close: pool.close,
-    /** The run's place: sandboxed runs start cold; clean runs may leave their process to reuse. */
+    status: () => {
+      const { cleared, ...held } = conversations.status()
+      const status = pool.status()
+      return { ...status, reused: status.reused + cleared, ...held }
+    },
+    /** Stops what waits, what is being reset and what holds a conversation. */
+    close: async () => {
+      await Promise.all([pool.close(), conversations.close()])
+    },
+    /**
+     * The run's place: sandboxed runs start cold; clean runs may leave their process to reuse,
+     * or to hold their conversation.
+     */
     placeOf(request: RunRequest, sandbox?: string): RunPlace {
       const shape = sandbox ? undefined : warmShapeOf(request)
-      return { sandbox, shape, tenant: shape && reuse ? tenantOf(request) : undefined }
+      return { sandbox, shape, tenant: shape && (reuse || holding) ? tenantOf(request) : undefined }
     },
-    /** A session for the run: its tenant's or a fresh one from the pool, else a cold start. */
+    /**
+     * A session for the run: with earlier turns, the process that holds them, else a cold start
+     * that resumes them; otherwise its tenant's or a fresh one from the pool, else a cold start.
+     */
     async acquire(request: RunRequest, sandbox?: string, shape?: WarmShape, tenant?: string) {
-      const ready = shape && (await pool.take(shape, tenant))
-      return ready || (await startCold(options, request, sandbox, tenant !== undefined))
+      if (request.history?.length) {
+        const key = shape && tenant && heldKey(poolKey(shape, tenant), historyOf(request))
+        return (key && conversations.take(key)) || (await startCold(options, request, sandbox))
+      }
+      // A conversation the client will go on with (it has tools) starts in a fresh process if
+      // one waits: one reset by /clear keeps a note of the command in its first message, so
+      // its prefix would not match the conversations that started fresh.
+      const fresh = () => (shape ? pool.takeFresh(shape) : undefined)
+      const own = () => (shape && tenant && reuse ? takeOwn(shape, tenant) : undefined)
+      const ready = request.tools?.length ? (fresh() ?? (await own())) : ((await own()) ?? fresh())
+      return ready || (await startCold(options, request, sandbox, reuse && tenant !== undefined))
     },
-    /** After a run: reset for reuse (off the response's time), or stopped and cleaned up. */
-    async settle(session: CliSession, { shape, tenant, completed }: Outcome) {
+    /**
+     * After a run: its process holds the conversation, or is reset for reuse (off the
+     * response's time), or is stopped and cleaned up.
+     */
+    async settle(session: CliSession, outcome: Outcome) {
+      const { shape, tenant, completed, conversation } = outcome
       if (shape && tenant && completed && session.state === 'running') {
-        const sessionId = completed
-        pool.recycle(session, shape, tenant, () => resetForReuse(session, sessionId, settings))
-        return
+        if (holding && conversation && (await fits(session)) && session.state === 'running') {
+          const place = poolKey(shape, tenant)
+          const key = heldKey(place, conversation)
+          conversations.hold(session, key, outcome.owner ?? '', { place, sessionId: completed })
+          // It has left the pool's keeping: the next run of this shape finds another ready.
+          pool.refill(shape)
+          return
+        }
+        if (reuse && session.reusable) {
+          const sessionId = completed
+          pool.recycle(session, shape, tenant, () => resetForReuse(session, sessionId, settings))
+          return
+        }
       }
       await session.stop()
       // The next run of this shape finds a process ready; started now, off this run's CPU.
-      if (shape && tenant) pool.discard(shape)
+      if (shape && tenant && reuse) pool.discard(shape)
       else if (shape) pool.refill(shape)
     },
   }

@@ -1,8 +1,9 @@
 /**
  * A process's shape: what is fixed at spawn that a warm process must match (model, max turns,
- * effort, thinking, the output token cap). Runs with built-in tools, budgets, kept sessions or
- * earlier turns have none: they start cold. The client's own tools travel on stdin, so a run
- * with them can take a fresh process, or one kept for the same tools (tenant.ts).
+ * effort, thinking, the output token cap). Runs with built-in tools, budgets or kept sessions
+ * have none: they start cold. The client's own tools travel on stdin, so a run with them can
+ * take a fresh process, or one kept for the same tools (tenant.ts). A run with earlier turns
+ * has a shape too, but only the process that holds those turns serves it (process-source.ts).
  */
 import type { RunRequest } from '../../../contract/runner.js'
 
@@ -19,7 +20,6 @@ export const warmShapeOf = (request: RunRequest): WarmShape | undefined => {
     request.maxBudgetUsd !== undefined ||
     request.resumeSessionId ||
     request.persistSession ||
-    request.history?.length ||
     request.toolResults?.length
   ) {
     return undefined

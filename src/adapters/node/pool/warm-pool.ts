@@ -77,19 +77,13 @@ const takeFresh = (pool: Pool, shape: WarmShape) => {
   return fresh
 }
 
-/**
- * A process for a run, best first: one this tenant used before (reset since, or being reset,
- * which is sooner than a fresh one answers), else a fresh one; undefined: start one cold.
- */
-const take = async (pool: Pool, shape: WarmShape, tenant?: string) => {
-  if (tenant === undefined) return takeFresh(pool, shape)
+/** This tenant's process, reset since or being reset (sooner than a fresh one answers). */
+const takeReused = async (pool: Pool, shape: WarmShape, tenant: string) => {
   const key = poolKey(shape, tenant)
   const reused = pool.waiting.take(key) ?? (await claimResetting(pool, key))
-  if (reused && reused.state === 'idle') {
-    pool.counts.reused++
-    return reused
-  }
-  return takeFresh(pool, shape)
+  if (reused?.state !== 'idle') return undefined
+  pool.counts.reused++
+  return reused
 }
 
 /** A reset is over: the session goes to its claimant, else waits, else makes way for a fresh one. */
@@ -119,8 +113,13 @@ export const createWarmPool = (options: WarmPoolOptions) => {
     counts: { started: 0, used: 0, reused: 0, retired: 0 },
   }
   return {
-    take: (shape: WarmShape, tenant?: string): Promise<CliSession | undefined> =>
-      take(pool, shape, tenant),
+    /** A process for a run, best first: its tenant's (`takeReused`), else a fresh one. */
+    take: async (shape: WarmShape, tenant?: string): Promise<CliSession | undefined> =>
+      (tenant !== undefined && (await takeReused(pool, shape, tenant))) || takeFresh(pool, shape),
+    /** A process its tenant used before, reset since (or being reset): undefined if none. */
+    takeReused: (shape: WarmShape, tenant: string) => takeReused(pool, shape, tenant),
+    /** A fresh process of this shape: undefined, start one cold. */
+    takeFresh: (shape: WarmShape) => takeFresh(pool, shape),
     /** After a run of this shape whose process is gone: have a process ready for the next one. */
     refill: (shape: WarmShape) => fill(pool, shape),
     /** After a run whose process could have been reused but is gone (an error, an abort). */

@@ -9,6 +9,7 @@
 
 import type { ClientTool, ToolCall, ToolResult } from '../../../contract/runner.js'
 import { ToolCallNotPendingError, ValidationError } from '../../../errors/index.js'
+import type { Conversation } from '../../../run/conversation-key.js'
 import type { PendingCall } from '../cli-protocol/client-tools.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'
 import type { RunPlace } from '../pool/process-source.js'
@@ -29,6 +30,8 @@ export type ParkedRun = {
   charged: number
   /** The conversation the run was started with (conversation-key.ts). */
   conversation: string
+  /** The conversation as the client was shown it so far: through the calls it must answer. */
+  transcript: Conversation
   /** Where its process came from: where it goes when the run ends (reused by its tenant). */
   place: RunPlace
 }

@@ -2,9 +2,11 @@
  * One run through the Node runner, as named phases:
  *   refuse   everything that can say no before the run holds anything (policy, quota, sandbox)
  *   slot     a running slot, or a place in the fair queue first (slot.ts)
- *   acquire  its CLI session: the parked run it continues, a warm one, or a cold start
+ *   acquire  its CLI session: the parked run it continues, the process holding its earlier
+ *            turns, a warm one, or a cold start
  *   converse the conversation up to the result, or up to client tool calls (it parks)
- *   settle   the session parked, reset for its tenant, or stopped; the slot given back
+ *   settle   the session parked, holding its conversation, reset for its tenant, or stopped;
+ *            the slot given back
  * Charging a parked part is charging.ts; why a run failed, failures.ts.
  */
 
@@ -60,14 +62,15 @@ const settle = async (
   deps: RunDeps,
   session: CliSession,
   place: RunPlace,
-  ending: Ending | undefined
+  ending: Ending | undefined,
+  owner: string | undefined
 ) => {
   if (ending && 'parking' in ending && session.state === 'running') {
     deps.parked.park(ending.parking)
     return
   }
-  const completed = ending && 'completed' in ending ? ending.completed : null
-  await deps.source.settle(session, { ...place, completed })
+  const done = ending && 'completed' in ending ? ending : { completed: null }
+  await deps.source.settle(session, { ...place, ...done, owner })
 }
 
 export const createRun = (deps: RunDeps) =>
@@ -105,7 +108,8 @@ export const createRun = (deps: RunDeps) =>
     } finally {
       signal.removeEventListener('abort', stopOnAbort)
       signal.removeEventListener('abort', freeSlot)
-      if (session) await settle(deps, session, place, signal.aborted ? undefined : end.ending)
+      const ending = signal.aborted ? undefined : end.ending
+      if (session) await settle(deps, session, place, ending, request.owner)
       release?.()
       control.leave()
     }

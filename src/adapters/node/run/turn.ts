@@ -4,8 +4,14 @@
  * told, so a client that stops reading at the result still leaves the session where it belongs.
  */
 
-import type { ModelInfo, RunEvent, RunRequest } from '../../../contract/runner.js'
-import { conversationKey } from '../../../run/conversation-key.js'
+import type { HistoryTurn, ModelInfo, RunEvent, RunRequest } from '../../../contract/runner.js'
+import { assistantTurn, blocksOf, isContent, resultBlock } from '../../../run/content.js'
+import {
+  type Conversation,
+  continueWith,
+  conversationKey,
+  conversationOf,
+} from '../../../run/conversation-key.js'
 import type { QuotaGate } from '../../../run/quota.js'
 import { createCliTranslator } from '../cli-protocol/translator.js'
 import type { RunPlace } from '../pool/process-source.js'
@@ -14,8 +20,22 @@ import { chargePart, finishTurn } from './charging.js'
 import { noResultError, unexpectedExit } from './failures.js'
 import type { ParkedRun } from './parking.js'
 
-/** How the run's conversation ended, for what becomes of its session. */
-export type Ending = { parking: ParkedRun } | { completed: string | null }
+/**
+ * How the run's conversation ended, for what becomes of its session: with `conversation` (the
+ * conversation after a turn of one the client keeps), its process may hold it for the next turn.
+ */
+export type Ending =
+  | { parking: ParkedRun }
+  | { completed: string | null; conversation?: Conversation }
+
+/** The user turn of a follow-up as the client keeps it: its results, then anything else it says. */
+const followUpTurn = (request: RunRequest): HistoryTurn => ({
+  role: 'user',
+  content: [
+    ...(request.toolResults ?? []).map(resultBlock),
+    ...blocksOf(request.prompt).filter(isContent),
+  ],
+})
 
 /** What a turn needs of the runner: the quota it reports to, prices for a parked part. */
 export type TurnDeps = { quota: QuotaGate; models: () => Promise<ModelInfo[]> }
@@ -36,6 +56,10 @@ export async function* takeTurn(
   // A process that may be reused, or that serves client tools (their answers go on stdin),
   // keeps stdin open; otherwise the CLI exits after this turn.
   const keepOpen = Boolean(place.tenant) || tools.length > 0
+  // The conversation as the client shows it, through this turn's user message.
+  const said = followUp
+    ? continueWith(followUp.transcript, followUpTurn(request))
+    : conversationOf(request)
   if (followUp) session.resume(followUp.pending, results)
   else session.begin(request, keepOpen)
   const stretch = yield* session.converse(translator, {
@@ -67,6 +91,7 @@ export async function* takeTurn(
         made: part.toolCalls,
         charged: bill.charged,
         conversation: followUp?.conversation ?? conversationKey(request),
+        transcript: continueWith(said, assistantTurn(part.text, part.toolCalls)),
         place,
       },
     }
@@ -86,7 +111,12 @@ export async function* takeTurn(
   }
   if (stretch.kind === 'result' && translator.hasResult()) {
     const result = finishTurn(translator, followUp?.charged)
-    end.ending = { completed: place.tenant ? result.sessionId : null }
+    // A client that keeps its conversation (tools, earlier turns) will likely send its next turn.
+    const kept = followUp || request.history?.length || tools.length > 0
+    end.ending = {
+      completed: place.tenant ? result.sessionId : null,
+      ...(kept && { conversation: continueWith(said, assistantTurn(result.text, [])) }),
+    }
     yield { type: 'result', result }
     return
   }

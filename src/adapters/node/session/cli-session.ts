@@ -1,6 +1,6 @@
 /**
  * A CLI process as the runner holds it, from spawn to stop, across every run it serves (one CLI
- * conversation after another, `/clear` between them). It is the only writer of the process's
+ * conversation after another, `/clear` between them, or one conversation's turns). It is the only writer of the process's
  * stdin and the only one to stop it; every change of its state goes through session-state.ts,
  * which refuses a move its table does not allow.
  */
@@ -86,7 +86,8 @@ const resume = (
 
 export type CliSession = ReturnType<typeof createCliSession>
 
-export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
+/** `reusable`: started so that `/clear` is a command (not a prompt), so it may serve another run. */
+export const createCliSession = (proc: CliProcess, dir: WorkDir, { reusable = false } = {}) => {
   const state = createSessionState()
   let stopping: Promise<void> | undefined
   /** Stops the process and removes its directory; once, whoever asks first (`now`: spawn.ts). */
@@ -121,6 +122,7 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
       return held.runs
     },
     dir,
+    reusable,
     pid: proc.pid,
     exited: proc.exited,
     stderrTail: () => proc.stderrTail(),
@@ -132,10 +134,10 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
     begin(request: RunRequest, keepOpen: boolean) {
       if (state.current === 'stopped') return
       const first = state.current === 'fresh'
-      state.move('running', ['fresh', 'idle'])
+      state.move('running', ['fresh', 'idle', 'holding'])
       held.runs++
       if (first) proc.write(initializeLine(request))
-      proc.write(userLine(request.prompt, request.context))
+      proc.write(userLine(request.prompt))
       if (!keepOpen) proc.endInput()
     },
     /** Reads the run's conversation up to its next stop (converse.ts), answering the CLI. */
@@ -146,10 +148,13 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir) => {
       if (state.current !== 'running' && state.current !== 'stopped') {
         throw new CliProtocolError(`A ${state.current} CLI process has no run`)
       }
-      return converse({ messages: messages(), write: proc.write }, translator, options)
+      const halt = () => void proc.terminate({ now: true })
+      return converse({ messages: messages(), write: proc.write, halt }, translator, options)
     },
     /** The run waits for the client's tool results; the process waits on its `tools/call`s. */
     park: () => state.move('parked'),
+    /** The run is over; the process keeps its conversation for the next turn. */
+    hold: () => state.move('holding', ['running']),
     resume: (pending: readonly PendingCall[], results: ReadonlyMap<string, ToolResult>) =>
       resume(held, pending, results),
     reset: (previousSessionId: string, timeoutMs: number) =>

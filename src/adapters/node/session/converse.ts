@@ -28,10 +28,15 @@ export type ConverseOptions = {
 }
 
 /** The session's side of the process: its messages, and its stdin. */
-export type ConverseIo = { messages: AsyncIterable<CliMessage>; write: (line: string) => void }
+export type ConverseIo = {
+  messages: AsyncIterable<CliMessage>
+  write: (line: string) => void
+  /** Kills the process at once (it is about to make a call nobody asked for). */
+  halt: () => void
+}
 
 export async function* converse(
-  { messages, write }: ConverseIo,
+  { messages, write, halt }: ConverseIo,
   translator: CliTranslator,
   { tools, results, stopAtResult, onEvent }: ConverseOptions
 ): AsyncGenerator<RunEvent, Stretch> {
@@ -51,12 +56,17 @@ export async function* converse(
       const event = message.type === 'stream_event' && message.parent_tool_use_id == null
       if (event && message.event?.type === 'message_start') messageDone = false
       if (event && message.event?.type === 'message_stop') messageDone = true
-      for (const runEvent of translator.translate(message)) {
+      const runEvents = translator.translate(message)
+      // At the token cap the CLI asks the model to go on at once, a billed call: it is killed
+      // now, in the tick that read the cap, not after the client has taken the events.
+      const cut = translator.cutShort()
+      if (cut) halt()
+      for (const runEvent of runEvents) {
         onEvent?.(runEvent)
         yield runEvent
       }
       if (stopAtResult && message.type === 'result') return { kind: 'result' }
-      if (translator.cutShort()) return { kind: 'cut' }
+      if (cut) return { kind: 'cut' }
     }
     if (pending.length > 0 && messageDone) return { kind: 'parked', pending }
   }

@@ -13,6 +13,8 @@ export type SessionState =
   | 'running'
   /** Its run waits for the client's tool results (run/parking.ts). */
   | 'parked'
+  /** Its conversation's turn is over: waits for the next (pool/held-conversations.ts). */
+  | 'holding'
   /** `/clear` sent, waiting for the proof of a new conversation. */
   | 'resetting'
   /** Stopped (or exited), its directory cleaned up: the end. */
@@ -21,7 +23,8 @@ export type SessionState =
 const NEXT: Record<SessionState, readonly SessionState[]> = {
   fresh: ['running', 'stopped'],
   idle: ['running', 'stopped'],
-  running: ['parked', 'resetting', 'stopped'],
+  running: ['parked', 'holding', 'resetting', 'stopped'],
+  holding: ['running', 'resetting', 'stopped'],
   parked: ['running', 'stopped'],
   resetting: ['idle', 'stopped'],
   stopped: [],

@@ -1,0 +1,161 @@
+/**
+ * A Claude Code session through the server (the pinned binary as the client, in its own empty
+ * HOME): its turns after the first go on in the server's process that holds the conversation,
+ * and the model sees the conversation as the client sent it, tool calls as blocks, each request
+ * extending the one before it.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import {
+  lastUserMessage,
+  type MockHandler,
+  type MockRequest,
+  toolResultsOf,
+  userText,
+} from '../../dev-tools/mock-anthropic/server.js'
+import { createKey } from '../../src/runtime/node/keys.js'
+import { runClaudeClient } from '../helpers/claude-client.js'
+import { runCommand } from '../helpers/run-cli.js'
+import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+
+let stack: TestStack
+let key: string
+let client: string
+let project: string
+beforeAll(async () => {
+  client = await tempDir('claude-session')
+  project = join(client, 'project')
+  await runCommand('mkdir', ['-p', project])
+  await writeFile(join(project, 'notes.txt'), 'SESSION-NOTES\n')
+  const keysFile = join(client, 'keys')
+  // No budget: a budgeted run starts its own process (the CLI enforces its cap).
+  key = (await createKey(keysFile, { name: 'session' })).key
+  // As `serve` holds them (a library's runner does not).
+  stack = await startTestStack({ keysFile, heldConversations: 4 })
+  stack.mock.setHandler(scripted)
+})
+afterAll(async () => {
+  await stack?.close()
+  await removeDir(client)
+})
+
+/** `TOOL <name> <input>`: the model calls the client's tool; a tool's result is reported back. */
+const scripted: MockHandler = (request) => {
+  const [result] = toolResultsOf(request.body)
+  if (result) return { kind: 'text', text: `RESULT: ${JSON.stringify(result.content)}` }
+  const prompt = userText(lastUserMessage(request.body))
+  const call = /TOOL (\w+) (\{.*\})/s.exec(prompt)
+  const tool = (request.body.tools ?? []).find((t) => t.name === `mcp__client__${call?.[1]}`)
+  if (!call || !tool) return { kind: 'text', text: `ECHO: ${prompt.split('\n').at(-1)}` }
+  return { kind: 'tool', name: tool.name, input: JSON.parse(call[2] as string) }
+}
+
+const claude = (prompt: string, resume?: string) =>
+  runClaudeClient({ url: stack.url, dir: client, cwd: project, key }, [
+    prompt,
+    '--output-format=json',
+    '--model=haiku',
+    '--allowedTools=Bash(echo:*),Read',
+    ...(resume ? ['--resume', resume] : []),
+  ])
+
+/**
+ * A request's messages without their cache breakpoints, which move to the newest turn (the CLI
+ * writes a message that carries one as blocks, else as a string).
+ */
+const messagesOf = (request: MockRequest | undefined) =>
+  (
+    JSON.parse(JSON.stringify(request?.body.messages ?? []), (k, v) =>
+      k === 'cache_control' ? undefined : v
+    ) as Array<{ role: string; content: unknown }>
+  ).map((m) => ({
+    ...m,
+    content: typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content,
+  }))
+
+const processes = async () => {
+  const response = await fetch(`${stack.url}/llm/status`, {
+    headers: { authorization: `Bearer ${key}` },
+  })
+  return (await response.json()).processes as Record<string, number>
+}
+
+describe('a Claude Code session through the server', () => {
+  it('goes on in the process that holds it, the history as the client sent it', async () => {
+    const turns = [
+      'TOOL Bash {"command":"echo one","description":"Say one"}',
+      'second turn',
+      `TOOL Read {"file_path":"${join(project, 'notes.txt')}"}`,
+      'fourth turn',
+    ]
+    const results: string[] = []
+    let session: string | undefined
+    for (const prompt of turns) {
+      const run = await claude(prompt, session)
+      const out = JSON.parse(run.stdout)
+      expect(out.is_error, run.stdout).toBe(false)
+      results.push(out.result)
+      session = out.session_id
+    }
+    expect(results).toEqual([
+      expect.stringContaining('one'),
+      'ECHO: second turn',
+      expect.stringContaining('SESSION-NOTES'),
+      'ECHO: fourth turn',
+    ])
+
+    // One conversation at the model: every request extends the one before it.
+    const requests = stack.mock.messageRequests()
+    expect(requests).toHaveLength(6)
+    for (const [i, request] of requests.entries()) {
+      if (i === 0) continue
+      const before = messagesOf(requests[i - 1])
+      expect(messagesOf(request).slice(0, before.length)).toEqual(before)
+    }
+    // The earlier tool calls are blocks, in their places, never text about them.
+    const last = messagesOf(requests.at(-1))
+    const blocks = last.flatMap((m) =>
+      Array.isArray(m.content) ? (m.content as Array<{ type: string; name?: string }>) : []
+    )
+    expect(blocks.filter((b) => b.type === 'tool_use').map((b) => b.name)).toEqual([
+      'mcp__client__Bash',
+      'mcp__client__Read',
+    ])
+    expect(blocks.filter((b) => b.type === 'tool_result')).toHaveLength(2)
+    expect(JSON.stringify(last)).not.toMatch(/\[called tool|\[tool \w+ returned/)
+    // The same system prompt throughout: nothing per run in the cached prefix.
+    expect(new Set(requests.map((r) => JSON.stringify(r.body.system))).size).toBe(1)
+
+    // Turns 2–4 went on in the process that held the conversation; none resumed cold.
+    expect(await processes()).toMatchObject({ continued: 3, held: 1 })
+  })
+
+  it('lets a held process go once the conversation has waited its time', async () => {
+    const brief = await startTestStack({
+      keysFile: join(client, 'keys'),
+      heldConversations: 4,
+      heldConversationMs: 1_000,
+    })
+    brief.mock.setHandler(scripted)
+    try {
+      const run = await runClaudeClient({ url: brief.url, dir: client, cwd: project, key }, [
+        'TOOL Bash {"command":"echo one","description":"Say one"}',
+        '--output-format=json',
+        '--allowedTools=Bash(echo:*)',
+      ])
+      expect(JSON.parse(run.stdout).is_error).toBe(false)
+      // Held for its next turn, then stopped: no process of it is left.
+      await waitFor(async () => (await processesIn(brief.workDir)).length === 0, {
+        timeoutMs: 10_000,
+      })
+      const status = await fetch(`${brief.url}/llm/status`, {
+        headers: { authorization: `Bearer ${key}` },
+      })
+      expect((await status.json()).processes).toMatchObject({ held: 0, busy: 0, parked: 0 })
+    } finally {
+      await brief.close()
+    }
+  })
+})
