@@ -148,6 +148,12 @@ export const ChatResponse = v.object({
   model: v.string(),
   is_error: v.boolean(),
   error_message: v.nullable(v.string()),
+  stop_reason: v.pipe(
+    v.picklist(['end_turn', 'tool_use', 'max_tokens', 'stop_sequence', 'budget']),
+    v.description(
+      "Why the answer ended: its end, a tool call, the token cap, a stop sequence, or `budget`: the key's budget was spent before the run was done, and `text` is what it made until then."
+    )
+  ),
   session_id: v.nullable(v.string()),
   usage: Usage,
   total_cost_usd: v.number(),

@@ -45,8 +45,13 @@ export const RunResult = v.object({
    * them continues it. Cost and usage then count from the resumed part's result.
    */
   toolCalls: v.optional(v.array(ToolCall)),
-  /** Why the answer ended, when not simply at its end: a client tool call, a limit, a stop sequence. */
-  stopReason: v.optional(v.picklist(['end_turn', 'tool_use', 'max_tokens', 'stop_sequence'])),
+  /**
+   * Why the answer ended, when not simply at its end: a client tool call, the token cap, a stop
+   * sequence, or the key's budget (`budget`: spent before the run was done; this is what it made).
+   */
+  stopReason: v.optional(
+    v.picklist(['end_turn', 'tool_use', 'max_tokens', 'stop_sequence', 'budget'])
+  ),
   /** The stop sequence the answer ended before. */
   stopSequence: v.optional(v.string()),
   /** The model's thinking before its answer, with the signatures the API checks when it comes back. */

@@ -32,11 +32,16 @@ export const promptWithImages = (
 }
 
 /** The fields the original's responses carry, plus what this server adds. */
+/** The answer was cut at a limit: the token cap, or the key's budget spent before it was done. */
+export const cutAtLimit = (result: RunResult) =>
+  result.stopReason === 'max_tokens' || result.stopReason === 'budget'
+
 export const chatResponse = (model: string, result: RunResult) => ({
   text: result.text,
   model,
   is_error: false,
   error_message: null,
+  stop_reason: result.stopReason ?? (result.toolCalls?.length ? 'tool_use' : 'end_turn'),
   session_id: result.sessionId,
   usage: result.usage,
   total_cost_usd: result.totalCostUsd,

@@ -36,10 +36,11 @@ describe('a daily budget across a restart', () => {
   it('is still spent for the next server on the same database', async () => {
     const first = await startTestStack({ keysFile, usageDb })
     try {
-      // The one run the budget admits is capped at what is left of it, which it spends.
+      // The one run the budget admits is capped at what is left of it, which it spends; its
+      // answer, paid for, is given (the CLI checks the budget once the call is over).
       const capped = await first.post('/llm/chat', { prompt: 'one' }, as(spender))
-      expect(capped.status).toBe(422)
-      expect((await capped.json()).type).toBe('budget_exceeded')
+      expect(capped.status).toBe(200)
+      expect(await capped.json()).toMatchObject({ text: 'ECHO: one', stop_reason: 'end_turn' })
       const over = await first.post('/llm/chat', { prompt: 'two' }, as(spender))
       expect(over.status).toBe(429)
       expect((await over.json()).type).toBe('quota_exceeded')
@@ -145,6 +146,81 @@ describe('a budget that cannot pay for a run', () => {
       expect(third.mock.messageRequests()).toHaveLength(0)
     } finally {
       await third.close()
+    }
+  }, 60_000)
+})
+
+describe('a budget spent mid-way', () => {
+  it('gives what the run made, and makes no call it cannot pay for', async () => {
+    const budgeted = async (name: string, tools?: string[]) =>
+      (await createKey(keysFile, { name, policy: { daily_usd: 0.0001, tools } })).key
+    const keys = {
+      native: await budgeted('midway-native', ['Read']),
+      tools: await budgeted('midway-tools'),
+    }
+    const stack = await startTestStack({
+      keysFile,
+      usageDb: join(dir, 'data', 'midway.db'),
+      allowedTools: ['Read'],
+    })
+    // The model says something and calls a tool; once it has a tool's result, it answers.
+    stack.mock.setHandler((request) =>
+      JSON.stringify(request.body.messages).includes('tool_result')
+        ? { kind: 'text', text: 'It is noon.' }
+        : {
+            kind: 'tool',
+            name: request.body.tools?.find((t) => t.name.endsWith('get_time'))?.name ?? 'Read',
+            input: { file_path: '/etc/hostname' },
+            text: 'Let me look.',
+          }
+    )
+    try {
+      // The CLI's own Read: the call spends the budget, and the run stops before the tool runs.
+      const native = await stack.post(
+        '/llm/query',
+        { prompt: 'What time is it?', allowed_tools: ['Read'], max_turns: 3 },
+        as(keys.native)
+      )
+      expect(native.status).toBe(200)
+      expect(await native.json()).toMatchObject({ text: 'Let me look.', stop_reason: 'budget' })
+      expect(stack.mock.messageRequests()).toHaveLength(1)
+
+      // The client's tool: its call goes to the client (that call spent the budget); with its
+      // result the run would need another call, which the budget refuses before it is made.
+      const ask = {
+        model: 'haiku',
+        max_tokens: 100,
+        tools: [{ name: 'get_time', description: 'The time', input_schema: { type: 'object' } }],
+        messages: [{ role: 'user', content: 'What time is it?' }],
+      }
+      const first = await (await stack.post('/v1/messages', ask, as(keys.tools))).json()
+      expect(first.stop_reason).toBe('tool_use')
+      const call = first.content.find((b: { type: string }) => b.type === 'tool_use')
+      const reached = stack.mock.messageRequests().length
+      const answer = await stack.post(
+        '/v1/messages',
+        {
+          ...ask,
+          messages: [
+            ...ask.messages,
+            { role: 'assistant', content: first.content },
+            {
+              role: 'user',
+              content: [{ type: 'tool_result', tool_use_id: call.id, content: 'noon' }],
+            },
+          ],
+        },
+        as(keys.tools)
+      )
+      expect(answer.status).toBe(422)
+      expect((await answer.json()).error.message).toMatch(/budget/)
+      // Spent: the next run is refused at admission.
+      const again = await stack.post('/v1/messages', ask, as(keys.tools))
+      expect(again.status).toBe(429)
+      expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(stack.mock.messageRequests()).toHaveLength(reached)
+    } finally {
+      await stack.close()
     }
   }, 60_000)
 })

@@ -149,7 +149,7 @@ describe('request validation', () => {
 })
 
 describe('routes over a runner', () => {
-  it('/llm/chat keeps the original fields and adds usage, cost and session', async () => {
+  it('/llm/chat keeps the original fields and adds why it ended, usage, cost and session', async () => {
     const { post, requests } = setup()
     const res = await post('/llm/chat', { prompt: 'hi', system: '', model: 'sonnet' })
     expect(await res.json()).toEqual({
@@ -157,6 +157,7 @@ describe('routes over a runner', () => {
       model: 'sonnet',
       is_error: false,
       error_message: null,
+      stop_reason: 'end_turn',
       session_id: '11111111-2222-4333-8444-555555555555',
       usage: expect.objectContaining({ input_tokens: 10, output_tokens: 2 }),
       total_cost_usd: 0.001,

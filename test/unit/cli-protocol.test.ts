@@ -104,6 +104,23 @@ describe.each(FIXTURE_VERSIONS)('CLI output translation (recorded %s fixtures)',
     expect((outcome as { status: number }).status).toBe(status)
   })
 
+  it.each([
+    ['end_turn', 'end_turn'],
+    ['tool_use', 'budget'],
+  ])('gives what a run made before its budget ran out (last call %s: %s)', (last, stop) => {
+    const translator = createCliTranslator({})
+    const delta = {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: 'Paid for' },
+    }
+    translator.translate({ type: 'stream_event', event: delta, parent_tool_use_id: null })
+    // As json-error-max-budget.stdout ends: the call was made, then the budget stopped the run.
+    const subtype = 'error_max_budget_usd'
+    translator.translate({ type: 'result', subtype, is_error: true, stop_reason: last })
+    expect(translator.finish()).toMatchObject({ text: 'Paid for', stopReason: stop })
+  })
+
   it('gives a rate limit a Retry-After and never leaks the CLI text to the message', () => {
     const { outcome } = replay('stream-json-api-429.stdout')
     const error = outcome as RateLimitedError

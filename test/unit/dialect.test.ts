@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createFakeRunner, events } from '../../dev-tools/fake-runner.js'
+import { createFakeRunner, events, result } from '../../dev-tools/fake-runner.js'
 import { createApp } from '../../src/app.js'
 import {
   CliProtocolError,
@@ -60,6 +60,42 @@ describe('errors in the OpenAI and Anthropic shapes', () => {
     expect((await res.json()).error).toMatchObject({
       type: 'invalid_request_error',
       param: 'messages',
+    })
+  })
+})
+
+describe("a run the key's budget stopped before it was done", () => {
+  const post = async (path: string, body: unknown) => {
+    const cut = result('Let me look.', { stopReason: 'budget' })
+    const fake = createFakeRunner(events({ type: 'started' }, cut))
+    const app = createApp({ runner: fake.runner, logger: silentLogger })
+    const res = await app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    expect(res.status).toBe(200)
+    return res.json()
+  }
+  const messages = [{ role: 'user', content: 'x' }]
+
+  it('gives what it made, marked as cut at a limit in each dialect', async () => {
+    expect(await post('/llm/query', { prompt: 'x' })).toMatchObject({
+      text: 'Let me look.',
+      stop_reason: 'budget',
+    })
+    expect(await post('/v1/messages', { model: 'haiku', max_tokens: 10, messages })).toMatchObject({
+      content: [{ type: 'text', text: 'Let me look.' }],
+      stop_reason: 'max_tokens',
+    })
+    const chat = await post('/v1/chat/completions', { model: 'haiku', messages })
+    expect(chat.choices[0]).toMatchObject({
+      message: { content: 'Let me look.' },
+      finish_reason: 'length',
+    })
+    expect(await post('/v1/responses', { model: 'haiku', input: 'x' })).toMatchObject({
+      status: 'incomplete',
+      incomplete_details: { reason: 'max_output_tokens' },
     })
   })
 })

@@ -53,10 +53,11 @@ describe('limits shared by front door instances through Durable Objects', () => 
     await addKey(key, 'tiny-budget', { daily_usd: 0.00001 })
     const a = workerWith({ KEYS })
     const b = workerWith({ KEYS })
-    // The one run admitted is capped at what is left (on the runner host), and spends it.
+    // The one run admitted is capped at what is left (on the runner host), and spends it; its
+    // answer, paid for, is given.
     const capped = await chat(a, key)
-    expect(capped.status).toBe(422)
-    expect((await capped.json<{ type: string }>()).type).toBe('budget_exceeded')
+    expect(capped.status).toBe(200)
+    expect(await capped.json<{ stop_reason: string }>()).toMatchObject({ stop_reason: 'end_turn' })
     const refused = await chat(b, key)
     expect(refused.status).toBe(429)
     expect((await refused.json<{ detail: string }>()).detail).toContain('daily budget')

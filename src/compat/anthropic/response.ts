@@ -10,13 +10,18 @@ export const usageOf = (result: RunResult | null) => ({
   cache_read_input_tokens: result?.usage?.cache_read_input_tokens ?? 0,
 })
 
-/** Why the message ended: a limit or stop sequence the run reports, a tool call, or its end. */
+/**
+ * Why the message ended: a limit or stop sequence the run reports, a tool call, or its end. A
+ * budget spent mid-way is a limit the API has no word for: `max_tokens`, the limit it names.
+ */
 export const stopReason = (result: RunResult) =>
-  result.stopReason === 'max_tokens' || result.stopReason === 'stop_sequence'
-    ? result.stopReason
-    : result.toolCalls?.length
-      ? 'tool_use'
-      : 'end_turn'
+  result.stopReason === 'budget'
+    ? 'max_tokens'
+    : result.stopReason === 'max_tokens' || result.stopReason === 'stop_sequence'
+      ? result.stopReason
+      : result.toolCalls?.length
+        ? 'tool_use'
+        : 'end_turn'
 
 const contentOf = (result: RunResult) => [
   ...(result.thinking ?? []).map((block) => ({ type: 'thinking', ...block })),

@@ -1,5 +1,6 @@
 /** Chat Completions response bodies: the completion, its chunks and its usage. */
 import type { RunResult, ToolCall } from '../../contract/runner.js'
+import { cutAtLimit } from '../../run/result.js'
 
 /** A client tool call as OpenAI writes it: the arguments as a JSON string. */
 export const toolCallOf = (call: ToolCall) => ({
@@ -8,9 +9,12 @@ export const toolCallOf = (call: ToolCall) => ({
   function: { name: call.name, arguments: JSON.stringify(call.input ?? {}) },
 })
 
-/** `length` at the token cap, `tool_calls` when the run waits for the client's tools, else `stop`. */
+/**
+ * `length` at a limit (the token cap, or the key's budget spent mid-way), `tool_calls` when the
+ * run waits for the client's tools, else `stop`.
+ */
 export const finishReason = (result: RunResult) =>
-  result.stopReason === 'max_tokens' ? 'length' : result.toolCalls?.length ? 'tool_calls' : 'stop'
+  cutAtLimit(result) ? 'length' : result.toolCalls?.length ? 'tool_calls' : 'stop'
 
 export const completionId = () => `chatcmpl-${crypto.randomUUID()}`
 

@@ -7,6 +7,7 @@
 
 import type { RunEvent, RunResult } from '../../contract/runner.js'
 import type { ClaudeError } from '../../errors/index.js'
+import { cutAtLimit } from '../../run/result.js'
 import { createOutputItems, type EventMaker, itemId, type StreamEvent } from './output-items.js'
 import type { ResponsesRequest } from './schemas.js'
 import { createCallNames } from './tools.js'
@@ -104,7 +105,7 @@ export const createResponseBuilder = (body: ResponsesRequest, responseIdValue = 
       )
       for (const call of result.toolCalls ?? [])
         if (!made.has(call.id)) frames.push(...items.addCall(call))
-      const status = result.stopReason === 'max_tokens' ? 'incomplete' : 'completed'
+      const status = cutAtLimit(result) ? 'incomplete' : 'completed'
       final = response(status, result)
       frames.push(event(`response.${status}`, { response: final }))
       return frames

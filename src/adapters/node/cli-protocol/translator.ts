@@ -4,7 +4,12 @@
  */
 
 import type { RunEvent, RunRequest, RunResult, ToolCall } from '../../../contract/runner.js'
-import { CliProtocolError, MaxTurnsError, StructuredOutputError } from '../../../errors/index.js'
+import {
+  BudgetExceededError,
+  CliProtocolError,
+  MaxTurnsError,
+  StructuredOutputError,
+} from '../../../errors/index.js'
 import { type Quota, quotaError, quotaFromCli, usedUp } from '../../../run/quota.js'
 import { clientToolName } from './client-tools.js'
 import type { CliMessage } from './message.js'
@@ -158,6 +163,12 @@ const finishRun = (state: TranslatorState): RunResult => {
   }
   const run = { ...toRunResult(result), ...thinkingOf(state) }
   const billed = { costUsd: run.totalCostUsd, usage: run.usage, model: run.model }
+  // Paid for, so never thrown away: the answer as the budget left it. The CLI checks the budget
+  // after each call, so an answer whose call ended its turn is whole.
+  if (error instanceof BudgetExceededError && state.partText && !request.jsonSchema) {
+    const whole = result.stop_reason === 'end_turn'
+    return { ...run, text: state.partText, stopReason: whole ? 'end_turn' : 'budget' }
+  }
   if (error) {
     // The CLI's own words, for the server log only.
     error.cause ??= result.result ?? result.errors
@@ -225,5 +236,7 @@ export const createCliTranslator = (request: TranslatorState['request']) => {
       stopReason: 'max_tokens',
     }),
     hasResult: () => state.result !== undefined,
+    /** The CLI reported an error (then it exits 1), whose result may still be an answer. */
+    reportedError: () => state.result?.is_error === true,
   }
 }

@@ -123,7 +123,7 @@ export async function* takeTurn(
   const exit = await session.exited
   if (!translator.hasResult()) throw noResultError(exit.code, session.stderrTail())
   const result = translator.finish()
-  if (exit.code !== 0) throw unexpectedExit(exit.code)
+  if (exit.code !== 0 && !translator.reportedError()) throw unexpectedExit(exit.code)
   end.ending = { completed: null }
   yield { type: 'result', result }
 }
