@@ -11,7 +11,6 @@ import { processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-en
 import {
   lastUserMessage,
   type MockHandler,
-  type MockRequest,
   toolResultsOf,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
@@ -19,6 +18,7 @@ import { createKey } from '../../src/runtime/node/keys.js'
 import { runClaudeClient } from '../helpers/claude-client.js'
 import { runCommand } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+import { blocksOfType, expectEachExtends, upstreamMessages } from '../helpers/upstream-turns.js'
 
 let stack: TestStack
 let key: string
@@ -61,20 +61,6 @@ const claude = (prompt: string, resume?: string) =>
     ...(resume ? ['--resume', resume] : []),
   ])
 
-/**
- * A request's messages without their cache breakpoints, which move to the newest turn (the CLI
- * writes a message that carries one as blocks, else as a string).
- */
-const messagesOf = (request: MockRequest | undefined) =>
-  (
-    JSON.parse(JSON.stringify(request?.body.messages ?? []), (k, v) =>
-      k === 'cache_control' ? undefined : v
-    ) as Array<{ role: string; content: unknown }>
-  ).map((m) => ({
-    ...m,
-    content: typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content,
-  }))
-
 const processes = async () => {
   const response = await fetch(`${stack.url}/llm/status`, {
     headers: { authorization: `Bearer ${key}` },
@@ -109,21 +95,14 @@ describe('a Claude Code session through the server', () => {
     // One conversation at the model: every request extends the one before it.
     const requests = stack.mock.messageRequests()
     expect(requests).toHaveLength(6)
-    for (const [i, request] of requests.entries()) {
-      if (i === 0) continue
-      const before = messagesOf(requests[i - 1])
-      expect(messagesOf(request).slice(0, before.length)).toEqual(before)
-    }
+    expectEachExtends(requests)
     // The earlier tool calls are blocks, in their places, never text about them.
-    const last = messagesOf(requests.at(-1))
-    const blocks = last.flatMap((m) =>
-      Array.isArray(m.content) ? (m.content as Array<{ type: string; name?: string }>) : []
-    )
-    expect(blocks.filter((b) => b.type === 'tool_use').map((b) => b.name)).toEqual([
+    const last = upstreamMessages(requests.at(-1))
+    expect(blocksOfType(requests.at(-1), 'tool_use').map((b) => b.name)).toEqual([
       'mcp__client__Bash',
       'mcp__client__Read',
     ])
-    expect(blocks.filter((b) => b.type === 'tool_result')).toHaveLength(2)
+    expect(blocksOfType(requests.at(-1), 'tool_result')).toHaveLength(2)
     expect(JSON.stringify(last)).not.toMatch(/\[called tool|\[tool \w+ returned/)
     // The same system prompt throughout: nothing per run in the cached prefix.
     expect(new Set(requests.map((r) => JSON.stringify(r.body.system))).size).toBe(1)

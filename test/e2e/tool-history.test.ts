@@ -5,9 +5,12 @@
  */
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { MessagesBody } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+import { weatherModel } from '../helpers/tool-mock.js'
+import { blocksOfType, expectEachExtends } from '../helpers/upstream-turns.js'
 
 let stack: TestStack
 beforeAll(async () => {
@@ -106,5 +109,41 @@ describe('an earlier tool call in the history', () => {
     })
     expect(answer.output_text).toBe('ECHO: Thanks!')
     expectBlocks('call_9')
+  })
+})
+
+describe('an agent loop through Chat Completions, on a server that holds conversations', () => {
+  it('goes on in the process that holds it, each request extending the one before', async () => {
+    const held = await startTestStack({ heldConversations: 4 })
+    held.mock.setHandler(weatherModel)
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${held.url}/v1`, maxRetries: 0 })
+    const tools = [{ type: 'function' as const, function: weather }]
+    // The whole conversation resent on every request, as agent frameworks do.
+    const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }]
+    try {
+      for (const next of ['And tomorrow?', 'Thanks!']) {
+        const asked = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+        const call = asked.choices[0]?.message
+        expect(call?.tool_calls).toHaveLength(1)
+        messages.push(call as ChatCompletionMessageParam)
+        const id = call?.tool_calls?.[0]?.id as string
+        messages.push({ role: 'tool', tool_call_id: id, content: 'sunny' })
+        const answer = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+        expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
+        messages.push(
+          { role: 'assistant', content: 'Weather: sunny' },
+          { role: 'user', content: next }
+        )
+      }
+      const requests = held.mock.messageRequests()
+      expect(requests).toHaveLength(4)
+      expectEachExtends(requests)
+      expect(blocksOfType(requests.at(-1), 'tool_use')).toHaveLength(2)
+      expect(blocksOfType(requests.at(-1), 'tool_result')).toHaveLength(2)
+      const status = await (await fetch(`${held.url}/llm/status`)).json()
+      expect(status.processes).toMatchObject({ continued: 1, held: 1 })
+    } finally {
+      await held.close()
+    }
   })
 })
