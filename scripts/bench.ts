@@ -35,7 +35,7 @@ const GOALS = {
   /** The longest the event loop may be blocked by input a client or the model controls. */
   inputBlockMs: 50,
   /** Claude Code through the server, as a share of Claude Code straight at the API (3 tool round trips). */
-  claudeClientShare: 1.5,
+  claudeClientShare: 1.1,
   /** A 4-turn Claude Code session through the server ÷ straight (issue 30's goals). */
   sessionFirstTurn: 1.5,
   sessionResumedTurns: 1.3,

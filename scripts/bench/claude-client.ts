@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { MockHandler } from '../../dev-tools/mock-anthropic/server.js'
-import { runClaude, startClaudeRig } from './claude-rig.js'
+import { pause, runClaude, startClaudeRig } from './claude-rig.js'
 import { percentile } from './measure.js'
 
 const ROUND_TRIPS = 3
@@ -26,7 +26,8 @@ const threeRoundTrips: MockHandler = (request) => {
 }
 
 /** One Claude Code run at `baseUrl` in its own empty home: its wall time. */
-const claudeRun = async (binary: string, home: string, baseUrl: string) => {
+const claudeRun = async (binary: string, home: string, baseUrl: string, serverUrl: string) => {
+  await pause(serverUrl)
   const args = ['Run three steps', '--model=haiku', '--allowedTools=Bash(echo:*)']
   const { ms, result, out } = await runClaude(binary, home, baseUrl, args)
   if (result.result !== `done after ${ROUND_TRIPS}`) {
@@ -45,11 +46,11 @@ export const claudeCodeAsClient = async (home: string, runs = 7): Promise<Client
     const direct: number[] = []
     const through: number[] = []
     // Warm-up of both (the binary's first start reads it from disk), then alternating pairs.
-    await claudeRun(binary, clientHome, mock.url)
-    await claudeRun(binary, clientHome, server.url)
+    await claudeRun(binary, clientHome, mock.url, server.url)
+    await claudeRun(binary, clientHome, server.url, server.url)
     for (let i = 0; i < runs; i++) {
-      direct.push(await claudeRun(binary, clientHome, mock.url))
-      through.push(await claudeRun(binary, clientHome, server.url))
+      direct.push(await claudeRun(binary, clientHome, mock.url, server.url))
+      through.push(await claudeRun(binary, clientHome, server.url, server.url))
     }
     return { direct: percentile(direct, 50), server: percentile(through, 50), runs }
   } finally {

@@ -108,7 +108,7 @@ describe('runners sharing a work directory', () => {
     const first = createNodeRunner({ workDir: dir, env })
     try {
       const run = collectRun(first.run({ prompt: 'long' }))
-      await waitFor(async () => (await processesIn(join(dir, 'runs'))).length > 0)
+      await waitFor(async () => (await processesIn(dir)).length > 0)
       const second = createNodeRunner({ workDir: dir, env })
       await second.status()
       expect((await run).text).toBe('survived')

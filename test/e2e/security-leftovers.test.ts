@@ -24,6 +24,14 @@ describe('runs leave nothing behind', () => {
     const left = await readdir(projects).catch(() => [])
     expect(left.filter((name) => name.includes('runs'))).toEqual([])
     expect(await readdir(join(stack.workDir, 'runs'))).toEqual([])
+    // Runs that need no directory of their own share one: nothing of the run is left in it, nor
+    // in the CLI's folder for it.
+    expect(await readdir(join(stack.workDir, 'shared'))).toEqual([])
+    const sharedFolders = left.filter((name) => name.endsWith('shared'))
+    const kept = await Promise.all(
+      sharedFolders.map((name) => readdir(join(projects, name), { recursive: true }))
+    )
+    expect(kept.flat()).toEqual([])
   })
 
   it('kept sessions expire, and each key keeps at most its cap (oldest first)', async () => {

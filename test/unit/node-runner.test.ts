@@ -107,9 +107,10 @@ describe('Node runner with fake CLI processes', () => {
     const { runner, fakes } = await setup({}, { answerPrompts: false })
     const iterator = runner.run({ prompt: 'hi' })[Symbol.asyncIterator]()
     await iterator.next()
-    const pending = iterator.next()
+    // Its refusal is awaited from the start: close() rejects it before close() returns.
+    const refused = expect(iterator.next()).rejects.toMatchObject({ type: 'runner_unavailable' })
     await runner.close()
-    await expect(pending).rejects.toMatchObject({ type: 'runner_unavailable' })
+    await refused
     expect(fakes.alive()).toHaveLength(0)
   })
 

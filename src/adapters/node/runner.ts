@@ -10,7 +10,6 @@ import { createCapacity } from '../../run/capacity.js'
 import { createQuotaGate } from '../../run/quota.js'
 import { claudeConfigDir } from './disk/history.js'
 import { createSessionStore } from './disk/kept-sessions.js'
-import { removeSharedRunDir } from './disk/work-dir.js'
 import { createModelsList } from './models-probe.js'
 import { createProcessSource, type Launch } from './pool/process-source.js'
 import { requireClaudeBinary } from './process/binary.js'
@@ -128,8 +127,6 @@ const createSessions = (
     stopAll: async () => {
       await Promise.all([...live].map((session) => session.stop()))
       await Promise.all([egress.api.close(), egress.web.close(), sandbox.close()])
-      // No process is left to use it.
-      await removeSharedRunDir({ workDir, configDir, sessions })
     },
   }
 }

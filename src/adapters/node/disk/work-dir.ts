@@ -31,15 +31,11 @@ export type WorkDirOptions = {
   sessions: SessionStore
 }
 
-/** The directory every run without a use for its own shares (not a run's: it outlives them). */
+/**
+ * The directory every run without a use for its own shares. It stays, empty (each run's
+ * transcript is removed with the run): another server on the same work directory may be using it.
+ */
 export const sharedRunDir = (workDir: string) => join(workDir, 'shared')
-
-/** Once no process uses it (the runner closes): the shared directory and the CLI's folder for it. */
-export const removeSharedRunDir = async ({ workDir, configDir }: WorkDirOptions) => {
-  const cwd = sharedRunDir(workDir)
-  await rm(projectDir(configDir, cwd), { recursive: true, force: true })
-  await rm(cwd, { recursive: true, force: true })
-}
 
 export const prepareWorkDir = async (
   request: Pick<RunRequest, 'resumeSessionId' | 'persistSession' | 'owner' | 'history'>,
