@@ -14,6 +14,7 @@ import {
   toolResultsOf,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
+import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { runClaudeClient } from '../helpers/claude-client.js'
 import { runCommand } from '../helpers/run-cli.js'
@@ -32,8 +33,8 @@ beforeAll(async () => {
   const keysFile = join(client, 'keys')
   // No budget: a budgeted run starts its own process (the CLI enforces its cap).
   key = (await createKey(keysFile, { name: 'session' })).key
-  // As `serve` holds them (a library's runner does not).
-  stack = await startTestStack({ keysFile, heldConversations: 4 })
+  // As `serve` runs: processes started ahead, reused, and holding conversations.
+  stack = await startTestStack({ keysFile, ...SERVER_DEFAULTS })
   stack.mock.setHandler(scripted)
 })
 afterAll(async () => {
@@ -109,6 +110,22 @@ describe('a Claude Code session through the server', () => {
 
     // Turns 2–4 went on in the process that held the conversation; none resumed cold.
     expect(await processes()).toMatchObject({ continued: 3, held: 1 })
+  })
+
+  it('starts each new conversation alike, so the prompt cache reads one for the next', async () => {
+    const firsts = []
+    for (let i = 0; i < 3; i++) {
+      const from = stack.mock.messageRequests().length
+      const run = await claude('TOOL Bash {"command":"echo one","description":"Say one"}')
+      expect(JSON.parse(run.stdout).is_error, run.stdout).toBe(false)
+      firsts.push(stack.mock.messageRequests()[from])
+    }
+    // Whether its process was reset by /clear or never used, the first message is the same.
+    const [one, two, three] = firsts.map((r) => upstreamMessages(r)[0])
+    expect(two).toEqual(one)
+    expect(three).toEqual(one)
+    expect(firsts.slice(1).map((r) => r?.usage?.cache_creation_input_tokens)).toEqual([0, 0])
+    expect((await processes()).reused).toBeGreaterThan(0)
   })
 
   it('lets a held process go once the conversation has waited its time', async () => {

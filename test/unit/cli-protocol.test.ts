@@ -175,6 +175,18 @@ describe.each(FIXTURE_VERSIONS)('CLI output translation (recorded %s fixtures)',
 })
 
 describe('stdin lines', () => {
+  it("starts a conversation with the record of /clear when asked, as the CLI's reset does", () => {
+    const content = (line: string) => JSON.parse(line).message.content
+    expect(content(userLine('hi'))).toEqual([{ type: 'text', text: 'hi' }])
+    const noted = content(userLine('hi', { clearNote: true }))
+    expect(noted.map((b: { text: string }) => b.text.slice(0, 24))).toEqual([
+      '<local-command-caveat>Th',
+      '<command-name>/clear</co',
+      '<local-command-stdout></',
+      'hi',
+    ])
+  })
+
   it('carries system prompts and schemas in initialize, never on argv', () => {
     const line = JSON.parse(
       initializeLine({

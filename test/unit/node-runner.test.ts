@@ -178,14 +178,14 @@ describe('Node runner with fake CLI processes', () => {
       result: { text: 'done' },
     })
     // It holds the conversation, and a fresh process starts in its place. A new conversation
-    // takes the fresh one (its prefix is that of every fresh start); with none waiting, the held
-    // one after /clear; other tools get a process of their own.
+    // of the same key and tools takes the held one after /clear (sooner than a fresh one
+    // answers); the next, with none of its own left, the fresh one; other tools get their own.
     await expect.poll(async () => (await runner.status()).processes?.held).toBe(1)
     await expect.poll(async () => (await runner.status()).processes?.warm).toBe(1)
     await collect(runner.run(weatherRun))
-    expect((await runner.status()).processes).toMatchObject({ used: 1, held: 1, parked: 1 })
+    expect((await runner.status()).processes).toMatchObject({ reused: 1, held: 0, parked: 1 })
     await collect(runner.run(weatherRun))
-    expect((await runner.status()).processes).toMatchObject({ reused: 1, held: 0, parked: 2 })
+    expect((await runner.status()).processes).toMatchObject({ used: 1, parked: 2 })
     const otherTools = {
       ...weatherRun,
       tools: [{ name: 'get_time', inputSchema: { type: 'object' } }],

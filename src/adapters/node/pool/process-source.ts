@@ -200,12 +200,11 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
         const key = shape && tenant && heldKey(poolKey(shape, tenant), historyOf(request))
         return (key && conversations.take(key)) || (await startCold(options, request, sandbox))
       }
-      // A conversation the client will go on with (it has tools) starts in a fresh process if
-      // one waits: one reset by /clear keeps a note of the command in its first message, so
-      // its prefix would not match the conversations that started fresh.
+      // The tenant's own process first, reset by /clear (held ones included): it answers sooner
+      // than a fresh one, and a conversation with tools starts alike in either (cli-session.ts).
       const fresh = () => (shape ? pool.takeFresh(shape) : undefined)
       const own = () => (shape && tenant && reuse ? takeOwn(shape, tenant) : undefined)
-      const ready = request.tools?.length ? (fresh() ?? (await own())) : ((await own()) ?? fresh())
+      const ready = (await own()) ?? fresh()
       return ready || (await startCold(options, request, sandbox, reuse && tenant !== undefined))
     },
     /**

@@ -137,7 +137,9 @@ export const createCliSession = (proc: CliProcess, dir: WorkDir, { reusable = fa
       state.move('running', ['fresh', 'idle', 'holding'])
       held.runs++
       if (first) proc.write(initializeLine(request))
-      proc.write(userLine(request.prompt))
+      // A conversation of a process that may be reset starts as those after a reset do.
+      const clearNote = first && reusable && Boolean(request.tools?.length)
+      proc.write(userLine(request.prompt, { clearNote }))
       if (!keepOpen) proc.endInput()
     },
     /** Reads the run's conversation up to its next stop (converse.ts), answering the CLI. */
