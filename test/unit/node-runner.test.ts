@@ -195,6 +195,42 @@ describe('Node runner with fake CLI processes', () => {
     expect(fakes.alive()).toHaveLength(3)
   })
 
+  it("a held conversation goes on only for its own key: another key's same history starts anew", async () => {
+    const { runner, fakes } = await setup(
+      { toolWaitMs: 60_000, heldConversations: 4 },
+      { toolCall: { name: 'get_weather', input: { city: 'Paris' } } }
+    )
+    await collect(runner.run(weatherRun))
+    await collect(runner.run(followUp))
+    await expect.poll(async () => (await runner.status()).processes?.held).toBe(1)
+    const next = (owner: string): RunRequest => ({
+      ...weatherRun,
+      owner,
+      prompt: 'And tomorrow?',
+      history: [
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny' }],
+        },
+        { role: 'assistant', content: 'done' },
+      ],
+    })
+    const started = fakes.started.length
+    await collect(runner.run(next('key-b')))
+    expect((await runner.status()).processes).toMatchObject({ continued: 0 })
+    expect(fakes.started.length).toBe(started + 1)
+    await collect(runner.run(next('key-a')))
+    expect((await runner.status()).processes).toMatchObject({ continued: 1 })
+    expect(fakes.started.length).toBe(started + 1)
+  })
+
   it('a run of the tenant never waits on a process whose reset failed', async () => {
     // Worn out after two runs: the second run's process is stopped (slowly) instead of reset;
     // a third run that arrives meanwhile must start another, not wait for this one.
