@@ -1,24 +1,13 @@
-/**
- * Claude Code itself as a client of the server (the pinned binary, or CLAUDE_BIN's under
- * `npm run canary`, in a second, empty HOME,
- * `ANTHROPIC_BASE_URL` at the server and a `cca_` key as `ANTHROPIC_API_KEY`), against the
- * server's own CLI and the mock: its prompt is answered; its Read and Bash run on its side and
- * their results reach the model through the waiting run; `--resume` continues with real turns;
- * `--thinking enabled` streams thinking back.
- */
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { removeDir } from '../../dev-tools/cli-env.js'
 import {
   lastUserMessage,
   type MockHandler,
   toolResultsOf,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
-import { createKey } from '../../src/runtime/node/keys.js'
-import { runClaudeClient } from '../helpers/claude-client.js'
-import { runCommand } from '../helpers/run-cli.js'
+import { clientFolder, runClaudeClient } from '../helpers/claude-client.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
 let stack: TestStack
@@ -26,13 +15,9 @@ let key: string
 let client: string
 let project: string
 beforeAll(async () => {
-  client = await tempDir('claude-client')
-  project = join(client, 'project')
-  await runCommand('mkdir', ['-p', project])
-  await writeFile(join(project, 'notes.txt'), 'CLIENT-FILE-CONTENT\n')
-  const keysFile = join(client, 'keys')
-  key = (await createKey(keysFile, { name: 'claude-code', policy: { daily_usd: 5 } })).key
-  stack = await startTestStack({ keysFile })
+  const folder = await clientFolder('claude-client', 'CLIENT-FILE-CONTENT', { daily_usd: 5 })
+  ;({ dir: client, project, key } = folder)
+  stack = await startTestStack({ keysFile: folder.keysFile })
 })
 afterAll(async () => {
   await stack?.close()

@@ -1,13 +1,6 @@
-/**
- * A Claude Code session through the server (the pinned binary as the client, in its own empty
- * HOME): its turns after the first go on in the server's process that holds the conversation,
- * and the model sees the conversation as the client sent it, tool calls as blocks, each request
- * extending the one before it.
- */
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { processesIn, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import { processesIn, removeDir, waitFor } from '../../dev-tools/cli-env.js'
 import {
   lastUserMessage,
   type MockHandler,
@@ -15,9 +8,7 @@ import {
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { SERVER_DEFAULTS } from '../../src/adapters/node/settings.js'
-import { createKey } from '../../src/runtime/node/keys.js'
-import { runClaudeClient } from '../helpers/claude-client.js'
-import { runCommand } from '../helpers/run-cli.js'
+import { clientFolder, runClaudeClient } from '../helpers/claude-client.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { blocksOfType, expectEachExtends, upstreamMessages } from '../helpers/upstream-turns.js'
 
@@ -25,14 +16,10 @@ let stack: TestStack
 let key: string
 let client: string
 let project: string
+let keysFile: string
 beforeAll(async () => {
-  client = await tempDir('claude-session')
-  project = join(client, 'project')
-  await runCommand('mkdir', ['-p', project])
-  await writeFile(join(project, 'notes.txt'), 'SESSION-NOTES\n')
-  const keysFile = join(client, 'keys')
   // No budget: a budgeted run starts its own process (the CLI enforces its cap).
-  key = (await createKey(keysFile, { name: 'session' })).key
+  ;({ dir: client, project, key, keysFile } = await clientFolder('claude-session', 'SESSION-NOTES'))
   // As `serve` runs: processes started ahead, reused, and holding conversations.
   stack = await startTestStack({ keysFile, ...SERVER_DEFAULTS })
   stack.mock.setHandler(scripted)
@@ -130,7 +117,7 @@ describe('a Claude Code session through the server', () => {
 
   it('lets a held process go once the conversation has waited its time', async () => {
     const brief = await startTestStack({
-      keysFile: join(client, 'keys'),
+      keysFile,
       heldConversations: 4,
       heldConversationMs: 1_000,
     })

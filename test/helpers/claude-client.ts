@@ -3,9 +3,27 @@
  * `npm run canary`) in its own empty HOME, `ANTHROPIC_BASE_URL` at the server and a `cca_` key
  * as its credential: an API key, or an OAuth token (then it reads the plan's limits).
  */
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { tempDir } from '../../dev-tools/cli-env.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
+import type { KeyPolicy } from '../../src/auth/keys.js'
+import { createKey } from '../../src/runtime/node/keys.js'
 import { runCommand } from './run-cli.js'
+
+/**
+ * A folder of the client's own (`dir`, its HOME inside), its project with a `notes.txt` that
+ * says `notes`, and a key named `name` in `keysFile` for it.
+ */
+export const clientFolder = async (name: string, notes: string, policy?: KeyPolicy) => {
+  const dir = await tempDir(name)
+  const project = join(dir, 'project')
+  await mkdir(project, { recursive: true })
+  await writeFile(join(project, 'notes.txt'), `${notes}\n`)
+  const keysFile = join(dir, 'keys')
+  const { key } = await createKey(keysFile, { name, policy })
+  return { dir, project, keysFile, key }
+}
 
 export type ClaudeClient = {
   /** The server's URL. */
