@@ -42,22 +42,17 @@ export const continueWith = (
   return { system: conversation.system, turns: said }
 }
 
-/** The conversation a run is given: its earlier turns, then its prompt. */
-export const conversationOf = (
-  request: Pick<RunRequest, 'prompt' | 'history' | 'systemPrompt'>
-): Conversation =>
-  continueWith(
-    { system: request.systemPrompt?.trim() ?? '', turns: [] },
-    ...(request.history ?? []),
-    { role: 'user', content: request.prompt }
-  )
-
 /** The conversation's earlier turns only: what a process that answered them holds. */
 export const historyOf = (request: Pick<RunRequest, 'history' | 'systemPrompt'>): Conversation =>
   continueWith(
     { system: request.systemPrompt?.trim() ?? '', turns: [] },
     ...(request.history ?? [])
   )
+
+/** The conversation a run is given: its earlier turns, then its prompt. */
+export const conversationOf = (
+  request: Pick<RunRequest, 'prompt' | 'history' | 'systemPrompt'>
+): Conversation => continueWith(historyOf(request), { role: 'user', content: request.prompt })
 
 export const keyOf = (conversation: Conversation): string =>
   JSON.stringify([conversation.system, ...conversation.turns])
