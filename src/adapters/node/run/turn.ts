@@ -56,10 +56,10 @@ export async function* takeTurn(
   // A process that may be reused, or that serves client tools (their answers go on stdin),
   // keeps stdin open; otherwise the CLI exits after this turn.
   const keepOpen = Boolean(place.tenant) || tools.length > 0
-  // The conversation as the client shows it, through this turn's user message.
-  const said = followUp
-    ? continueWith(followUp.transcript, followUpTurn(request))
-    : conversationOf(request)
+  // The conversation as the client shows it, through this turn's user message: read only for a
+  // conversation the client keeps (a plain run's prompt need not be gone through again).
+  const said = () =>
+    followUp ? continueWith(followUp.transcript, followUpTurn(request)) : conversationOf(request)
   if (followUp) session.resume(followUp.pending, results)
   else session.begin(request, keepOpen)
   const stretch = yield* session.converse(translator, {
@@ -91,7 +91,7 @@ export async function* takeTurn(
         made: part.toolCalls,
         charged: bill.charged,
         conversation: followUp?.conversation ?? conversationKey(request),
-        transcript: continueWith(said, assistantTurn(part.text, part.toolCalls)),
+        transcript: continueWith(said(), assistantTurn(part.text, part.toolCalls)),
         place,
       },
     }
@@ -115,7 +115,7 @@ export async function* takeTurn(
     const kept = followUp || request.history?.length || tools.length > 0
     end.ending = {
       completed: place.tenant ? result.sessionId : null,
-      ...(kept && { conversation: continueWith(said, assistantTurn(result.text, [])) }),
+      ...(kept && { conversation: continueWith(said(), assistantTurn(result.text, [])) }),
     }
     yield { type: 'result', result }
     return
