@@ -24,6 +24,8 @@ export type MockAnthropic = {
   /** Messages API calls only (the CLI's `POST /v1/messages`). */
   messageRequests(): MockRequest[]
   setHandler(handler: MockHandler): void
+  /** Called once each Messages API answer has been written out (until the next reset). */
+  afterAnswer(hook: ((request: MockRequest) => void) | undefined): void
   reset(): void
   close(): Promise<void>
 }
@@ -31,6 +33,7 @@ export type MockAnthropic = {
 export const startMockAnthropic = async (): Promise<MockAnthropic> => {
   const requests: MockRequest[] = []
   let handler: MockHandler = defaultHandler
+  let answered: ((request: MockRequest) => void) | undefined
   const cache = createPromptCache()
 
   const server = createServer((req, res) => {
@@ -63,6 +66,7 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
       const record = (usage: NonNullable<MockRequest['usage']>) => {
         request.usage = usage
       }
+      res.on('finish', () => answered?.(request))
       void answer(res, handler(request), body, raw, cache, record).catch(() => res.destroy())
     })
   })
@@ -106,8 +110,12 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
     setHandler: (h) => {
       handler = h
     },
+    afterAnswer: (hook) => {
+      answered = hook
+    },
     reset: () => {
       handler = defaultHandler
+      answered = undefined
       requests.length = 0
       cache.clear()
     },

@@ -10,13 +10,15 @@ import type { AddressInfo } from 'node:net'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import {
   lastUserMessage,
   type MockHandler,
   toolResultsOf,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { resolveClaudeBinary } from '../../src/adapters/node/process/binary.js'
+import { createNodeRunner } from '../../src/adapters/node/runner.js'
+import type { RunEvent } from '../../src/contract/runner.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 
@@ -236,5 +238,41 @@ describe('WebFetch', () => {
   it('does reach a loopback listener the operator lets through (so the test above can fail)', async () => {
     const port = (listener.address() as AddressInfo).port
     expect(await fetchThrough([`127.0.0.1:${port}`])).toBeGreaterThan(0)
+  }, 60_000)
+})
+
+describe('a run with an output token cap, in the sandbox', () => {
+  // Its model calls go out through the server's guard of capped runs (on the server's loopback),
+  // which the sandbox's one way out lets through once the guard listens, and nothing else there.
+  it('reaches the API through the guard, and makes no call past the cap', async () => {
+    const home = await tempDir('capped-sandbox')
+    const runner = createNodeRunner({
+      env: cliEnv(home, stack.mock.url),
+      workDir: join(home, 'work'),
+      allowedTools: ['Bash'],
+      killGraceMs: 1_000,
+    })
+    try {
+      stack.mock.reset()
+      stack.mock.setHandler(() => ({
+        kind: 'text',
+        text: 'one two three four five six seven',
+        chunks: 3,
+      }))
+      const events: RunEvent[] = []
+      for await (const event of runner.run({
+        prompt: 'count',
+        allowedTools: ['Bash'],
+        maxOutputTokens: 3,
+      })) {
+        events.push(event)
+      }
+      const result = events.find((e) => e.type === 'result')
+      expect(result?.type === 'result' && result.result.stopReason).toBe('max_tokens')
+      expect(stack.mock.messageRequests().map((r) => r.body.max_tokens)).toEqual([3])
+    } finally {
+      await runner.close()
+      await removeDir(home)
+    }
   }, 60_000)
 })

@@ -13,6 +13,7 @@ import { createSessionStore } from './disk/kept-sessions.js'
 import { createModelsList } from './models-probe.js'
 import { createProcessSource, type Launch } from './pool/process-source.js'
 import { requireClaudeBinary } from './process/binary.js'
+import { createCapGuard } from './process/cap-guard.js'
 import { buildChildEnv } from './process/child-env.js'
 import { createEgressProxy, egressSocketPath, egressTargets } from './process/egress-proxy.js'
 import { residentBytes } from './process/memory.js'
@@ -102,8 +103,17 @@ const createSessions = (
       logger,
     }),
   }
+  const capGuard = createCapGuard({
+    upstream: childEnv.ANTHROPIC_BASE_URL,
+    onListen: (target) => {
+      egress.api.allow(target)
+      egress.web.allow(target)
+    },
+    logger,
+  })
   const source = createProcessSource({
     egress,
+    capGuard,
     sandbox,
     settings,
     hiddenPaths: options.hiddenPaths,
@@ -126,7 +136,7 @@ const createSessions = (
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
       await Promise.all([...live].map((session) => session.stop()))
-      await Promise.all([egress.api.close(), egress.web.close(), sandbox.close()])
+      await Promise.all([egress.api.close(), egress.web.close(), capGuard.close(), sandbox.close()])
     },
   }
 }

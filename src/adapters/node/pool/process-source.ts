@@ -11,6 +11,7 @@ import type { Logger } from '../../../lib/logger.js'
 import { type Conversation, historyOf } from '../../../run/conversation-key.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
+import type { CapGuard, CapRoute } from '../process/cap-guard.js'
 import type { EgressProxy } from '../process/egress-proxy.js'
 import { residentBytes } from '../process/memory.js'
 import { prepareSandbox, type SandboxLaunch } from '../process/sandbox.js'
@@ -37,6 +38,8 @@ export type ProcessSourceOptions = {
   hiddenPaths?: string[]
   /** The ways out of a sandboxed run's network: the API only, or the public web too. */
   egress: { api: EgressProxy; web: EgressProxy }
+  /** Where the model calls of a run with an output token cap go. */
+  capGuard: Pick<CapGuard, 'open'>
   /** Where a run that needs a sandbox gets one (asked only for such runs). */
   sandbox: { acquire(): Promise<SandboxLease> }
   warmShapes?: NodeRunnerOptions['warmShapes']
@@ -75,6 +78,7 @@ const startCold = async (
   const dir = await prepareWorkDir(request, dirs, !sandbox && warmShapeOf(request) !== undefined)
   let lease: SandboxLease | undefined
   let sandboxed: SandboxLaunch | undefined
+  let capRoute: CapRoute | undefined
   try {
     if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
     const paths = {
@@ -95,9 +99,14 @@ const startCold = async (
     const command = sandboxed ? [...(lease?.prefix ?? []), ...sandboxed.command] : [path]
     const skipWebFetchPreflight = !settings.webFetchPreflight
     const args = buildCliArgs({ ...request, ...dir, reusable, skipWebFetchPreflight })
-    // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6).
-    const env: Record<string, string> = request.maxOutputTokens
-      ? { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens) }
+    // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6), and
+    // its model calls then go through the guard that stops them at the cap (cap-guard.ts).
+    capRoute = request.maxOutputTokens ? await options.capGuard.open() : undefined
+    const env: Record<string, string> = capRoute
+      ? {
+          CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens),
+          ANTHROPIC_BASE_URL: capRoute.baseUrl,
+        }
       : {}
     const extras = sandboxed && { fds: sandboxed.fds }
     const proc = await launch(command, args, dir.cwd, env, extras)
@@ -106,9 +115,13 @@ const startCold = async (
     // The sandbox's user and cgroup are free again once its processes are gone.
     const held = lease
     if (held) void session.exited.then(() => held.release())
+    const route = capRoute
+    if (route) void session.exited.then(() => route.close())
     lease = undefined
+    capRoute = undefined
     return session
   } catch (error) {
+    capRoute?.close()
     await lease?.release()
     await dir.cleanup?.().catch(() => {})
     throw error

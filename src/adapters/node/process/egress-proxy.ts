@@ -135,7 +135,8 @@ const tunnel =
   }
 
 export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: EgressOptions) => {
-  const route = createRoute(new Set(allow), publicWeb === true)
+  const allowed = new Set(allow)
+  const route = createRoute(allowed, publicWeb === true)
   const refuse = (target: string) =>
     logger.warn('a sandboxed run tried to reach a host it may not', { target })
   const server = createServer(forward(route, refuse))
@@ -144,6 +145,10 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
 
   let started: Promise<string> | undefined
   return {
+    /** Lets a `host:port` through from now on (the server's own guard of capped runs). */
+    allow(target: string) {
+      allowed.add(target)
+    },
     /** Listens (once); resolves with the socket's path. */
     start(): Promise<string> {
       started ??= (async () => {

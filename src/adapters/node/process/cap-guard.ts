@@ -1,0 +1,151 @@
+/**
+ * The model calls of a run with an output token cap go through the server, on loopback. At the
+ * cap the CLI at once asks the model to go on, a billed call (claude-cli.md §5.9); killing the
+ * CLI when its output shows the cap races that call on a loaded machine. Here the answer is read
+ * on its way to the CLI: once one stopped at `max_tokens`, no further model call of that process
+ * leaves the server. Only capped processes come this way; the others talk to the API directly.
+ */
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { Transform } from 'node:stream'
+import type { Logger } from '../../../lib/logger.js'
+
+export type CapGuard = ReturnType<typeof createCapGuard>
+
+export type CapRoute = {
+  /** The process's `ANTHROPIC_BASE_URL`. */
+  baseUrl: string
+  /** Whether an answer on this route stopped at the cap. */
+  spent: () => boolean
+  close: () => void
+}
+
+export type CapGuardOptions = {
+  /** Where the model calls go on: the CLI's own `ANTHROPIC_BASE_URL`, or the API. */
+  upstream?: string | undefined
+  /** Told the guard's `host:port` once it listens (a sandbox's egress must let it through). */
+  onListen?: (target: string) => void
+  logger: Logger
+}
+
+const CAP_STOP = /"stop_reason"\s*:\s*"max_tokens"/
+/** Longest stretch of a stop marker that may be split between two chunks. */
+const TAIL = 64
+
+/** Passes an answer on, telling `onCap` before the chunk that shows a stop at the cap. */
+const watchForCap = (onCap: () => void) => {
+  let tail = ''
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const text = tail + chunk.toString('latin1')
+      if (CAP_STOP.test(text)) onCap()
+      tail = text.slice(-TAIL)
+      done(null, chunk)
+    },
+  })
+}
+
+const isModelCall = (req: IncomingMessage, rest: string) =>
+  req.method === 'POST' && /\/v1\/messages(\?|$)/.test(rest)
+
+/** What the CLI is told instead of the call: an error it does not retry (400). */
+const refuse = (res: ServerResponse) =>
+  res.writeHead(400, { 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: "The run's output token cap was reached: no further model call is made.",
+      },
+    })
+  )
+
+export const createCapGuard = ({ upstream, onListen, logger }: CapGuardOptions) => {
+  const base = new URL(upstream || 'https://api.anthropic.com')
+  const basePath = base.pathname.replace(/\/$/, '')
+  const send = base.protocol === 'https:' ? httpsRequest : httpRequest
+  const routes = new Map<string, { spent: boolean }>()
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const match = /^\/cap\/([\w-]+)(\/.*)?$/.exec(req.url ?? '')
+    const route = match?.[1] ? routes.get(match[1]) : undefined
+    if (!route) {
+      res.writeHead(404).end()
+      return
+    }
+    const rest = match?.[2] ?? '/'
+    const modelCall = isModelCall(req, rest)
+    if (modelCall && route.spent) {
+      req.resume()
+      refuse(res)
+      return
+    }
+    const { host: _host, connection: _connection, ...headers } = req.headers
+    const outgoing = send(
+      {
+        protocol: base.protocol,
+        host: base.hostname,
+        port: base.port || undefined,
+        method: req.method,
+        path: `${basePath}${rest}`,
+        // Plain bytes, so the stop can be read on the way.
+        headers: { ...headers, host: base.host, 'accept-encoding': 'identity' },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        const watch = watchForCap(() => {
+          route.spent = true
+        })
+        answer.pipe(modelCall ? watch : res)
+        if (modelCall) watch.pipe(res)
+      }
+    )
+    outgoing.on('error', (error) => {
+      logger.warn('a capped run could not reach the API', { error: error.message })
+      if (res.headersSent) res.destroy()
+      else res.writeHead(502).end()
+    })
+    res.on('close', () => outgoing.destroy())
+    req.pipe(outgoing)
+  }
+
+  const server = createServer(handle)
+  let listening: Promise<string> | undefined
+  const listen = () => {
+    listening ??= new Promise<string>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => {
+        const target = `127.0.0.1:${(server.address() as AddressInfo).port}`
+        onListen?.(target)
+        resolve(target)
+      })
+    })
+    return listening
+  }
+
+  return {
+    /** A route for one process; the guard listens from the first. */
+    async open(): Promise<CapRoute> {
+      const target = await listen()
+      const id = crypto.randomUUID()
+      const route = { spent: false }
+      routes.set(id, route)
+      return {
+        baseUrl: `http://${target}/cap/${id}`,
+        spent: () => route.spent,
+        close: () => routes.delete(id),
+      }
+    },
+    async close() {
+      if (!listening) return
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

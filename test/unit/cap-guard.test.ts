@@ -1,0 +1,123 @@
+/**
+ * The guard of capped runs' model calls, over a real loopback upstream: it passes calls on as
+ * sent, and once an answer stopped at `max_tokens` no further model call of that route leaves.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type CapGuard, createCapGuard } from '../../src/adapters/node/process/cap-guard.js'
+import { silentLogger } from '../../src/lib/logger.js'
+
+type Seen = { method: string; url: string; headers: IncomingMessage['headers']; body: string }
+
+let upstream: Server
+let seen: Seen[]
+/** What the upstream answers a model call with: SSE events, written in these pieces. */
+let pieces: string[]
+let guard: CapGuard
+const listened: string[] = []
+
+const sse = (stop: string) =>
+  [
+    'event: message_start\ndata: {"type":"message_start"}\n\n',
+    `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"${stop}"}}\n\n`,
+    'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+  ].join('')
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString()
+    })
+    req.on('end', async () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-upstream': 'yes' })
+      for (const piece of pieces) {
+        res.write(piece)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      res.end()
+    })
+  })
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  const { port } = upstream.address() as AddressInfo
+  guard = createCapGuard({
+    upstream: `http://127.0.0.1:${port}/gateway/`,
+    onListen: (target) => listened.push(target),
+    logger: silentLogger,
+  })
+})
+afterAll(async () => {
+  await guard.close()
+  await new Promise<void>((resolve) => upstream.close(() => resolve()))
+})
+beforeEach(() => {
+  seen = []
+  pieces = [sse('end_turn')]
+})
+
+const call = (baseUrl: string, path = '/v1/messages?beta=true', method = 'POST') =>
+  fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: 'Bearer login-token', 'content-type': 'application/json' },
+    ...(method === 'POST' && { body: '{"max_tokens":5}' }),
+  })
+
+describe('the cap guard', () => {
+  it('passes a model call on as sent, under the upstream path, and its answer back', async () => {
+    const route = await guard.open()
+    const answer = await call(route.baseUrl)
+    expect(answer.headers.get('x-upstream')).toBe('yes')
+    expect(await answer.text()).toBe(sse('end_turn'))
+    expect(seen).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        url: '/gateway/v1/messages?beta=true',
+        body: '{"max_tokens":5}',
+        headers: expect.objectContaining({
+          authorization: 'Bearer login-token',
+          'accept-encoding': 'identity',
+        }),
+      }),
+    ])
+    expect(listened).toHaveLength(1)
+    expect(route.spent()).toBe(false)
+    route.close()
+  })
+
+  it('refuses every model call after an answer stopped at the cap, without reaching the API', async () => {
+    const route = await guard.open()
+    // The marker split between two pieces of the stream.
+    const whole = sse('max_tokens')
+    const at = whole.indexOf('max_to')
+    pieces = [whole.slice(0, at), whole.slice(at)]
+    expect(await (await call(route.baseUrl)).text()).toBe(whole)
+    expect(route.spent()).toBe(true)
+
+    const refused = await call(route.baseUrl)
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toMatchObject({ error: { type: 'invalid_request_error' } })
+    expect(seen).toHaveLength(1)
+
+    // What is not a model call still goes through; another process's route is not touched.
+    await (await call(route.baseUrl, '/v1/messages/count_tokens')).text()
+    const other = await guard.open()
+    await (await call(other.baseUrl)).text()
+    expect(seen.map((s) => s.url)).toEqual([
+      '/gateway/v1/messages?beta=true',
+      '/gateway/v1/messages/count_tokens',
+      '/gateway/v1/messages?beta=true',
+    ])
+    route.close()
+    other.close()
+  })
+
+  it('answers 404 for a route that is closed or never was', async () => {
+    const route = await guard.open()
+    route.close()
+    expect((await call(route.baseUrl)).status).toBe(404)
+    expect((await call(route.baseUrl.replace(/[\w-]+$/, 'nope'))).status).toBe(404)
+    expect(seen).toEqual([])
+  })
+})
