@@ -6,6 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import type { ResponseInputItem } from 'openai/resources/responses/responses'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { MessagesBody } from '../../dev-tools/mock-anthropic/server.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
@@ -131,6 +132,47 @@ describe('an agent loop through Chat Completions, on a server that holds convers
         const answer = await openai.chat.completions.create({ model: 'haiku', tools, messages })
         expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
         messages.push(
+          { role: 'assistant', content: 'Weather: sunny' },
+          { role: 'user', content: next }
+        )
+      }
+      const requests = held.mock.messageRequests()
+      expect(requests).toHaveLength(4)
+      expectEachExtends(requests)
+      expect(blocksOfType(requests.at(-1), 'tool_use')).toHaveLength(2)
+      expect(blocksOfType(requests.at(-1), 'tool_result')).toHaveLength(2)
+      const status = await (await fetch(`${held.url}/llm/status`)).json()
+      expect(status.processes).toMatchObject({ continued: 1, held: 1 })
+    } finally {
+      await held.close()
+    }
+  })
+})
+
+describe('an agent loop through Responses, sent statelessly, on a server that holds conversations', () => {
+  it('goes on in the process that holds it, each request extending the one before', async () => {
+    const held = await startTestStack({ heldConversations: 4 })
+    held.mock.setHandler(weatherModel)
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${held.url}/v1`, maxRetries: 0 })
+    const tools = [{ type: 'function' as const, strict: false, ...weather }]
+    // Nothing stored: the client resends its whole input on every request.
+    const input: ResponseInputItem[] = [{ role: 'user', content: 'Weather in Paris?' }]
+    const ask = () => openai.responses.create({ model: 'haiku', store: false, tools, input })
+    try {
+      for (const next of ['And tomorrow?', 'Thanks!']) {
+        const asked = await ask()
+        const calls = asked.output.filter((item) => item.type === 'function_call')
+        expect(calls).toHaveLength(1)
+        // Everything the model said, as the Agents SDK sends it back: its text and its call.
+        input.push(...(asked.output as ResponseInputItem[]))
+        input.push({
+          type: 'function_call_output',
+          call_id: calls[0]?.call_id ?? '',
+          output: 'sunny',
+        })
+        const answer = await ask()
+        expect(answer.output_text).toBe('Weather: sunny')
+        input.push(
           { role: 'assistant', content: 'Weather: sunny' },
           { role: 'user', content: next }
         )
