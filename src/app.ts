@@ -131,10 +131,10 @@ export const createApp = (options: AppOptions) => {
         }),
         requireJson
       )
-      .use('/llm/*', quotaHeaders(options.runner))
-      .use('/v1/*', quotaHeaders(options.runner))
-      .use('/v1/messages', ratelimitHeaders(options.runner))
-      .use('/v1/messages/*', ratelimitHeaders(options.runner))
+      .use('/llm/*', quotaHeaders())
+      .use('/v1/*', quotaHeaders())
+      .use('/v1/messages', ratelimitHeaders())
+      .use('/v1/messages/*', ratelimitHeaders())
       .get(
         '/health',
         describeRoute({

@@ -24,14 +24,20 @@ export type MockAnthropic = {
   /** Messages API calls only (the CLI's `POST /v1/messages`). */
   messageRequests(): MockRequest[]
   setHandler(handler: MockHandler): void
+  /** Requests refused for a credential other than `token` (see startMockAnthropic). */
+  refused: MockRequest[]
   /** Called once each Messages API answer has been written out (until the next reset). */
   afterAnswer(hook: ((request: MockRequest) => void) | undefined): void
   reset(): void
   close(): Promise<void>
 }
 
-export const startMockAnthropic = async (): Promise<MockAnthropic> => {
+/** `token`: the one credential accepted (`Bearer` or `x-api-key`); any other is a 401, kept in `refused`. */
+export const startMockAnthropic = async (
+  options: { token?: string } = {}
+): Promise<MockAnthropic> => {
   const requests: MockRequest[] = []
+  const refused: MockRequest[] = []
   let handler: MockHandler = defaultHandler
   let answered: ((request: MockRequest) => void) | undefined
   const cache = createPromptCache()
@@ -56,6 +62,18 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
       }
       if (request.path.startsWith('/_mock/')) {
         control(request, res)
+        return
+      }
+      const credential =
+        req.headers['x-api-key'] ?? String(req.headers.authorization ?? '').replace(/^Bearer /, '')
+      if (options.token !== undefined && credential !== options.token) {
+        refused.push(request)
+        res.writeHead(401, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            type: 'error',
+            error: { type: 'authentication_error', message: 'invalid x-api-key' },
+          })
+        )
         return
       }
       requests.push(request)
@@ -105,6 +123,7 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    refused,
     messageRequests: () =>
       requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages')),
     setHandler: (h) => {
@@ -117,6 +136,7 @@ export const startMockAnthropic = async (): Promise<MockAnthropic> => {
       handler = defaultHandler
       answered = undefined
       requests.length = 0
+      refused.length = 0
       cache.clear()
     },
     close: () =>

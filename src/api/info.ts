@@ -5,10 +5,10 @@ import type { RunnerStatus } from '../contract/runner.js'
 import type { AppEnv } from '../http/env.js'
 
 /**
- * Where the CLI lives, how it is logged in, and the runner hosts' addresses and errors are for
- * operators: keys without `admin` see the status without them.
+ * Where the CLI lives, how it is logged in, the runner hosts' addresses and errors, and other
+ * people's logins are for operators: keys without `admin` see the status without them.
  */
-const withoutInternals = (status: RunnerStatus): RunnerStatus => ({
+const withoutInternals = ({ logins: _, ...status }: RunnerStatus): RunnerStatus => ({
   ...status,
   binary_path: null,
   auth_method: null,

@@ -20,7 +20,7 @@ export const REFUSED_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof RunRequest>
 
 /** RunRequest fields the server sets itself (a client never sends them). */
-export const SERVER_FIELDS = ['owner', 'conversation'] as const satisfies ReadonlyArray<
+export const SERVER_FIELDS = ['owner', 'conversation', 'login'] as const satisfies ReadonlyArray<
   keyof RunRequest
 >
 

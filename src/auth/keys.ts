@@ -5,6 +5,8 @@
  * Web Crypto only, so this runs on Node and Workers alike.
  */
 
+import { LOGIN_NAME } from '../contract/names.js'
+
 export const KEY_PREFIX = 'cca_'
 const KEY_PATTERN = /^cca_[0-9a-f]{32}$/
 const HASH_PATTERN = /^[0-9a-f]{64}$/
@@ -22,6 +24,8 @@ export type KeyPolicy = {
   admin?: boolean
   /** May run while the login spends paid extra usage (its window used up); otherwise refused. */
   allow_overage?: boolean
+  /** The Claude login this key's runs use (`claude-code-api logins`); absent = the server's. */
+  login?: string
 }
 
 export type KeyRecord = {
@@ -83,6 +87,9 @@ export const policyProblem = (policy: unknown): string | undefined => {
   if (p.admin !== undefined && typeof p.admin !== 'boolean') return 'admin must be true or false'
   if (p.allow_overage !== undefined && typeof p.allow_overage !== 'boolean') {
     return 'allow_overage must be true or false'
+  }
+  if (p.login !== undefined && !(typeof p.login === 'string' && LOGIN_NAME.test(p.login))) {
+    return 'login must be a login name (lower-case letters, digits, - and _)'
   }
   return undefined
 }

@@ -47,8 +47,10 @@ export const withKeyPolicy = (
       (tool) => policy.tools && !policy.tools.includes(tool)
     )
     if (denied.length > 0) throw new PolicyError(`This key may not use tools: ${denied.join(', ')}`)
-    const quota = runner.quota?.()
-    if (quota && overageHolds(quota) && !policy.allow_overage) throw overageError(quota)
+    const quota = runner.quota?.(policy.login)
+    if (quota && overageHolds(quota) && !policy.allow_overage) {
+      throw overageError(quota, Date.now(), policy.login)
+    }
   }
 
   async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
@@ -77,7 +79,10 @@ export const withKeyPolicy = (
     }
     const asked = performance.now()
     try {
-      for await (const event of runner.run({ ...request, ...capped, owner: key?.hash }, options)) {
+      for await (const event of runner.run(
+        { ...request, ...capped, owner: key?.hash, login: policy.login },
+        options
+      )) {
         if (event.type === 'started') {
           begun = true
           onStarted?.(performance.now() - asked)
@@ -114,9 +119,13 @@ export const withKeyPolicy = (
 
   return {
     run,
-    status: () => runner.status(),
+    // A key on its own login is told that login's quota, not the server's.
+    status: async () => {
+      const status = await runner.status()
+      return policy.login ? { ...status, quota: status.logins?.[policy.login] ?? null } : status
+    },
     models: () => runner.models(),
-    quota: () => runner.quota?.(),
+    quota: () => runner.quota?.(policy.login),
     tools: async () =>
       ((await runner.tools?.()) ?? []).filter(
         (tool) => !policy.tools || policy.tools.includes(tool)

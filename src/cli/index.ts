@@ -6,6 +6,7 @@ import { ConfigError, isClaudeError, KeysFileError, UsageError } from '../errors
 import { VERSION } from '../lib/version.js'
 import { CHAT_HELP, chatCommand } from './chat.js'
 import { KEYS_HELP, keysCommand } from './keys.js'
+import { LOGINS_HELP, loginsCommand } from './logins.js'
 import { runnerCommand, serveCommand } from './serve.js'
 import { statusCommand } from './status.js'
 
@@ -14,7 +15,8 @@ const HELP = `claude-code-api ${VERSION}: Claude through the Claude Code CLI, as
 Usage:
   claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
   claude-code-api runner [--host HOST] [--port PORT] [--log-level LEVEL]
-  claude-code-api keys create|list|revoke|rotate …
+  claude-code-api keys create|list|revoke|rotate|login …
+  claude-code-api logins add|list|remove|rotate-secret …
   claude-code-api status [--json]
   claude-code-api chat [--model MODEL] [--url URL --key KEY]
   claude-code-api --help | --version
@@ -23,6 +25,7 @@ Commands:
   serve    start the HTTP API (default 127.0.0.1:7742)
   runner   start a runner host for an edge front door (default 127.0.0.1:7743, RUNNER_TOKEN)
   keys     manage API keys (see: claude-code-api keys --help)
+  logins   Claude logins keys may run on, one per person (see: claude-code-api logins --help)
   status   is the Claude Code CLI installed, which version, is it logged in
   chat     chat in the terminal (local CLI, or a server with --url)
 
@@ -37,6 +40,8 @@ const main = async () => {
       return runnerCommand(rest)
     case 'keys':
       return keysCommand(rest, process.env)
+    case 'logins':
+      return loginsCommand(rest, process.env)
     case 'status':
       return statusCommand(rest)
     case 'chat':
@@ -48,7 +53,15 @@ const main = async () => {
     case '--help':
     case '-h':
     case 'help':
-      return console.log(rest[0] === 'keys' ? KEYS_HELP : rest[0] === 'chat' ? CHAT_HELP : HELP)
+      return console.log(
+        rest[0] === 'keys'
+          ? KEYS_HELP
+          : rest[0] === 'logins'
+            ? LOGINS_HELP
+            : rest[0] === 'chat'
+              ? CHAT_HELP
+              : HELP
+      )
     default:
       throw new UsageError(`unknown command "${command}"`)
   }

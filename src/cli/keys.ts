@@ -1,18 +1,27 @@
 /**
- * `claude-code-api keys …`: create, list, revoke and rotate API keys in the keys file.
+ * `claude-code-api keys …`: create, list, revoke and rotate API keys in the keys file, and bind
+ * a key to a Claude login.
  */
 import { parseArgs } from 'node:util'
 import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
 import { UsageError } from '../errors/index.js'
-import { DEFAULT_KEYS_FILE } from '../runtime/node/config.js'
-import { createKey, readKeyRecords, revokeKey, rotateKey } from '../runtime/node/keys.js'
+import { DEFAULT_KEYS_FILE, loginFilesOf } from '../runtime/node/config.js'
+import {
+  createKey,
+  readKeyRecords,
+  revokeKey,
+  rotateKey,
+  setKeyLogin,
+} from '../runtime/node/keys.js'
+import { createLoginStore } from '../runtime/node/logins/login-store.js'
 import { usageCommand } from './keys-usage.js'
 import { printTable } from './table.js'
 
 export const KEYS_HELP = `Usage:
   claude-code-api keys create [--name NAME] [--models a,b] [--tools a,b]
                               [--max-concurrent N] [--daily-usd USD] [--admin]
-                              [--allow-overage]
+                              [--allow-overage] [--login NAME]
+  claude-code-api keys login HASH_PREFIX NAME|--none
   claude-code-api keys list
   claude-code-api keys revoke HASH_PREFIX
   claude-code-api keys rotate HASH_PREFIX
@@ -29,6 +38,8 @@ Options:
 A key is shown once, when it is created or rotated; only its SHA-256 hash is stored.
 --allow-overage: the key may run while the server's login spends paid extra usage (a window
 used up, overage allowed); other keys are refused (429 overage_not_allowed) until it resets.
+--login NAME: the key's runs use that Claude login (\`claude-code-api logins\`), and only it;
+\`keys login\` changes it (--none: back to the server's login).
 rotate keeps the key's name and policy. revoke and rotate refuse an ambiguous prefix.`
 
 const list = (value: string | undefined) =>
@@ -54,6 +65,7 @@ const describePolicy = (policy: KeyPolicy) => {
     policy.daily_usd !== undefined && `daily-usd=${policy.daily_usd}`,
     policy.admin && 'admin',
     policy.allow_overage && 'allow-overage',
+    policy.login && `login=${policy.login}`,
   ].filter(Boolean)
   return parts.length ? parts.join(' ') : '-'
 }
@@ -78,6 +90,9 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       'daily-usd': { type: 'string' },
       admin: { type: 'boolean' },
       'allow-overage': { type: 'boolean' },
+      login: { type: 'string' },
+      'logins-file': { type: 'string' },
+      none: { type: 'boolean' },
       'usage-db': { type: 'string' },
       url: { type: 'string' },
       key: { type: 'string' },
@@ -94,6 +109,14 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
     return
   }
   const path = values['keys-file'] ?? env.API_KEYS_FILE ?? DEFAULT_KEYS_FILE
+  /** A login the logins file has: binding a key to a name that is not there is a mistake. */
+  const knownLogin = async (name: string) => {
+    const store = createLoginStore(loginFilesOf(env, values['logins-file']))
+    if (!(await store.has(name))) {
+      throw new UsageError(`no login named ${name} (add it: claude-code-api logins add ${name})`)
+    }
+    return name
+  }
   const onePrefix = () => {
     if (rest.length !== 1 || !rest[0]) throw new UsageError(`keys ${action} takes one HASH_PREFIX`)
     return rest[0]
@@ -112,6 +135,7 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
         }),
         ...(values.admin && { admin: true }),
         ...(values['allow-overage'] && { allow_overage: true }),
+        ...(values.login !== undefined && { login: await knownLogin(values.login) }),
       }
       const { key, record } = await createKey(path, { name: values.name ?? '', policy })
       printNewKey(key, record, 'Created')
@@ -145,6 +169,18 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       console.log(`Replaces: ${old.hash.slice(0, 8)} (no longer valid)`)
       return
     }
+    case 'login': {
+      const [prefix, name] = rest
+      if (!prefix || rest.length !== (values.none ? 1 : 2)) {
+        throw new UsageError('keys login takes HASH_PREFIX and a login NAME (or --none)')
+      }
+      const login = values.none ? undefined : await knownLogin(name ?? '')
+      const record = await setKeyLogin(path, prefix, login)
+      console.log(
+        `Key ${record.hash.slice(0, 8)} (${record.name || 'unnamed'}) runs on ${login ? `login ${login}` : "the server's login"}`
+      )
+      return
+    }
     case 'usage': {
       if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`)
       const days = number('--days', values.days, true) ?? 30
@@ -161,6 +197,8 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       )
     }
     default:
-      throw new UsageError(`unknown keys action "${action}" (create, list, revoke, rotate, usage)`)
+      throw new UsageError(
+        `unknown keys action "${action}" (create, list, revoke, rotate, login, usage)`
+      )
   }
 }

@@ -13,3 +13,6 @@ export const isSafeModel = (model: string) => MODEL_PATTERN.test(model)
 
 /** Built-in tool names as the CLI knows them (`Bash`, `Read`, `WebFetch`, …). */
 export const TOOL_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
+
+/** A Claude login's name, as a key's policy and the logins file call it. */
+export const LOGIN_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/

@@ -3,7 +3,7 @@
  * protocol, /llm/status, /llm/models) and the TypeScript types in runner.ts are derived from them.
  */
 import * as v from 'valibot'
-import { MODEL_ALIASES, MODEL_PATTERN, TOOL_PATTERN } from './names.js'
+import { LOGIN_NAME, MODEL_ALIASES, MODEL_PATTERN, TOOL_PATTERN } from './names.js'
 import { Quota } from './quota.js'
 
 export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const
@@ -124,6 +124,8 @@ export const RunRequestSchema = v.object({
   persistSession: v.optional(v.boolean()),
   /** Who owns a kept session (e.g. an API key's hash); to anyone else it does not exist. */
   owner: v.optional(v.string()),
+  /** The Claude login to run on, by name (the key's, set by the server); absent = the runner's own. */
+  login: v.optional(v.pipe(v.string(), v.regex(LOGIN_NAME))),
   maxBudgetUsd: v.optional(v.pipe(v.number(), v.minValue(0))),
   /** Output tokens of each model call at most (the API's `max_tokens`); the run ends at it. */
   maxOutputTokens: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
@@ -207,6 +209,14 @@ export const StatusResponse = v.object({
     v.description('Shown to admin keys only (or with auth off).')
   ),
   quota: v.optional(v.nullable(Quota)),
+  logins: v.optional(
+    v.pipe(
+      v.record(v.pipe(v.string(), v.regex(LOGIN_NAME)), Quota),
+      v.description(
+        "Each key login's latest quota report, by name (admin keys only; a key bound to a login sees its own as `quota`)."
+      )
+    )
+  ),
   hosts: v.optional(
     v.pipe(
       v.array(FleetHost),

@@ -48,8 +48,11 @@ export interface ClaudeRunner {
   run(request: RunRequest, options?: RunOptions): AsyncIterable<RunEvent>
   status(): Promise<RunnerStatus>
   models(): Promise<ModelInfo[]>
-  /** The login's quota as last reported, without asking anyone (for response headers). */
-  quota?(): Quota | undefined
+  /**
+   * A login's quota as last reported, without asking anyone (for response headers): the named
+   * login's, else the runner's own.
+   */
+  quota?(login?: string): Quota | undefined
   /** Claude Code's own tools a run may allow here (`allowedTools` beyond these is refused). */
   tools?(): Promise<readonly string[]>
   /**

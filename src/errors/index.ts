@@ -5,8 +5,11 @@
  * Rebuilding one from its wire form is from-wire.ts, beside this file.
  */
 import { ClaudeError, type ClaudeErrorOptions } from './base.js'
+import { RateLimitedError } from './rate-limited.js'
 
 export { ClaudeError, type ClaudeErrorOptions, isClaudeError } from './base.js'
+export { LoginExpiredError, LoginMissingError, LoginQuotaError } from './login.js'
+export { RateLimitedError } from './rate-limited.js'
 
 /** The Claude Code binary could not be found or started. */
 export class CliNotFoundError extends ClaudeError {
@@ -26,20 +29,6 @@ export class UpstreamAuthError extends ClaudeError {
   override readonly status = 503
   override readonly type = 'upstream_auth_error'
   override readonly upstream = true
-}
-
-export class RateLimitedError extends ClaudeError {
-  override readonly status = 429
-  override readonly type: string = 'rate_limited'
-  override readonly retryable = true
-  override readonly upstream = true
-  /** When the limit resets, if the CLI said so. */
-  readonly resetAt?: Date
-
-  constructor(message: string, options: ClaudeErrorOptions & { resetAt?: Date } = {}) {
-    super(message, options)
-    this.resetAt = options.resetAt
-  }
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import type { Quota } from '../contract/quota.js'
-import { OverageNotAllowedError, QuotaExhaustedError } from '../errors/index.js'
+import { LoginQuotaError, OverageNotAllowedError, QuotaExhaustedError } from '../errors/index.js'
 import type { Logger } from '../lib/logger.js'
 
 export type { Quota }
@@ -77,10 +77,11 @@ export const overageHolds = (quota: Quota, now = Date.now()) =>
   onOverage(quota) && beforeReset(quota, now)
 
 /** The refusal for a key not allowed paid extra usage while the login is on it. */
-export const overageError = (quota: Quota, now = Date.now()) => {
+export const overageError = (quota: Quota, now = Date.now(), login?: string) => {
   const seconds = secondsToReset(quota, now)
+  const whose = login ? `This key's Claude login (${login})` : "The server's Claude login"
   return new OverageNotAllowedError(
-    `The server's Claude login is on paid extra usage (its ${windowName(quota.window)} limit is used up), which this key may not spend; the limit resets in ${Math.ceil(seconds / 60)} min`,
+    `${whose} is on paid extra usage (its ${windowName(quota.window)} limit is used up), which this key may not spend; the limit resets in ${Math.ceil(seconds / 60)} min`,
     { retryAfter: seconds }
   )
 }
@@ -96,20 +97,31 @@ export const windowName = (window: string | null) => {
   return [head, ...tail.map((w) => w.charAt(0).toUpperCase() + w.slice(1))].join(' ')
 }
 
-/** The refusal for a rejected quota: 429 with the seconds until the real reset. */
-export const quotaError = (quota: Quota, now = Date.now()) => {
+/**
+ * The refusal for a rejected quota: 429 with the seconds until the real reset; for a key's own
+ * login (`login`), its own type, so nobody mistakes it for the server's.
+ */
+export const quotaError = (quota: Quota, now = Date.now(), login?: string) => {
   const resetAt = quota.resets_at ? new Date(quota.resets_at) : undefined
   const seconds = secondsToReset(quota, now)
   const when = resetAt
     ? `; it resets at ${resetAt.toISOString()} (in ${Math.ceil(seconds / 60)} min)`
     : ''
-  return new QuotaExhaustedError(
-    `The ${windowName(quota.window)} limit of the server's Claude login is used up${when}`,
-    { retryAfter: seconds, resetAt, window: quota.window }
-  )
+  const options = { retryAfter: seconds, resetAt, window: quota.window }
+  return login
+    ? new LoginQuotaError(
+        `The ${windowName(quota.window)} limit of this key's Claude login (${login}) is used up${when}`,
+        options
+      )
+    : new QuotaExhaustedError(
+        `The ${windowName(quota.window)} limit of the server's Claude login is used up${when}`,
+        options
+      )
 }
 
 export type QuotaGateOptions = {
+  /** The key's own login this gate is for (absent: the server's). */
+  login?: string
   /** While rejected, one run is let through this often to see if the limit was lifted. */
   probeEveryMs?: number
   now?: () => number
@@ -117,6 +129,7 @@ export type QuotaGateOptions = {
 }
 
 export const createQuotaGate = ({
+  login,
   probeEveryMs = 60_000,
   now = Date.now,
   logger,
@@ -143,18 +156,18 @@ export const createQuotaGate = ({
         const used = quota.window ? quota.windows[quota.window]?.utilization : undefined
         warnOnce(`${quota.window}@${quota.resets_at}`, 'Claude login close to its quota', {
           ...at,
+          login,
           utilization: used,
         })
       } else if (onOverage(quota)) {
-        warnOnce(
-          `overage:${quota.window}@${quota.resets_at}`,
-          'Claude login on paid extra usage',
-          at
-        )
+        warnOnce(`overage:${quota.window}@${quota.resets_at}`, 'Claude login on paid extra usage', {
+          ...at,
+          login,
+        })
       } else if (quota.status === 'rejected') {
         // The run that saw it was the latest attempt: the next probe is a full interval away.
         lastProbe = now()
-        logger?.error('Claude login quota used up', at)
+        logger?.error('Claude login quota used up', { ...at, login })
       }
     },
     /** Whether a run may start now: true, or false while rejected (a due probe is let through). */
@@ -166,9 +179,37 @@ export const createQuotaGate = ({
     },
     /** Throws the 429 unless a run may start now. */
     admit() {
-      if (!this.admits() && latest) throw quotaError(latest, now())
+      if (!this.admits() && latest) throw quotaError(latest, now(), login)
     },
   }
 }
 
 export type QuotaGate = ReturnType<typeof createQuotaGate>
+
+/** One gate per login: the server's (no name) and each key's own, made when first asked for. */
+export const createQuotaGates = (options: Omit<QuotaGateOptions, 'login'> = {}) => {
+  const server = createQuotaGate(options)
+  const logins = new Map<string, QuotaGate>()
+  const of = (login?: string) => {
+    if (!login) return server
+    let gate = logins.get(login)
+    if (!gate) {
+      gate = createQuotaGate({ ...options, login })
+      logins.set(login, gate)
+    }
+    return gate
+  }
+  return {
+    of,
+    /** Each named login's latest report, by name. */
+    logins: () =>
+      Object.fromEntries(
+        [...logins].flatMap(([name, gate]) => {
+          const quota = gate.current()
+          return quota ? [[name, quota]] : []
+        })
+      ) as Record<string, Quota>,
+  }
+}
+
+export type QuotaGates = ReturnType<typeof createQuotaGates>

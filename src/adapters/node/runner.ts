@@ -7,7 +7,7 @@
 import type { ClaudeRunner, RunnerStatus } from '../../contract/runner.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
-import { createQuotaGate } from '../../run/quota.js'
+import { createQuotaGates } from '../../run/quota.js'
 import { claudeConfigDir } from './disk/history.js'
 import { createSessionStore } from './disk/kept-sessions.js'
 import { createModelsList } from './models-probe.js'
@@ -117,6 +117,7 @@ const createSessions = (
     sandbox,
     settings,
     hiddenPaths: options.hiddenPaths,
+    logins: options.logins,
     warmShapes: options.warmShapes,
     dirs: { workDir, configDir, sessions },
     launch,
@@ -154,7 +155,7 @@ export const createNodeRunner = (
   })
   const { source, requireSandbox, sandboxedSession, cliStatus, processes, stopAll } =
     createSessions(options, settings, seams, logger)
-  const quota = createQuotaGate({
+  const quota = createQuotaGates({
     logger,
     probeEveryMs: settings.quotaProbeMs,
     ...(options.clock && { now: options.clock.now }),
@@ -190,14 +191,15 @@ export const createNodeRunner = (
     ...(await cliStatus()),
     capacity: capacity.status(),
     processes: processes(),
-    quota: quota.current() ?? null,
+    quota: quota.of().current() ?? null,
+    logins: quota.logins(),
   })
 
   return {
     run,
     status,
     models,
-    quota: quota.current,
+    quota: (login?: string) => quota.of(login).current(),
     tools: async () => options.allowedTools ?? [],
     capacity: capacity.status,
     async close(graceMs = 0) {

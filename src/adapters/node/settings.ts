@@ -10,6 +10,7 @@ import * as v from 'valibot'
 import { ConfigError } from '../../errors/index.js'
 import type { Clock } from '../../lib/clock.js'
 import type { Logger } from '../../lib/logger.js'
+import type { LoginTokens } from './pool/login-env.js'
 import type { WarmShape } from './pool/shape.js'
 
 /** Where the server reads a setting from; `scale` turns the variable's unit into the setting's. */
@@ -169,6 +170,8 @@ export const SERVER_DEFAULTS: Partial<RunnerSettingsOutput> = {
 export type NodeRunnerOptions = RunnerSettingsInput & {
   /** Path to the CLI; default CLAUDE_BIN, the pinned dependency, or `claude` on PATH. */
   binary?: string
+  /** The logins keys may run on, by name (the server's sealed store); none: only the server's. */
+  logins?: LoginTokens
   /** The environment the child's is built from; default `process.env`. */
   env?: Record<string, string | undefined>
   /** Built-in tools runs may use; requests can narrow this, never widen it. Default: none. */

@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { Quota } from '../../contract/quota.js'
-import type { ClaudeRunner } from '../../contract/runner.js'
+import type { AppEnv } from '../../http/env.js'
 import { headerValue } from '../../http/header-value.js'
 
 const PREFIX = 'anthropic-ratelimit-unified-'
@@ -43,11 +43,10 @@ export const unifiedHeadersOf = (quota: Quota): Record<string, string> => {
 }
 
 /** Every answer, plain, streamed or refused, carries the login's latest report (none before one). */
-export const ratelimitHeaders =
-  (runner: ClaudeRunner): MiddlewareHandler =>
-  async (c, next) => {
-    await next()
-    const quota = runner.quota?.()
-    if (!quota) return
-    for (const [name, value] of Object.entries(unifiedHeadersOf(quota))) c.header(name, value)
-  }
+export const ratelimitHeaders = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  await next()
+  // The caller's runner: the quota of its key's login.
+  const quota = c.var.runner?.quota?.()
+  if (!quota) return
+  for (const [name, value] of Object.entries(unifiedHeadersOf(quota))) c.header(name, value)
+}

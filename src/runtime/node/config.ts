@@ -2,7 +2,7 @@
  * Server configuration from environment variables (documented in docs/operations.md). Invalid
  * values are reported by name instead of being silently replaced.
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import * as v from 'valibot'
 import {
   type EnvSource,
@@ -21,6 +21,32 @@ import type { LogLevel } from '../../lib/logger.js'
 /** The Node server's own defaults, written once (the command line's help names them too). */
 export const DEFAULT_PORT = 7742
 export const DEFAULT_KEYS_FILE = '.api-keys'
+export const DEFAULT_LOGINS_FILE = '.claude-logins'
+
+/**
+ * Where the sealed logins are (CLAUDE_LOGINS_FILE), and their secret: CLAUDE_LOGINS_SECRET, else
+ * the file CLAUDE_LOGINS_SECRET_FILE (default: the logins file's path + `.secret`).
+ */
+export const loginFilesOf = (env: Env, file?: string) =>
+  loginFiles({
+    loginsFile: file || env.CLAUDE_LOGINS_FILE,
+    loginsSecret: env.CLAUDE_LOGINS_SECRET,
+    loginsSecretFile: env.CLAUDE_LOGINS_SECRET_FILE,
+  })
+
+/** The same, from the server's options. */
+export const loginFiles = (
+  options: Pick<ServerFields, 'loginsFile' | 'loginsSecret' | 'loginsSecretFile'>
+) => {
+  const file = resolve(options.loginsFile || DEFAULT_LOGINS_FILE)
+  return {
+    file,
+    secret: {
+      env: options.loginsSecret || undefined,
+      file: resolve(options.loginsSecretFile || `${file}.secret`),
+    },
+  }
+}
 /** The usage database, when USAGE_DB names none: in the work directory. */
 export const usageDbIn = (workDir: string) => join(workDir, 'usage.db')
 
@@ -53,6 +79,12 @@ export type ServerFields = {
   runnerUrls: string[]
   /** RUNNER_TOKEN: the token runner hosts expect (and a runner host requires). */
   runnerToken?: string
+  /** CLAUDE_LOGINS_FILE: the sealed Claude logins keys may be bound to. */
+  loginsFile?: string
+  /** CLAUDE_LOGINS_SECRET: what the logins are sealed under (else their secret file). */
+  loginsSecret?: string
+  /** CLAUDE_LOGINS_SECRET_FILE: the secret file (default: the logins file + `.secret`). */
+  loginsSecretFile?: string
 }
 
 export type ServerConfig = ServerFields & RunnerSettingsOutput
@@ -137,6 +169,9 @@ export const loadConfig = (env: Env): ServerConfig => {
     usageDb: env.USAGE_DB || undefined,
     runnerUrls: shared.RUNNER_URLS,
     runnerToken: shared.RUNNER_TOKEN,
+    loginsFile: env.CLAUDE_LOGINS_FILE || undefined,
+    loginsSecret: env.CLAUDE_LOGINS_SECRET || undefined,
+    loginsSecretFile: env.CLAUDE_LOGINS_SECRET_FILE || undefined,
   }
 }
 

@@ -24,12 +24,14 @@ import {
   assertSafeBind,
   DEFAULT_KEYS_FILE,
   DEFAULT_PORT,
+  loginFiles,
   type ServerConfig,
   usageDbIn,
 } from './config.js'
 import { ASSETS_PREFIX, createDocsAssets } from './docs-assets.js'
 import { createFileKeySource } from './keys.js'
 import { listen, type RunningServer } from './listen.js'
+import { createLoginStore } from './logins/login-store.js'
 import { createMetrics } from './metrics.js'
 import { createSqliteUsageStore } from './usage.js'
 
@@ -71,20 +73,26 @@ const runnerSettingsOf = (options: ServerOptions) =>
     Object.keys(RunnerSettings.entries).map((key) => [key, options[key as keyof ServerOptions]])
   ) as RunnerSettingsInput
 
-const localRunner = (options: ServerOptions, logger: Logger) =>
-  createNodeRunner({
+const localRunner = (options: ServerOptions, logger: Logger) => {
+  const logins = loginFiles(options)
+  return createNodeRunner({
     ...runnerSettingsOf(options),
     allowedTools: options.allowedTools,
     passEnv: options.passEnv,
     sandboxEgress: options.sandboxEgress,
     workDir: options.workDir,
+    // What a sandboxed command must not read: keys, usage, and the sealed logins and their secret.
     hiddenPaths: [
       resolve(options.keysFile ?? DEFAULT_KEYS_FILE),
       ...['', '-wal', '-shm'].map((suffix) => usageDbOf(options) + suffix),
+      logins.file,
+      logins.secret.file,
     ],
+    logins: createLoginStore(logins),
     logger,
     ...options.runnerOptions,
   })
+}
 
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')

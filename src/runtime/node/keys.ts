@@ -277,3 +277,17 @@ export const rotateKey = (path: string, prefix: string): Promise<NewKey & { old:
     )
     return { key, record, old }
   })
+
+/** Binds a key to a login by name, or back to the server's login (`undefined`). */
+export const setKeyLogin = (path: string, prefix: string, login: string | undefined) =>
+  withKeysFileLock(path, async () => {
+    const { records } = await readKeyRecords(path)
+    const old = matchOne(records, prefix)
+    const { login: _, ...rest } = old.policy
+    const record: KeyRecord = { ...old, policy: login ? { ...rest, login } : rest }
+    checkNew(record.name, record.policy)
+    await editKeysFile(path, (lines) =>
+      lines.map((line) => (lineHash(line) === old.hash ? recordLine(record) : line))
+    )
+    return record
+  })

@@ -7,8 +7,11 @@ import type { RunEvent, RunRequest, RunResult, ToolCall } from '../../../contrac
 import {
   BudgetExceededError,
   CliProtocolError,
+  LoginExpiredError,
   MaxTurnsError,
+  NotLoggedInError,
   StructuredOutputError,
+  UpstreamAuthError,
 } from '../../../errors/index.js'
 import { type Quota, quotaError, quotaFromCli, usedUp } from '../../../run/quota.js'
 import { clientToolName } from './client-tools.js'
@@ -20,7 +23,7 @@ type Retry = Extract<RunEvent, { type: 'retry' }>
 
 /** What a run's messages leave behind for its outcome. */
 interface TranslatorState {
-  request: Pick<RunRequest, 'jsonSchema' | 'maxTurns' | 'thinking'>
+  request: Pick<RunRequest, 'jsonSchema' | 'maxTurns' | 'thinking' | 'login'>
   meter: UsageMeter
   lastRetry?: Retry
   apiErrorKind?: string
@@ -154,7 +157,15 @@ const finishRun = (state: TranslatorState): RunResult => {
   })
   // The API refused the run because the login's quota is used up: say which window, and
   // when it resets (the CLI's own message has only a clock time).
-  if (error && state.quota && usedUp(state.quota)) error = quotaError(state.quota)
+  if (error && state.quota && usedUp(state.quota)) {
+    error = quotaError(state.quota, Date.now(), request.login)
+  }
+  // A key's own login refused: its own error, never the server's login's.
+  if (request.login && (error instanceof UpstreamAuthError || error instanceof NotLoggedInError)) {
+    error = new LoginExpiredError(
+      `The Anthropic API refused this key's Claude login (${request.login}): its token expired or was revoked. Add it again: claude-code-api logins add ${request.login} --replace`
+    )
+  }
   if (error instanceof MaxTurnsError && request.jsonSchema !== undefined) {
     // With a schema, running out of turns means the model never produced valid output.
     error = new StructuredOutputError(

@@ -20,6 +20,7 @@ import type { CliProcess, LaunchExtras } from '../process/spawn.js'
 import { type CliSession, createCliSession } from '../session/cli-session.js'
 import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
 import { createHeldConversations, heldKey } from './held-conversations.js'
+import { type LoginTokens, loginEnvOf } from './login-env.js'
 import { poolKey, type WarmShape, warmShapeOf } from './shape.js'
 import { tenantOf } from './tenant.js'
 import { createWarmPool } from './warm-pool.js'
@@ -49,7 +50,12 @@ export type ProcessSourceOptions = {
   logger: Logger
   /** Every session started, from its start until it stops (the runner's registry). */
   onSession: (session: CliSession) => void
+  /** The logins keys run on, by name (a run's `login`). */
+  logins?: LoginTokens
 }
+
+/** Which login each process was started with (a fingerprint; none: the server's own). */
+const loginOfSession = new WeakMap<CliSession, string>()
 
 /** Where a run's process goes when the run is over. */
 export type Outcome = {
@@ -74,6 +80,8 @@ const startCold = async (
 ) => {
   const { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession } = options
   const path = binary()
+  // A run on a key's login: refused before anything starts when the login is not there.
+  const login = request.login ? await loginEnvOf(options.logins, request.login) : undefined
   // A run with a shape has no built-in tools: it needs no directory of its own.
   const dir = await prepareWorkDir(request, dirs, !sandbox && warmShapeOf(request) !== undefined)
   let lease: SandboxLease | undefined
@@ -102,15 +110,17 @@ const startCold = async (
     // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6), and
     // its model calls then go through the guard that stops them at the cap (cap-guard.ts).
     capRoute = request.maxOutputTokens ? await options.capGuard.open() : undefined
-    const env: Record<string, string> = capRoute
-      ? {
-          CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens),
-          ANTHROPIC_BASE_URL: capRoute.baseUrl,
-        }
-      : {}
+    const env: Record<string, string> = {
+      ...login?.env,
+      ...(capRoute && {
+        CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens),
+        ANTHROPIC_BASE_URL: capRoute.baseUrl,
+      }),
+    }
     const extras = sandboxed && { fds: sandboxed.fds }
     const proc = await launch(command, args, dir.cwd, env, extras)
     const session = createCliSession(proc, dir, { reusable })
+    if (login) loginOfSession.set(session, login.print)
     onSession(session)
     // The sandbox's user and cgroup are free again once its processes are gone.
     const held = lease
@@ -209,14 +219,26 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
      * that resumes them; otherwise its tenant's or a fresh one from the pool, else a cold start.
      */
     async acquire(request: RunRequest, sandbox?: string, shape?: WarmShape, tenant?: string) {
+      // A process that waited serves the run only if it runs on the run's login as it is now
+      // (removed, or its token replaced, since it started: stopped, and none serves the run).
+      const login = request.login ? await loginEnvOf(options.logins, request.login) : undefined
+      const onLogin = (session: CliSession | undefined) => {
+        if (!session || loginOfSession.get(session) === login?.print) return session
+        void session.stop()
+        return undefined
+      }
       if (request.history?.length) {
         const key = shape && tenant && heldKey(poolKey(shape, tenant), historyOf(request))
-        return (key && conversations.take(key)) || (await startCold(options, request, sandbox))
+        return (
+          onLogin(key ? conversations.take(key) : undefined) ||
+          (await startCold(options, request, sandbox))
+        )
       }
       // The tenant's own process first, reset by /clear (held ones included): it answers sooner
       // than a fresh one, and a conversation with tools starts alike in either (cli-session.ts).
-      const fresh = () => (shape ? pool.takeFresh(shape) : undefined)
-      const own = () => (shape && tenant && reuse ? takeOwn(shape, tenant) : undefined)
+      const fresh = () => (shape ? onLogin(pool.takeFresh(shape)) : undefined)
+      const own = async () =>
+        shape && tenant && reuse ? onLogin(await takeOwn(shape, tenant)) : undefined
       const ready = (await own()) ?? fresh()
       return ready || (await startCold(options, request, sandbox, reuse && tenant !== undefined))
     },

@@ -1,6 +1,6 @@
 /**
  * A process's shape: what is fixed at spawn that a warm process must match (model, max turns,
- * effort, thinking, the output token cap). Runs with built-in tools, budgets or kept sessions
+ * effort, thinking, the output token cap, the login it runs on). Runs with built-in tools, budgets or kept sessions
  * have none: they start cold. The client's own tools travel on stdin, so a run with them can
  * take a fresh process, or one kept for the same tools (tenant.ts). A run with earlier turns
  * has a shape too, but only the process that holds those turns serves it (process-source.ts).
@@ -9,7 +9,7 @@ import type { RunRequest } from '../../../contract/runner.js'
 
 export type WarmShape = Pick<
   RunRequest,
-  'model' | 'maxTurns' | 'effort' | 'thinking' | 'maxOutputTokens'
+  'model' | 'maxTurns' | 'effort' | 'thinking' | 'maxOutputTokens' | 'login'
 >
 
 /** The shape a run needs, or undefined when it must start cold. */
@@ -24,8 +24,8 @@ export const warmShapeOf = (request: RunRequest): WarmShape | undefined => {
   ) {
     return undefined
   }
-  const { model, maxTurns, effort, thinking, maxOutputTokens } = request
-  return { model, maxTurns, effort, thinking, maxOutputTokens }
+  const { model, maxTurns, effort, thinking, maxOutputTokens, login } = request
+  return { model, maxTurns, effort, thinking, maxOutputTokens, ...(login && { login }) }
 }
 
 /** Where a process waits: its shape, and the tenant it serves (none: a fresh one, for anyone). */
@@ -36,5 +36,6 @@ export const poolKey = (shape: WarmShape, tenant?: string) =>
     shape.effort ?? null,
     shape.thinking ?? null,
     shape.maxOutputTokens ?? null,
+    shape.login ?? null,
     tenant ?? null,
   ])

@@ -71,3 +71,24 @@ export const buildChildEnv = (
   env.API_TIMEOUT_MS = String(options.apiTimeoutMs ?? env.API_TIMEOUT_MS ?? 120_000)
   return env
 }
+
+/** The server's own credentials: none of them may reach a process that runs on a key's login. */
+const SERVER_CREDENTIALS = [
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_REFRESH_TOKEN',
+  'CLAUDE_CODE_SESSION_ACCESS_TOKEN',
+]
+
+/**
+ * A process's environment: the server's, with the run's own settings over it. A process on a
+ * key's own login (`CLAUDE_CODE_OAUTH_TOKEN` among them) gets none of the server's credentials,
+ * so it can only ever be that login.
+ */
+export const processEnv = (base: Record<string, string>, own: Record<string, string>) => {
+  if (!own.CLAUDE_CODE_OAUTH_TOKEN) return { ...base, ...own }
+  const env = { ...base }
+  for (const name of SERVER_CREDENTIALS) delete env[name]
+  return { ...env, ...own }
+}

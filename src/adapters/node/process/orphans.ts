@@ -10,6 +10,7 @@ import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path'
 import { CliNotFoundError } from '../../../errors/index.js'
 import type { Logger } from '../../../lib/logger.js'
+import { processEnv } from './child-env.js'
 import { type CliProcess, type LaunchExtras, spawnCli } from './spawn.js'
 
 const SETPRIV = '/usr/bin/setpriv'
@@ -124,7 +125,7 @@ export const createLauncher = ({ workDir, env, killGraceMs, logger }: LauncherOp
     const [file, ...rest] = [...prefix, ...command]
     const proc = await spawnCli(file as string, [...rest, ...args], {
       cwd,
-      env: { ...env, ...extraEnv },
+      env: processEnv(env, extraEnv),
       killGraceMs,
       ...extras,
     })

@@ -13,7 +13,7 @@
 import type { ModelInfo, RunEvent, RunOptions, RunRequest } from '../../../contract/runner.js'
 import type { Logger } from '../../../lib/logger.js'
 import type { Capacity } from '../../../run/capacity.js'
-import type { QuotaGate } from '../../../run/quota.js'
+import type { QuotaGates } from '../../../run/quota.js'
 import type { ProcessSource, RunPlace } from '../pool/process-source.js'
 import { needsSandbox } from '../process/sandbox.js'
 import type { CliSession } from '../session/cli-session.js'
@@ -25,7 +25,7 @@ import { type Ending, takeTurn } from './turn.js'
 
 export type RunDeps = {
   checkRequest: (request: RunRequest) => void
-  quota: QuotaGate
+  quota: QuotaGates
   requireSandbox: () => Promise<string>
   /** A kept session that a sandboxed run used: it resumes only in the sandbox. */
   sandboxedSession: (id: string) => Promise<boolean>
@@ -46,7 +46,7 @@ const refuse = async (deps: RunDeps, request: RunRequest) => {
     ? deps.parked.find(request.toolResults, request.owner, request.conversation)
     : undefined
   // A login whose quota is used up refuses at once, without starting a CLI (but a probe).
-  if (!followUp) deps.quota.admit()
+  if (!followUp) deps.quota.of(request.login).admit()
   // Without a sandbox such a run is refused outright.
   const confined =
     needsSandbox(request.allowedTools) ||

@@ -12,7 +12,7 @@ import {
   conversationKey,
   conversationOf,
 } from '../../../run/conversation-key.js'
-import type { QuotaGate } from '../../../run/quota.js'
+import type { QuotaGates } from '../../../run/quota.js'
 import { createCliTranslator } from '../cli-protocol/translator.js'
 import type { RunPlace } from '../pool/process-source.js'
 import type { CliSession } from '../session/cli-session.js'
@@ -38,7 +38,7 @@ const followUpTurn = (request: RunRequest): HistoryTurn => ({
 })
 
 /** What a turn needs of the runner: the quota it reports to, prices for a parked part. */
-export type TurnDeps = { quota: QuotaGate; models: () => Promise<ModelInfo[]> }
+export type TurnDeps = { quota: QuotaGates; models: () => Promise<ModelInfo[]> }
 
 /** Converse: the run's stretch of conversation, and how it ended (set before it is told). */
 export async function* takeTurn(
@@ -66,7 +66,7 @@ export async function* takeTurn(
     tools,
     results,
     stopAtResult: keepOpen,
-    onEvent: (event) => event.type === 'quota' && deps.quota.report(event.quota),
+    onEvent: (event) => event.type === 'quota' && deps.quota.of(request.login).report(event.quota),
   })
   signal.throwIfAborted()
   if (stretch.kind === 'parked') {

@@ -1,0 +1,33 @@
+/**
+ * A key's own Claude login, for the processes that run on it: its token goes into the process's
+ * environment only (never argv, logs or status), and a fingerprint of it marks every process
+ * started with it, so none serves a run of another login, or of the same name after its token
+ * changed.
+ */
+import { createHash } from 'node:crypto'
+import { LoginMissingError } from '../../../errors/index.js'
+
+/** Where a runner finds the logins keys run on (the server's sealed store). */
+export type LoginTokens = {
+  /** A login's token, or undefined when there is no login by that name. */
+  token(name: string): Promise<string | undefined>
+  /** Told when a run uses a login (for `logins list`). */
+  noteUse?(name: string): Promise<void>
+}
+
+export type LoginEnv = { env: Record<string, string>; print: string }
+
+export const loginEnvOf = async (
+  logins: LoginTokens | undefined,
+  name: string
+): Promise<LoginEnv> => {
+  const token = await logins?.token(name)
+  if (!token) {
+    throw new LoginMissingError(
+      `This key's Claude login (${name}) is not on this server; it runs on no other. An operator can add it: claude-code-api logins add ${name}`
+    )
+  }
+  void logins?.noteUse?.(name).catch(() => {})
+  const print = createHash('sha256').update(name).update('\n').update(token).digest('hex')
+  return { env: { CLAUDE_CODE_OAUTH_TOKEN: token }, print: print.slice(0, 32) }
+}

@@ -1,0 +1,290 @@
+/**
+ * Every key its own Claude login (real CLI, real server): a mock per login that accepts only its
+ * own token (any other is a 401 there, which fails the test), behind one API address that sends
+ * each request to the mock of the token it carries. Key A's runs reach only mock A, key B's only
+ * mock B, a key without a login only the server's; one login's used-up window refuses only its
+ * keys; a removed login refuses its keys with nowhere else to run; and no token text shows
+ * anywhere but the sealed store.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
+import { createKey } from '../../src/runtime/node/keys.js'
+import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins/login-store.js'
+import { captureLogger } from '../helpers/capture-logger.js'
+import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
+import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+import { startTokenRouter, type TokenRouter } from '../helpers/token-router.js'
+import { weatherModel } from '../helpers/tool-mock.js'
+
+const TOKENS = {
+  alice: 'sk-ant-oat01-alice-7f3c9e21b4d8a6',
+  bob: 'sk-ant-oat01-bob-52ad0e6c1f97e3',
+  carol: 'sk-ant-oat01-carol-0be1d4a9c73f58',
+}
+const log = captureLogger()
+let dir: string
+let store: LoginStore
+let router: TokenRouter
+let stack: TestStack
+const mocks = {} as Record<keyof typeof TOKENS, MockAnthropic>
+let stray: MockAnthropic
+const keys = {} as Record<'alice' | 'bob' | 'carol' | 'server', string>
+const errorBodies: string[] = []
+
+beforeAll(async () => {
+  dir = await tempDir('logins')
+  const loginsFile = join(dir, 'logins')
+  store = createLoginStore({ file: loginsFile, secret: { file: `${loginsFile}.secret` } })
+  const routes: Record<string, string> = {}
+  for (const name of ['alice', 'bob', 'carol'] as const) {
+    await store.add(name, TOKENS[name])
+    mocks[name] = await startMockAnthropic({ token: TOKENS[name] })
+    routes[TOKENS[name]] = mocks[name].url
+  }
+  // Any other credential lands here, and is refused (and counted).
+  stray = await startMockAnthropic({ token: 'no-such-token' })
+  routes['*'] = stray.url
+  router = await startTokenRouter(routes)
+  const keysFile = join(dir, 'keys')
+  for (const name of ['alice', 'bob', 'carol'] as const) {
+    keys[name] = (await createKey(keysFile, { name, policy: { login: name } })).key
+  }
+  keys.server = (await createKey(keysFile, { name: 'ops', policy: { admin: true } })).key
+  stack = await startTestStack({
+    keysFile,
+    loginsFile,
+    warmProcesses: 2,
+    heldConversations: 4,
+    logger: log.logger,
+    cliEnv: { ANTHROPIC_BASE_URL: router.url },
+  })
+  // The server's own login (the test CLI environment's token) goes to the stack's own mock.
+  routes['test-token'] = stack.mock.url
+}, 60_000)
+afterAll(async () => {
+  await stack?.close()
+  await router?.close()
+  await Promise.all([...Object.values(mocks), stray].map((m) => m?.close()))
+  await removeDir(dir)
+})
+beforeEach(() => {
+  for (const mock of [...Object.values(mocks), stray, stack.mock]) mock.reset()
+})
+
+const sdk = (key: string) => ({
+  anthropic: new Anthropic({ apiKey: key, baseURL: stack.url, maxRetries: 0 }),
+  openai: new OpenAI({ apiKey: key, baseURL: `${stack.url}/v1`, maxRetries: 0 }),
+})
+
+/** One run in each dialect, streamed and not. */
+const everyDialect = async (key: string) => {
+  const { anthropic, openai } = sdk(key)
+  const chat = await stack.post(
+    '/llm/chat',
+    { prompt: 'native', model: 'haiku' },
+    { headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } }
+  )
+  expect(chat.status).toBe(200)
+  const message = await anthropic.messages.create({
+    model: 'haiku',
+    max_tokens: 200,
+    messages: [{ role: 'user', content: 'messages' }],
+  })
+  expect(message.content).toEqual([{ type: 'text', text: 'ECHO: messages' }])
+  const streamed = await anthropic.messages
+    .stream({ model: 'haiku', max_tokens: 200, messages: [{ role: 'user', content: 'stream' }] })
+    .finalText()
+  expect(streamed).toBe('ECHO: stream')
+  let text = ''
+  for await (const chunk of await openai.chat.completions.create({
+    model: 'haiku',
+    messages: [{ role: 'user', content: 'completions' }],
+    stream: true,
+  })) {
+    text += chunk.choices[0]?.delta.content ?? ''
+  }
+  expect(text).toBe('ECHO: completions')
+  const response = await openai.responses.create({ model: 'haiku', input: 'responses' })
+  expect(response.output_text).toBe('ECHO: responses')
+}
+
+const reached = () => ({
+  alice: mocks.alice.messageRequests().length,
+  bob: mocks.bob.messageRequests().length,
+  carol: mocks.carol.messageRequests().length,
+  server: stack.mock.messageRequests().length,
+})
+const expectNoStrays = () => {
+  for (const mock of [...Object.values(mocks), stray, stack.mock]) expect(mock.refused).toEqual([])
+}
+
+describe('keys bound to logins', () => {
+  it("run only on their own login, in every dialect, and a key without one on the server's", async () => {
+    await everyDialect(keys.alice)
+    expect(reached()).toEqual({ alice: 5, bob: 0, carol: 0, server: 0 })
+    await everyDialect(keys.bob)
+    expect(reached()).toEqual({ alice: 5, bob: 5, carol: 0, server: 0 })
+    await everyDialect(keys.server)
+    expect(reached()).toEqual({ alice: 5, bob: 5, carol: 0, server: 5 })
+    expectNoStrays()
+  }, 120_000)
+
+  it('keep to their login in processes started ahead, reused and holding conversations, and in tool follow-ups', async () => {
+    for (const name of ['alice', 'bob'] as const) mocks[name].setHandler(weatherModel)
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'get_weather', parameters: { type: 'object', properties: {} } },
+      },
+    ]
+    for (const name of ['alice', 'bob', 'alice', 'bob'] as const) {
+      const { openai } = sdk(keys[name])
+      const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Paris?' }]
+      const asked = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+      const call = asked.choices[0]?.message
+      const id = call?.tool_calls?.[0]?.id ?? ''
+      messages.push(call as OpenAI.ChatCompletionMessageParam, {
+        role: 'tool',
+        tool_call_id: id,
+        content: 'sunny',
+      })
+      const answer = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+      expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
+    }
+    expect(reached()).toEqual({ alice: 4, bob: 4, carol: 0, server: 0 })
+    const status = await (
+      await fetch(`${stack.url}/llm/status`, {
+        headers: { authorization: `Bearer ${keys.server}` },
+      })
+    ).json()
+    // The second round ran on processes the first left (reset for the key, or started ahead).
+    expect(status.processes.reused + status.processes.used).toBeGreaterThan(0)
+    expectNoStrays()
+  }, 120_000)
+
+  it("are refused with their own login's reset when it is used up, while other logins run", async () => {
+    const headers = unifiedHeaders('rejected', 1, epoch(1_800))
+    mocks.alice.setHandler(() => ({
+      kind: 'error',
+      status: 429,
+      type: 'rate_limit_error',
+      message: 'limit reached',
+      headers,
+    }))
+    const ask = () =>
+      stack.post(
+        '/v1/messages',
+        { model: 'haiku', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'x-api-key': keys.alice, 'content-type': 'application/json' } }
+      )
+    const first = await ask()
+    expect(first.status).toBe(429)
+    errorBodies.push(await first.text())
+    const again = await ask()
+    expect(again.status).toBe(429)
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(1_700)
+    const body = await again.text()
+    errorBodies.push(body)
+    expect(JSON.parse(body).error).toMatchObject({
+      type: 'rate_limit_error',
+      message: expect.stringMatching(/login \(alice\) is used up; it resets at/),
+      details: { error_code: 'login_quota' },
+    })
+    // The second refusal was made here, without a model call.
+    expect(mocks.alice.messageRequests()).toHaveLength(1)
+    // Bob's login is another subscription: his key still runs.
+    const bob = await sdk(keys.bob).anthropic.messages.create({
+      model: 'haiku',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'still here' }],
+    })
+    expect(bob.content).toEqual([{ type: 'text', text: 'ECHO: still here' }])
+    // Each key is told its own login's quota; an admin sees every login's by name.
+    const statusOf = async (key: string) =>
+      (
+        await fetch(`${stack.url}/llm/status`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()
+    expect((await statusOf(keys.alice)).quota).toMatchObject({ status: 'rejected' })
+    expect((await statusOf(keys.bob)).logins).toBeUndefined()
+    expect((await statusOf(keys.server)).logins).toMatchObject({ alice: { status: 'rejected' } })
+    expectNoStrays()
+  }, 60_000)
+
+  it('are refused (login_missing) once their login is removed, and run nowhere else', async () => {
+    const { anthropic } = sdk(keys.carol)
+    await anthropic.messages.create({
+      model: 'haiku',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'before' }],
+    })
+    expect(await store.remove('carol')).toBe(true)
+    for (const path of ['/v1/messages', '/v1/chat/completions']) {
+      const res = await stack.post(
+        path,
+        { model: 'haiku', max_tokens: 50, messages: [{ role: 'user', content: 'after' }] },
+        { headers: { authorization: `Bearer ${keys.carol}`, 'content-type': 'application/json' } }
+      )
+      expect(res.status).toBe(403)
+      const body = await res.text()
+      errorBodies.push(body)
+      expect(body).toContain('login_missing')
+    }
+    expect(reached()).toEqual({ alice: 0, bob: 0, carol: 1, server: 0 })
+    expectNoStrays()
+  }, 60_000)
+})
+
+/** Every file under `root`, with its text (the sealed store left out by the caller). */
+const filesUnder = async (root: string): Promise<Array<[string, string]>> => {
+  const found: Array<[string, string]> = []
+  for (const entry of await readdir(root, { recursive: true }).catch(() => [])) {
+    const path = join(root, entry)
+    const info = await stat(path).catch(() => undefined)
+    if (info?.isFile() && info.size < 20_000_000) {
+      found.push([path, await readFile(path, 'latin1').catch(() => '')])
+    }
+  }
+  return found
+}
+
+describe('a login token', () => {
+  it('shows nowhere: command lines, logs, status, metrics, errors, files other than the sealed store', async () => {
+    const seen: Array<[string, string]> = [
+      ['log', JSON.stringify(log.lines)],
+      ['errors', errorBodies.join('\n')],
+      [
+        'status',
+        await (
+          await fetch(`${stack.url}/llm/status`, {
+            headers: { authorization: `Bearer ${keys.server}` },
+          })
+        ).text(),
+      ],
+      ['metrics', await (await fetch(`${stack.url}/metrics`)).text()],
+    ]
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue
+      seen.push([
+        `/proc/${pid}/cmdline`,
+        await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => ''),
+      ])
+    }
+    const sealed = [join(dir, 'logins'), join(dir, 'logins.secret')]
+    for (const root of [dir, stack.home]) {
+      for (const [path, text] of await filesUnder(root))
+        if (!sealed.includes(path)) seen.push([path, text])
+    }
+    expect(seen.length).toBeGreaterThan(10)
+    for (const [where, text] of seen) {
+      for (const token of Object.values(TOKENS)) expect(text.includes(token), where).toBe(false)
+    }
+    // The sealed store holds no token as text either.
+    const file = await readFile(join(dir, 'logins'), 'utf8')
+    for (const token of Object.values(TOKENS)) expect(file.includes(token)).toBe(false)
+  })
+})
