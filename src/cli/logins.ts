@@ -4,6 +4,7 @@
  * line, and is never printed.
  */
 import { parseArgs } from 'node:util'
+import type { Quota } from '../contract/quota.js'
 import { UsageError } from '../errors/index.js'
 import { loginFilesOf } from '../runtime/node/config.js'
 import { createLoginStore } from '../runtime/node/logins/login-store.js'
@@ -24,6 +25,16 @@ Bind a key with \`keys create --login NAME\` or \`keys login HASH_PREFIX NAME\`.
 A key bound to a login runs only on it: never on another login, nor on the server's own.
 rotate-secret seals every token again: under a new secret file, or, with --new-secret-stdin,
 under the secret read from stdin (then set CLAUDE_LOGINS_SECRET to it and restart).`
+
+/** `rejected · five_hour 100% (resets …) · seven_day 40%`, or `-` before any report. */
+const describeQuota = (quota: Quota | null | undefined) => {
+  if (!quota) return '-'
+  const windows = Object.entries(quota.windows).map(
+    ([name, w]) =>
+      `${name} ${Math.round(w.utilization * 100)}%${w.resets_at ? ` (resets ${w.resets_at})` : ''}`
+  )
+  return [quota.status, ...windows].join(' · ')
+}
 
 const readStdin = async () => {
   if (process.stdin.isTTY) {
@@ -73,8 +84,8 @@ export const loginsCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       if (values.json) return console.log(JSON.stringify(logins, null, 2))
       if (logins.length === 0) return console.log(`No logins in ${files.file}`)
       printTable(
-        ['NAME', 'ADDED', 'LAST USED'],
-        logins.map((l) => [l.name, l.added, l.last_used ?? '-'])
+        ['NAME', 'ADDED', 'LAST USED', 'QUOTA (as last seen)'],
+        logins.map((l) => [l.name, l.added, l.last_used ?? '-', describeQuota(l.quota)])
       )
       return
     }

@@ -6,10 +6,12 @@
 import { ClaudeError, type ClaudeErrorOptions } from './base.js'
 import { RateLimitedError } from './rate-limited.js'
 
-/** The key names a login the server does not have (removed, or never added here). */
+/** The key names a login the server does not have (removed, or never added there). */
 export class LoginMissingError extends ClaudeError {
   override readonly status = 403
   override readonly type = 'login_missing'
+  /** Runner hosts hold logins by name: another host of a front door may have it. */
+  override readonly hostBound = true
 
   constructor(message: string, options: ClaudeErrorOptions = {}) {
     super(message, { ...options, details: { error_code: 'login_missing' } })

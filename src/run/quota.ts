@@ -187,14 +187,27 @@ export const createQuotaGate = ({
 export type QuotaGate = ReturnType<typeof createQuotaGate>
 
 /** One gate per login: the server's (no name) and each key's own, made when first asked for. */
-export const createQuotaGates = (options: Omit<QuotaGateOptions, 'login'> = {}) => {
+export const createQuotaGates = ({
+  onLoginReport,
+  ...options
+}: Omit<QuotaGateOptions, 'login'> & {
+  /** Told each report of a named login (the server keeps them for `logins list`). */
+  onLoginReport?: (login: string, quota: Quota) => void
+} = {}) => {
   const server = createQuotaGate(options)
   const logins = new Map<string, QuotaGate>()
-  const of = (login?: string) => {
+  const of = (login?: string): QuotaGate => {
     if (!login) return server
     let gate = logins.get(login)
     if (!gate) {
-      gate = createQuotaGate({ ...options, login })
+      const inner = createQuotaGate({ ...options, login })
+      gate = {
+        ...inner,
+        report(quota: Quota) {
+          inner.report(quota)
+          onLoginReport?.(login, quota)
+        },
+      }
       logins.set(login, gate)
     }
     return gate

@@ -15,8 +15,10 @@ import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins/login-store.js'
+import { launchChromium } from '../helpers/browser.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
+import { runCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
 import { startTokenRouter, type TokenRouter } from '../helpers/token-router.js'
 import { weatherModel } from '../helpers/tool-mock.js'
@@ -212,8 +214,27 @@ describe('keys bound to logins', () => {
     expect((await statusOf(keys.alice)).quota).toMatchObject({ status: 'rejected' })
     expect((await statusOf(keys.bob)).logins).toBeUndefined()
     expect((await statusOf(keys.server)).logins).toMatchObject({ alice: { status: 'rejected' } })
+    // `logins list` shows it too, as the server last saw it (never a token).
+    await expect
+      .poll(async () => (await store.list()).find((l) => l.name === 'alice')?.quota?.status)
+      .toBe('rejected')
+    const listed = await runCli(['logins', 'list'], { env: { CLAUDE_LOGINS_FILE: store.file } })
+    expect(listed.stdout).toMatch(/alice .*rejected · five_hour 100%/)
+    // So does the dashboard, by login name.
+    const browser = await launchChromium()
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${stack.url}/admin`)
+      await page.getByLabel('Admin key').fill(keys.server)
+      await page.getByLabel('Admin key').dispatchEvent('change')
+      const alice = page.locator('#logins [data-login="alice"]')
+      await expect.poll(() => alice.textContent(), { timeout: 15_000 }).toMatch(/Login alice/)
+      expect(await alice.textContent()).toMatch(/Status: rejected.*5-hour window: 100% used/)
+    } finally {
+      await browser.close()
+    }
     expectNoStrays()
-  }, 60_000)
+  }, 90_000)
 
   it('are refused (login_missing) once their login is removed, and run nowhere else', async () => {
     const { anthropic } = sdk(keys.carol)

@@ -10,6 +10,7 @@ import {
   renderErrors,
   renderHosts,
   renderKeys,
+  renderLogins,
   renderQuota,
   renderRuns,
 } from './render.js'
@@ -66,6 +67,7 @@ const refresh = async () => {
       lastUsage = Date.now()
     }
     renderQuota($('quota'), status.status.quota)
+    renderLogins($('logins'), status.status.logins)
     renderCapacity($('capacity'), status)
     renderRuns($('runs').querySelector('tbody') as HTMLElement, status)
     renderErrors($('errors'), status)

@@ -128,6 +128,20 @@ export const renderQuota = (box: HTMLElement, quota: AdminStatus['status']['quot
   box.replaceChildren(status, ...windows)
 }
 
+/** Each key login's windows, by name (none: nothing, as on a server without logins). */
+export const renderLogins = (box: HTMLElement, logins: AdminStatus['status']['logins']) => {
+  box.replaceChildren(
+    ...Object.entries(logins ?? {}).map(([name, quota]) => {
+      const section = el('div', undefined, 'login')
+      section.dataset.login = name
+      const windows = el('div')
+      renderQuota(windows, quota)
+      section.append(el('h3', `Login ${name}`), windows)
+      return section
+    })
+  )
+}
+
 export const renderCapacity = (list: HTMLElement, status: AdminStatus) => {
   const { capacity, processes } = status.status
   const entries: Array<[string, string]> = [

@@ -157,6 +157,8 @@ export const createNodeRunner = (
     createSessions(options, settings, seams, logger)
   const quota = createQuotaGates({
     logger,
+    onLoginReport: (login, report) =>
+      void options.logins?.noteQuota?.(login, report).catch(() => {}),
     probeEveryMs: settings.quotaProbeMs,
     ...(options.clock && { now: options.clock.now }),
   })

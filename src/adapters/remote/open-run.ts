@@ -182,7 +182,10 @@ export const openRun = async (
     host.failedOver()
     last = outcome.failed
   }
-  if (isClaudeError(last) && last.type === 'queue_full') throw last
+  // Busy everywhere, or no host holds the key's login: said as such.
+  if (isClaudeError(last) && (last.type === 'queue_full' || last.type === 'login_missing')) {
+    throw last
+  }
   if (only) {
     throw new SessionHostUnavailableError(
       'The runner host that holds this session or waiting run cannot be reached; try again later, or start again without it',

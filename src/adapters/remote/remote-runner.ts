@@ -21,16 +21,18 @@ import {
   ConfigError,
   DeadlineExceededError,
   HostLostError,
+  isClaudeError,
   RunAbortedError,
   SessionNotFoundError,
   ToolCallNotPendingError,
 } from '../../errors/index.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { readRunStream } from '../../lib/run-stream.js'
+import { createQuotaGates, type QuotaGate } from '../../run/quota.js'
 import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
 import { createHostPrices, type HostPrices } from './host-prices.js'
-import { createHostSet, type Host, type HostSet } from './host-set.js'
+import { createHostSet, type Host, type HostSet, rejectedUntil } from './host-set.js'
 import { breachedBy, openRun } from './open-run.js'
 import { routeToHost, tagForHost } from './tool-routing.js'
 
@@ -77,15 +79,18 @@ const holderOf = (set: HostSet, request: RunRequest) => {
     : new SessionNotFoundError('No session with that id')
 }
 
-/** One of the host's lines as run events, tagged with the host; an error line is thrown. */
+/**
+ * One of the host's lines as run events, tagged with the host; an error line is thrown. A quota
+ * report is the login's the run used: the host's own, or a key's (`gate`).
+ */
 const relayLine =
-  (host: Host, prices: HostPrices, logger: Logger) =>
+  (host: Host, prices: HostPrices, logger: Logger, gate: QuotaGate) =>
   async (event: v.InferOutput<typeof RunnerLine>): Promise<RunEvent[]> => {
     if (event.type === 'error') {
       const { type, message, retry_after, billed } = event.error
       throw errorFromType(type, message, { retryAfter: retry_after, billed })
     }
-    if (event.type === 'quota') host.quota.report(event.quota)
+    if (event.type === 'quota') gate.report(event.quota)
     if (event.type !== 'result') return [tagForHost(event, host.tag)]
     const result = saneResult(event.result, await prices.forResult(), logger, host.url)
     return [tagForHost({ type: 'result', result }, host.tag)]
@@ -114,6 +119,9 @@ export const createRemoteRunner = ({
     stallMs: stallTimeoutMs,
   }
   const prices = createHostPrices(set)
+  // Keys' own logins, held by the hosts by name: their quota is known here too, so a login that
+  // is used up is refused at the front door, on whichever host its next run would go.
+  const logins = createQuotaGates({ logger })
 
   async function* relayRun(request: RunRequest, options: RunOptions): AsyncGenerator<RunEvent> {
     const controller = new AbortController()
@@ -127,6 +135,7 @@ export const createRemoteRunner = ({
       deadline,
     ])
     if (signal.aborted) throw new RunAbortedError('The run was aborted')
+    if (request.login && !request.toolResults?.length) logins.of(request.login).admit()
     // A waiting run or a kept session lives on one host: no other host has it.
     const routed = holderOf(set, request)
     const { host, events } = await openRun(
@@ -140,7 +149,12 @@ export const createRemoteRunner = ({
     yield* readRunStream({
       events,
       signal,
-      translate: relayLine(host, prices, logger),
+      translate: relayLine(
+        host,
+        prices,
+        logger,
+        request.login ? logins.of(request.login) : host.quota
+      ),
       aborted: (cause) =>
         deadline.aborted
           ? new DeadlineExceededError('The run passed its deadline on the runner host', { cause })
@@ -169,6 +183,9 @@ export const createRemoteRunner = ({
     try {
       yield* relayRun(request, options)
     } catch (error) {
+      if (request.login && isClaudeError(error) && error.type === 'login_quota') {
+        logins.of(request.login).report(rejectedUntil(error))
+      }
       const host = breachedBy(error)
       if (host) {
         logger.warn('a runner host broke the protocol; the run failed', {
@@ -182,9 +199,12 @@ export const createRemoteRunner = ({
 
   return {
     run,
-    status: () => fleetStatus(set, Math.max(healthTimeoutMs, 10_000)),
+    status: async () => ({
+      ...(await fleetStatus(set, Math.max(healthTimeoutMs, 10_000))),
+      logins: logins.logins(),
+    }),
     models: prices.models,
-    quota: set.latestQuota,
+    quota: (login?: string) => (login ? logins.of(login).current() : set.latestQuota()),
     tools: set.tools,
     close: async () => stopProbe(),
   }

@@ -5,21 +5,25 @@
  * changed.
  */
 import { createHash } from 'node:crypto'
+import type { Quota } from '../../../contract/quota.js'
 import { LoginMissingError } from '../../../errors/index.js'
 
 /** Where a runner finds the logins keys run on (the server's sealed store). */
 export type LoginTokens = {
   /** A login's token, or undefined when there is no login by that name. */
   token(name: string): Promise<string | undefined>
-  /** Told when a run uses a login (for `logins list`). */
+  /** Told when a run uses a login, and each quota report of it (for `logins list`). */
   noteUse?(name: string): Promise<void>
+  noteQuota?(name: string, quota: Quota): Promise<void>
 }
 
 export type LoginEnv = { env: Record<string, string>; print: string }
 
+/** The login's environment; `use`: a run takes it now (noted for `logins list`). */
 export const loginEnvOf = async (
   logins: LoginTokens | undefined,
-  name: string
+  name: string,
+  use = true
 ): Promise<LoginEnv> => {
   const token = await logins?.token(name)
   if (!token) {
@@ -27,7 +31,7 @@ export const loginEnvOf = async (
       `This key's Claude login (${name}) is not on this server; it runs on no other. An operator can add it: claude-code-api logins add ${name}`
     )
   }
-  void logins?.noteUse?.(name).catch(() => {})
+  if (use) void logins?.noteUse?.(name).catch(() => {})
   const print = createHash('sha256').update(name).update('\n').update(token).digest('hex')
   return { env: { CLAUDE_CODE_OAUTH_TOKEN: token }, print: print.slice(0, 32) }
 }

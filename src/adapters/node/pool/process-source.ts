@@ -196,6 +196,8 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
 
   return {
     startCold: (request: RunRequest, sandbox?: string) => startCold(options, request, sandbox),
+    /** Throws `login_missing` when the server has no login by that name. */
+    checkLogin: async (name: string) => void (await loginEnvOf(options.logins, name, false)),
     /** What waits in the pool now, and what it did since start. */
     status: () => {
       const { cleared, ...held } = conversations.status()

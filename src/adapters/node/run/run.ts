@@ -45,7 +45,9 @@ const refuse = async (deps: RunDeps, request: RunRequest) => {
   const followUp = request.toolResults?.length
     ? deps.parked.find(request.toolResults, request.owner, request.conversation)
     : undefined
-  // A login whose quota is used up refuses at once, without starting a CLI (but a probe).
+  // A key's login that is gone refuses first (its quota no longer matters); a login whose
+  // quota is used up refuses at once, without starting a CLI (but a probe).
+  if (request.login) await deps.source.checkLogin(request.login)
   if (!followUp) deps.quota.of(request.login).admit()
   // Without a sandbox such a run is refused outright.
   const confined =

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { LOGIN_NAME } from '../../../contract/names.js'
+import type { Quota } from '../../../contract/quota.js'
 import { ConfigError } from '../../../errors/index.js'
 import { withKeysFileLock } from '../keys.js'
 import { loadKey, type Sealed, type SecretSource, seal, unseal } from './seal.js'
@@ -16,6 +17,8 @@ export type LoginInfo = {
   added: string
   /** When a run last used it (at most a minute late), or null. */
   last_used: string | null
+  /** Its quota as the server last saw it (written at most every 30 s, and on a change of status). */
+  quota?: Quota | null
 }
 
 type Entry = LoginInfo & { sealed: Sealed }
@@ -31,6 +34,7 @@ export type LoginStoreOptions = {
 export type LoginStore = ReturnType<typeof createLoginStore>
 
 const USE_NOTED_EVERY_MS = 60_000
+const QUOTA_NOTED_EVERY_MS = 30_000
 
 const readLogins = async (file: string): Promise<LoginsFile> => {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -66,6 +70,7 @@ export const createLoginStore = ({ file, secret }: LoginStoreOptions) => {
   /** Tokens as last read, and the file's state they were read at. */
   let cache: { signature: string; tokens: Map<string, string> } | undefined
   const noted = new Map<string, number>()
+  const quotaNoted = new Map<string, { at: number; status: string }>()
 
   const signature = async () => {
     const s = await stat(file).catch(() => undefined)
@@ -76,7 +81,12 @@ export const createLoginStore = ({ file, secret }: LoginStoreOptions) => {
     file,
     async list(): Promise<LoginInfo[]> {
       const { logins } = await readLogins(file)
-      return logins.map(({ name, added, last_used }) => ({ name, added, last_used }))
+      return logins.map(({ name, added, last_used, quota }) => ({
+        name,
+        added,
+        last_used,
+        quota: quota ?? null,
+      }))
     },
     async has(name: string) {
       return (await readLogins(file)).logins.some((l) => l.name === name)
@@ -144,6 +154,18 @@ export const createLoginStore = ({ file, secret }: LoginStoreOptions) => {
         const entry = logins.logins.find((l) => l.name === name)
         if (!entry) return
         entry.last_used = new Date(at).toISOString()
+        await writeLogins(file, logins)
+      })
+    },
+    /** Keeps the login's latest quota report, for `logins list`. */
+    async noteQuota(name: string, quota: Quota, at = Date.now()) {
+      const last = quotaNoted.get(name)
+      if (last && last.status === quota.status && at - last.at < QUOTA_NOTED_EVERY_MS) return
+      quotaNoted.set(name, { at, status: quota.status })
+      await edit(async (logins) => {
+        const entry = logins.logins.find((l) => l.name === name)
+        if (!entry) return
+        entry.quota = quota
         await writeLogins(file, logins)
       })
     },

@@ -5,7 +5,8 @@
  * the secret with HKDF, so a passphrase works as well as random bytes.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { chmod, open, readFile } from 'node:fs/promises'
+import { chmod, mkdir, open, readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { ConfigError } from '../../../errors/index.js'
 
 export type Sealed = { iv: string; tag: string; data: string }
@@ -47,6 +48,7 @@ export const readSecretFile = async (path: string, create: boolean): Promise<Buf
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw error
   }
   const secret = randomBytes(32)
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   // `wx`: two commands adding a login at once cannot each make one.
   const file = await open(path, 'wx', 0o600).catch(async (error) => {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined

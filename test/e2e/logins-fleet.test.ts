@@ -1,0 +1,172 @@
+/**
+ * Keys' own logins through a Node front door over two runner hosts (real CLI on each): the hosts
+ * hold the logins by name and the front door passes only the name, so a token never crosses the
+ * runner protocol. Host 1 has Alice's login, host 2 has not: her runs reach host 1's processes and
+ * her mock only, whichever host is tried first; her login's used-up window is refused at the front
+ * door; and once no host has it, she is refused with login_missing, never run elsewhere.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
+import { type RunningServer, startRunnerHost, startServer } from '../../src/runtime/node/entry.js'
+import { createKey } from '../../src/runtime/node/keys.js'
+import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins/login-store.js'
+import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
+import { startTokenRouter, type TokenRouter } from '../helpers/token-router.js'
+
+const RUNNER_TOKEN = 'a-long-random-runner-token-for-logins'
+const ALICE = 'sk-ant-oat01-fleet-alice-91c2d7e4a0'
+let dir: string
+let aliceStore: LoginStore
+let router: TokenRouter
+let alice: MockAnthropic
+let server: MockAnthropic
+let stray: MockAnthropic
+const hosts: RunningServer[] = []
+let front: RunningServer
+const keys = { alice: '', server: '' }
+
+beforeAll(async () => {
+  dir = await tempDir('logins-fleet')
+  alice = await startMockAnthropic({ token: ALICE })
+  server = await startMockAnthropic({ token: 'test-token' })
+  stray = await startMockAnthropic({ token: 'no-such-token' })
+  router = await startTokenRouter({ [ALICE]: alice.url, 'test-token': server.url, '*': stray.url })
+  for (const i of [0, 1]) {
+    const home = join(dir, `host-${i}`)
+    const loginsFile = join(home, 'logins')
+    const store = createLoginStore({ file: loginsFile, secret: { file: `${loginsFile}.secret` } })
+    if (i === 0) {
+      await store.add('alice', ALICE)
+      aliceStore = store
+    }
+    hosts.push(
+      await startRunnerHost({
+        port: 0,
+        token: RUNNER_TOKEN,
+        logLevel: 'silent',
+        workDir: join(home, 'work'),
+        loginsFile,
+        runnerOptions: { env: cliEnv(home, router.url), killGraceMs: 1_000 },
+      })
+    )
+  }
+  const keysFile = join(dir, 'keys')
+  keys.alice = (await createKey(keysFile, { name: 'alice', policy: { login: 'alice' } })).key
+  keys.server = (await createKey(keysFile, { name: 'ops', policy: { admin: true } })).key
+  front = await startServer({
+    port: 0,
+    logLevel: 'silent',
+    keysFile,
+    runnerUrls: hosts.map((h) => h.url),
+    runnerToken: RUNNER_TOKEN,
+    usageDb: join(dir, 'front-usage.db'),
+  })
+}, 60_000)
+afterAll(async () => {
+  await front?.close()
+  for (const host of hosts) await host.close()
+  await router?.close()
+  await Promise.all([alice, server, stray].map((m) => m?.close()))
+  await removeDir(dir)
+})
+beforeEach(() => {
+  for (const mock of [alice, server, stray]) mock.reset()
+})
+
+const ask = (key: string, content: string) =>
+  fetch(`${front.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'haiku', max_tokens: 50, messages: [{ role: 'user', content }] }),
+  })
+
+describe('logins through a front door', () => {
+  it("run a key's runs on a host that holds its login, and a key without one on the hosts' own", async () => {
+    const anthropic = new Anthropic({ apiKey: keys.alice, baseURL: front.url, maxRetries: 0 })
+    // Four runs: the front door takes hosts in turn, so host 2 (no such login) is tried too.
+    for (const n of [1, 2, 3, 4]) {
+      const message = await anthropic.messages.create({
+        model: 'haiku',
+        max_tokens: 50,
+        messages: [{ role: 'user', content: `run ${n}` }],
+      })
+      expect(message.content).toEqual([{ type: 'text', text: `ECHO: run ${n}` }])
+    }
+    const plain = await ask(keys.server, 'plain')
+    expect(plain.status).toBe(200)
+    expect(alice.messageRequests()).toHaveLength(4)
+    expect(server.messageRequests()).toHaveLength(1)
+    for (const mock of [alice, server, stray]) expect(mock.refused).toEqual([])
+  }, 90_000)
+
+  it("refuse a key whose login is used up at the front door, with that login's reset", async () => {
+    alice.setHandler(() => ({
+      kind: 'error',
+      status: 429,
+      type: 'rate_limit_error',
+      message: 'limit reached',
+      headers: unifiedHeaders('rejected', 1, epoch(1_800)),
+    }))
+    const first = await ask(keys.alice, 'over')
+    expect(first.status).toBe(429)
+    const again = await ask(keys.alice, 'still over')
+    expect(again.status).toBe(429)
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(1_700)
+    expect((await again.json()).error.details).toEqual({ error_code: 'login_quota' })
+    // Refused here: no model call, on either host.
+    expect(alice.messageRequests()).toHaveLength(1)
+    expect((await ask(keys.server, 'others run')).status).toBe(200)
+    const status = await (
+      await fetch(`${front.url}/llm/status`, {
+        headers: { authorization: `Bearer ${keys.server}` },
+      })
+    ).json()
+    expect(status.logins).toMatchObject({ alice: { status: 'rejected' } })
+  }, 60_000)
+
+  it('refuse a key whose login no host holds (login_missing), and run it nowhere', async () => {
+    expect(await aliceStore.remove('alice')).toBe(true)
+    // A fresh front door: the one above still remembers the used-up window.
+    const other = await startServer({
+      port: 0,
+      logLevel: 'silent',
+      keysFile: join(dir, 'keys'),
+      runnerUrls: hosts.map((h) => h.url),
+      runnerToken: RUNNER_TOKEN,
+      usageDb: join(dir, 'other-usage.db'),
+    })
+    try {
+      const res = await fetch(`${other.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': keys.alice, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'haiku',
+          max_tokens: 50,
+          messages: [{ role: 'user', content: 'gone' }],
+        }),
+      })
+      expect(res.status).toBe(403)
+      expect((await res.json()).error.details).toEqual({ error_code: 'login_missing' })
+      expect(alice.messageRequests()).toHaveLength(0)
+      expect(server.messageRequests()).toHaveLength(0)
+      expect(stray.refused).toEqual([])
+    } finally {
+      await other.close()
+    }
+  }, 60_000)
+
+  it('keeps the token out of everything but the host that holds it', async () => {
+    const files: string[] = []
+    for (const entry of await readdir(dir, { recursive: true })) {
+      const path = join(dir, entry)
+      if (path.endsWith('/logins') || path.endsWith('/logins.secret')) continue
+      const text = await readFile(path, 'latin1').catch(() => '')
+      if (text.includes(ALICE)) files.push(path)
+    }
+    expect(files).toEqual([])
+  })
+})
