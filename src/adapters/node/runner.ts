@@ -13,10 +13,10 @@ import { createSessionStore } from './disk/kept-sessions.js'
 import { createModelsList } from './models-probe.js'
 import { createProcessSource, type Launch } from './pool/process-source.js'
 import { requireClaudeBinary } from './process/binary.js'
-import { createCapGuard } from './process/cap-guard.js'
 import { buildChildEnv } from './process/child-env.js'
 import { createEgressProxy, egressSocketPath, egressTargets } from './process/egress-proxy.js'
 import { residentBytes } from './process/memory.js'
+import { createModelRelay } from './process/model-relay.js'
 import { createLauncher } from './process/orphans.js'
 import { needsSandbox } from './process/sandbox.js'
 import { createSandbox } from './process/sandbox-probe.js'
@@ -103,7 +103,7 @@ const createSessions = (
       logger,
     }),
   }
-  const capGuard = createCapGuard({
+  const relay = createModelRelay({
     upstream: childEnv.ANTHROPIC_BASE_URL,
     onListen: (target) => {
       egress.api.allow(target)
@@ -113,7 +113,7 @@ const createSessions = (
   })
   const source = createProcessSource({
     egress,
-    capGuard,
+    relay,
     sandbox,
     settings,
     hiddenPaths: options.hiddenPaths,
@@ -137,7 +137,7 @@ const createSessions = (
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
       await Promise.all([...live].map((session) => session.stop()))
-      await Promise.all([egress.api.close(), egress.web.close(), capGuard.close(), sandbox.close()])
+      await Promise.all([egress.api.close(), egress.web.close(), relay.close(), sandbox.close()])
     },
   }
 }

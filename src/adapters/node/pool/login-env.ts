@@ -1,8 +1,8 @@
 /**
- * A key's own Claude login, for the processes that run on it: its token goes into the process's
- * environment only (never argv, logs or status), and a fingerprint of it marks every process
- * started with it, so none serves a run of another login, or of the same name after its token
- * changed.
+ * A key's own Claude login, for the processes that run on it: its token is put on their model
+ * calls by the server's relay (process/model-relay.ts), never given to the process, and a
+ * fingerprint of it marks every process started for it, so none serves a run of another login,
+ * or of the same name after its token changed.
  */
 import { createHash } from 'node:crypto'
 import type { Quota } from '../../../contract/quota.js'
@@ -17,7 +17,7 @@ export type LoginTokens = {
   noteQuota?(name: string, quota: Quota): Promise<void>
 }
 
-export type LoginEnv = { env: Record<string, string>; print: string }
+export type LoginEnv = { token: string; print: string }
 
 /** The login's environment; `use`: a run takes it now (noted for `logins list`). */
 export const loginEnvOf = async (
@@ -33,5 +33,5 @@ export const loginEnvOf = async (
   }
   if (use) void logins?.noteUse?.(name).catch(() => {})
   const print = createHash('sha256').update(name).update('\n').update(token).digest('hex')
-  return { env: { CLAUDE_CODE_OAUTH_TOKEN: token }, print: print.slice(0, 32) }
+  return { token, print: print.slice(0, 32) }
 }

@@ -11,9 +11,9 @@ import type { Logger } from '../../../lib/logger.js'
 import { type Conversation, historyOf } from '../../../run/conversation-key.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
-import type { CapGuard, CapRoute } from '../process/cap-guard.js'
 import type { EgressProxy } from '../process/egress-proxy.js'
 import { residentBytes } from '../process/memory.js'
+import { type ModelRelay, type RelayRoute, STAND_IN_TOKEN } from '../process/model-relay.js'
 import { prepareSandbox, type SandboxLaunch } from '../process/sandbox.js'
 import type { SandboxLease } from '../process/sandbox-probe.js'
 import type { CliProcess, LaunchExtras } from '../process/spawn.js'
@@ -39,8 +39,8 @@ export type ProcessSourceOptions = {
   hiddenPaths?: string[]
   /** The ways out of a sandboxed run's network: the API only, or the public web too. */
   egress: { api: EgressProxy; web: EgressProxy }
-  /** Where the model calls of a run with an output token cap go. */
-  capGuard: Pick<CapGuard, 'open'>
+  /** Where the model calls of a run with an output token cap, or on a key's login, go. */
+  relay: Pick<ModelRelay, 'open'>
   /** Where a run that needs a sandbox gets one (asked only for such runs). */
   sandbox: { acquire(): Promise<SandboxLease> }
   warmShapes?: NodeRunnerOptions['warmShapes']
@@ -86,7 +86,7 @@ const startCold = async (
   const dir = await prepareWorkDir(request, dirs, !sandbox && warmShapeOf(request) !== undefined)
   let lease: SandboxLease | undefined
   let sandboxed: SandboxLaunch | undefined
-  let capRoute: CapRoute | undefined
+  let relayed: RelayRoute | undefined
   try {
     if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
     const paths = {
@@ -107,15 +107,16 @@ const startCold = async (
     const command = sandboxed ? [...(lease?.prefix ?? []), ...sandboxed.command] : [path]
     const skipWebFetchPreflight = !settings.webFetchPreflight
     const args = buildCliArgs({ ...request, ...dir, reusable, skipWebFetchPreflight })
-    // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6), and
-    // its model calls then go through the guard that stops them at the cap (cap-guard.ts).
-    capRoute = request.maxOutputTokens ? await options.capGuard.open() : undefined
+    // The CLI takes a cap on output tokens from its environment only (claude-cli.md §5.6). Its
+    // model calls then go through the relay that stops them at the cap; so do those of a process
+    // on a key's login, which holds a stand-in for the token the relay puts on (model-relay.ts).
+    const capped = request.maxOutputTokens !== undefined
+    relayed =
+      capped || login ? await options.relay.open({ capped, token: login?.token }) : undefined
     const env: Record<string, string> = {
-      ...login?.env,
-      ...(capRoute && {
-        CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens),
-        ANTHROPIC_BASE_URL: capRoute.baseUrl,
-      }),
+      ...(login && { CLAUDE_CODE_OAUTH_TOKEN: STAND_IN_TOKEN }),
+      ...(capped && { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens) }),
+      ...(relayed && { ANTHROPIC_BASE_URL: relayed.baseUrl }),
     }
     const extras = sandboxed && { fds: sandboxed.fds }
     const proc = await launch(command, args, dir.cwd, env, extras)
@@ -125,13 +126,13 @@ const startCold = async (
     // The sandbox's user and cgroup are free again once its processes are gone.
     const held = lease
     if (held) void session.exited.then(() => held.release())
-    const route = capRoute
+    const route = relayed
     if (route) void session.exited.then(() => route.close())
     lease = undefined
-    capRoute = undefined
+    relayed = undefined
     return session
   } catch (error) {
-    capRoute?.close()
+    relayed?.close()
     await lease?.release()
     await dir.cleanup?.().catch(() => {})
     throw error

@@ -57,8 +57,8 @@ export async function* converse(
       if (event && message.event?.type === 'message_start') messageDone = false
       if (event && message.event?.type === 'message_stop') messageDone = true
       const runEvents = translator.translate(message)
-      // At the token cap the CLI asks the model to go on at once; the guard refuses that call
-      // (cap-guard.ts), and the process is killed now, not after the client took the events.
+      // At the token cap the CLI asks the model to go on at once; the relay refuses that call
+      // (model-relay.ts), and the process is killed now, not after the client took the events.
       const cut = translator.cutShort()
       if (cut) halt()
       for (const runEvent of runEvents) {

@@ -1,11 +1,16 @@
 /**
- * The guard of capped runs' model calls, over a real loopback upstream: it passes calls on as
- * sent, and once an answer stopped at `max_tokens` no further model call of that route leaves.
+ * The relay of model calls, over a real loopback upstream: it passes calls on as sent; on a
+ * capped route, once an answer stopped at `max_tokens` no further model call leaves; on a
+ * login's route, the calls carry the login's token instead of the process's stand-in.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type CapGuard, createCapGuard } from '../../src/adapters/node/process/cap-guard.js'
+import {
+  createModelRelay,
+  type ModelRelay,
+  STAND_IN_TOKEN,
+} from '../../src/adapters/node/process/model-relay.js'
 import { silentLogger } from '../../src/lib/logger.js'
 
 type Seen = { method: string; url: string; headers: IncomingMessage['headers']; body: string }
@@ -14,7 +19,7 @@ let upstream: Server
 let seen: Seen[]
 /** What the upstream answers a model call with: SSE events, written in these pieces. */
 let pieces: string[]
-let guard: CapGuard
+let relay: ModelRelay
 const listened: string[] = []
 
 const sse = (stop: string) =>
@@ -42,14 +47,14 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
   const { port } = upstream.address() as AddressInfo
-  guard = createCapGuard({
+  relay = createModelRelay({
     upstream: `http://127.0.0.1:${port}/gateway/`,
     onListen: (target) => listened.push(target),
     logger: silentLogger,
   })
 })
 afterAll(async () => {
-  await guard.close()
+  await relay.close()
   await new Promise<void>((resolve) => upstream.close(() => resolve()))
 })
 beforeEach(() => {
@@ -64,9 +69,9 @@ const call = (baseUrl: string, path = '/v1/messages?beta=true', method = 'POST')
     ...(method === 'POST' && { body: '{"max_tokens":5}' }),
   })
 
-describe('the cap guard', () => {
+describe('the model relay', () => {
   it('passes a model call on as sent, under the upstream path, and its answer back', async () => {
-    const route = await guard.open()
+    const route = await relay.open()
     const answer = await call(route.baseUrl)
     expect(answer.headers.get('x-upstream')).toBe('yes')
     expect(await answer.text()).toBe(sse('end_turn'))
@@ -87,7 +92,7 @@ describe('the cap guard', () => {
   })
 
   it('refuses every model call after an answer stopped at the cap, without reaching the API', async () => {
-    const route = await guard.open()
+    const route = await relay.open({ capped: true })
     // The marker split between two pieces of the stream.
     const whole = sse('max_tokens')
     const at = whole.indexOf('max_to')
@@ -102,7 +107,7 @@ describe('the cap guard', () => {
 
     // What is not a model call still goes through; another process's route is not touched.
     await (await call(route.baseUrl, '/v1/messages/count_tokens')).text()
-    const other = await guard.open()
+    const other = await relay.open({ capped: true })
     await (await call(other.baseUrl)).text()
     expect(seen.map((s) => s.url)).toEqual([
       '/gateway/v1/messages?beta=true',
@@ -114,10 +119,31 @@ describe('the cap guard', () => {
   })
 
   it('answers 404 for a route that is closed or never was', async () => {
-    const route = await guard.open()
+    const route = await relay.open()
     route.close()
     expect((await call(route.baseUrl)).status).toBe(404)
     expect((await call(route.baseUrl.replace(/[\w-]+$/, 'nope'))).status).toBe(404)
     expect(seen).toEqual([])
+  })
+})
+
+describe('a route for a key login', () => {
+  it("puts the login's token on every call in place of the stand-in, and does not stop at the cap", async () => {
+    const route = await relay.open({ token: 'sk-ant-oat01-the-real-one' })
+    pieces = [sse('max_tokens')]
+    for (const _ of [1, 2]) {
+      await (
+        await fetch(`${route.baseUrl}/v1/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${STAND_IN_TOKEN}`, 'x-api-key': STAND_IN_TOKEN },
+          body: '{}',
+        })
+      ).text()
+    }
+    expect(seen.map((s) => [s.headers.authorization, s.headers['x-api-key']])).toEqual([
+      ['Bearer sk-ant-oat01-the-real-one', undefined],
+      ['Bearer sk-ant-oat01-the-real-one', undefined],
+    ])
+    route.close()
   })
 })

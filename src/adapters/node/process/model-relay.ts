@@ -1,9 +1,13 @@
 /**
- * The model calls of a run with an output token cap go through the server, on loopback. At the
- * cap the CLI at once asks the model to go on, a billed call (claude-cli.md §5.9); killing the
- * CLI when its output shows the cap races that call on a loaded machine. Here the answer is read
- * on its way to the CLI: once one stopped at `max_tokens`, no further model call of that process
- * leaves the server. Only capped processes come this way; the others talk to the API directly.
+ * The server between a CLI process and the API, on loopback, for the processes that need it
+ * (the others talk to the API directly):
+ * - A run with an output token cap: at the cap the CLI at once asks the model to go on, a billed
+ *   call (claude-cli.md §5.9); killing the CLI when its output shows the cap races that call on a
+ *   loaded machine. Here the answer is read on its way to the CLI: once one stopped at
+ *   `max_tokens`, no further model call of that process leaves the server.
+ * - A run on a key's own login: the process holds a stand-in token, and its calls get the
+ *   login's real one here. A command the CLI runs (Bash) can read the CLI's environment
+ *   (`/proc/<pid>/environ`, same user); the token is never there, nor in the CLI's memory.
  */
 import {
   createServer,
@@ -16,9 +20,9 @@ import type { AddressInfo } from 'node:net'
 import { Transform } from 'node:stream'
 import type { Logger } from '../../../lib/logger.js'
 
-export type CapGuard = ReturnType<typeof createCapGuard>
+export type ModelRelay = ReturnType<typeof createModelRelay>
 
-export type CapRoute = {
+export type RelayRoute = {
   /** The process's `ANTHROPIC_BASE_URL`. */
   baseUrl: string
   /** Whether an answer on this route stopped at the cap. */
@@ -26,10 +30,16 @@ export type CapRoute = {
   close: () => void
 }
 
-export type CapGuardOptions = {
+/** What a process's calls get on their way: a stop at the cap, a login's token. */
+export type RouteOptions = { capped?: boolean; token?: string }
+
+/** The token a process on a key's login holds instead of the login's (shaped as one). */
+export const STAND_IN_TOKEN = 'sk-ant-oat01-claude-code-api-relay-stand-in'
+
+export type ModelRelayOptions = {
   /** Where the model calls go on: the CLI's own `ANTHROPIC_BASE_URL`, or the API. */
   upstream?: string | undefined
-  /** Told the guard's `host:port` once it listens (a sandbox's egress must let it through). */
+  /** Told the relay's `host:port` once it listens (a sandbox's egress must let it through). */
   onListen?: (target: string) => void
   logger: Logger
 }
@@ -66,14 +76,14 @@ const refuse = (res: ServerResponse) =>
     })
   )
 
-export const createCapGuard = ({ upstream, onListen, logger }: CapGuardOptions) => {
+export const createModelRelay = ({ upstream, onListen, logger }: ModelRelayOptions) => {
   const base = new URL(upstream || 'https://api.anthropic.com')
   const basePath = base.pathname.replace(/\/$/, '')
   const send = base.protocol === 'https:' ? httpsRequest : httpRequest
-  const routes = new Map<string, { spent: boolean }>()
+  const routes = new Map<string, RouteOptions & { spent: boolean }>()
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const match = /^\/cap\/([\w-]+)(\/.*)?$/.exec(req.url ?? '')
+    const match = /^\/relay\/([\w-]+)(\/.*)?$/.exec(req.url ?? '')
     const route = match?.[1] ? routes.get(match[1]) : undefined
     if (!route) {
       res.writeHead(404).end()
@@ -81,12 +91,17 @@ export const createCapGuard = ({ upstream, onListen, logger }: CapGuardOptions) 
     }
     const rest = match?.[2] ?? '/'
     const modelCall = isModelCall(req, rest)
-    if (modelCall && route.spent) {
+    const watched = modelCall && route.capped === true
+    if (watched && route.spent) {
       req.resume()
       refuse(res)
       return
     }
     const { host: _host, connection: _connection, ...headers } = req.headers
+    if (route.token) {
+      delete headers['x-api-key']
+      headers.authorization = `Bearer ${route.token}`
+    }
     const outgoing = send(
       {
         protocol: base.protocol,
@@ -102,12 +117,12 @@ export const createCapGuard = ({ upstream, onListen, logger }: CapGuardOptions) 
         const watch = watchForCap(() => {
           route.spent = true
         })
-        answer.pipe(modelCall ? watch : res)
-        if (modelCall) watch.pipe(res)
+        answer.pipe(watched ? watch : res)
+        if (watched) watch.pipe(res)
       }
     )
     outgoing.on('error', (error) => {
-      logger.warn('a capped run could not reach the API', { error: error.message })
+      logger.warn('a relayed model call could not reach the API', { error: error.message })
       if (res.headersSent) res.destroy()
       else res.writeHead(502).end()
     })
@@ -130,14 +145,14 @@ export const createCapGuard = ({ upstream, onListen, logger }: CapGuardOptions) 
   }
 
   return {
-    /** A route for one process; the guard listens from the first. */
-    async open(): Promise<CapRoute> {
+    /** A route for one process; the relay listens from the first. */
+    async open(options: RouteOptions = {}): Promise<RelayRoute> {
       const target = await listen()
       const id = crypto.randomUUID()
-      const route = { spent: false }
+      const route = { ...options, spent: false }
       routes.set(id, route)
       return {
-        baseUrl: `http://${target}/cap/${id}`,
+        baseUrl: `http://${target}/relay/${id}`,
         spent: () => route.spent,
         close: () => routes.delete(id),
       }
