@@ -28,6 +28,8 @@ const TOKENS = {
   bob: 'sk-ant-oat01-bob-52ad0e6c1f97e3',
   carol: 'sk-ant-oat01-carol-0be1d4a9c73f58',
 }
+/** A login whose token the API no longer takes (no mock accepts it). */
+const REVOKED = 'sk-ant-oat01-eve-revoked-6d02b8f1a4'
 const log = captureLogger()
 let dir: string
 let store: LoginStore
@@ -35,7 +37,7 @@ let router: TokenRouter
 let stack: TestStack
 const mocks = {} as Record<keyof typeof TOKENS, MockAnthropic>
 let stray: MockAnthropic
-const keys = {} as Record<'alice' | 'bob' | 'carol' | 'server', string>
+const keys = {} as Record<'alice' | 'bob' | 'carol' | 'eve' | 'server', string>
 const errorBodies: string[] = []
 
 beforeAll(async () => {
@@ -56,6 +58,8 @@ beforeAll(async () => {
   for (const name of ['alice', 'bob', 'carol'] as const) {
     keys[name] = (await createKey(keysFile, { name, policy: { login: name } })).key
   }
+  await store.add('eve', REVOKED)
+  keys.eve = (await createKey(keysFile, { name: 'eve', policy: { login: 'eve' } })).key
   keys.server = (await createKey(keysFile, { name: 'ops', policy: { admin: true } })).key
   stack = await startTestStack({
     keysFile,
@@ -260,6 +264,23 @@ describe('keys bound to logins', () => {
   }, 60_000)
 })
 
+describe('a key whose login the API refuses', () => {
+  it('is refused with login_expired, and never run on another login', async () => {
+    const res = await stack.post(
+      '/v1/chat/completions',
+      { model: 'haiku', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { authorization: `Bearer ${keys.eve}`, 'content-type': 'application/json' } }
+    )
+    expect(res.status).toBe(403)
+    const body = await res.text()
+    errorBodies.push(body)
+    expect(JSON.parse(body).error).toMatchObject({ code: 'login_expired' })
+    // The API was asked with Eve's token alone, and refused it.
+    expect(stray.refused.length).toBeGreaterThan(0)
+    expect(reached()).toEqual({ alice: 0, bob: 0, carol: 0, server: 0 })
+  }, 60_000)
+})
+
 /** Every file under `root`, with its text (the sealed store left out by the caller). */
 const filesUnder = async (root: string): Promise<Array<[string, string]>> => {
   const found: Array<[string, string]> = []
@@ -291,6 +312,10 @@ describe('a login token', () => {
     for (const pid of await readdir('/proc')) {
       if (!/^\d+$/.test(pid)) continue
       seen.push([
+        `/proc/${pid}/environ`,
+        await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => ''),
+      ])
+      seen.push([
         `/proc/${pid}/cmdline`,
         await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => ''),
       ])
@@ -302,10 +327,13 @@ describe('a login token', () => {
     }
     expect(seen.length).toBeGreaterThan(10)
     for (const [where, text] of seen) {
-      for (const token of Object.values(TOKENS)) expect(text.includes(token), where).toBe(false)
+      for (const token of [...Object.values(TOKENS), REVOKED]) {
+        expect(text.includes(token), where).toBe(false)
+      }
     }
     // The sealed store holds no token as text either.
     const file = await readFile(join(dir, 'logins'), 'utf8')
-    for (const token of Object.values(TOKENS)) expect(file.includes(token)).toBe(false)
+    for (const token of [...Object.values(TOKENS), REVOKED])
+      expect(file.includes(token)).toBe(false)
   })
 })
