@@ -16,6 +16,7 @@ import { claudeCodeAsClient } from './bench/claude-client.js'
 import { claudeCodeSession } from './bench/claude-session.js'
 import { httpOverhead } from './bench/http.js'
 import { inputBlocking } from './bench/input.js'
+import { ownLoginLatency } from './bench/logins.js'
 import { compareModes, type ModeResult } from './bench/modes.js'
 import { chunkDelays, rssWithOpenStreams } from './bench/streams.js'
 import { sectionOf } from './report-section.js'
@@ -40,6 +41,8 @@ const GOALS = {
   sessionFirstTurn: 1.5,
   sessionResumedTurns: 1.3,
   sessionCost: 1.1,
+  /** A key on its own login ÷ a key on the server's login, p50 (issue 31). */
+  ownLogin: 1.1,
 }
 
 const goals: Array<{ name: string; value: string; goal: string; ok: boolean }> = []
@@ -151,6 +154,16 @@ for (const [name, value, goal] of [
   )
 }
 
+stage("keys on their own login and on the server's")
+const logins = await ownLoginLatency(join(home, 'logins'), mock.url)
+check(
+  "a key on its own login ÷ a key on the server's login, p50",
+  share(logins.own, logins.server),
+  '×',
+  `≤ ${GOALS.ownLogin}`,
+  share(logins.own, logins.server) <= GOALS.ownLogin
+)
+
 const env = cliEnv(home, mock.url)
 const version = await readClaudeVersion(resolveClaudeBinary(env)?.path ?? 'claude', env)
 await mock.close()
@@ -189,7 +202,7 @@ const docs = fileURLToPath(new URL('../docs/', import.meta.url))
 await mkdir(docs, { recursive: true })
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ machine, modes, client, session, streams, delay, delay4, http, input, goals }, null, 2)}\n`
+  `${JSON.stringify({ machine, modes, client, session, logins, streams, delay, delay4, http, input, goals }, null, 2)}\n`
 )
 await writeBenchCharts(docs, { modes, streams, date: machine.date })
 // The soak's section (npm run soak) stays as it was.
@@ -249,6 +262,17 @@ await writeFile(
       (t, i) =>
         `| ${i + 1} | ${ms(t.direct)} | ${ms(t.server)} | ${share(t.server, t.direct).toFixed(2)} | ${Math.round(t.directCost)} | ${Math.round(t.serverCost)} | ${share(t.serverCost, t.directCost).toFixed(2)} |`
     ),
+    '',
+    "## Keys on their own login and on the server's",
+    '',
+    `\`/llm/chat\` on one server with its defaults, ${logins.rounds} runs of each key, alternating, a second`,
+    "apart: a key on its own login (a stand-in token in its process, the login's put on by the",
+    "server's relay) and a key on the server's login.",
+    '',
+    '| Key | p50 | ÷ server login |',
+    '|---|---|---|',
+    `| on the server's login | ${ms(logins.server)} | 1.00 |`,
+    `| on its own login | ${ms(logins.own)} | ${share(logins.own, logins.server).toFixed(2)} |`,
     '',
     '## Streaming',
     '',
