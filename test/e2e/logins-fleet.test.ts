@@ -8,6 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
@@ -16,6 +17,7 @@ import { createKey } from '../../src/runtime/node/keys.js'
 import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins/login-store.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
 import { startTokenRouter, type TokenRouter } from '../helpers/token-router.js'
+import { weatherModel } from '../helpers/tool-mock.js'
 
 const RUNNER_TOKEN = 'a-long-random-runner-token-for-logins'
 const ALICE = 'sk-ant-oat01-fleet-alice-91c2d7e4a0'
@@ -85,10 +87,12 @@ const ask = (key: string, content: string) =>
   })
 
 describe('logins through a front door', () => {
-  it("run a key's runs on a host that holds its login, and a key without one on the hosts' own", async () => {
+  it("run a key's runs on a host that holds its login (every dialect, streams, a tool follow-up), and a key without one on the hosts' own", async () => {
+    alice.setHandler(weatherModel)
     const anthropic = new Anthropic({ apiKey: keys.alice, baseURL: front.url, maxRetries: 0 })
-    // Four runs: the front door takes hosts in turn, so host 2 (no such login) is tried too.
-    for (const n of [1, 2, 3, 4]) {
+    const openai = new OpenAI({ apiKey: keys.alice, baseURL: `${front.url}/v1`, maxRetries: 0 })
+    // Two plain runs: the front door takes hosts in turn, so host 2 (no such login) is tried too.
+    for (const n of [1, 2]) {
       const message = await anthropic.messages.create({
         model: 'haiku',
         max_tokens: 50,
@@ -96,9 +100,42 @@ describe('logins through a front door', () => {
       })
       expect(message.content).toEqual([{ type: 'text', text: `ECHO: run ${n}` }])
     }
+    const streamed = await anthropic.messages
+      .stream({ model: 'haiku', max_tokens: 50, messages: [{ role: 'user', content: 'stream' }] })
+      .finalText()
+    expect(streamed).toBe('ECHO: stream')
+    let text = ''
+    for await (const chunk of await openai.chat.completions.create({
+      model: 'haiku',
+      messages: [{ role: 'user', content: 'completions' }],
+      stream: true,
+    })) {
+      text += chunk.choices[0]?.delta.content ?? ''
+    }
+    expect(text).toBe('ECHO: completions')
+    expect(
+      (await openai.responses.create({ model: 'haiku', input: 'responses' })).output_text
+    ).toBe('ECHO: responses')
+    // A tool follow-up goes to the host that holds the waiting run, on the same login.
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'get_weather', parameters: { type: 'object', properties: {} } },
+      },
+    ]
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Paris?' }]
+    const asked = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+    const call = asked.choices[0]?.message
+    messages.push(call as OpenAI.ChatCompletionMessageParam, {
+      role: 'tool',
+      tool_call_id: call?.tool_calls?.[0]?.id ?? '',
+      content: 'sunny',
+    })
+    const answer = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+    expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
     const plain = await ask(keys.server, 'plain')
     expect(plain.status).toBe(200)
-    expect(alice.messageRequests()).toHaveLength(4)
+    expect(alice.messageRequests()).toHaveLength(7)
     expect(server.messageRequests()).toHaveLength(1)
     for (const mock of [alice, server, stray]) expect(mock.refused).toEqual([])
   }, 90_000)

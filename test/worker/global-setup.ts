@@ -14,9 +14,12 @@ import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { startRunnerHost } from '../../src/runtime/node/entry.js'
+import { createLoginStore } from '../../src/runtime/node/logins/login-store.js'
 
 export const TOKEN = 'runner-token-for-tests'
 export const KEY = 'cca_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e'
+/** The token of the login the runner host holds by the name `edge` (its calls carry it). */
+export const EDGE_LOGIN_TOKEN = 'sk-ant-oat01-edge-login-c3f1a9d27e'
 
 /** A loopback URL where nothing listens. */
 const deadUrl = async () => {
@@ -32,12 +35,19 @@ export default async function setup(project: TestProject) {
   await buildWeb()
   const mock = await startMockAnthropic()
   const home = await tempDir('worker')
+  // The host holds one key login by name; the front door at the edge passes only the name.
+  const loginsFile = join(home, 'logins')
+  await createLoginStore({ file: loginsFile, secret: { file: `${loginsFile}.secret` } }).add(
+    'edge',
+    EDGE_LOGIN_TOKEN
+  )
   const host = await startRunnerHost({
     host: '127.0.0.1',
     port: 0,
     token: TOKEN,
     logLevel: 'silent',
     workDir: join(home, 'work'),
+    loginsFile,
     runnerOptions: { env: cliEnv(home, mock.url), killGraceMs: 1_000 },
   })
   // The killable host: POST /kill (SIGKILL), POST /start (again, on its port).
@@ -70,6 +80,7 @@ export default async function setup(project: TestProject) {
   project.provide('mockUrl', mock.url)
   project.provide('deadUrl', await deadUrl())
   project.provide('keyHash', await hashKey(KEY))
+  project.provide('edgeLoginToken', EDGE_LOGIN_TOKEN)
   return async () => {
     control.close()
     await killable.kill('SIGKILL')
@@ -87,5 +98,6 @@ declare module 'vitest' {
     keyHash: string
     killableUrl: string
     controlUrl: string
+    edgeLoginToken: string
   }
 }
