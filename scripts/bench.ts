@@ -12,11 +12,12 @@ import { cliEnv, removeDir, tempDir } from '../dev-tools/cli-env.js'
 import { startMockAnthropic } from '../dev-tools/mock-anthropic/server.js'
 import { readClaudeVersion, resolveClaudeBinary } from '../src/adapters/node/process/binary.js'
 import { CHARTS, writeBenchCharts } from './bench/charts.js'
+import { claimedLatency } from './bench/claim.js'
 import { claudeCodeAsClient } from './bench/claude-client.js'
 import { claudeCodeSession } from './bench/claude-session.js'
 import { httpOverhead } from './bench/http.js'
 import { inputBlocking } from './bench/input.js'
-import { ownLoginLatency } from './bench/logins.js'
+import { loginsSection, ownLoginLatency } from './bench/logins.js'
 import { compareModes, type ModeResult } from './bench/modes.js'
 import { chunkDelays, rssWithOpenStreams } from './bench/streams.js'
 import { sectionOf } from './report-section.js'
@@ -155,7 +156,10 @@ for (const [name, value, goal] of [
 }
 
 stage("keys on their own login and on the server's")
-const logins = await ownLoginLatency(join(home, 'logins'), mock.url)
+const logins = {
+  ...(await ownLoginLatency(join(home, 'logins'), mock.url)),
+  claimed: await claimedLatency(join(home, 'claim'), mock.url),
+}
 check(
   "a key on its own login ÷ a key on the server's login, p50",
   share(logins.own, logins.server),
@@ -263,17 +267,7 @@ await writeFile(
         `| ${i + 1} | ${ms(t.direct)} | ${ms(t.server)} | ${share(t.server, t.direct).toFixed(2)} | ${Math.round(t.directCost)} | ${Math.round(t.serverCost)} | ${share(t.serverCost, t.directCost).toFixed(2)} |`
     ),
     '',
-    "## Keys on their own login and on the server's",
-    '',
-    `\`/llm/chat\` on one server with its defaults, ${logins.rounds} runs of each key, alternating, a second`,
-    "apart: a key on its own login (a stand-in token in its process, the login's put on by the",
-    "server's relay) and a key on the server's login.",
-    '',
-    '| Key | p50 | ÷ server login |',
-    '|---|---|---|',
-    `| on the server's login | ${ms(logins.server)} | 1.00 |`,
-    `| on its own login | ${ms(logins.own)} | ${share(logins.own, logins.server).toFixed(2)} |`,
-    '',
+    ...loginsSection(logins),
     '## Streaming',
     '',
     `![Memory with open streams](${CHARTS.memory})`,

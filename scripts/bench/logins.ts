@@ -67,3 +67,26 @@ export const ownLoginLatency = async (home: string, mockUrl: string): Promise<Lo
     await server.close()
   }
 }
+
+const ms = (value: number) => `${Math.round(value)} ms`
+
+/** The section of docs/benchmarks.md, with the claimed spares (claim.ts) beside. */
+export const loginsSection = (
+  logins: LoginsResult & { claimed: { p50: number; runs: number } }
+) => [
+  "## Keys on their own login and on the server's",
+  '',
+  `\`/llm/chat\` on one server with its defaults, ${logins.rounds} runs of each key, alternating, a second`,
+  "apart: a key on its own login (a stand-in token in its process, the login's put on by the",
+  "server's relay) and a key on the server's login.",
+  '',
+  '| Key | p50 | ÷ server login |',
+  '|---|---|---|',
+  `| on the server's login | ${ms(logins.server)} | 1.00 |`,
+  `| on its own login | ${ms(logins.own)} | ${(logins.own / logins.server).toFixed(2)} |`,
+  `| a spare claimed with the login at run time (\`--await-claim\`, ${logins.claimed.runs} runs) | ${ms(logins.claimed.p50)} | ${(logins.claimed.p50 / logins.server).toFixed(2)} |`,
+  '',
+  'Hence processes per login: a claimed spare pays the claim and a first query on every run, a',
+  "login's own process reused after `/clear` does not.",
+  '',
+]
