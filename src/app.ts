@@ -9,6 +9,7 @@ import { createActivity } from './api/activity.js'
 import { createAdminRoutes } from './api/admin.js'
 import { createChatRoutes } from './api/chat.js'
 import { createInfoRoutes } from './api/info.js'
+import { createLoginRoutes, type SelfLogins } from './api/login.js'
 import { type AppMetrics, createMetricsRoutes } from './api/metrics.js'
 import { createQueryRoutes } from './api/query.js'
 import { HealthResponse } from './api/schemas.js'
@@ -68,6 +69,8 @@ export type AppOptions = {
   loopbackOnly?: boolean
   /** How long a run waits for tool results, holding its key's place. Default 5 minutes. */
   toolWaitMs?: number
+  /** Lets key holders set their own Claude login (`POST /llm/login`); default: not allowed. */
+  selfLogins?: SelfLogins
 }
 
 export const createApp = (options: AppOptions) => {
@@ -150,6 +153,7 @@ export const createApp = (options: AppOptions) => {
         (c) => c.json({ status: 'ok' as const, service: 'claude-code-api', version: VERSION })
       )
       .route('/llm', createInfoRoutes())
+      .route('/llm', createLoginRoutes(options.selfLogins))
       .route('/llm', createChatRoutes({ heartbeatMs }))
       .route('/llm', createQueryRoutes({ heartbeatMs }))
       .route('/admin', createAdminRoutes(usage, activity, options.keys))

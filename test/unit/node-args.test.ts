@@ -205,6 +205,10 @@ describe('server configuration', () => {
       USAGE_DB: '/var/lib/cca/usage.db',
       RUNNER_URLS: 'http://10.0.0.5:7743, https://runner.example.com',
       RUNNER_TOKEN: 'tok',
+      CLAUDE_LOGINS_FILE: '/etc/cca/logins',
+      CLAUDE_LOGINS_SECRET: 'a-secret-of-at-least-32-characters!',
+      CLAUDE_LOGINS_SECRET_FILE: '/run/secrets/logins',
+      CLAUDE_SELF_SERVICE_LOGINS: '1',
     })
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -257,6 +261,10 @@ describe('server configuration', () => {
       usageDb: '/var/lib/cca/usage.db',
       runnerUrls: ['http://10.0.0.5:7743', 'https://runner.example.com'],
       runnerToken: 'tok',
+      loginsFile: '/etc/cca/logins',
+      loginsSecret: 'a-secret-of-at-least-32-characters!',
+      loginsSecretFile: '/run/secrets/logins',
+      selfServiceLogins: true,
     })
   })
 

@@ -85,6 +85,8 @@ export type ServerFields = {
   loginsSecret?: string
   /** CLAUDE_LOGINS_SECRET_FILE: the secret file (default: the logins file + `.secret`). */
   loginsSecretFile?: string
+  /** CLAUDE_SELF_SERVICE_LOGINS: key holders may set their own login (`POST /llm/login`). */
+  selfServiceLogins?: boolean
 }
 
 export type ServerConfig = ServerFields & RunnerSettingsOutput
@@ -172,6 +174,7 @@ export const loadConfig = (env: Env): ServerConfig => {
     loginsFile: env.CLAUDE_LOGINS_FILE || undefined,
     loginsSecret: env.CLAUDE_LOGINS_SECRET || undefined,
     loginsSecretFile: env.CLAUDE_LOGINS_SECRET_FILE || undefined,
+    selfServiceLogins: ['1', 'true', 'on'].includes(env.CLAUDE_SELF_SERVICE_LOGINS ?? ''),
   }
 }
 

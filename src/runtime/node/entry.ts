@@ -32,6 +32,7 @@ import { ASSETS_PREFIX, createDocsAssets } from './docs-assets.js'
 import { createFileKeySource } from './keys.js'
 import { listen, type RunningServer } from './listen.js'
 import { createLoginStore } from './logins/login-store.js'
+import { createSelfLogins } from './logins/self-logins.js'
 import { createMetrics } from './metrics.js'
 import { createSqliteUsageStore } from './usage.js'
 
@@ -139,6 +140,15 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     webAssets: createDirectoryAssets(options.webDir),
     loopbackOnly: isLoopback(hostname),
     toolWaitMs: options.toolWaitMs,
+    // Key holders' own logins live where the CLI runs: not at a front door.
+    ...(options.selfServiceLogins &&
+      !options.runnerUrls?.length && {
+        selfLogins: createSelfLogins({
+          store: createLoginStore(loginFiles(options)),
+          keysFile: options.keysFile ?? DEFAULT_KEYS_FILE,
+          refreshKeys: () => keys.refresh(),
+        }),
+      }),
   })
   const assets = createDocsAssets()
   const fetch = (request: Request) =>
