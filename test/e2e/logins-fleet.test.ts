@@ -7,7 +7,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
@@ -15,6 +14,7 @@ import { type MockAnthropic, startMockAnthropic } from '../../dev-tools/mock-ant
 import { type RunningServer, startRunnerHost, startServer } from '../../src/runtime/node/entry.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins/login-store.js'
+import { everyDialect } from '../helpers/every-dialect.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
 import { startTokenRouter, type TokenRouter } from '../helpers/token-router.js'
 import { weatherModel } from '../helpers/tool-mock.js'
@@ -89,33 +89,9 @@ const ask = (key: string, content: string) =>
 describe('logins through a front door', () => {
   it("run a key's runs on a host that holds its login (every dialect, streams, a tool follow-up), and a key without one on the hosts' own", async () => {
     alice.setHandler(weatherModel)
-    const anthropic = new Anthropic({ apiKey: keys.alice, baseURL: front.url, maxRetries: 0 })
     const openai = new OpenAI({ apiKey: keys.alice, baseURL: `${front.url}/v1`, maxRetries: 0 })
-    // Two plain runs: the front door takes hosts in turn, so host 2 (no such login) is tried too.
-    for (const n of [1, 2]) {
-      const message = await anthropic.messages.create({
-        model: 'haiku',
-        max_tokens: 50,
-        messages: [{ role: 'user', content: `run ${n}` }],
-      })
-      expect(message.content).toEqual([{ type: 'text', text: `ECHO: run ${n}` }])
-    }
-    const streamed = await anthropic.messages
-      .stream({ model: 'haiku', max_tokens: 50, messages: [{ role: 'user', content: 'stream' }] })
-      .finalText()
-    expect(streamed).toBe('ECHO: stream')
-    let text = ''
-    for await (const chunk of await openai.chat.completions.create({
-      model: 'haiku',
-      messages: [{ role: 'user', content: 'completions' }],
-      stream: true,
-    })) {
-      text += chunk.choices[0]?.delta.content ?? ''
-    }
-    expect(text).toBe('ECHO: completions')
-    expect(
-      (await openai.responses.create({ model: 'haiku', input: 'responses' })).output_text
-    ).toBe('ECHO: responses')
+    // Five runs: the front door takes hosts in turn, so host 2 (no such login) is tried too.
+    await everyDialect(front.url, keys.alice)
     // A tool follow-up goes to the host that holds the waiting run, on the same login.
     const tools = [
       {

@@ -6,7 +6,7 @@
  * keys; a removed login refuses its keys with nowhere else to run; and no token text shows
  * anywhere but the sealed store.
  */
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
@@ -17,6 +17,8 @@ import { createKey } from '../../src/runtime/node/keys.js'
 import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins/login-store.js'
 import { launchChromium } from '../helpers/browser.js'
 import { captureLogger } from '../helpers/capture-logger.js'
+import { everyDialect } from '../helpers/every-dialect.js'
+import { filesUnder } from '../helpers/files-under.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
 import { runCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
@@ -87,38 +89,6 @@ const sdk = (key: string) => ({
   openai: new OpenAI({ apiKey: key, baseURL: `${stack.url}/v1`, maxRetries: 0 }),
 })
 
-/** One run in each dialect, streamed and not. */
-const everyDialect = async (key: string) => {
-  const { anthropic, openai } = sdk(key)
-  const chat = await stack.post(
-    '/llm/chat',
-    { prompt: 'native', model: 'haiku' },
-    { headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } }
-  )
-  expect(chat.status).toBe(200)
-  const message = await anthropic.messages.create({
-    model: 'haiku',
-    max_tokens: 200,
-    messages: [{ role: 'user', content: 'messages' }],
-  })
-  expect(message.content).toEqual([{ type: 'text', text: 'ECHO: messages' }])
-  const streamed = await anthropic.messages
-    .stream({ model: 'haiku', max_tokens: 200, messages: [{ role: 'user', content: 'stream' }] })
-    .finalText()
-  expect(streamed).toBe('ECHO: stream')
-  let text = ''
-  for await (const chunk of await openai.chat.completions.create({
-    model: 'haiku',
-    messages: [{ role: 'user', content: 'completions' }],
-    stream: true,
-  })) {
-    text += chunk.choices[0]?.delta.content ?? ''
-  }
-  expect(text).toBe('ECHO: completions')
-  const response = await openai.responses.create({ model: 'haiku', input: 'responses' })
-  expect(response.output_text).toBe('ECHO: responses')
-}
-
 const reached = () => ({
   alice: mocks.alice.messageRequests().length,
   bob: mocks.bob.messageRequests().length,
@@ -131,11 +101,11 @@ const expectNoStrays = () => {
 
 describe('keys bound to logins', () => {
   it("run only on their own login, in every dialect, and a key without one on the server's", async () => {
-    await everyDialect(keys.alice)
+    await everyDialect(stack.url, keys.alice)
     expect(reached()).toEqual({ alice: 5, bob: 0, carol: 0, server: 0 })
-    await everyDialect(keys.bob)
+    await everyDialect(stack.url, keys.bob)
     expect(reached()).toEqual({ alice: 5, bob: 5, carol: 0, server: 0 })
-    await everyDialect(keys.server)
+    await everyDialect(stack.url, keys.server)
     expect(reached()).toEqual({ alice: 5, bob: 5, carol: 0, server: 5 })
     expectNoStrays()
   }, 120_000)
@@ -280,19 +250,6 @@ describe('a key whose login the API refuses', () => {
     expect(reached()).toEqual({ alice: 0, bob: 0, carol: 0, server: 0 })
   }, 60_000)
 })
-
-/** Every file under `root`, with its text (the sealed store left out by the caller). */
-const filesUnder = async (root: string): Promise<Array<[string, string]>> => {
-  const found: Array<[string, string]> = []
-  for (const entry of await readdir(root, { recursive: true }).catch(() => [])) {
-    const path = join(root, entry)
-    const info = await stat(path).catch(() => undefined)
-    if (info?.isFile() && info.size < 20_000_000) {
-      found.push([path, await readFile(path, 'latin1').catch(() => '')])
-    }
-  }
-  return found
-}
 
 describe('a login token', () => {
   it('shows nowhere: command lines, logs, status, metrics, errors, files other than the sealed store', async () => {
