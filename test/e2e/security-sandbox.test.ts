@@ -242,9 +242,9 @@ describe('WebFetch', () => {
 })
 
 describe('a run with an output token cap, in the sandbox', () => {
-  // Its model calls go out through the server's guard of capped runs (on the server's loopback),
-  // which the sandbox's one way out lets through once the guard listens, and nothing else there.
-  it('reaches the API through the guard, and makes no call past the cap', async () => {
+  // Its model calls go out through the server's model relay (on the server's loopback),
+  // which the sandbox's one way out lets through once the relay listens, and nothing else there.
+  it('reaches the API through the relay, and makes no call past the cap', async () => {
     const home = await tempDir('capped-sandbox')
     const runner = createNodeRunner({
       env: cliEnv(home, stack.mock.url),

@@ -145,7 +145,7 @@ export const createEgressProxy = ({ socketPath, allow, publicWeb, logger }: Egre
 
   let started: Promise<string> | undefined
   return {
-    /** Lets a `host:port` through from now on (the server's own guard of capped runs). */
+    /** Lets a `host:port` through from now on (the server's model relay). */
     allow(target: string) {
       allowed.add(target)
     },
