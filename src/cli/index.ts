@@ -31,6 +31,13 @@ Commands:
 
 Every setting can also come from the environment; see docs/operations.md.`
 
+/** `help keys` and the like: a command's own help. */
+const COMMAND_HELP = new Map([
+  ['keys', KEYS_HELP],
+  ['logins', LOGINS_HELP],
+  ['chat', CHAT_HELP],
+])
+
 const main = async () => {
   const [command, ...rest] = process.argv.slice(2)
   switch (command) {
@@ -53,15 +60,7 @@ const main = async () => {
     case '--help':
     case '-h':
     case 'help':
-      return console.log(
-        rest[0] === 'keys'
-          ? KEYS_HELP
-          : rest[0] === 'logins'
-            ? LOGINS_HELP
-            : rest[0] === 'chat'
-              ? CHAT_HELP
-              : HELP
-      )
+      return console.log(COMMAND_HELP.get(rest[0] ?? '') ?? HELP)
     default:
       throw new UsageError(`unknown command "${command}"`)
   }

@@ -38,16 +38,6 @@ export class UpstreamAuthError extends ClaudeError {
 export class QuotaExhaustedError extends RateLimitedError {
   override readonly type = 'quota_exhausted'
   override readonly hostBound = true
-  /** The window that ran out (`five_hour`, `seven_day`, …). */
-  readonly window?: string | null
-
-  constructor(
-    message: string,
-    options: ClaudeErrorOptions & { resetAt?: Date; window?: string | null } = {}
-  ) {
-    super(message, options)
-    this.window = options.window
-  }
 }
 
 /**

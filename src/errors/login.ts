@@ -32,14 +32,8 @@ export class LoginExpiredError extends ClaudeError {
 /** The key's login has used up a window (until `resetAt`); other logins still run. */
 export class LoginQuotaError extends RateLimitedError {
   override readonly type = 'login_quota'
-  /** The window that ran out (`five_hour`, `seven_day`, …). */
-  readonly window?: string | null
 
-  constructor(
-    message: string,
-    options: ClaudeErrorOptions & { resetAt?: Date; window?: string | null } = {}
-  ) {
+  constructor(message: string, options: ConstructorParameters<typeof RateLimitedError>[1] = {}) {
     super(message, { ...options, details: { error_code: 'login_quota' } })
-    this.window = options.window
   }
 }

@@ -8,9 +8,15 @@ export class RateLimitedError extends ClaudeError {
   override readonly upstream = true
   /** When the limit resets, if the CLI said so. */
   readonly resetAt?: Date
+  /** A login's window that ran out (`five_hour`, `seven_day`, …), when it was one. */
+  readonly window?: string | null
 
-  constructor(message: string, options: ClaudeErrorOptions & { resetAt?: Date } = {}) {
+  constructor(
+    message: string,
+    options: ClaudeErrorOptions & { resetAt?: Date; window?: string | null } = {}
+  ) {
     super(message, options)
     this.resetAt = options.resetAt
+    this.window = options.window
   }
 }

@@ -122,6 +122,8 @@ export const quotaError = (quota: Quota, now = Date.now(), login?: string) => {
 export type QuotaGateOptions = {
   /** The key's own login this gate is for (absent: the server's). */
   login?: string
+  /** Told each report after the gate has taken it. */
+  onReport?: (quota: Quota) => void
   /** While rejected, one run is let through this often to see if the limit was lifted. */
   probeEveryMs?: number
   now?: () => number
@@ -130,6 +132,7 @@ export type QuotaGateOptions = {
 
 export const createQuotaGate = ({
   login,
+  onReport,
   probeEveryMs = 60_000,
   now = Date.now,
   logger,
@@ -169,6 +172,7 @@ export const createQuotaGate = ({
         lastProbe = now()
         logger?.error('Claude login quota used up', { ...at, login })
       }
+      onReport?.(quota)
     },
     /** Whether a run may start now: true, or false while rejected (a due probe is let through). */
     admits() {
@@ -190,7 +194,7 @@ export type QuotaGate = ReturnType<typeof createQuotaGate>
 export const createQuotaGates = ({
   onLoginReport,
   ...options
-}: Omit<QuotaGateOptions, 'login'> & {
+}: Omit<QuotaGateOptions, 'login' | 'onReport'> & {
   /** Told each report of a named login (the server keeps them for `logins list`). */
   onLoginReport?: (login: string, quota: Quota) => void
 } = {}) => {
@@ -200,14 +204,11 @@ export const createQuotaGates = ({
     if (!login) return server
     let gate = logins.get(login)
     if (!gate) {
-      const inner = createQuotaGate({ ...options, login })
-      gate = {
-        ...inner,
-        report(quota: Quota) {
-          inner.report(quota)
-          onLoginReport?.(login, quota)
-        },
-      }
+      gate = createQuotaGate({
+        ...options,
+        login,
+        onReport: (quota) => onLoginReport?.(login, quota),
+      })
       logins.set(login, gate)
     }
     return gate

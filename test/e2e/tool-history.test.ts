@@ -113,79 +113,71 @@ describe('an earlier tool call in the history', () => {
   })
 })
 
+/**
+ * Two rounds of an agent loop (a tool call, its result, the answer, the next question) on a
+ * server that holds conversations, the client resending its whole conversation each time: they
+ * go on in the process that holds them, each upstream request extending the one before.
+ */
+const heldAgentLoop = async (round: (openai: OpenAI, next: string) => Promise<void>) => {
+  const held = await startTestStack({ heldConversations: 4 })
+  held.mock.setHandler(weatherModel)
+  const openai = new OpenAI({ apiKey: 'unused', baseURL: `${held.url}/v1`, maxRetries: 0 })
+  try {
+    for (const next of ['And tomorrow?', 'Thanks!']) await round(openai, next)
+    const requests = held.mock.messageRequests()
+    expect(requests).toHaveLength(4)
+    expectEachExtends(requests)
+    expect(blocksOfType(requests.at(-1), 'tool_use')).toHaveLength(2)
+    expect(blocksOfType(requests.at(-1), 'tool_result')).toHaveLength(2)
+    const status = await (await fetch(`${held.url}/llm/status`)).json()
+    expect(status.processes).toMatchObject({ continued: 1, held: 1 })
+  } finally {
+    await held.close()
+  }
+}
+
 describe('an agent loop through Chat Completions, on a server that holds conversations', () => {
   it('goes on in the process that holds it, each request extending the one before', async () => {
-    const held = await startTestStack({ heldConversations: 4 })
-    held.mock.setHandler(weatherModel)
-    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${held.url}/v1`, maxRetries: 0 })
     const tools = [{ type: 'function' as const, function: weather }]
     // The whole conversation resent on every request, as agent frameworks do.
     const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }]
-    try {
-      for (const next of ['And tomorrow?', 'Thanks!']) {
-        const asked = await openai.chat.completions.create({ model: 'haiku', tools, messages })
-        const call = asked.choices[0]?.message
-        expect(call?.tool_calls).toHaveLength(1)
-        messages.push(call as ChatCompletionMessageParam)
-        const id = call?.tool_calls?.[0]?.id as string
-        messages.push({ role: 'tool', tool_call_id: id, content: 'sunny' })
-        const answer = await openai.chat.completions.create({ model: 'haiku', tools, messages })
-        expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
-        messages.push(
-          { role: 'assistant', content: 'Weather: sunny' },
-          { role: 'user', content: next }
-        )
-      }
-      const requests = held.mock.messageRequests()
-      expect(requests).toHaveLength(4)
-      expectEachExtends(requests)
-      expect(blocksOfType(requests.at(-1), 'tool_use')).toHaveLength(2)
-      expect(blocksOfType(requests.at(-1), 'tool_result')).toHaveLength(2)
-      const status = await (await fetch(`${held.url}/llm/status`)).json()
-      expect(status.processes).toMatchObject({ continued: 1, held: 1 })
-    } finally {
-      await held.close()
-    }
+    await heldAgentLoop(async (openai, next) => {
+      const asked = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+      const call = asked.choices[0]?.message
+      expect(call?.tool_calls).toHaveLength(1)
+      messages.push(call as ChatCompletionMessageParam)
+      const id = call?.tool_calls?.[0]?.id as string
+      messages.push({ role: 'tool', tool_call_id: id, content: 'sunny' })
+      const answer = await openai.chat.completions.create({ model: 'haiku', tools, messages })
+      expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
+      messages.push(
+        { role: 'assistant', content: 'Weather: sunny' },
+        { role: 'user', content: next }
+      )
+    })
   })
 })
 
 describe('an agent loop through Responses, sent statelessly, on a server that holds conversations', () => {
   it('goes on in the process that holds it, each request extending the one before', async () => {
-    const held = await startTestStack({ heldConversations: 4 })
-    held.mock.setHandler(weatherModel)
-    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${held.url}/v1`, maxRetries: 0 })
     const tools = [{ type: 'function' as const, strict: false, ...weather }]
     // Nothing stored: the client resends its whole input on every request.
     const input: ResponseInputItem[] = [{ role: 'user', content: 'Weather in Paris?' }]
-    const ask = () => openai.responses.create({ model: 'haiku', store: false, tools, input })
-    try {
-      for (const next of ['And tomorrow?', 'Thanks!']) {
-        const asked = await ask()
-        const calls = asked.output.filter((item) => item.type === 'function_call')
-        expect(calls).toHaveLength(1)
-        // Everything the model said, as the Agents SDK sends it back: its text and its call.
-        input.push(...(asked.output as ResponseInputItem[]))
-        input.push({
-          type: 'function_call_output',
-          call_id: calls[0]?.call_id ?? '',
-          output: 'sunny',
-        })
-        const answer = await ask()
-        expect(answer.output_text).toBe('Weather: sunny')
-        input.push(
-          { role: 'assistant', content: 'Weather: sunny' },
-          { role: 'user', content: next }
-        )
-      }
-      const requests = held.mock.messageRequests()
-      expect(requests).toHaveLength(4)
-      expectEachExtends(requests)
-      expect(blocksOfType(requests.at(-1), 'tool_use')).toHaveLength(2)
-      expect(blocksOfType(requests.at(-1), 'tool_result')).toHaveLength(2)
-      const status = await (await fetch(`${held.url}/llm/status`)).json()
-      expect(status.processes).toMatchObject({ continued: 1, held: 1 })
-    } finally {
-      await held.close()
-    }
+    await heldAgentLoop(async (openai, next) => {
+      const ask = () => openai.responses.create({ model: 'haiku', store: false, tools, input })
+      const asked = await ask()
+      const calls = asked.output.filter((item) => item.type === 'function_call')
+      expect(calls).toHaveLength(1)
+      // Everything the model said, as the Agents SDK sends it back: its text and its call.
+      input.push(...(asked.output as ResponseInputItem[]))
+      input.push({
+        type: 'function_call_output',
+        call_id: calls[0]?.call_id ?? '',
+        output: 'sunny',
+      })
+      const answer = await ask()
+      expect(answer.output_text).toBe('Weather: sunny')
+      input.push({ role: 'assistant', content: 'Weather: sunny' }, { role: 'user', content: next })
+    })
   })
 })

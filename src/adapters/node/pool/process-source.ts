@@ -20,7 +20,7 @@ import type { CliProcess, LaunchExtras } from '../process/spawn.js'
 import { type CliSession, createCliSession } from '../session/cli-session.js'
 import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
 import { createHeldConversations, heldKey } from './held-conversations.js'
-import { type LoginTokens, loginEnvOf } from './login-env.js'
+import { type LoginEnv, type LoginTokens, loginEnvOf } from './login-env.js'
 import { poolKey, type WarmShape, warmShapeOf } from './shape.js'
 import { tenantOf } from './tenant.js'
 import { createWarmPool } from './warm-pool.js'
@@ -76,12 +76,15 @@ const startCold = async (
   options: ProcessSourceOptions,
   request: RunRequest,
   sandbox?: string,
-  reusable = false
+  reusable = false,
+  /** The run's login, when the caller has looked it up already. */
+  known?: LoginEnv
 ) => {
   const { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession } = options
   const path = binary()
   // A run on a key's login: refused before anything starts when the login is not there.
-  const login = request.login ? await loginEnvOf(options.logins, request.login) : undefined
+  const login =
+    known ?? (request.login ? await loginEnvOf(options.logins, request.login) : undefined)
   // A run with a shape has no built-in tools: it needs no directory of its own.
   const dir = await prepareWorkDir(request, dirs, !sandbox && warmShapeOf(request) !== undefined)
   let lease: SandboxLease | undefined
@@ -234,7 +237,7 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
         const key = shape && tenant && heldKey(poolKey(shape, tenant), historyOf(request))
         return (
           onLogin(key ? conversations.take(key) : undefined) ||
-          (await startCold(options, request, sandbox))
+          (await startCold(options, request, sandbox, false, login))
         )
       }
       // The tenant's own process first, reset by /clear (held ones included): it answers sooner
@@ -243,7 +246,9 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
       const own = async () =>
         shape && tenant && reuse ? onLogin(await takeOwn(shape, tenant)) : undefined
       const ready = (await own()) ?? fresh()
-      return ready || (await startCold(options, request, sandbox, reuse && tenant !== undefined))
+      return (
+        ready || (await startCold(options, request, sandbox, reuse && tenant !== undefined, login))
+      )
     },
     /**
      * After a run: its process holds the conversation, or is reset for reuse (off the
