@@ -5,7 +5,6 @@
  * her mock only, whichever host is tried first; her login's used-up window is refused at the front
  * door; and once no host has it, she is refused with login_missing, never run elsewhere.
  */
-import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -15,6 +14,7 @@ import { type RunningServer, startRunnerHost, startServer } from '../../src/runt
 import { createKey } from '../../src/runtime/node/keys.js'
 import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins/login-store.js'
 import { everyDialect } from '../helpers/every-dialect.js'
+import { filesUnder, processTexts } from '../helpers/files-under.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
 import { startTokenRouter, type TokenRouter } from '../helpers/token-router.js'
 import { weatherModel } from '../helpers/tool-mock.js'
@@ -173,13 +173,15 @@ describe('logins through a front door', () => {
   }, 60_000)
 
   it('keeps the token out of everything but the host that holds it', async () => {
-    const files: string[] = []
-    for (const entry of await readdir(dir, { recursive: true })) {
-      const path = join(dir, entry)
-      if (path.endsWith('/logins') || path.endsWith('/logins.secret')) continue
-      const text = await readFile(path, 'latin1').catch(() => '')
-      if (text.includes(ALICE)) files.push(path)
-    }
-    expect(files).toEqual([])
+    const admin = { headers: { authorization: `Bearer ${keys.server}` } }
+    const seen: Array<[string, string]> = [
+      ['front status', await (await fetch(`${front.url}/admin/status`, admin)).text()],
+      ['front metrics', await (await fetch(`${front.url}/metrics`, admin)).text()],
+      ...(await processTexts()),
+    ]
+    const sealed = (path: string) => path.endsWith('/logins') || path.endsWith('/logins.secret')
+    for (const [path, text] of await filesUnder(dir)) if (!sealed(path)) seen.push([path, text])
+    expect(seen.length).toBeGreaterThan(10)
+    for (const [where, text] of seen) expect(text.includes(ALICE), where).toBe(false)
   })
 })

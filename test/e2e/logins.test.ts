@@ -6,7 +6,7 @@
  * keys; a removed login refuses its keys with nowhere else to run; and no token text shows
  * anywhere but the sealed store.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
@@ -18,7 +18,7 @@ import { createLoginStore, type LoginStore } from '../../src/runtime/node/logins
 import { launchChromium } from '../helpers/browser.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { everyDialect } from '../helpers/every-dialect.js'
-import { filesUnder } from '../helpers/files-under.js'
+import { filesUnder, processTexts } from '../helpers/files-under.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
 import { runCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
@@ -174,12 +174,17 @@ describe('keys bound to logins', () => {
     // The second refusal was made here, without a model call.
     expect(mocks.alice.messageRequests()).toHaveLength(1)
     // Bob's login is another subscription: his key still runs.
-    const bob = await sdk(keys.bob).anthropic.messages.create({
-      model: 'haiku',
-      max_tokens: 50,
-      messages: [{ role: 'user', content: 'still here' }],
-    })
+    const { data: bob, response } = await sdk(keys.bob)
+      .anthropic.messages.create({
+        model: 'haiku',
+        max_tokens: 50,
+        messages: [{ role: 'user', content: 'still here' }],
+      })
+      .withResponse()
     expect(bob.content).toEqual([{ type: 'text', text: 'ECHO: still here' }])
+    // The quota headers on an answer are those of the key's own login.
+    expect(again.headers.get('anthropic-ratelimit-unified-status')).toBe('rejected')
+    expect(response.headers.get('anthropic-ratelimit-unified-status')).not.toBe('rejected')
     // Each key is told its own login's quota; an admin sees every login's by name.
     const statusOf = async (key: string) =>
       (
@@ -188,12 +193,17 @@ describe('keys bound to logins', () => {
     expect((await statusOf(keys.alice)).quota).toMatchObject({ status: 'rejected' })
     expect((await statusOf(keys.bob)).logins).toBeUndefined()
     expect((await statusOf(keys.server)).logins).toMatchObject({ alice: { status: 'rejected' } })
+    const admin = await fetch(`${stack.url}/admin/status`, {
+      headers: { authorization: `Bearer ${keys.server}` },
+    })
+    expect((await admin.json()).status.logins).toMatchObject({ alice: { status: 'rejected' } })
     // `logins list` shows it too, as the server last saw it (never a token).
     await expect
       .poll(async () => (await store.list()).find((l) => l.name === 'alice')?.quota?.status)
       .toBe('rejected')
     const listed = await runCli(['logins', 'list'], { env: { CLAUDE_LOGINS_FILE: store.file } })
-    expect(listed.stdout).toMatch(/alice .*rejected · five_hour 100%/)
+    // Name, added, last used (by the runs above), and the quota as last seen.
+    expect(listed.stdout).toMatch(/alice\s+\S+\s+\d{4}-\d\d-\d\dT\S+\s+rejected · five_hour 100%/)
     // So does the dashboard, by login name.
     const browser = await launchChromium()
     try {
@@ -266,17 +276,7 @@ describe('a login token', () => {
       ],
       ['metrics', await (await fetch(`${stack.url}/metrics`)).text()],
     ]
-    for (const pid of await readdir('/proc')) {
-      if (!/^\d+$/.test(pid)) continue
-      seen.push([
-        `/proc/${pid}/environ`,
-        await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => ''),
-      ])
-      seen.push([
-        `/proc/${pid}/cmdline`,
-        await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => ''),
-      ])
-    }
+    seen.push(...(await processTexts()))
     const sealed = [join(dir, 'logins'), join(dir, 'logins.secret')]
     for (const root of [dir, stack.home]) {
       for (const [path, text] of await filesUnder(root))
