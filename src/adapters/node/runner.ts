@@ -128,15 +128,16 @@ const createSessions = (
       void session.exited.then(() => live.delete(session))
     },
   })
+  const cliStatus = createStatusProbe(env, childEnv, options.binary)
   const count = (state: CliSession['state']) => [...live].filter((s) => s.state === state).length
   return {
     source,
     requireSandbox: async () => (await sandbox.require()).bwrap,
     sandboxedSession: (id: string) => sessions.isSandboxed(id),
-    cliStatus: createStatusProbe(env, childEnv, options.binary),
+    cliStatus: cliStatus.read,
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
-      await Promise.all([...live].map((session) => session.stop()))
+      await Promise.all([...[...live].map((session) => session.stop()), cliStatus.close()])
       await Promise.all([egress.api.close(), egress.web.close(), relay.close(), sandbox.close()])
     },
   }

@@ -17,15 +17,20 @@ export const createStatusProbe = (
   let probe: Probe | undefined
   // Callers at the same moment share one probe (two CLI processes), not one each.
   let asking: Promise<Probe> | undefined
+  const closing = new AbortController()
   const ask = (path: string) => {
-    asking ??= Promise.all([readClaudeVersion(path, childEnv), readClaudeAuth(path, childEnv)])
+    const options = { signal: closing.signal }
+    asking ??= Promise.all([
+      readClaudeVersion(path, childEnv, options),
+      readClaudeAuth(path, childEnv, options),
+    ])
       .then(([version, auth]) => ({ path, version, auth, at: Date.now() }))
       .finally(() => {
         asking = undefined
       })
     return asking
   }
-  return async (): Promise<Omit<RunnerStatus, 'capacity'>> => {
+  const read = async (): Promise<Omit<RunnerStatus, 'capacity'>> => {
     const found = resolveClaudeBinary(env, binary)
     if (found && (!probe || probe.path !== found.path || Date.now() - probe.at > 30_000)) {
       probe = await ask(found.path)
@@ -39,5 +44,13 @@ export const createStatusProbe = (
       logged_in: current?.auth?.loggedIn ?? null,
       auth_method: current?.auth?.authMethod ?? null,
     }
+  }
+  return {
+    read,
+    /** Stops a probe in flight and waits for its processes to exit. */
+    close: async () => {
+      closing.abort()
+      await asking?.catch(() => {})
+    },
   }
 }

@@ -48,39 +48,58 @@ export const resolveClaudeBinary = (
   return onPath ? { path: onPath, source: 'path' } : null
 }
 
-/** `claude --version`, trimmed (`2.1.330 (Claude Code)`), or null when it cannot run. */
-export const readClaudeVersion = (
+/** A probe's own deadline, and a signal that stops it early (the server closing). */
+export type ProbeOptions = { timeoutMs?: number; signal?: AbortSignal }
+
+/**
+ * Runs the CLI with `args` and settles once the process has exited: a stopped probe must not
+ * still be writing into the CLI's config dir when the caller moves on.
+ */
+const probeCli = (
   path: string,
-  env?: Record<string, string>,
-  timeoutMs = 5_000
-): Promise<string | null> =>
+  args: string[],
+  env: Record<string, string> | undefined,
+  { timeoutMs, signal }: ProbeOptions
+): Promise<{ ok: boolean; stdout: string }> =>
   new Promise((resolve) => {
-    execFile(path, ['--version'], { timeout: timeoutMs, env }, (error, stdout) => {
-      resolve(error ? null : stdout.trim() || null)
+    const child = execFile(path, args, { timeout: timeoutMs, env, signal }, (error, stdout) => {
+      const done = () => resolve({ ok: !error, stdout })
+      const exited = child.pid === undefined || child.exitCode !== null || child.signalCode !== null
+      if (exited) done()
+      else child.once('exit', done)
     })
   })
+
+/** `claude --version`, trimmed (`2.1.330 (Claude Code)`), or null when it cannot run. */
+export const readClaudeVersion = async (
+  path: string,
+  env?: Record<string, string>,
+  { timeoutMs = 5_000, signal }: ProbeOptions = {}
+): Promise<string | null> => {
+  const { ok, stdout } = await probeCli(path, ['--version'], env, { timeoutMs, signal })
+  return (ok && stdout.trim()) || null
+}
 
 export type ClaudeAuth = { loggedIn: boolean; authMethod: string | null }
 
 /** `claude auth status` (JSON): whether the CLI has credentials, and of which kind. */
-export const readClaudeAuth = (
+export const readClaudeAuth = async (
   path: string,
   env: Record<string, string>,
-  timeoutMs = 10_000
-): Promise<ClaudeAuth | null> =>
-  new Promise((resolve) => {
-    execFile(path, ['auth', 'status'], { timeout: timeoutMs, env }, (_error, stdout) => {
-      try {
-        const parsed = JSON.parse(stdout) as { loggedIn?: unknown; authMethod?: unknown }
-        resolve({
-          loggedIn: parsed.loggedIn === true,
-          authMethod: typeof parsed.authMethod === 'string' ? parsed.authMethod : null,
-        })
-      } catch {
-        resolve(null)
-      }
-    })
-  })
+  { timeoutMs = 10_000, signal }: ProbeOptions = {}
+): Promise<ClaudeAuth | null> => {
+  // It exits 1 when logged out, with the same JSON: its output counts either way.
+  const { stdout } = await probeCli(path, ['auth', 'status'], env, { timeoutMs, signal })
+  try {
+    const parsed = JSON.parse(stdout) as { loggedIn?: unknown; authMethod?: unknown }
+    return {
+      loggedIn: parsed.loggedIn === true,
+      authMethod: typeof parsed.authMethod === 'string' ? parsed.authMethod : null,
+    }
+  } catch {
+    return null
+  }
+}
 
 /** The binary a run needs, or the error that says how to get one. */
 export const requireClaudeBinary = (env: Record<string, string | undefined>, explicit?: string) => {
