@@ -5,6 +5,7 @@ import { ConfigError, isClaudeError, KeysFileError, UsageError } from '../errors
  */
 import { VERSION } from '../lib/version.js'
 import { CHAT_HELP, chatCommand } from './chat.js'
+import { DB_HELP, dbCommand } from './db.js'
 import { KEYS_HELP, keysCommand } from './keys.js'
 import { LOGINS_HELP, loginsCommand } from './logins.js'
 import { runnerCommand, serveCommand } from './serve.js'
@@ -17,6 +18,7 @@ Usage:
   claude-code-api runner [--host HOST] [--port PORT] [--log-level LEVEL]
   claude-code-api keys create|list|revoke|rotate|login …
   claude-code-api logins add|list|remove|rotate-secret …
+  claude-code-api db migrate [--database-url URL]
   claude-code-api status [--json]
   claude-code-api chat [--model MODEL] [--url URL --key KEY]
   claude-code-api --help | --version
@@ -26,6 +28,7 @@ Commands:
   runner   start a runner host for an edge front door (default 127.0.0.1:7743, RUNNER_TOKEN)
   keys     manage API keys (see: claude-code-api keys --help)
   logins   Claude logins keys may run on, one per person (see: claude-code-api logins --help)
+  db       the PostgreSQL store several front doors share (see: claude-code-api db --help)
   status   is the Claude Code CLI installed, which version, is it logged in
   chat     chat in the terminal (local CLI, or a server with --url)
 
@@ -36,6 +39,7 @@ const COMMAND_HELP = new Map([
   ['keys', KEYS_HELP],
   ['logins', LOGINS_HELP],
   ['chat', CHAT_HELP],
+  ['db', DB_HELP],
 ])
 
 const main = async () => {
@@ -49,6 +53,8 @@ const main = async () => {
       return keysCommand(rest, process.env)
     case 'logins':
       return loginsCommand(rest, process.env)
+    case 'db':
+      return dbCommand(rest, process.env)
     case 'status':
       return statusCommand(rest)
     case 'chat':

@@ -10,7 +10,7 @@ import { startRunnerHost, startServer } from '../runtime/node/entry.js'
 
 export const SERVE_HELP = `Usage:
   claude-code-api serve [--host HOST] [--port PORT] [--keys-file PATH] [--log-level LEVEL]
-                        [--usage-db PATH] [--runner-url URL …]
+                        [--usage-db PATH] [--database-url URL] [--runner-url URL …]
 
 Options (environment variable in brackets):
   --host HOST         address to listen on [HOST] (default 127.0.0.1)
@@ -18,6 +18,8 @@ Options (environment variable in brackets):
   --keys-file PATH    API keys file [API_KEYS_FILE] (default ./${DEFAULT_KEYS_FILE})
   --log-level LEVEL   debug, info, warn, error or silent [LOG_LEVEL] (default info)
   --usage-db PATH     per-key usage, a SQLite file [USAGE_DB] (default <work dir>/usage.db)
+  --database-url URL  PostgreSQL for state several front doors share: usage and budgets,
+                      stored Responses, background runs [DATABASE_URL]; migrated at start
   --runner-url URL    a runner host to send runs to instead of the local CLI; repeat it for
                       several [RUNNER_URLS, comma-separated; token: RUNNER_TOKEN]
   -h, --help          this help
@@ -56,6 +58,7 @@ const listenConfig = (
       ...(front && {
         'keys-file': { type: 'string' as const },
         'usage-db': { type: 'string' as const },
+        'database-url': { type: 'string' as const },
         'runner-url': { type: 'string' as const, multiple: true as const },
       }),
       help: { type: 'boolean', short: 'h' },
@@ -68,6 +71,7 @@ const listenConfig = (
   if (positionals.length) throw new UsageError(`unexpected argument: ${positionals[0]}`)
   const keys = values['keys-file']
   const usageDb = values['usage-db']
+  const databaseUrl = values['database-url']
   const runners = values['runner-url']
   return loadConfig({
     ...process.env,
@@ -75,6 +79,7 @@ const listenConfig = (
     ...(values.host !== undefined && { HOST: values.host as string }),
     ...(typeof keys === 'string' && { API_KEYS_FILE: keys }),
     ...(typeof usageDb === 'string' && { USAGE_DB: usageDb }),
+    ...(typeof databaseUrl === 'string' && { DATABASE_URL: databaseUrl }),
     ...(Array.isArray(runners) && { RUNNER_URLS: runners.join(',') }),
     ...(values['log-level'] !== undefined && { LOG_LEVEL: values['log-level'] as string }),
   })

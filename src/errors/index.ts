@@ -159,6 +159,16 @@ export class KeysUnavailableError extends ClaudeError {
   override readonly retryable = true
 }
 
+/**
+ * The shared store (PostgreSQL, `DATABASE_URL`) cannot be reached: what needs it (a key's budget
+ * and places, stored responses, background runs) is refused, never let through unchecked.
+ */
+export class StoreUnavailableError extends ClaudeError {
+  override readonly status = 503
+  override readonly type = 'store_unavailable'
+  override readonly retryable = true
+}
+
 /** No runner host could take the run (all down or unreachable). */
 export class RunnerUnavailableError extends ClaudeError {
   override readonly status = 503

@@ -13,9 +13,13 @@ import {
   startServer,
 } from '../../src/runtime/node/entry.js'
 
-const TOKEN = 'a-long-random-runner-token'
+export const FLEET_TOKEN = 'a-long-random-runner-token'
 
 export type Fleet = {
+  /** The fleet's own temporary directory (removed by `close`). */
+  home: string
+  /** What the front door was started with: another started with them is its twin. */
+  frontOptions: ServerOptions
   front: RunningServer
   hosts: RunningServer[]
   mocks: MockAnthropic[]
@@ -38,7 +42,7 @@ export const startFleet = async (
     hosts.push(
       await startRunnerHost({
         port: 0,
-        token: TOKEN,
+        token: FLEET_TOKEN,
         logLevel: 'silent',
         workDir: join(hostHome, 'work'),
         runnerOptions: { env: login(hostHome, mock.url), killGraceMs: 1_000 },
@@ -46,16 +50,19 @@ export const startFleet = async (
     )
   }
   // The Node front door, as `serve --runner-url … --runner-url …` starts it.
-  const front = await startServer({
+  const options: ServerOptions = {
     port: 0,
     logLevel: 'silent',
     runnerUrls: hosts.map((h) => h.url),
-    runnerToken: TOKEN,
+    runnerToken: FLEET_TOKEN,
     usageDb: join(home, 'front-usage.db'),
     webDir: inject('webDir'),
     ...frontOptions,
-  })
+  }
+  const front = await startServer(options)
   return {
+    home,
+    frontOptions: options,
     front,
     hosts,
     mocks,

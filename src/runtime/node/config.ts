@@ -75,6 +75,13 @@ export type ServerFields = {
   corsOrigins: string[]
   /** USAGE_DB: the SQLite file of per-key usage; default `<work dir>/usage.db`. */
   usageDb?: string
+  /**
+   * DATABASE_URL: PostgreSQL for the state front doors share (usage and budgets, stored
+   * Responses, background runs); without it, a SQLite file and this process's memory.
+   */
+  databaseUrl?: string
+  /** DATABASE_LEASE_MS: how long a run's reservation outlives its front door. Default 30 s. */
+  databaseLeaseMs?: number
   /** RUNNER_URLS: runner hosts to forward runs to instead of running the CLI here. */
   runnerUrls: string[]
   /** RUNNER_TOKEN: the token runner hosts expect (and a runner host requires). */
@@ -149,6 +156,15 @@ const NodeLists = v.object({
   ),
 })
 
+/** DATABASE_URL, checked: a PostgreSQL URL or nothing. */
+export const databaseUrlOf = (env: Env) => {
+  const url = env.DATABASE_URL || undefined
+  if (url && !/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL')
+  }
+  return url
+}
+
 export const loadConfig = (env: Env): ServerConfig => {
   const shared = readSettings(SharedSettings, env)
   const lists = readSettings(NodeLists, env)
@@ -169,6 +185,8 @@ export const loadConfig = (env: Env): ServerConfig => {
     authDisabled: shared.API_AUTH_DISABLED,
     corsOrigins: shared.CORS_ORIGINS,
     usageDb: env.USAGE_DB || undefined,
+    databaseUrl: databaseUrlOf(env),
+    databaseLeaseMs: integer(env, 'DATABASE_LEASE_MS', 30_000, 300),
     runnerUrls: shared.RUNNER_URLS,
     runnerToken: shared.RUNNER_TOKEN,
     loginsFile: env.CLAUDE_LOGINS_FILE || undefined,

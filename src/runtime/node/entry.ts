@@ -34,6 +34,7 @@ import { listen, type RunningServer } from './listen.js'
 import { createLoginStore } from './logins/login-store.js'
 import { createSelfLogins } from './logins/self-logins.js'
 import { createMetrics } from './metrics.js'
+import { openSharedState } from './postgres/shared-state.js'
 import { createSqliteUsageStore } from './usage.js'
 
 export type { RunningServer }
@@ -115,7 +116,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       { host: hostname }
     )
   }
-  const usage = options.usage ?? openUsageDb(usageDbOf(options))
+  const shared = options.databaseUrl
+    ? await openSharedState(options.databaseUrl, { leaseMs: options.databaseLeaseMs, logger })
+    : undefined
+  const usage = options.usage ?? shared?.usage ?? openUsageDb(usageDbOf(options))
   // With runner hosts this is a front door: runs go to them, keys and usage stay here.
   const runner: ClaudeRunner & { close?(graceMs?: number): Promise<void> } =
     options.runner ??
@@ -131,6 +135,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     runner,
     keys,
     usage,
+    ...(shared && { responseStore: shared.responseStore, backgroundLog: shared.backgroundLog }),
     logger,
     maxBodyBytes: options.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,
@@ -159,6 +164,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   return listen(fetch, hostname, options.port ?? DEFAULT_PORT, logger, async () => {
     await runner.close?.(options.shutdownGraceMs)
     await usage.close?.()
+    await shared?.close()
   })
 }
 

@@ -1,0 +1,38 @@
+/**
+ * What front doors share when DATABASE_URL names a PostgreSQL database: usage and budgets,
+ * stored Responses and background runs, on one connection pool, the schema migrated first.
+ * Per front door still: its runner hosts and their health, and runs waiting for tool results.
+ */
+import { ConfigError } from '../../../errors/index.js'
+import type { Logger } from '../../../lib/logger.js'
+import { createPostgresBackgroundLog } from './background-log.js'
+import { isUnreachable, openDatabase, redactUrl } from './database.js'
+import { migrate } from './migrations.js'
+import { createPostgresResponseStore } from './response-store.js'
+import { createPostgresUsageStore } from './usage-store.js'
+
+export type SharedStateOptions = { leaseMs?: number; logger?: Logger }
+
+export const openSharedState = async (url: string, { leaseMs, logger }: SharedStateOptions) => {
+  const db = openDatabase(url, { logger })
+  try {
+    const applied = await migrate(db.sql)
+    if (applied.length > 0) logger?.info('migrated the shared store', { versions: applied })
+  } catch (error) {
+    await db.close().catch(() => {})
+    const why = isUnreachable(error) ? 'cannot be reached' : 'cannot be used'
+    throw new ConfigError(
+      `the database ${redactUrl(url)} ${why} (DATABASE_URL): ${(error as Error).message}`
+    )
+  }
+  const usage = createPostgresUsageStore(db, { leaseMs, logger })
+  return {
+    usage,
+    responseStore: createPostgresResponseStore(db),
+    backgroundLog: createPostgresBackgroundLog(db),
+    async close() {
+      usage.close?.()
+      await db.close()
+    },
+  }
+}

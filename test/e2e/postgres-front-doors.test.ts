@@ -1,0 +1,180 @@
+/**
+ * Two front doors on one PostgreSQL (a throwaway cluster) over two runner hosts with the real
+ * CLI: a key's budget and its places hold across both; a background response started through
+ * one is polled, resumed and cancelled through the other; a front door killed mid-run frees its
+ * place within the lease; with PostgreSQL stopped nothing is admitted, and service comes back
+ * by itself.
+ */
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { cliEnv, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
+import { startCliProcess } from '../../dev-tools/cli-process.js'
+import {
+  defaultHandler,
+  lastUserMessage,
+  type MockHandler,
+  userText,
+} from '../../dev-tools/mock-anthropic/server.js'
+import { type RunningServer, startServer } from '../../src/runtime/node/entry.js'
+import { createKey } from '../../src/runtime/node/keys.js'
+import { FLEET_TOKEN, type Fleet, startFleet } from '../helpers/fleet.js'
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js'
+
+let pg: TestPostgres
+let databaseUrl: string
+let fleet: Fleet
+let second: RunningServer
+let fronts: string[]
+const keys: Record<'budget' | 'single' | 'free', string> = { budget: '', single: '', free: '' }
+let keysFile: string
+let dir: string
+
+/** HOLD in a prompt: the model never answers (the run goes on until it is stopped). */
+const holding: MockHandler = (request) =>
+  userText(lastUserMessage(request.body)).includes('HOLD')
+    ? { kind: 'hang' }
+    : defaultHandler(request)
+
+beforeAll(async () => {
+  pg = await startPostgres()
+  databaseUrl = await pg.database('fronts')
+  dir = await tempDir('pg-fronts-keys')
+  keysFile = join(dir, 'api-keys')
+  keys.budget = (await createKey(keysFile, { name: 'budget', policy: { daily_usd: 0.0001 } })).key
+  keys.single = (await createKey(keysFile, { name: 'single', policy: { max_concurrent: 1 } })).key
+  keys.free = (await createKey(keysFile, { name: 'free' })).key
+  fleet = await startFleet('pg-fronts', (home, mockUrl) => cliEnv(home, mockUrl), {
+    databaseUrl,
+    keysFile,
+  })
+  second = await startServer(fleet.frontOptions)
+  fronts = [fleet.front.url, second.url]
+}, 60_000)
+afterAll(async () => {
+  await second?.close()
+  await fleet?.close()
+  await pg?.close()
+  await removeDir(dir)
+})
+beforeEach(() => {
+  for (const mock of fleet.mocks) {
+    mock.reset()
+    mock.setHandler(holding)
+  }
+})
+
+const chat = (front: string, key: string, prompt: string, signal?: AbortSignal) =>
+  fetch(`${front}/llm/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ prompt }),
+    signal,
+  })
+/** Resolves once a model request with `text` reached either host's mock. */
+const reached = (text: string) =>
+  waitFor(() =>
+    fleet.mocks.some((mock) =>
+      mock.messageRequests().some((r) => userText(lastUserMessage(r.body)).includes(text))
+    )
+  )
+
+describe('two front doors on one PostgreSQL', () => {
+  it('admit one run of a burst of 12 split across them, on a budget that covers one', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => chat(fronts[i % 2] ?? '', keys.budget, `burst ${i}`))
+    )
+    const statuses = answers.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1)
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2)
+    expect(statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true)
+    // Spent: refused through both from now on.
+    for (const front of fronts) expect((await chat(front, keys.budget, 'more')).status).toBe(429)
+  })
+
+  it("hold a key's max_concurrent across both", async () => {
+    const leaving = new AbortController()
+    const held = chat(fronts[0] ?? '', keys.single, 'HOLD one', leaving.signal).catch(() => null)
+    await reached('HOLD one')
+    const refused = await chat(fronts[1] ?? '', keys.single, 'two')
+    expect(refused.status).toBe(429)
+    expect((await refused.json()).type).toBe('quota_exceeded')
+    leaving.abort()
+    await held
+    await waitFor(async () => (await chat(fronts[1] ?? '', keys.single, 'three')).status === 200)
+  })
+
+  it('poll, resume and cancel through one a background response started through the other', async () => {
+    const [one, two] = fronts.map(
+      (front) => new OpenAI({ apiKey: keys.free, baseURL: `${front}/v1`, maxRetries: 0 })
+    )
+    if (!one || !two) throw new Error('two front doors')
+    const started = await one.responses.create({ model: 'haiku', input: 'hello', background: true })
+    const done = await waitFor(async () => {
+      const now = await two.responses.retrieve(started.id)
+      return now.status === 'completed' && now
+    })
+    expect(done.output_text).toBe('ECHO: hello')
+    const replay = await two.responses.retrieve(started.id, { stream: true, starting_after: 0 })
+    const numbers: number[] = []
+    for await (const event of replay) numbers.push(event.sequence_number)
+    expect(numbers[0]).toBe(1)
+    expect(numbers.at(-1)).toBeGreaterThan(1)
+
+    const hanging = await one.responses.create({
+      model: 'haiku',
+      input: 'HOLD bg',
+      background: true,
+    })
+    await reached('HOLD bg')
+    expect((await two.responses.cancel(hanging.id)).status).toBe('cancelled')
+    await waitFor(async () => (await one.responses.retrieve(hanging.id)).status === 'cancelled')
+  })
+
+  it('with PostgreSQL stopped admit nothing (503 store_unavailable), and recover by themselves', async () => {
+    await pg.stop()
+    try {
+      for (const front of fronts) {
+        const refused = await chat(front, keys.single, 'while down')
+        expect(refused.status).toBe(503)
+        expect((await refused.json()).type).toBe('store_unavailable')
+      }
+    } finally {
+      await pg.start()
+    }
+    for (const front of fronts) {
+      await waitFor(async () => (await chat(front, keys.single, 'back')).status === 200, {
+        timeoutMs: 15_000,
+      })
+    }
+  })
+})
+
+describe('a front door killed mid-run', () => {
+  it('frees its place within the lease', async () => {
+    const doomed = await startCliProcess(['serve', '--port', '0'], {
+      API_KEYS_FILE: keysFile,
+      DATABASE_URL: databaseUrl,
+      DATABASE_LEASE_MS: '1500',
+      RUNNER_URLS: fleet.hosts.map((h) => h.url).join(','),
+      RUNNER_TOKEN: FLEET_TOKEN,
+      USAGE_DB: join(dir, 'doomed-usage.db'),
+    })
+    try {
+      void chat(doomed.url, keys.single, 'HOLD doomed').catch(() => null)
+      await reached('HOLD doomed')
+      expect((await chat(fronts[0] ?? '', keys.single, 'refused')).status).toBe(429)
+      await doomed.kill('SIGKILL')
+      // Its lease is 1.5 s: within a few of it, the place is free again.
+      await waitFor(
+        async () => (await chat(fronts[0] ?? '', keys.single, 'freed')).status === 200,
+        {
+          timeoutMs: 10_000,
+          intervalMs: 250,
+        }
+      )
+    } finally {
+      await doomed.kill('SIGKILL')
+    }
+  })
+})

@@ -1,0 +1,145 @@
+/**
+ * Per-key usage in a real PostgreSQL (a throwaway cluster): the same contract as every usage
+ * store, and what only a shared store must keep: limits that hold across front doors, leases
+ * that free a dead front door's places, a store out of reach refusing rather than admitting, and
+ * versioned migrations.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Database, openDatabase } from '../../src/runtime/node/postgres/database.js'
+import { MIGRATIONS, migrate } from '../../src/runtime/node/postgres/migrations.js'
+import { createPostgresUsageStore } from '../../src/runtime/node/postgres/usage-store.js'
+import type { UsageStore } from '../../src/usage/store.js'
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js'
+import { runCharge } from '../helpers/run-charge.js'
+import { ada, describeUsageStore } from '../helpers/usage-store-suite.js'
+
+let pg: TestPostgres
+const open: Database[] = []
+let databases = 0
+
+beforeAll(async () => {
+  pg = await startPostgres()
+})
+afterAll(async () => {
+  await Promise.all(open.map((db) => db.close().catch(() => {})))
+  await pg?.close()
+})
+
+/** A fresh database, migrated; each call one more connection pool on it. */
+const freshDatabase = async () => {
+  const url = await pg.database(`usage_${++databases}`)
+  const db = openDatabase(url, { connectTimeoutS: 2 })
+  open.push(db)
+  await migrate(db.sql)
+  return { url, db }
+}
+const connect = (url: string) => {
+  const db = openDatabase(url, { connectTimeoutS: 2 })
+  open.push(db)
+  return db
+}
+
+describeUsageStore('PostgreSQL', async () => createPostgresUsageStore((await freshDatabase()).db))
+
+describe('PostgreSQL usage shared by front doors', () => {
+  it('holds one budget and one max_concurrent across two front doors', async () => {
+    const { url, db } = await freshDatabase()
+    const stores = [createPostgresUsageStore(db), createPostgresUsageStore(connect(url))]
+    // A budget that covers one run: of 12 admissions at once, split across both, one gets in.
+    const burst = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => stores[i % 2]?.begin(ada, { dailyUsd: 0.001 }))
+    )
+    expect(burst.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+    const bob = { id: 'b'.repeat(64), name: 'bob' }
+    const places = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => stores[i % 2]?.begin(bob, { maxConcurrent: 3 }))
+    )
+    expect(places.filter((r) => r.status === 'fulfilled')).toHaveLength(3)
+    expect((await stores[1]?.report())?.[bob.id]?.active).toBe(3)
+  })
+
+  it("frees a dead front door's places within the lease", async () => {
+    const { url, db } = await freshDatabase()
+    const doomed = connect(url)
+    const dying = createPostgresUsageStore(doomed, { leaseMs: 600 })
+    await dying.begin(ada, { maxConcurrent: 1 })
+    // Its connections end without a release: as if its process was killed.
+    await doomed.close()
+    const other = createPostgresUsageStore(db, { leaseMs: 600 })
+    await expect(other.begin(ada, { maxConcurrent: 1 })).rejects.toMatchObject({
+      type: 'quota_exceeded',
+    })
+    const admitted = async () => {
+      const place = await other.begin(ada, { maxConcurrent: 1 }).catch(() => undefined)
+      await place?.release()
+      return Boolean(place)
+    }
+    await expect.poll(admitted, { timeout: 5_000, interval: 100 }).toBe(true)
+  })
+
+  it('keeps a place while its run goes on past the lease (renewed)', async () => {
+    const { db } = await freshDatabase()
+    const store = createPostgresUsageStore(db, { leaseMs: 300 })
+    const place = await store.begin(ada, { maxConcurrent: 1 })
+    // Three leases long: renewed every third of one meanwhile.
+    const until = Date.now() + 900
+    while (Date.now() < until) {
+      await expect(store.begin(ada, { maxConcurrent: 1 })).rejects.toMatchObject({
+        type: 'quota_exceeded',
+      })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await place.release()
+    await (await store.begin(ada, { maxConcurrent: 1 })).release()
+  })
+})
+
+describe('PostgreSQL out of reach', () => {
+  it('refuses with store_unavailable, keeps charges, and comes back by itself', async () => {
+    const { db } = await freshDatabase()
+    const store: UsageStore = createPostgresUsageStore(db)
+    await store.record(ada, runCharge(0.0004))
+    const place = await store.begin(ada, { dailyUsd: 0.001 })
+    await pg.stop()
+    try {
+      await expect(store.begin(ada, { dailyUsd: 0.001 })).rejects.toMatchObject({
+        type: 'store_unavailable',
+        status: 503,
+      })
+      await expect(store.report()).rejects.toMatchObject({ type: 'store_unavailable' })
+      // The run that was in goes on; its charge waits for the store.
+      await store.record(ada, runCharge(0.0005))
+      await place.release()
+    } finally {
+      await pg.start()
+    }
+    await expect
+      .poll(
+        () =>
+          store.report().then(
+            (r) => r[ada.id]?.today.usd,
+            () => undefined
+          ),
+        {
+          timeout: 10_000,
+          interval: 200,
+        }
+      )
+      .toBeCloseTo(0.0009)
+    // $0.0001 left: not enough for what a run at the least costs after the charge.
+    const next = await store.begin(ada, { dailyUsd: 0.001 })
+    expect(next.capUsd).toBeCloseTo(0.0001)
+  })
+})
+
+describe('migrations', () => {
+  it('apply once, even from two front doors starting together, and refuse a newer schema', async () => {
+    const url = await pg.database('migrations')
+    const [a, b] = [connect(url), connect(url)]
+    const applied = await Promise.all([migrate(a.sql), migrate(b.sql)])
+    expect(applied.flat().sort()).toEqual(MIGRATIONS.map((_, i) => i + 1))
+    expect(await migrate(a.sql)).toEqual([])
+    await a.sql`INSERT INTO schema_migrations (version) VALUES (${MIGRATIONS.length + 1})`
+    await expect(migrate(b.sql)).rejects.toThrow(/newer version/)
+  })
+})
