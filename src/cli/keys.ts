@@ -6,14 +6,8 @@ import { parseArgs } from 'node:util'
 import type { KeyPolicy, KeyRecord } from '../auth/keys.js'
 import { UsageError } from '../errors/index.js'
 import { DEFAULT_KEYS_FILE, loginFilesOf } from '../runtime/node/config.js'
-import {
-  createKey,
-  readKeyRecords,
-  revokeKey,
-  rotateKey,
-  setKeyLogin,
-} from '../runtime/node/keys.js'
 import { createLoginStore } from '../runtime/node/logins/login-store.js'
+import { type KeyRecords, openKeyRecords } from './key-records.js'
 import { usageCommand } from './keys-usage.js'
 import { printTable } from './table.js'
 
@@ -29,6 +23,9 @@ export const KEYS_HELP = `Usage:
 
 Options:
   --keys-file PATH   the keys file (default: API_KEYS_FILE, else ./.api-keys)
+  --store STORE      file, or database: the keys in PostgreSQL, where every front door on it
+                     hears of a change at once [API_KEYS_STORE]
+  --database-url URL the database of --store database [DATABASE_URL]
   --usage-db PATH    the usage database (default: USAGE_DB, else <CLAUDE_WORK_DIR>/usage.db)
   --url URL          read /admin/usage from this server instead (an admin --key, or
                      CLAUDE_CODE_API_KEY; also an edge front door)
@@ -77,30 +74,34 @@ const printNewKey = (key: string, record: KeyRecord, verb: string) => {
   console.log(`Policy: ${describePolicy(record.policy)}`)
 }
 
+const KEYS_OPTIONS = {
+  'keys-file': { type: 'string' },
+  store: { type: 'string' },
+  'database-url': { type: 'string' },
+  name: { type: 'string' },
+  models: { type: 'string' },
+  tools: { type: 'string' },
+  'max-concurrent': { type: 'string' },
+  'daily-usd': { type: 'string' },
+  admin: { type: 'boolean' },
+  'allow-overage': { type: 'boolean' },
+  login: { type: 'string' },
+  'logins-file': { type: 'string' },
+  none: { type: 'boolean' },
+  'usage-db': { type: 'string' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+  days: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+const parseKeysArgs = (args: string[]) =>
+  parseArgs({ args, allowPositionals: true, options: KEYS_OPTIONS })
+type KeysValues = ReturnType<typeof parseKeysArgs>['values']
+
 export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      'keys-file': { type: 'string' },
-      name: { type: 'string' },
-      models: { type: 'string' },
-      tools: { type: 'string' },
-      'max-concurrent': { type: 'string' },
-      'daily-usd': { type: 'string' },
-      admin: { type: 'boolean' },
-      'allow-overage': { type: 'boolean' },
-      login: { type: 'string' },
-      'logins-file': { type: 'string' },
-      none: { type: 'boolean' },
-      'usage-db': { type: 'string' },
-      url: { type: 'string' },
-      key: { type: 'string' },
-      days: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
+  const { values, positionals } = parseKeysArgs(argv)
   const [action, ...rest] = positionals
   if (values.help || !action) {
     console.log(KEYS_HELP)
@@ -109,6 +110,30 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
     return
   }
   const path = values['keys-file'] ?? env.API_KEYS_FILE ?? DEFAULT_KEYS_FILE
+  // Opened for the actions that change or list keys (`usage` reads elsewhere), closed at the end.
+  const opened =
+    action === 'usage'
+      ? undefined
+      : await openKeyRecords(path, env, {
+          store: values.store,
+          databaseUrl: values['database-url'],
+        })
+  const keys = () => opened as KeyRecords
+  try {
+    return await keysAction(action, rest, values, env, path, keys)
+  } finally {
+    await opened?.close()
+  }
+}
+
+const keysAction = async (
+  action: string,
+  rest: string[],
+  values: KeysValues,
+  env: NodeJS.ProcessEnv,
+  path: string,
+  keys: () => KeyRecords
+) => {
   /** A login the logins file has: binding a key to a name that is not there is a mistake. */
   const knownLogin = async (name: string) => {
     const store = createLoginStore(loginFilesOf(env, values['logins-file']))
@@ -137,16 +162,16 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
         ...(values['allow-overage'] && { allow_overage: true }),
         ...(values.login !== undefined && { login: await knownLogin(values.login) }),
       }
-      const { key, record } = await createKey(path, { name: values.name ?? '', policy })
+      const { key, record } = await keys().create({ name: values.name ?? '', policy })
       printNewKey(key, record, 'Created')
-      console.log(`File: ${path}`)
+      console.log(`${keys().where === path ? 'File' : 'Stored in'}: ${keys().where}`)
       return
     }
     case 'list': {
-      const { records, problems } = await readKeyRecords(path)
+      const { records, problems } = await keys().list()
       for (const p of problems) console.error(`warning: ${path}:${p.line}: ${p.message} (skipped)`)
       if (records.length === 0) {
-        console.log(`No keys in ${path}`)
+        console.log(`No keys in ${keys().where}`)
         return
       }
       const rows = records.map((r) => [
@@ -159,12 +184,12 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
       return
     }
     case 'revoke': {
-      const revoked = await revokeKey(path, onePrefix())
+      const revoked = await keys().revoke(onePrefix())
       console.log(`Revoked ${revoked.hash.slice(0, 8)} (${revoked.name || 'unnamed'})`)
       return
     }
     case 'rotate': {
-      const { key, record, old } = await rotateKey(path, onePrefix())
+      const { key, record, old } = await keys().rotate(onePrefix())
       printNewKey(key, record, 'Rotated')
       console.log(`Replaces: ${old.hash.slice(0, 8)} (no longer valid)`)
       return
@@ -175,7 +200,7 @@ export const keysCommand = async (argv: string[], env: NodeJS.ProcessEnv) => {
         throw new UsageError('keys login takes HASH_PREFIX and a login NAME (or --none)')
       }
       const login = values.none ? undefined : await knownLogin(name ?? '')
-      const record = await setKeyLogin(path, prefix, login)
+      const record = await keys().setLogin(prefix, login)
       console.log(
         `Key ${record.hash.slice(0, 8)} (${record.name || 'unnamed'}) runs on ${login ? `login ${login}` : "the server's login"}`
       )

@@ -20,6 +20,7 @@ import { type RunningServer, startServer } from '../../src/runtime/node/entry.js
 import { createKey } from '../../src/runtime/node/keys.js'
 import { FLEET_TOKEN, type Fleet, startFleet } from '../helpers/fleet.js'
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js'
+import { runCli } from '../helpers/run-cli.js'
 
 let pg: TestPostgres
 let databaseUrl: string
@@ -146,6 +147,39 @@ describe('two front doors on one PostgreSQL', () => {
       await waitFor(async () => (await chat(front, keys.single, 'back')).status === 200, {
         timeoutMs: 15_000,
       })
+    }
+  })
+})
+
+describe('keys in the database (API_KEYS_STORE=database)', () => {
+  it('reach every front door, and a revoke through one is refused by the other within a second', async () => {
+    const doors = await Promise.all(
+      [0, 1].map(() => startServer({ ...fleet.frontOptions, keysStore: 'database' }))
+    )
+    const [one, two] = doors.map((door) => door.url)
+    try {
+      const db = ['--store', 'database', '--database-url', databaseUrl]
+      const created = await runCli(['keys', 'create', '--name', 'shared', ...db])
+      expect(created.code).toBe(0)
+      const key = /cca_[0-9a-f]{32}/.exec(created.stdout)?.[0] ?? ''
+      const hash = /Hash: ([0-9a-f]{8})/.exec(created.stdout)?.[1] ?? ''
+      await waitFor(async () => (await chat(one ?? '', key, 'hi')).status === 200)
+      expect((await chat(two ?? '', key, 'hi')).status).toBe(200)
+      // A key of the keys file is not one of these front doors'.
+      expect((await chat(two ?? '', keys.free, 'hi')).status).toBe(401)
+
+      const listed = await runCli(['keys', 'list', ...db])
+      expect(listed.stdout).toContain('shared')
+      expect((await runCli(['keys', 'revoke', hash, ...db])).code).toBe(0)
+      const revokedAt = Date.now()
+      await waitFor(async () => (await chat(two ?? '', key, 'hi')).status === 401, {
+        timeoutMs: 1_000,
+        intervalMs: 20,
+      })
+      expect(Date.now() - revokedAt).toBeLessThan(1_000)
+      expect((await chat(one ?? '', key, 'hi')).status).toBe(401)
+    } finally {
+      await Promise.all(doors.map((door) => door.close()))
     }
   })
 })

@@ -82,6 +82,8 @@ export type ServerFields = {
   databaseUrl?: string
   /** DATABASE_LEASE_MS: how long a run's reservation outlives its front door. Default 30 s. */
   databaseLeaseMs?: number
+  /** API_KEYS_STORE: `file` (API_KEYS_FILE, the default) or `database` (DATABASE_URL). */
+  keysStore?: 'file' | 'database'
   /** RUNNER_URLS: runner hosts to forward runs to instead of running the CLI here. */
   runnerUrls: string[]
   /** RUNNER_TOKEN: the token runner hosts expect (and a runner host requires). */
@@ -165,6 +167,15 @@ export const databaseUrlOf = (env: Env) => {
   return url
 }
 
+/** API_KEYS_STORE, checked: where the API keys live. */
+export const keysStoreOf = (env: Env): 'file' | 'database' => {
+  const store = env.API_KEYS_STORE || 'file'
+  if (store !== 'file' && store !== 'database') {
+    throw new ConfigError('API_KEYS_STORE must be file or database')
+  }
+  return store
+}
+
 export const loadConfig = (env: Env): ServerConfig => {
   const shared = readSettings(SharedSettings, env)
   const lists = readSettings(NodeLists, env)
@@ -187,6 +198,7 @@ export const loadConfig = (env: Env): ServerConfig => {
     usageDb: env.USAGE_DB || undefined,
     databaseUrl: databaseUrlOf(env),
     databaseLeaseMs: integer(env, 'DATABASE_LEASE_MS', 30_000, 300),
+    keysStore: keysStoreOf(env),
     runnerUrls: shared.RUNNER_URLS,
     runnerToken: shared.RUNNER_TOKEN,
     loginsFile: env.CLAUDE_LOGINS_FILE || undefined,

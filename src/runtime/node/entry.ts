@@ -29,12 +29,12 @@ import {
   usageDbIn,
 } from './config.js'
 import { ASSETS_PREFIX, createDocsAssets } from './docs-assets.js'
-import { createFileKeySource } from './keys.js'
 import { listen, type RunningServer } from './listen.js'
 import { createLoginStore } from './logins/login-store.js'
 import { createSelfLogins } from './logins/self-logins.js'
 import { createMetrics } from './metrics.js'
 import { openSharedState } from './postgres/shared-state.js'
+import { openServerKeys } from './server-keys.js'
 import { createSqliteUsageStore } from './usage.js'
 
 export type { RunningServer }
@@ -99,14 +99,11 @@ const localRunner = (options: ServerOptions, logger: Logger) => {
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const hostname = options.host ?? '127.0.0.1'
-  const keys = createFileKeySource({
-    ...(options.clock && { clock: options.clock }),
-    path: options.keysFile ?? DEFAULT_KEYS_FILE,
-    hashes: options.apiKeyHashes,
-    disabled: options.authDisabled,
-    logger,
-  })
-  const initialKeys = await keys.refresh(true)
+  const shared = options.databaseUrl
+    ? await openSharedState(options.databaseUrl, { leaseMs: options.databaseLeaseMs, logger })
+    : undefined
+  const keys = await openServerKeys(options, shared?.db, logger)
+  const initialKeys = keys.initial
   assertSafeBind(hostname, initialKeys.enabled, Boolean(options.authDisabled))
   if (!initialKeys.enabled) {
     logger.warn(
@@ -116,9 +113,6 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       { host: hostname }
     )
   }
-  const shared = options.databaseUrl
-    ? await openSharedState(options.databaseUrl, { leaseMs: options.databaseLeaseMs, logger })
-    : undefined
   const usage = options.usage ?? shared?.usage ?? openUsageDb(usageDbOf(options))
   // With runner hosts this is a front door: runs go to them, keys and usage stay here.
   const runner: ClaudeRunner & { close?(graceMs?: number): Promise<void> } =
@@ -133,7 +127,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       : localRunner(options, logger))
   const app = createApp({
     runner,
-    keys,
+    keys: keys.source,
     usage,
     ...(shared && { responseStore: shared.responseStore, backgroundLog: shared.backgroundLog }),
     logger,
@@ -164,6 +158,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   return listen(fetch, hostname, options.port ?? DEFAULT_PORT, logger, async () => {
     await runner.close?.(options.shutdownGraceMs)
     await usage.close?.()
+    await keys.close()
     await shared?.close()
   })
 }

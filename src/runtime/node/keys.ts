@@ -241,7 +241,7 @@ export const createKey = async (
 }
 
 /** The one record a hash prefix names; an empty, unknown or ambiguous prefix is refused. */
-const matchOne = (records: readonly KeyRecord[], prefix: string): KeyRecord => {
+export const matchOne = (records: readonly KeyRecord[], prefix: string): KeyRecord => {
   const wanted = prefix.trim().toLowerCase()
   if (!/^[0-9a-f]+$/.test(wanted)) {
     throw new KeysFileError('Give the start of a key hash (hex), as `keys list` shows it')

@@ -55,6 +55,13 @@ export const MIGRATIONS: readonly string[] = [
      event jsonb NOT NULL,
      PRIMARY KEY (id, seq)
    )`,
+  // API keys, when they live here (API_KEYS_STORE=database): the same fields as a keys file line.
+  `CREATE TABLE api_keys (
+     hash text PRIMARY KEY,
+     name text NOT NULL,
+     created text NOT NULL,
+     policy jsonb NOT NULL DEFAULT '{}'
+   )`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -27,6 +27,7 @@ export const openSharedState = async (url: string, { leaseMs, logger }: SharedSt
   }
   const usage = createPostgresUsageStore(db, { leaseMs, logger })
   return {
+    db,
     usage,
     responseStore: createPostgresResponseStore(db),
     backgroundLog: createPostgresBackgroundLog(db),
