@@ -209,8 +209,9 @@ await writeFile(
   `${JSON.stringify({ machine, modes, client, session, logins, streams, delay, delay4, http, input, goals }, null, 2)}\n`
 )
 await writeBenchCharts(docs, { modes, streams, date: machine.date })
-// The soak's section (npm run soak) stays as it was.
+// The soaks' sections (npm run soak, and with --postgres) stay as they were.
 const soak = await sectionOf(join(docs, 'benchmarks.md'), 'soak')
+const soakPostgres = await sectionOf(join(docs, 'benchmarks.md'), 'soak-postgres')
 await writeFile(
   join(docs, 'benchmarks.md'),
   [
@@ -284,6 +285,7 @@ await writeFile(
     `Request body of 20 MiB in one image string, plain parse for scale: ${input.scale.toFixed(1)} ms.`,
     '',
     ...(soak ? [soak] : []),
+    ...(soakPostgres ? [soakPostgres] : []),
   ].join('\n')
 )
 process.exit(goals.every((g) => g.ok) ? 0 : 1)

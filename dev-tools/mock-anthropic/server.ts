@@ -28,6 +28,8 @@ export type MockAnthropic = {
   refused: MockRequest[]
   /** Called once each Messages API answer has been written out (until the next reset). */
   afterAnswer(hook: ((request: MockRequest) => void) | undefined): void
+  /** Called once each Messages API request is over: answered, or its connection gone. */
+  afterEnd(hook: ((request: MockRequest) => void) | undefined): void
   reset(): void
   close(): Promise<void>
 }
@@ -40,6 +42,7 @@ export const startMockAnthropic = async (
   const refused: MockRequest[] = []
   let handler: MockHandler = defaultHandler
   let answered: ((request: MockRequest) => void) | undefined
+  let ended: ((request: MockRequest) => void) | undefined
   const cache = createPromptCache()
 
   const server = createServer((req, res) => {
@@ -85,6 +88,7 @@ export const startMockAnthropic = async (
         request.usage = usage
       }
       res.on('finish', () => answered?.(request))
+      res.on('close', () => ended?.(request))
       void answer(res, handler(request), body, raw, cache, record).catch(() => res.destroy())
     })
   })
@@ -132,9 +136,13 @@ export const startMockAnthropic = async (
     afterAnswer: (hook) => {
       answered = hook
     },
+    afterEnd: (hook) => {
+      ended = hook
+    },
     reset: () => {
       handler = defaultHandler
       answered = undefined
+      ended = undefined
       requests.length = 0
       refused.length = 0
       cache.clear()

@@ -19,7 +19,7 @@ import {
 import { type RunningServer, startServer } from '../../src/runtime/node/entry.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { FLEET_TOKEN, type Fleet, startFleet } from '../helpers/fleet.js'
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js'
+import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { runCli } from '../helpers/run-cli.js'
 
 let pg: TestPostgres

@@ -8,7 +8,7 @@ import { createPostgresBackgroundLog } from '../../src/runtime/node/postgres/bac
 import { type Database, openDatabase } from '../../src/runtime/node/postgres/database.js'
 import { migrate } from '../../src/runtime/node/postgres/migrations.js'
 import { createPostgresResponseStore } from '../../src/runtime/node/postgres/response-store.js'
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js'
+import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { describeBackgroundLog, describeResponseStore } from '../helpers/responses-store-suite.js'
 
 let pg: TestPostgres

@@ -60,7 +60,7 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
   const markdown = [
     '## Soak: a runner host killed, restarted, and stopped',
     '',
-    'Written by `npm run soak` (scripts/soak.ts): a front door over two runner hosts (their own',
+    'Written by `npm run soak` (scripts/soak/hosts.ts): a front door over two runner hosts (their own',
     'processes, the real CLI, each against its own mock on 127.0.0.1), three clients sending',
     `\`/llm/chat\` in a loop (20 s deadline each). Host A is killed (SIGKILL) at ${s(m.killedAt)},`,
     `started again on its port at ${s(m.restartedAt)}; host B gets SIGTERM at ${s(m.termAt)}.`,

@@ -8,7 +8,7 @@ import { chown, readdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { removeDir, tempDir } from './cli-env.js'
 
 const run = promisify(execFile)
 
