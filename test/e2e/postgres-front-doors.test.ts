@@ -16,10 +16,10 @@ import {
   type MockHandler,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
+import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { type RunningServer, startServer } from '../../src/runtime/node/entry.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { FLEET_TOKEN, type Fleet, startFleet } from '../helpers/fleet.js'
-import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { runCli } from '../helpers/run-cli.js'
 
 let pg: TestPostgres

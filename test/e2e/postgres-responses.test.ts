@@ -4,11 +4,11 @@
  * so a reader is woken by the other's NOTIFY.
  */
 import { afterAll, beforeAll } from 'vitest'
+import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { createPostgresBackgroundLog } from '../../src/runtime/node/postgres/background-log.js'
 import { type Database, openDatabase } from '../../src/runtime/node/postgres/database.js'
 import { migrate } from '../../src/runtime/node/postgres/migrations.js'
 import { createPostgresResponseStore } from '../../src/runtime/node/postgres/response-store.js'
-import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { describeBackgroundLog, describeResponseStore } from '../helpers/responses-store-suite.js'
 
 let pg: TestPostgres

@@ -5,11 +5,11 @@
  * versioned migrations.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { type Database, openDatabase } from '../../src/runtime/node/postgres/database.js'
 import { MIGRATIONS, migrate } from '../../src/runtime/node/postgres/migrations.js'
 import { createPostgresUsageStore } from '../../src/runtime/node/postgres/usage-store.js'
 import type { UsageStore } from '../../src/usage/store.js'
-import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
 import { runCharge } from '../helpers/run-charge.js'
 import { ada, describeUsageStore } from '../helpers/usage-store-suite.js'
 
