@@ -20,9 +20,12 @@ export const REFUSED_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof RunRequest>
 
 /** RunRequest fields the server sets itself (a client never sends them). */
-export const SERVER_FIELDS = ['owner', 'conversation', 'login'] as const satisfies ReadonlyArray<
-  keyof RunRequest
->
+export const SERVER_FIELDS = [
+  'owner',
+  'conversation',
+  'login',
+  'carriedTranscript',
+] as const satisfies ReadonlyArray<keyof RunRequest>
 
 /** The run a body asks for. */
 export const runRequestOf = (body: QueryRequest): RunRequest => {

@@ -80,7 +80,15 @@ export const withKeyPolicy = (
     const asked = performance.now()
     try {
       for await (const event of runner.run(
-        { ...request, ...capped, owner: key?.hash, login: policy.login },
+        // Whose run it is, and on which login, is the server's to say; a transcript is carried
+        // only by a front door, past this point.
+        {
+          ...request,
+          ...capped,
+          owner: key?.hash,
+          login: policy.login,
+          carriedTranscript: undefined,
+        },
         options
       )) {
         if (event.type === 'started') {

@@ -122,6 +122,11 @@ export const RunRequestSchema = v.object({
   resumeSessionId: v.optional(v.string()),
   /** Keep the session so it can be resumed later. */
   persistSession: v.optional(v.boolean()),
+  /**
+   * With `resumeSessionId`: the kept session's transcript from a front door's shared store, for
+   * a runner that does not hold it (the host that did is gone). Set by the server, never a client.
+   */
+  carriedTranscript: v.optional(v.string()),
   /** Who owns a kept session (e.g. an API key's hash); to anyone else it does not exist. */
   owner: v.optional(v.string()),
   /** The Claude login to run on, by name (the key's, set by the server); absent = the runner's own. */

@@ -60,4 +60,9 @@ export interface ClaudeRunner {
    * see its version): what a runner host's health check answers with.
    */
   capacity?(): CapacityStatus
+  /**
+   * A kept session's transcript (the CLI's JSONL) if this runner holds it for `owner`: what a
+   * front door keeps in its shared store so the session outlives its host (`carriedTranscript`).
+   */
+  sessionTranscript?(id: string, owner: string): Promise<string | undefined>
 }

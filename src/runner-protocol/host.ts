@@ -18,6 +18,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ProtocolMismatchError,
+  SessionNotFoundError,
   UnauthorizedError,
 } from '../errors/index.js'
 import type { AppEnv } from '../http/env.js'
@@ -106,6 +107,12 @@ export const createRunnerHostApp = ({
       })
       .get('/runner/v1/status', async (c) => c.json(await runner.status()))
       .get('/runner/v1/models', async (c) => c.json({ models: await runner.models() }))
+      // A kept session's transcript, for the front door's shared store (its owner must match).
+      .get('/runner/v1/sessions/:id/transcript', async (c) => {
+        const text = await runner.sessionTranscript?.(c.req.param('id'), c.req.query('owner') ?? '')
+        if (text === undefined) throw new SessionNotFoundError('No session with that id')
+        return c.body(text, 200, { 'content-type': 'application/x-ndjson' })
+      })
       .post('/runner/v1/runs', requireJson, jsonBody(RunRequestSchema), (c) => {
         const request = c.req.valid('json')
         // A follow-up continues a run in flight here; anything new goes to another host.

@@ -17,6 +17,7 @@ import {
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
+import { hostTag } from '../../src/adapters/remote/tool-routing.js'
 import { type RunningServer, startServer } from '../../src/runtime/node/entry.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import { FLEET_TOKEN, type Fleet, startFleet } from '../helpers/fleet.js'
@@ -210,5 +211,51 @@ describe('a front door killed mid-run', () => {
     } finally {
       await doomed.kill('SIGKILL')
     }
+  })
+})
+
+describe('a kept session whose runner host is gone', () => {
+  it('resumes with its history on the other host, through either front door', async () => {
+    const query = async (front: string, body: Record<string, unknown>) => {
+      const response = await fetch(`${front}/llm/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.free}` },
+        body: JSON.stringify(body),
+      })
+      expect(response.status).toBe(200)
+      return (await response.json()) as { text: string; session_id: string }
+    }
+    const first = await query(fronts[0] ?? '', {
+      prompt: 'the word is PELICAN',
+      persist_session: true,
+    })
+    const holder = fleet.hosts.findIndex((h) => first.session_id.endsWith(`~${hostTag(h.url)}`))
+    expect(holder).toBeGreaterThanOrEqual(0)
+    // Its host goes away for good (its disk with it, as far as the front doors know).
+    await fleet.hosts[holder]?.close()
+    const [gone] = fleet.hosts.splice(holder, 1)
+    const survivor = fleet.mocks[1 - holder]
+    survivor?.reset()
+
+    const second = await query(fronts[1] ?? '', {
+      prompt: 'which word?',
+      session_id: first.session_id,
+    })
+    expect(second.text).toBe('ECHO: which word?')
+    expect(second.session_id).not.toBe(first.session_id)
+    const sent = JSON.stringify(survivor?.messageRequests().at(-1)?.body.messages)
+    expect(sent).toContain('the word is PELICAN')
+    expect(sent).toContain('ECHO: the word is PELICAN')
+
+    // The next turn goes on from there, through the other front door.
+    const third = await query(fronts[0] ?? '', {
+      prompt: 'and now?',
+      session_id: second.session_id,
+    })
+    expect(third.text).toBe('ECHO: and now?')
+    expect(JSON.stringify(survivor?.messageRequests().at(-1)?.body.messages)).toContain(
+      'which word?'
+    )
+    expect(gone?.url).toBeDefined()
   })
 })

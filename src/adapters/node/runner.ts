@@ -134,6 +134,8 @@ const createSessions = (
     source,
     requireSandbox: async () => (await sandbox.require()).bwrap,
     sandboxedSession: (id: string) => sessions.isSandboxed(id),
+    sessionTranscript: (id: string, owner: string) =>
+      sessions.transcript(id, owner).catch(() => undefined),
     cliStatus: cliStatus.read,
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
@@ -154,8 +156,15 @@ export const createNodeRunner = (
     maxQueue: settings.maxQueue,
     maxPerCaller: settings.maxRunningPerKey ?? Math.max(1, settings.maxConcurrency - 1),
   })
-  const { source, requireSandbox, sandboxedSession, cliStatus, processes, stopAll } =
-    createSessions(options, settings, seams, logger)
+  const {
+    source,
+    requireSandbox,
+    sandboxedSession,
+    sessionTranscript,
+    cliStatus,
+    processes,
+    stopAll,
+  } = createSessions(options, settings, seams, logger)
   const quota = createQuotaGates({
     logger,
     onLoginReport: (login, report) =>
@@ -205,6 +214,7 @@ export const createNodeRunner = (
     quota: (login?: string) => quota.of(login).current(),
     tools: async () => options.allowedTools ?? [],
     capacity: capacity.status,
+    sessionTranscript,
     async close(graceMs = 0) {
       await source.close()
       parked.close()

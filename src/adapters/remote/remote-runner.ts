@@ -34,7 +34,8 @@ import { saneResult } from './host-checks.js'
 import { createHostPrices, type HostPrices } from './host-prices.js'
 import { createHostSet, type Host, type HostSet, rejectedUntil } from './host-set.js'
 import { breachedBy, openRun } from './open-run.js'
-import { routeToHost, tagForHost } from './tool-routing.js'
+import { createSessionKeeping, type SessionArchive } from './session-keeping.js'
+import { routeToHost, splitHostTag, tagForHost } from './tool-routing.js'
 
 export type RemoteRunnerOptions = {
   /** Runner host base URLs, e.g. `['http://10.0.0.5:7743']`. */
@@ -62,6 +63,8 @@ export type RemoteRunnerOptions = {
    * deadline itself, a few seconds after the host should have. Default 900 s (a host's ceiling).
    */
   defaultTimeoutMs?: number
+  /** Where kept sessions' transcripts are kept, so a session outlives its host (session-keeping.ts). */
+  sessions?: SessionArchive
   logger?: Logger
 }
 
@@ -107,6 +110,7 @@ export const createRemoteRunner = ({
   firstEventTimeoutMs = 10_000,
   stallTimeoutMs = 45_000,
   defaultTimeoutMs = 900_000,
+  sessions,
   logger = silentLogger,
 }: RemoteRunnerOptions): ClaudeRunner & { close(): Promise<void> } => {
   if (urls.length === 0)
@@ -122,6 +126,7 @@ export const createRemoteRunner = ({
   // Keys' own logins, held by the hosts by name: their quota is known here too, so a login that
   // is used up is refused at the front door, on whichever host its next run would go.
   const logins = createQuotaGates({ logger })
+  const keeping = sessions && createSessionKeeping(sessions, set, fetchImpl, logger)
 
   async function* relayRun(request: RunRequest, options: RunOptions): AsyncGenerator<RunEvent> {
     const controller = new AbortController()
@@ -145,8 +150,15 @@ export const createRemoteRunner = ({
       signal,
       deadlines,
       routed.holder
-    )
-    yield* readRunStream({
+    ).catch(async (error: unknown) => {
+      // The session's host is gone or lost it: carried from the shared store to any host.
+      const carried = await keeping?.carried(routed.request, error)
+      if (!carried) throw error
+      return openRun(set, fetchImpl, carried, signal, deadlines)
+    })
+    const kept =
+      keeping && (request.persistSession || request.resumeSessionId) ? keeping : undefined
+    for await (const event of readRunStream({
       events,
       signal,
       translate: relayLine(
@@ -175,7 +187,12 @@ export const createRemoteRunner = ({
       noResult: () => new Error('the host ended the run without a result'),
       // Cancels the upstream request if the consumer stopped early.
       close: () => controller.abort(),
-    })
+    })) {
+      // Kept in the shared store before the client has the answer: the next turn finds it.
+      const session = event.type === 'result' ? event.result.sessionId : null
+      if (kept && session) await kept.save(host, splitHostTag(session).id, request.owner ?? '')
+      yield event
+    }
   }
 
   /** The run, and a log line when a host broke the protocol (opening it, or mid-way). */

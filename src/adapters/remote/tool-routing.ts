@@ -20,7 +20,8 @@ export const hostTag = (url: string) => {
 
 const tag = (id: string, hostTagValue: string) => `${id}${SEPARATOR}${hostTagValue}`
 
-const split = (id: string) => {
+/** An id as the client has it: the host's own id, and the tag of the host that holds it. */
+export const splitHostTag = (id: string) => {
   const at = id.lastIndexOf(SEPARATOR)
   return at === -1 ? { id } : { id: id.slice(0, at), tag: id.slice(at + 1) }
 }
@@ -48,7 +49,7 @@ export const tagForHost = (event: RunEvent, hostTagValue: string): RunEvent => {
 export const routeToHost = (request: RunRequest) => {
   let target: string | undefined
   const strip = (id: string) => {
-    const parts = split(id)
+    const parts = splitHostTag(id)
     target ??= parts.tag
     return parts.id
   }

@@ -9,6 +9,7 @@ import {
   defaultWorkDir,
   RunnerSettings,
   type RunnerSettingsInput,
+  resolveSettings,
 } from '../../adapters/node/settings.js'
 import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
 import { createApp } from '../../app.js'
@@ -69,6 +70,16 @@ const openUsageDb = (path: string) => {
   }
 }
 
+/** A kept session's bounds, as the server's settings have them (hosts keep the same). */
+const sessionBoundsOf = (options: ServerOptions) => {
+  const settings = resolveSettings(runnerSettingsOf(options))
+  return {
+    ttlMs: settings.sessionTtlMs,
+    maxPerOwner: settings.maxSessionsPerKey,
+    maxBytes: settings.maxSessionMb * 1024 * 1024,
+  }
+}
+
 /** The runner's own settings among the server's options (settings.ts names them). */
 const runnerSettingsOf = (options: ServerOptions) =>
   Object.fromEntries(
@@ -100,7 +111,11 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const hostname = options.host ?? '127.0.0.1'
   const shared = options.databaseUrl
-    ? await openSharedState(options.databaseUrl, { leaseMs: options.databaseLeaseMs, logger })
+    ? await openSharedState(options.databaseUrl, {
+        leaseMs: options.databaseLeaseMs,
+        sessions: sessionBoundsOf(options),
+        logger,
+      })
     : undefined
   const keys = await openServerKeys(options, shared?.db, logger)
   const initialKeys = keys.initial
@@ -123,6 +138,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
           token: options.runnerToken,
           logger,
           probeEveryMs: PROBE_EVERY_MS,
+          sessions: shared?.sessions,
         })
       : localRunner(options, logger))
   const app = createApp({

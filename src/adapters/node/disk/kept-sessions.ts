@@ -174,5 +174,37 @@ export const createSessionStore = ({
     touch: markUsed,
     /** The session's directory, if it exists, belongs to `owner` and has not expired. */
     open: (id: string, owner = '') => open(paths, { ttlMs, maxBytes, clock }, id, owner),
+    /** The session's transcript (JSONL), as the CLI wrote it, if it is `owner`'s and kept. */
+    async transcript(id: string, owner = '') {
+      const session = await open(paths, { ttlMs, maxBytes, clock }, id, owner)
+      return readFile(join(projectDir(configDir, session.cwd), `${session.id}.jsonl`), 'utf8')
+    },
+    /**
+     * Makes a session this store does not hold from a transcript another host wrote (kept in a
+     * front door's shared store): the same id, for the same owner, its folder empty.
+     */
+    async adopt(id: string, owner: string, transcript: string) {
+      const sessionId = id.toLowerCase()
+      if (!UUID.test(sessionId)) throw new SessionNotFoundError('No session with that id')
+      if (Buffer.byteLength(transcript) > maxBytes) {
+        throw new SessionNotFoundError('No session with that id (its transcript is too big)')
+      }
+      // One held here (another owner's, or expired) is never written over.
+      if (
+        await stat(paths.owner(sessionId)).then(
+          () => true,
+          () => false
+        )
+      ) {
+        throw new SessionNotFoundError('No session with that id')
+      }
+      await prune(paths, limits, owner, 1)
+      await mkdir(paths.dir(sessionId), { recursive: true, mode: 0o700 })
+      const project = projectDir(configDir, paths.dir(sessionId))
+      await mkdir(project, { recursive: true, mode: 0o700 })
+      await writeFile(join(project, `${sessionId}.jsonl`), transcript, { mode: 0o600 })
+      await writeFile(paths.owner(sessionId), owner, { mode: 0o600 })
+      await markUsed(sessionId)
+    },
   }
 }

@@ -11,6 +11,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { RunRequest } from '../../../contract/runner.js'
+import { SessionNotFoundError } from '../../../errors/index.js'
 import { projectDir, writeHistorySession } from './history.js'
 import type { SessionStore } from './kept-sessions.js'
 
@@ -38,12 +39,21 @@ export type WorkDirOptions = {
 export const sharedRunDir = (workDir: string) => join(workDir, 'shared')
 
 export const prepareWorkDir = async (
-  request: Pick<RunRequest, 'resumeSessionId' | 'persistSession' | 'owner' | 'history'>,
+  request: Pick<
+    RunRequest,
+    'resumeSessionId' | 'persistSession' | 'owner' | 'history' | 'carriedTranscript'
+  >,
   { workDir, configDir, sessions }: WorkDirOptions,
   shared = false
 ): Promise<WorkDir> => {
   if (request.resumeSessionId) {
-    const session = await sessions.open(request.resumeSessionId, request.owner)
+    const { resumeSessionId: id, owner = '', carriedTranscript } = request
+    const session = await sessions.open(id, owner).catch(async (error: unknown) => {
+      // Not here, but carried from the shared store: made here from its transcript.
+      if (!(error instanceof SessionNotFoundError) || carriedTranscript === undefined) throw error
+      await sessions.adopt(id, owner, carriedTranscript)
+      return sessions.open(id, owner)
+    })
     return {
       cwd: session.cwd,
       sessionId: session.id,

@@ -62,6 +62,15 @@ export const MIGRATIONS: readonly string[] = [
      created text NOT NULL,
      policy jsonb NOT NULL DEFAULT '{}'
    )`,
+  // Kept sessions' transcripts, so a session outlives the runner host that ran it.
+  `CREATE TABLE kept_sessions (
+     id text PRIMARY KEY,
+     owner text NOT NULL,
+     transcript text NOT NULL,
+     bytes integer NOT NULL,
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX kept_sessions_owner ON kept_sessions (owner, updated_at)`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,6 +1,7 @@
 /**
  * What front doors share when DATABASE_URL names a PostgreSQL database: usage and budgets,
- * stored Responses and background runs, on one connection pool, the schema migrated first.
+ * stored Responses, background runs and kept sessions' transcripts, on one connection pool, the
+ * schema migrated first.
  * Per front door still: its runner hosts and their health, and runs waiting for tool results.
  */
 import { ConfigError } from '../../../errors/index.js'
@@ -9,11 +10,20 @@ import { createPostgresBackgroundLog } from './background-log.js'
 import { isUnreachable, openDatabase, redactUrl } from './database.js'
 import { migrate } from './migrations.js'
 import { createPostgresResponseStore } from './response-store.js'
+import { createPostgresSessionArchive, type SessionArchiveOptions } from './session-archive.js'
 import { createPostgresUsageStore } from './usage-store.js'
 
-export type SharedStateOptions = { leaseMs?: number; logger?: Logger }
+export type SharedStateOptions = {
+  leaseMs?: number
+  /** The bounds of kept sessions' transcripts (the server's session settings). */
+  sessions?: SessionArchiveOptions
+  logger?: Logger
+}
 
-export const openSharedState = async (url: string, { leaseMs, logger }: SharedStateOptions) => {
+export const openSharedState = async (
+  url: string,
+  { leaseMs, sessions, logger }: SharedStateOptions
+) => {
   const db = openDatabase(url, { logger })
   try {
     const applied = await migrate(db.sql)
@@ -31,6 +41,7 @@ export const openSharedState = async (url: string, { leaseMs, logger }: SharedSt
     usage,
     responseStore: createPostgresResponseStore(db),
     backgroundLog: createPostgresBackgroundLog(db),
+    sessions: createPostgresSessionArchive(db, sessions),
     async close() {
       usage.close?.()
       await db.close()

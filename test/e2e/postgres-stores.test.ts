@@ -1,7 +1,7 @@
 /**
- * Stored Responses and background runs in a real PostgreSQL (a throwaway cluster): the shared
- * contract, with the writer and the reader on two connection pools as two front doors would be,
- * so a reader is woken by the other's NOTIFY.
+ * Stored Responses, background runs and kept sessions' transcripts in a real PostgreSQL (a
+ * throwaway cluster): the shared contracts, with the writer and the reader on two connection
+ * pools as two front doors would be, so a reader is woken by the other's NOTIFY.
  */
 import { afterAll, beforeAll } from 'vitest'
 import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
@@ -9,7 +9,9 @@ import { createPostgresBackgroundLog } from '../../src/runtime/node/postgres/bac
 import { type Database, openDatabase } from '../../src/runtime/node/postgres/database.js'
 import { migrate } from '../../src/runtime/node/postgres/migrations.js'
 import { createPostgresResponseStore } from '../../src/runtime/node/postgres/response-store.js'
+import { createPostgresSessionArchive } from '../../src/runtime/node/postgres/session-archive.js'
 import { describeBackgroundLog, describeResponseStore } from '../helpers/responses-store-suite.js'
+import { describeSessionArchive } from '../helpers/session-archive-suite.js'
 
 let pg: TestPostgres
 const open: Database[] = []
@@ -37,3 +39,6 @@ describeBackgroundLog('PostgreSQL', async () => {
   const [a, b] = await twoDoors()
   return { log: createPostgresBackgroundLog(a), other: createPostgresBackgroundLog(b) }
 })
+describeSessionArchive('PostgreSQL', async () =>
+  createPostgresSessionArchive((await twoDoors())[0])
+)
