@@ -18,6 +18,7 @@ import { createParkedPlaces } from './auth/parked-places.js'
 import { withKeyPolicy } from './auth/policy-runner.js'
 import { ratelimitHeaders } from './compat/anthropic/ratelimit-headers.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
+import type { ThreadReplies } from './compat/anthropic/thread-replies.js'
 import { createModelRoutes } from './compat/models.js'
 import { createOpenAIRoutes } from './compat/openai/routes.js'
 import type { BackgroundLog } from './compat/responses/background-log.js'
@@ -49,6 +50,8 @@ export type AppOptions = {
   responseStore?: ResponseStore
   /** Where background responses' events are kept (default: this process's memory). */
   backgroundLog?: BackgroundLog
+  /** Where Anthropic thread replies are kept (default: this process's memory). */
+  threadReplies?: ThreadReplies
   logger?: Logger
   /** Largest accepted request body. Default 20 MiB (room for a few images). */
   maxBodyBytes?: number
@@ -160,7 +163,7 @@ export const createApp = (options: AppOptions) => {
       .route('/', createMetricsRoutes(options.metrics))
       .route('/v1', createModelRoutes())
       .route('/v1', createOpenAIRoutes({ heartbeatMs }))
-      .route('/v1', createAnthropicRoutes({ heartbeatMs }))
+      .route('/v1', createAnthropicRoutes({ heartbeatMs, threadReplies: options.threadReplies }))
       .route(
         '/v1',
         createResponsesRoutes({

@@ -19,7 +19,8 @@ Options (environment variable in brackets):
   --log-level LEVEL   debug, info, warn, error or silent [LOG_LEVEL] (default info)
   --usage-db PATH     per-key usage, a SQLite file [USAGE_DB] (default <work dir>/usage.db)
   --database-url URL  PostgreSQL for state several front doors share: usage and budgets,
-                      stored Responses, background runs [DATABASE_URL]; migrated at start
+                      stored Responses, background runs, kept sessions, message threads
+                      [DATABASE_URL]; migrated at start
   --runner-url URL    a runner host to send runs to instead of the local CLI; repeat it for
                       several [RUNNER_URLS, comma-separated; token: RUNNER_TOKEN]
   -h, --help          this help

@@ -6,6 +6,7 @@
  * by itself.
  */
 import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cliEnv, removeDir, tempDir, waitFor } from '../../dev-tools/cli-env.js'
@@ -211,6 +212,44 @@ describe('a front door killed mid-run', () => {
     } finally {
       await doomed.kill('SIGKILL')
     }
+  })
+})
+
+describe('an Anthropic message thread', () => {
+  it('continues through the other front door, once', async () => {
+    const [one, two] = fronts.map(
+      (front) => new Anthropic({ apiKey: keys.free, baseURL: front, maxRetries: 0 })
+    )
+    if (!one || !two) throw new Error('two front doors')
+    const create = (client: Anthropic, content: string, thread: Record<string, unknown>) =>
+      client.beta.messages
+        .create({
+          model: 'haiku',
+          max_tokens: 100,
+          messages: [{ role: 'user', content }],
+          thread,
+        } as never)
+        .catch((e: unknown) => e) as Promise<
+        Anthropic.Beta.BetaMessage | InstanceType<typeof Anthropic.APIError>
+      >
+    const first = (await create(one, 'My name is Ada.', {
+      type: 'create',
+    })) as Anthropic.Beta.BetaMessage
+    const next = { type: 'continue', previous_message_id: first.id }
+    const second = (await create(two, 'What is my name?', next)) as Anthropic.Beta.BetaMessage
+    expect(second.content).toEqual([expect.objectContaining({ text: 'ECHO: What is my name?' })])
+    const seen = JSON.stringify(
+      fleet.mocks
+        .flatMap((m) => m.messageRequests())
+        .sort((a, b) => a.at - b.at)
+        .at(-1)?.body.messages
+    )
+    expect(seen).toContain('My name is Ada.')
+    // Continued already, whichever front door is asked.
+    const again = await create(one, 'Again?', next)
+    expect((again as InstanceType<typeof Anthropic.APIError>).errorCode).toBe(
+      'thread_already_continued'
+    )
   })
 })
 

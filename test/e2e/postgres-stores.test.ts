@@ -1,7 +1,7 @@
 /**
- * Stored Responses, background runs and kept sessions' transcripts in a real PostgreSQL (a
- * throwaway cluster): the shared contracts, with the writer and the reader on two connection
- * pools as two front doors would be, so a reader is woken by the other's NOTIFY.
+ * Stored Responses, background runs, kept sessions' transcripts and thread replies in a real
+ * PostgreSQL (a throwaway cluster): the shared contracts, with the writer and the reader on two
+ * connection pools as two front doors would be, so a reader is woken by the other's NOTIFY.
  */
 import { afterAll, beforeAll } from 'vitest'
 import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
@@ -10,8 +10,10 @@ import { type Database, openDatabase } from '../../src/runtime/node/postgres/dat
 import { migrate } from '../../src/runtime/node/postgres/migrations.js'
 import { createPostgresResponseStore } from '../../src/runtime/node/postgres/response-store.js'
 import { createPostgresSessionArchive } from '../../src/runtime/node/postgres/session-archive.js'
+import { createPostgresThreadReplies } from '../../src/runtime/node/postgres/thread-replies.js'
 import { describeBackgroundLog, describeResponseStore } from '../helpers/responses-store-suite.js'
 import { describeSessionArchive } from '../helpers/session-archive-suite.js'
+import { describeThreadReplies } from '../helpers/thread-replies-suite.js'
 
 let pg: TestPostgres
 const open: Database[] = []
@@ -42,3 +44,7 @@ describeBackgroundLog('PostgreSQL', async () => {
 describeSessionArchive('PostgreSQL', async () =>
   createPostgresSessionArchive((await twoDoors())[0])
 )
+describeThreadReplies('PostgreSQL', async () => {
+  const [a, b] = await twoDoors()
+  return { one: createPostgresThreadReplies(a), two: createPostgresThreadReplies(b) }
+})

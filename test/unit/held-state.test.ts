@@ -4,6 +4,7 @@
  * replies), and all of it shares one memory budget.
  */
 import { describe, expect, it } from 'vitest'
+import { createMemoryThreadReplies } from '../../src/compat/anthropic/thread-replies.js'
 import { createThreadStore } from '../../src/compat/anthropic/threads.js'
 import { createMemoryBackgroundLog } from '../../src/compat/responses/background-log.js'
 import { createResponseStore, type StoredResponse } from '../../src/compat/responses/store.js'
@@ -114,7 +115,7 @@ describe('thread replies', () => {
     id: string,
     owner: string
   ) => {
-    const { track } = threads.open({ type: 'create' }, { prompt: 'hi' }, id, owner)
+    const { track } = await threads.open({ type: 'create' }, { prompt: 'hi' }, id, owner)
     const result = { type: 'result', result: { sessionId: `s-${id}` } } as unknown as RunEvent
     async function* events() {
       yield result
@@ -123,9 +124,18 @@ describe('thread replies', () => {
       // drained
     }
   }
-  const continues = (threads: ReturnType<typeof createThreadStore>, id: string, owner: string) => {
+  const continues = async (
+    threads: ReturnType<typeof createThreadStore>,
+    id: string,
+    owner: string
+  ) => {
     try {
-      threads.open({ type: 'continue', previous_message_id: id }, { prompt: 'hi' }, 'next', owner)
+      await threads.open(
+        { type: 'continue', previous_message_id: id },
+        { prompt: 'hi' },
+        'next',
+        owner
+      )
       return true
     } catch {
       return false
@@ -133,12 +143,12 @@ describe('thread replies', () => {
   }
 
   it('are kept per key, and another key’s reply is not found', async () => {
-    const threads = createThreadStore({ max: 100, maxPerOwner: 3 })
+    const threads = createThreadStore(createMemoryThreadReplies({ max: 100, maxPerOwner: 3 }))
     await reply(threads, 'b', 'B')
     for (let i = 0; i < 10; i++) await reply(threads, `a${i}`, 'A')
-    expect(continues(threads, 'a6', 'A')).toBe(false)
-    expect(continues(threads, 'a9', 'A')).toBe(true)
-    expect(continues(threads, 'b', 'A')).toBe(false)
-    expect(continues(threads, 'b', 'B')).toBe(true)
+    expect(await continues(threads, 'a6', 'A')).toBe(false)
+    expect(await continues(threads, 'a9', 'A')).toBe(true)
+    expect(await continues(threads, 'b', 'A')).toBe(false)
+    expect(await continues(threads, 'b', 'B')).toBe(true)
   })
 })

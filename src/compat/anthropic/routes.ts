@@ -15,10 +15,18 @@ import { IGNORED, toRunRequest } from './request.js'
 import { messageBody, messageId } from './response.js'
 import { CountTokensRequest, MessagesRequest } from './schemas.js'
 import { createAnthropicEncoder } from './stream-encoder.js'
+import type { ThreadReplies } from './thread-replies.js'
 import { createThreadStore } from './threads.js'
 
-export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) => {
-  const threads = createThreadStore()
+export const createAnthropicRoutes = ({
+  heartbeatMs,
+  threadReplies,
+}: {
+  heartbeatMs: number
+  /** Where thread replies are kept (default: this process's memory). */
+  threadReplies?: ThreadReplies
+}) => {
+  const threads = createThreadStore(threadReplies)
   return new Hono<AppEnv>()
     .post(
       '/messages/count_tokens',
@@ -53,7 +61,8 @@ export const createAnthropicRoutes = ({ heartbeatMs }: { heartbeatMs: number }) 
         const id = messageId()
         await checkModel(c.var.runner, body.model)
         const owner = c.var.apiKey?.hash ?? ''
-        const thread = body.thread && threads.open(body.thread, toRunRequest(body), id, owner)
+        const thread =
+          body.thread && (await threads.open(body.thread, toRunRequest(body), id, owner))
         const request = thread?.request ?? toRunRequest(body)
         const start = (signal: AbortSignal) => {
           const run = c.var.runner.run(request, { signal })

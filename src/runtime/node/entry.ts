@@ -145,7 +145,11 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     runner,
     keys: keys.source,
     usage,
-    ...(shared && { responseStore: shared.responseStore, backgroundLog: shared.backgroundLog }),
+    ...(shared && {
+      responseStore: shared.responseStore,
+      backgroundLog: shared.backgroundLog,
+      threadReplies: shared.threadReplies,
+    }),
     logger,
     maxBodyBytes: options.maxBodyBytes,
     heartbeatMs: options.heartbeatMs,

@@ -71,6 +71,16 @@ export const MIGRATIONS: readonly string[] = [
      updated_at timestamptz NOT NULL DEFAULT now()
    );
    CREATE INDEX kept_sessions_owner ON kept_sessions (owner, updated_at)`,
+  // Anthropic message threads: which kept session each reply continues, and whether it may.
+  `CREATE TABLE thread_replies (
+     reply_id text PRIMARY KEY,
+     session_id text NOT NULL,
+     owner text NOT NULL,
+     state text NOT NULL DEFAULT 'open',
+     claimed_at timestamptz,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX thread_replies_owner ON thread_replies (owner, created_at)`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,8 +1,8 @@
 /**
  * What front doors share when DATABASE_URL names a PostgreSQL database: usage and budgets,
- * stored Responses, background runs and kept sessions' transcripts, on one connection pool, the
- * schema migrated first.
- * Per front door still: its runner hosts and their health, and runs waiting for tool results.
+ * stored Responses, background runs, kept sessions' transcripts and thread replies, on one
+ * connection pool, the schema migrated first.
+ * Per front door still: its view of the runner hosts and their health.
  */
 import { ConfigError } from '../../../errors/index.js'
 import type { Logger } from '../../../lib/logger.js'
@@ -11,6 +11,7 @@ import { isUnreachable, openDatabase, redactUrl } from './database.js'
 import { migrate } from './migrations.js'
 import { createPostgresResponseStore } from './response-store.js'
 import { createPostgresSessionArchive, type SessionArchiveOptions } from './session-archive.js'
+import { createPostgresThreadReplies } from './thread-replies.js'
 import { createPostgresUsageStore } from './usage-store.js'
 
 export type SharedStateOptions = {
@@ -42,6 +43,7 @@ export const openSharedState = async (
     responseStore: createPostgresResponseStore(db),
     backgroundLog: createPostgresBackgroundLog(db),
     sessions: createPostgresSessionArchive(db, sessions),
+    threadReplies: createPostgresThreadReplies(db),
     async close() {
       usage.close?.()
       await db.close()
