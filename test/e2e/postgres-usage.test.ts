@@ -11,6 +11,7 @@ import { MIGRATIONS, migrate } from '../../src/runtime/node/postgres/migrations.
 import { createPostgresUsageStore } from '../../src/runtime/node/postgres/usage-store.js'
 import type { UsageStore } from '../../src/usage/store.js'
 import { runCharge } from '../helpers/run-charge.js'
+import { runCli } from '../helpers/run-cli.js'
 import { ada, describeUsageStore } from '../helpers/usage-store-suite.js'
 
 let pg: TestPostgres
@@ -141,5 +142,35 @@ describe('migrations', () => {
     expect(await migrate(a.sql)).toEqual([])
     await a.sql`INSERT INTO schema_migrations (version) VALUES (${MIGRATIONS.length + 1})`
     await expect(migrate(b.sql)).rejects.toThrow(/newer version/)
+  })
+
+  it('run from the command line: `db migrate`, once, and a clear error for a database out of reach', async () => {
+    const url = await pg.database('migrations_cli')
+    const first = await runCli(['db', 'migrate', '--database-url', url])
+    expect(first).toMatchObject({ code: 0 })
+    expect(first.stdout).toContain(`applied ${MIGRATIONS.map((_, i) => `#${i + 1}`).join(', ')}`)
+    const again = await runCli(['db', 'migrate'], { env: { DATABASE_URL: url } })
+    expect(again.stdout).toContain(`already at schema ${MIGRATIONS.length}`)
+    // A closed port: refused at once, said as such, and no password in the message.
+    const away = await runCli([
+      'db',
+      'migrate',
+      '--database-url',
+      'postgres://cca:hunter2@127.0.0.1:1/x',
+    ])
+    expect(away.code).toBe(2)
+    expect(away.stderr).toMatch(/cannot be reached/)
+    expect(away.stderr).not.toContain('hunter2')
+    expect((await runCli(['db', 'migrate', '--database-url', 'mysql://x'])).stderr).toMatch(
+      /DATABASE_URL must be a postgres/
+    )
+    // A server does not start on a database it cannot reach, and says why.
+    const serve = await runCli(['serve', '--port', '0'], {
+      env: { DATABASE_URL: 'postgres://cca:hunter2@127.0.0.1:1/x', LOG_LEVEL: 'silent' },
+    })
+    expect(serve.code).toBe(2)
+    expect(serve.stderr).toMatch(
+      /postgres:\/\/cca:\*\*\*@127.0.0.1:1\/x cannot be reached \(DATABASE_URL\)/
+    )
   })
 })
