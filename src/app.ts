@@ -14,7 +14,7 @@ import { type AppMetrics, createMetricsRoutes } from './api/metrics.js'
 import { createQueryRoutes } from './api/query.js'
 import { HealthResponse } from './api/schemas.js'
 import { createAuth, type KeySource } from './auth/middleware.js'
-import { createParkedPlaces } from './auth/parked-places.js'
+import { createParkedPlaces, type SharedParking } from './auth/parked-places.js'
 import { withKeyPolicy } from './auth/policy-runner.js'
 import { ratelimitHeaders } from './compat/anthropic/ratelimit-headers.js'
 import { createAnthropicRoutes } from './compat/anthropic/routes.js'
@@ -52,6 +52,11 @@ export type AppOptions = {
   backgroundLog?: BackgroundLog
   /** Where Anthropic thread replies are kept (default: this process's memory). */
   threadReplies?: ThreadReplies
+  /**
+   * Where runs waiting for tool results are found by other front doors (with a usage store
+   * that can `adopt` a place); default: only by this one.
+   */
+  parking?: SharedParking
   logger?: Logger
   /** Largest accepted request body. Default 20 MiB (room for a few images). */
   maxBodyBytes?: number
@@ -81,7 +86,11 @@ export const createApp = (options: AppOptions) => {
   const maxBodyBytes = options.maxBodyBytes ?? 20 * 1024 * 1024
   const usage = options.usage ?? createMemoryUsageStore()
   const heartbeatMs = options.heartbeatMs ?? 15_000
-  const parked = createParkedPlaces(options.toolWaitMs)
+  const adopt = usage.adopt?.bind(usage)
+  const parked = createParkedPlaces(
+    options.toolWaitMs,
+    options.parking && adopt ? { parking: options.parking, adopt } : undefined
+  )
   const activity = createActivity()
 
   const app = new Hono<AppEnv>()

@@ -16,7 +16,7 @@ import { isClaudeError, PolicyError } from '../errors/index.js'
 import { chargeOf, estimateCharge, firstCallCost } from '../run/charge.js'
 import { overageError, overageHolds } from '../run/quota.js'
 import { assertRunnable } from '../run/request-check.js'
-import type { UsageStore } from '../usage/store.js'
+import type { Admission, UsageStore } from '../usage/store.js'
 import type { KeyRecord } from './keys.js'
 import type { ParkedPlaces } from './parked-places.js'
 
@@ -59,10 +59,11 @@ export const withKeyPolicy = (
     // takes a place: the key's place and its budget are checked where they are kept (shared at
     // the edge), and a run of a key with a budget is capped at what it reserved of it.
     const calls = request.toolResults?.map((result) => result.toolUseId) ?? []
-    const continued = calls.length > 0 ? parked.take(who.id, calls) : undefined
-    const { release, capUsd } = continued
-      ? { release: continued, capUsd: undefined }
-      : await usage.begin(who, { maxConcurrent: policy.max_concurrent, dailyUsd: policy.daily_usd })
+    const continued = calls.length > 0 ? await parked.take(who.id, calls) : undefined
+    const { release, capUsd, handle }: Admission =
+      continued ??
+      (await usage.begin(who, { maxConcurrent: policy.max_concurrent, dailyUsd: policy.daily_usd }))
+    const place = { release, handle }
     let parkedOn: string[] | undefined
     let begun = false
     const capped =
@@ -118,8 +119,8 @@ export const withKeyPolicy = (
       } finally {
         // A run that parked still holds its CLI process: its place waits with it (and so it does
         // when the follow-up that took it over was refused before it could continue the run).
-        if (parkedOn?.length) parked.hold(who.id, parkedOn, release)
-        else if (continued && !begun) parked.hold(who.id, calls, release)
+        if (parkedOn?.length) await parked.hold(who.id, parkedOn, place)
+        else if (continued && !begun) await parked.hold(who.id, calls, place)
         else await release()
       }
     }

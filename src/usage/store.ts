@@ -23,7 +23,12 @@ export type Release = () => Promise<void>
  * A run let in: its place, and for a key with a daily budget the USD reserved for it, which is
  * also the most the run may spend (the runner caps it there).
  */
-export type Admission = { release: Release; capUsd?: number }
+export type Admission = {
+  release: Release
+  capUsd?: number
+  /** Where the store is shared: what another front door takes this place over by (`adopt`). */
+  handle?: string
+}
 
 export type UsageStore = {
   /**
@@ -32,6 +37,11 @@ export type UsageStore = {
    */
   begin(key: UsageKey, limits: RunLimits): Promise<Admission>
   record(key: UsageKey, charge: RunCharge): Promise<void>
+  /**
+   * Takes over a place another front door admitted (its `handle`), for a run that goes on here
+   * (a tool call's follow-up): released from here from now on. Undefined when it is gone.
+   */
+  adopt?(handle: string): Promise<Release | undefined>
   /** Every key's usage, with the days of the last `days` days that had runs. */
   report(days?: number): Promise<Record<string, KeyUsage>>
   close?(): void | Promise<void>

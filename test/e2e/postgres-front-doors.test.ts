@@ -23,6 +23,7 @@ import { type RunningServer, startServer } from '../../src/runtime/node/entry.js
 import { createKey } from '../../src/runtime/node/keys.js'
 import { FLEET_TOKEN, type Fleet, startFleet } from '../helpers/fleet.js'
 import { runCli } from '../helpers/run-cli.js'
+import { weatherModel, weatherSchema } from '../helpers/tool-mock.js'
 
 let pg: TestPostgres
 let databaseUrl: string
@@ -212,6 +213,33 @@ describe('a front door killed mid-run', () => {
     } finally {
       await doomed.kill('SIGKILL')
     }
+  })
+})
+
+describe('a tool call answered through the other front door', () => {
+  it("continues the waiting run in the key's one place, which is free again after", async () => {
+    for (const mock of fleet.mocks) mock.setHandler(weatherModel)
+    const [one, two] = fronts.map(
+      (front) => new OpenAI({ apiKey: keys.single, baseURL: `${front}/v1`, maxRetries: 0 })
+    )
+    if (!one || !two) throw new Error('two front doors')
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'get_weather', parameters: weatherSchema } },
+    ]
+    const question: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'Paris?' }
+    const first = await one.chat.completions.create({ model: 'haiku', messages: [question], tools })
+    const message = first.choices[0]?.message as OpenAI.ChatCompletionMessage
+    const call = message.tool_calls?.[0] as OpenAI.ChatCompletionMessageFunctionToolCall
+    // The waiting run holds the key's only place: a new run is refused, through either door.
+    expect((await chat(fronts[1] ?? '', keys.single, 'meanwhile')).status).toBe(429)
+    const answer = await two.chat.completions.create({
+      model: 'haiku',
+      messages: [question, message, { role: 'tool', tool_call_id: call.id, content: 'sunny' }],
+      tools,
+    })
+    expect(answer.choices[0]?.message.content).toBe('Weather: sunny')
+    // The place was given back at the end of the follow-up, not held until the wait ran out.
+    for (const front of fronts) expect((await chat(front, keys.single, 'after')).status).toBe(200)
   })
 })
 

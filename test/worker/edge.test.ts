@@ -215,6 +215,33 @@ describe('runs through the runner host', () => {
     expect((await a.request(`/v1/responses/${first.id}`, { headers: auth })).status).toBe(404)
   })
 
+  it('a message thread continues through another isolate, once', async () => {
+    const [a, b] = [workerWith({}), workerWith({})]
+    const send = (edge: typeof a, content: string, thread: unknown) =>
+      edge.request('/v1/messages', {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          model: 'haiku',
+          max_tokens: 100,
+          messages: [{ role: 'user', content }],
+          thread,
+        }),
+      })
+    const first = (await (await send(a, 'Remember OTTER', { type: 'create' })).json()) as {
+      id: string
+    }
+    const next = { type: 'continue', previous_message_id: first.id }
+    const second = await send(b, 'Which word?', next)
+    expect(await second.json()).toMatchObject({ content: [{ text: 'ECHO: Which word?' }] })
+    expect(JSON.stringify((await mockRequests()).at(-1)?.body)).toContain('Remember OTTER')
+    const again = await send(a, 'Again?', next)
+    expect(again.status).toBe(400)
+    expect(await again.json()).toMatchObject({
+      error: { details: { error_code: 'thread_already_continued' } },
+    })
+  })
+
   it('stream: deltas arrive incrementally through both hops', async () => {
     await mock('reply', { kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 400 })
     const started = Date.now()

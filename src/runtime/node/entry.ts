@@ -149,6 +149,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
       responseStore: shared.responseStore,
       backgroundLog: shared.backgroundLog,
       threadReplies: shared.threadReplies,
+      parking: shared.parking,
     }),
     logger,
     maxBodyBytes: options.maxBodyBytes,

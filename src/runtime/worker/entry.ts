@@ -7,8 +7,8 @@
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
  * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins),
  * ASSETS (the static-assets binding holding the chat page, `dist/web`), KEY_USAGE (the Durable
- * Object namespace of per-key usage, stored Responses and background ones' events; without it
- * each isolate keeps its own), USAGE_LEASE_MS.
+ * Object namespace of per-key usage, stored Responses, background ones' events and thread
+ * replies; without it each isolate keeps its own), USAGE_LEASE_MS.
  */
 
 import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
@@ -21,6 +21,7 @@ import { type AssetsBinding, bindingAssets } from './assets.js'
 import { readWorkerSettings } from './config.js'
 import { createDurableBackgroundLog } from './durable-background-log.js'
 import { createDurableResponseStore } from './durable-response-store.js'
+import { createDurableThreadReplies } from './durable-thread-replies.js'
 import { bindingsKeySource, type KeyValueStore } from './keys.js'
 import { createDurableUsageStore, type UsageNamespace } from './usage.js'
 
@@ -71,6 +72,7 @@ export const createWorkerApp = (env: WorkerEnv): App => {
       }),
       responseStore: createDurableResponseStore(env.KEY_USAGE),
       backgroundLog: createDurableBackgroundLog(env.KEY_USAGE),
+      threadReplies: createDurableThreadReplies(env.KEY_USAGE),
     }),
   })
 }

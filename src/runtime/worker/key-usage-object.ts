@@ -3,8 +3,9 @@
  * sees the same runs in flight and the same spend. Runs in flight are leases that expire unless
  * renewed, so a front door that vanished mid-run frees its places. One more object, the index,
  * lists the keys that have used the API, for /admin/usage. It also keeps the key's stored
- * Responses and the events of its background ones, so `previous_response_id` and resuming work whichever isolate a request lands on. Each request is handled in one
- * synchronous step, so checking a limit and taking a place cannot interleave.
+ * Responses, the events of its background ones and its thread replies, so `previous_response_id`,
+ * resuming and continuing a thread work whichever isolate a request lands on. Each request is
+ * handled in one synchronous step, so checking a limit and taking a place cannot interleave.
  */
 import { Hono } from 'hono'
 import * as v from 'valibot'
@@ -25,6 +26,7 @@ import {
   utcDay,
 } from '../../usage/store.js'
 import { BACKGROUND_MIGRATION, createBackgroundObjectRoutes } from './background-object-routes.js'
+import { createThreadObjectRoutes, THREADS_MIGRATION } from './thread-object-routes.js'
 
 type SqlValue = string | number | null | ArrayBuffer
 type SqlCursor = { toArray(): Array<Record<string, SqlValue>> }
@@ -49,6 +51,8 @@ const MIGRATIONS = [
   // Prompt cache reads and writes (what input_tokens leaves out).
   `ALTER TABLE days ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE days ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0`,
+  // The key's Anthropic thread replies (durable-thread-replies.ts).
+  THREADS_MIGRATION,
 ]
 
 /** Stored Responses kept per key; the oldest go first beyond it. */
@@ -186,6 +190,7 @@ export class KeyUsageObject {
         return c.json({ ok: true })
       })
       .route('/background', createBackgroundObjectRoutes(sql))
+      .route('/threads', createThreadObjectRoutes(sql))
       .all('*', () => {
         throw new NotFoundError('No such usage operation')
       })

@@ -81,6 +81,16 @@ export const MIGRATIONS: readonly string[] = [
      created_at timestamptz NOT NULL DEFAULT now()
    );
    CREATE INDEX thread_replies_owner ON thread_replies (owner, created_at)`,
+  // Which front door holds a reservation (another takes it over for a tool call's follow-up),
+  // and the reservations of runs waiting for tool results, by call.
+  `ALTER TABLE usage_reservations ADD COLUMN holder text NOT NULL DEFAULT '';
+   CREATE TABLE parked_places (
+     owner text NOT NULL,
+     call_id text NOT NULL,
+     reservation_id uuid NOT NULL,
+     expires_at timestamptz NOT NULL,
+     PRIMARY KEY (owner, call_id)
+   )`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,7 +1,7 @@
 /**
  * What front doors share when DATABASE_URL names a PostgreSQL database: usage and budgets,
- * stored Responses, background runs, kept sessions' transcripts and thread replies, on one
- * connection pool, the schema migrated first.
+ * stored Responses, background runs, kept sessions' transcripts, thread replies and the places
+ * of runs waiting for tool results, on one connection pool, the schema migrated first.
  * Per front door still: its view of the runner hosts and their health.
  */
 import { ConfigError } from '../../../errors/index.js'
@@ -9,6 +9,7 @@ import type { Logger } from '../../../lib/logger.js'
 import { createPostgresBackgroundLog } from './background-log.js'
 import { isUnreachable, openDatabase, redactUrl } from './database.js'
 import { migrate } from './migrations.js'
+import { createPostgresParking } from './parking.js'
 import { createPostgresResponseStore } from './response-store.js'
 import { createPostgresSessionArchive, type SessionArchiveOptions } from './session-archive.js'
 import { createPostgresThreadReplies } from './thread-replies.js'
@@ -44,6 +45,7 @@ export const openSharedState = async (
     backgroundLog: createPostgresBackgroundLog(db),
     sessions: createPostgresSessionArchive(db, sessions),
     threadReplies: createPostgresThreadReplies(db),
+    parking: createPostgresParking(db),
     async close() {
       usage.close?.()
       await db.close()

@@ -18,6 +18,7 @@ import {
   keyUsageOf,
   noUsage,
   REPORT_DAYS,
+  type Release,
   totalsOf,
   type UsageKey,
   type UsageStore,
@@ -88,6 +89,39 @@ export const createPostgresUsageStore = (
     )
   }
   const leases = new Set<ReturnType<typeof setInterval>>()
+  // This front door, as the holder of its reservations: once another took one over (adopt),
+  // this one's renewals and release leave it alone.
+  const holder = randomUUID()
+  /** Renews the reservation while its run goes on here; its release, given once. */
+  const hold = (id: string): Release => {
+    // A renewal that fails is tried again at the next tick.
+    const lease = setInterval(
+      () =>
+        void db
+          .use(
+            (sql) => sql`
+              UPDATE usage_reservations SET expires_at = now() + ${leaseMs} * interval '1 millisecond'
+              WHERE id = ${id} AND holder = ${holder}`
+          )
+          .catch((error) =>
+            logger?.warn('a reservation could not be renewed', { error: String(error) })
+          ),
+      Math.max(100, Math.floor(leaseMs / 3))
+    )
+    lease.unref()
+    leases.add(lease)
+    let released = false
+    return async () => {
+      if (released) return
+      released = true
+      clearInterval(lease)
+      leases.delete(lease)
+      await write(
+        'a release',
+        (sql) => sql`DELETE FROM usage_reservations WHERE id = ${id} AND holder = ${holder}`
+      )
+    }
+  }
 
   return {
     async begin(key, limits) {
@@ -98,6 +132,9 @@ export const createPostgresUsageStore = (
         sql.begin(async (tx) => {
           // One admission per key at a time, across every front door.
           await tx`SELECT pg_advisory_xact_lock(hashtextextended(${key.id}, 0))`
+          // Places of front doors that died long ago, which nobody will give back.
+          await tx`DELETE FROM usage_reservations WHERE key_id = ${key.id}
+                   AND expires_at < now() - ${leaseMs * 10} * interval '1 millisecond'`
           const [held = { count: 0, reserved: 0 }] = await tx`
             SELECT count(*)::int AS count, COALESCE(SUM(reserved_usd), 0)::float8 AS reserved
             FROM usage_reservations WHERE key_id = ${key.id} AND expires_at > now()`
@@ -116,37 +153,22 @@ export const createPostgresUsageStore = (
           }
           const admitted = admitWithinLimits(limits, held.count, today, held.reserved, floor)
           await tx`
-            INSERT INTO usage_reservations (id, key_id, name, reserved_usd, expires_at)
-            VALUES (${id}, ${key.id}, ${key.name}, ${admitted.capUsd ?? 0},
+            INSERT INTO usage_reservations (id, key_id, name, reserved_usd, holder, expires_at)
+            VALUES (${id}, ${key.id}, ${key.name}, ${admitted.capUsd ?? 0}, ${holder},
                     now() + ${leaseMs} * interval '1 millisecond')`
           return admitted.capUsd
         })
       )
-      // Renewed while the run goes on; a renewal that fails is tried again at the next tick.
-      const lease = setInterval(
-        () =>
-          void db
-            .use(
-              (sql) => sql`
-                UPDATE usage_reservations SET expires_at = now() + ${leaseMs} * interval '1 millisecond'
-                WHERE id = ${id}`
-            )
-            .catch((error) =>
-              logger?.warn('a reservation could not be renewed', { error: String(error) })
-            ),
-        Math.max(100, Math.floor(leaseMs / 3))
+      return { release: hold(id), handle: id, ...(capUsd !== undefined && { capUsd }) }
+    },
+    async adopt(handle) {
+      const [taken] = await db.use(
+        (sql) => sql`
+          UPDATE usage_reservations SET holder = ${holder},
+            expires_at = now() + ${leaseMs} * interval '1 millisecond'
+          WHERE id = ${handle} AND expires_at > now() RETURNING id`
       )
-      lease.unref()
-      leases.add(lease)
-      let released = false
-      const release = async () => {
-        if (released) return
-        released = true
-        clearInterval(lease)
-        leases.delete(lease)
-        await write('a release', (sql) => sql`DELETE FROM usage_reservations WHERE id = ${id}`)
-      }
-      return { release, ...(capUsd !== undefined && { capUsd }) }
+      return taken ? hold(handle) : undefined
     },
     async record(key, charge) {
       const day = utcDay()
