@@ -108,6 +108,16 @@ export const processesIn = async (dir: string, parent?: number): Promise<number[
   })
 }
 
+/** Whether a process with this pid is still there. */
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export const waitFor = async <T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   { timeoutMs = 10_000, intervalMs = 50 } = {}

@@ -9,14 +9,12 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import { startRunnerProcess } from '../../dev-tools/cli-process.js'
-import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { startServer } from '../../src/runtime/node/entry.js'
 import { writeSection } from '../report-section.js'
+import { SOAK_TOKEN, startSoakHosts } from './hosts-rig.js'
 import { type Outcome, summarize } from './report.js'
 
-const TOKEN = 'soak-runner-token-long-and-random'
 const CLIENTS = 3
 const DEADLINE_MS = 20_000
 /** When, from the start, each step happens; the load stops at END. */
@@ -26,23 +24,12 @@ const TERM_AT = 22_000
 const END = 32_000
 
 const home = await tempDir('soak')
-const mocks = [await startMockAnthropic(), await startMockAnthropic()]
-// A few deltas over ~0.6 s, so runs are in flight when a host goes.
-for (const mock of mocks)
-  mock.setHandler(() => ({ kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 150 }))
-const hostEnv = (i: number) => ({
-  ...cliEnv(join(home, `host-${i}`), mocks[i]?.url),
-  CLAUDE_WORK_DIR: join(home, `host-${i}`, 'work'),
-})
-const hosts = [
-  await startRunnerProcess({ env: hostEnv(0), token: TOKEN }),
-  await startRunnerProcess({ env: hostEnv(1), token: TOKEN }),
-]
+const { mocks, hosts, start } = await startSoakHosts(home)
 const front = await startServer({
   port: 0,
   logLevel: 'silent',
   runnerUrls: hosts.map((h) => h.url),
-  runnerToken: TOKEN,
+  runnerToken: SOAK_TOKEN,
   usageDb: join(home, 'front-usage.db'),
   workDir: join(home, 'front'),
 })
@@ -89,7 +76,7 @@ await at(RESTART_AT)
 console.error('soak: host A starts again on its port')
 const restartedAt = now()
 const seenBefore = mocks[0]?.messageRequests().length ?? 0
-const again = await startRunnerProcess({ env: hostEnv(0), token: TOKEN, port: a.port })
+const again = await start(0, a.port)
 let backAt: number | undefined
 const watchBack = setInterval(() => {
   if (backAt === undefined && (mocks[0]?.messageRequests().length ?? 0) > seenBefore) backAt = now()

@@ -8,15 +8,11 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
-import {
-  type CliProcess,
-  startCliProcess,
-  startRunnerProcess,
-} from '../../dev-tools/cli-process.js'
+import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
+import { type CliProcess, startCliProcess } from '../../dev-tools/cli-process.js'
 import {
   lastUserMessage,
-  startMockAnthropic,
+  type MockRequest,
   userText,
 } from '../../dev-tools/mock-anthropic/server.js'
 import { startPostgres } from '../../dev-tools/postgres.js'
@@ -24,9 +20,9 @@ import { openDatabase } from '../../src/runtime/node/postgres/database.js'
 import { createPostgresKeyRecords } from '../../src/runtime/node/postgres/key-store.js'
 import { migrate } from '../../src/runtime/node/postgres/migrations.js'
 import { writeSection } from '../report-section.js'
+import { SOAK_TOKEN, startSoakHosts } from './hosts-rig.js'
 import { LIMITS, type Outcome, summarize } from './report-postgres.js'
 
-const TOKEN = 'soak-runner-token-long-and-random'
 const DEADLINE_MS = 20_000
 const LEASE_MS = 3_000
 const KILL_FRONT_AT = 6_000
@@ -60,34 +56,25 @@ const CLIENTS = [
 // The capped key's runs at the model at once, across both hosts' mocks.
 let cappedNow = 0
 let cappedMost = 0
-const mocks = [await startMockAnthropic(), await startMockAnthropic()]
-for (const mock of mocks) {
-  mock.setHandler((request) => {
-    if (userText(lastUserMessage(request.body)).startsWith('capped')) {
-      cappedNow++
-      cappedMost = Math.max(cappedMost, cappedNow)
-    }
-    return { kind: 'text', text: 'one two three four', chunks: 4, intervalMs: 150 }
-  })
-  mock.afterEnd((request) => {
-    if (userText(lastUserMessage(request.body)).startsWith('capped')) cappedNow--
-  })
-}
-const hostEnv = (i: number) => ({
-  ...cliEnv(join(home, `host-${i}`), mocks[i]?.url),
-  CLAUDE_WORK_DIR: join(home, `host-${i}`, 'work'),
+const isCapped = (request: MockRequest) =>
+  userText(lastUserMessage(request.body)).startsWith('capped')
+const { mocks, hosts, start } = await startSoakHosts(home, {
+  onRequest(request) {
+    if (!isCapped(request)) return
+    cappedNow++
+    cappedMost = Math.max(cappedMost, cappedNow)
+  },
+  onEnd(request) {
+    if (isCapped(request)) cappedNow--
+  },
 })
-const hosts = [
-  await startRunnerProcess({ env: hostEnv(0), token: TOKEN }),
-  await startRunnerProcess({ env: hostEnv(1), token: TOKEN }),
-]
 const startFront = (port = 0) =>
   startCliProcess(['serve', '--port', String(port)], {
     DATABASE_URL: databaseUrl,
     DATABASE_LEASE_MS: String(LEASE_MS),
     API_KEYS_STORE: 'database',
     RUNNER_URLS: hosts.map((h) => h.url).join(','),
-    RUNNER_TOKEN: TOKEN,
+    RUNNER_TOKEN: SOAK_TOKEN,
     CLAUDE_WORK_DIR: join(home, `front-${port}`),
   })
 const fronts: CliProcess[] = [await startFront(), await startFront()]
@@ -161,7 +148,7 @@ await hostA.kill('SIGKILL')
 await at(RESTART_HOST_AT)
 console.error('soak: host A starts again on its port')
 const hostRestartedAt = now()
-const hostAgain = await startRunnerProcess({ env: hostEnv(0), token: TOKEN, port: hostA.port })
+const hostAgain = await start(0, hostA.port)
 
 await at(END)
 stop = true

@@ -1,5 +1,7 @@
 /** The PostgreSQL soak's outcomes as a report (markdown) and whether every guarantee held. */
 
+import { failureLine, guaranteeTable, phaseTable } from './tables.js'
+
 /** The capped key's places and the budget key's budget, which must hold across both front doors. */
 export const LIMITS = { maxConcurrent: 2, dailyUsd: 0.0004 }
 
@@ -29,12 +31,6 @@ export type Moments = {
   leaseMs: number
 }
 
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((x, y) => x - y)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
-}
-
 /** What a client may see: a retryable 503, a limited key's 429, or its front door dying. */
 const EXPECTED =
   /^(503 (host_lost|runner_unavailable|host_draining|store_unavailable)|429 quota_exceeded|front door lost mid-run)$/
@@ -46,15 +42,6 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
     { name: 'both front doors, to the host kill', from: m.frontBackAt, to: m.hostKilledAt },
     { name: 'host A down and back', from: m.hostKilledAt, to: Number.POSITIVE_INFINITY },
   ]
-  const rows = phases.map((phase) => {
-    const inPhase = outcomes.filter((o) => o.sent >= phase.from && o.sent < phase.to)
-    const ok = inPhase.filter((o) => o.type === 'ok')
-    const times = ok.map((o) => o.ms)
-    return `| ${phase.name} | ${inPhase.length} | ${inPhase.length - ok.length} | ${Math.round(percentile(times, 50))} ms | ${Math.round(percentile(times, 99))} ms |`
-  })
-  const failures = new Map<string, number>()
-  for (const o of outcomes)
-    if (o.type !== 'ok') failures.set(o.type, (failures.get(o.type) ?? 0) + 1)
 
   const inFlightAt = (o: Outcome, t: number) => o.sent < t && o.sent + o.ms >= t
   const unexpected = outcomes.filter((o) => o.type !== 'ok' && !EXPECTED.test(o.type))
@@ -96,6 +83,7 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
       m.reservationsLeft === 0,
     ],
   ] as const
+  const guarantees = guaranteeTable(checks)
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
   const markdown = [
     '## Soak: two front doors on one PostgreSQL, a front door and a host killed',
@@ -109,13 +97,9 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
     `${s(m.frontKilledAt)} and started again at ${s(m.frontRestartedAt)} (listening ${s(m.frontBackAt - m.frontRestartedAt)} later); host A is killed at ${s(m.hostKilledAt)}`,
     `and started again at ${s(m.hostRestartedAt)}. Reservations are leased for ${s(m.leaseMs)}. Run on ${new Date().toISOString()}.`,
     '',
-    '| Sent | Requests | Failed | p50 | p99 |',
-    '|---|---|---|---|---|',
-    ...rows,
+    ...phaseTable(outcomes, phases),
     '',
-    `Requests: ${outcomes.length}. Failures by cause: ${
-      failures.size === 0 ? 'none' : [...failures].map(([type, n]) => `${type} × ${n}`).join(', ')
-    }.`,
+    failureLine(outcomes),
     `By key (answered / sent): ${(['steady', 'capped', 'budget'] as const)
       .map((key) => {
         const mine = outcomes.filter((o) => o.key === key)
@@ -124,9 +108,7 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
       .join(', ')}.`,
     `The capped key ran at most ${m.cappedMost} at once; the budget key spent $${m.budgetSpent.toFixed(4)} (the costliest run: $${mostCost.toFixed(4)}).`,
     '',
-    '| Guarantee | |',
-    '|---|---|',
-    ...checks.map(([name, ok]) => `| ${name} | ${ok ? 'held' : 'FAILED'} |`),
+    ...guarantees.rows,
   ].join('\n')
-  return { markdown, ok: checks.every(([, ok]) => ok) }
+  return { markdown, ok: guarantees.ok }
 }

@@ -1,5 +1,7 @@
 /** The soak's outcomes as a report (markdown) and whether every guarantee held. */
 
+import { failureLine, guaranteeTable, phaseTable } from './tables.js'
+
 export type Outcome = {
   /** When it was sent, ms from the start. */
   sent: number
@@ -18,12 +20,6 @@ export type Moments = {
   bExit: number | string
 }
 
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((x, y) => x - y)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
-}
-
 const RETRYABLE = /^503 (host_lost|runner_unavailable|host_draining)$/
 
 export const summarize = (outcomes: Outcome[], m: Moments) => {
@@ -33,15 +29,6 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
     { name: 'after that, to the SIGTERM', from: m.killedAt + 2_000, to: m.termAt },
     { name: 'after the SIGTERM', from: m.termAt, to: Number.POSITIVE_INFINITY },
   ]
-  const rows = phases.map((phase) => {
-    const inPhase = outcomes.filter((o) => o.sent >= phase.from && o.sent < phase.to)
-    const ok = inPhase.filter((o) => o.type === 'ok')
-    const times = ok.map((o) => o.ms)
-    return `| ${phase.name} | ${inPhase.length} | ${inPhase.length - ok.length} | ${Math.round(percentile(times, 50))} ms | ${Math.round(percentile(times, 99))} ms |`
-  })
-  const failures = new Map<string, number>()
-  for (const o of outcomes)
-    if (o.type !== 'ok') failures.set(o.type, (failures.get(o.type) ?? 0) + 1)
 
   // Runs in flight on the killed host were sent before the kill; nothing sent later may fail.
   const failedLate = outcomes.filter((o) => o.type !== 'ok' && o.sent >= m.killedAt + 2_000)
@@ -56,6 +43,7 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
     ['the restarted host took traffic within 10 s', backIn !== undefined && backIn <= 10_000],
     ['the SIGTERMed host lost no request, and exited 0', lostToTerm.length === 0 && m.bExit === 0],
   ] as const
+  const guarantees = guaranteeTable(checks)
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
   const markdown = [
     '## Soak: a runner host killed, restarted, and stopped',
@@ -66,18 +54,12 @@ export const summarize = (outcomes: Outcome[], m: Moments) => {
     `started again on its port at ${s(m.restartedAt)}; host B gets SIGTERM at ${s(m.termAt)}.`,
     `Run on ${new Date().toISOString()}.`,
     '',
-    '| Sent | Requests | Failed | p50 | p99 |',
-    '|---|---|---|---|---|',
-    ...rows,
+    ...phaseTable(outcomes, phases),
     '',
-    `Requests: ${outcomes.length}. Failures by cause: ${
-      failures.size === 0 ? 'none' : [...failures].map(([type, n]) => `${type} × ${n}`).join(', ')
-    }.`,
+    failureLine(outcomes),
     `The restarted host took traffic ${backIn === undefined ? 'never' : `${s(backIn)} after its process was started`}; host B exited with ${m.bExit} after draining.`,
     '',
-    '| Guarantee | |',
-    '|---|---|',
-    ...checks.map(([name, ok]) => `| ${name} | ${ok ? 'held' : 'FAILED'} |`),
+    ...guarantees.rows,
   ].join('\n')
-  return { markdown, ok: checks.every(([, ok]) => ok) }
+  return { markdown, ok: guarantees.ok }
 }

@@ -11,6 +11,7 @@ import {
   cliEnv,
   FAKE_CLAUDE,
   FAKE_CLAUDE_ENV,
+  isAlive,
   processesIn,
   removeDir,
   tempDir,
@@ -34,14 +35,6 @@ const parentOf = async (pid: number) => {
 const startTimeOf = async (pid: number) => {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string
-}
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 describe('no CLI process outlives its server', () => {
@@ -89,9 +82,9 @@ describe('no CLI process outlives its server', () => {
       // Recorded by a server that is still running (this test process) sharing the directory.
       await record(othersLive.pid, await identity(othersLive.pid), await identity(process.pid))
       const runner = createNodeRunner({ workDir: dir, env: cliEnv(dir, stack.mock.url) })
-      await waitFor(() => !alive(left.pid as number))
-      expect(alive(reused.pid as number)).toBe(true)
-      expect(alive(othersLive.pid as number)).toBe(true)
+      await waitFor(() => !isAlive(left.pid as number))
+      expect(isAlive(reused.pid as number)).toBe(true)
+      expect(isAlive(othersLive.pid as number)).toBe(true)
       await runner.close()
     } finally {
       for (const child of [left, reused, othersLive]) child.kill('SIGKILL')

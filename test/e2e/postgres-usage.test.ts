@@ -4,41 +4,18 @@
  * that free a dead front door's places, a store out of reach refusing rather than admitting, and
  * versioned migrations.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startPostgres, type TestPostgres } from '../../dev-tools/postgres.js'
-import { type Database, openDatabase } from '../../src/runtime/node/postgres/database.js'
+import { describe, expect, it } from 'vitest'
 import { MIGRATIONS, migrate } from '../../src/runtime/node/postgres/migrations.js'
 import { createPostgresUsageStore } from '../../src/runtime/node/postgres/usage-store.js'
 import type { UsageStore } from '../../src/usage/store.js'
+import { usePostgres } from '../helpers/postgres-databases.js'
 import { runCharge } from '../helpers/run-charge.js'
 import { runCli } from '../helpers/run-cli.js'
 import { ada, describeUsageStore } from '../helpers/usage-store-suite.js'
 
-let pg: TestPostgres
-const open: Database[] = []
-let databases = 0
-
-beforeAll(async () => {
-  pg = await startPostgres()
-})
-afterAll(async () => {
-  await Promise.all(open.map((db) => db.close().catch(() => {})))
-  await pg?.close()
-})
-
-/** A fresh database, migrated; each call one more connection pool on it. */
-const freshDatabase = async () => {
-  const url = await pg.database(`usage_${++databases}`)
-  const db = openDatabase(url, { connectTimeoutS: 2 })
-  open.push(db)
-  await migrate(db.sql)
-  return { url, db }
-}
-const connect = (url: string) => {
-  const db = openDatabase(url, { connectTimeoutS: 2 })
-  open.push(db)
-  return db
-}
+const postgres = usePostgres()
+const { connect } = postgres
+const freshDatabase = postgres.fresh
 
 describeUsageStore('PostgreSQL', async () => createPostgresUsageStore((await freshDatabase()).db))
 
@@ -101,7 +78,7 @@ describe('PostgreSQL out of reach', () => {
     const store: UsageStore = createPostgresUsageStore(db)
     await store.record(ada, runCharge(0.0004))
     const place = await store.begin(ada, { dailyUsd: 0.001 })
-    await pg.stop()
+    await postgres.cluster().stop()
     try {
       await expect(store.begin(ada, { dailyUsd: 0.001 })).rejects.toMatchObject({
         type: 'store_unavailable',
@@ -112,7 +89,7 @@ describe('PostgreSQL out of reach', () => {
       await store.record(ada, runCharge(0.0005))
       await place.release()
     } finally {
-      await pg.start()
+      await postgres.cluster().start()
     }
     await expect
       .poll(
@@ -135,7 +112,7 @@ describe('PostgreSQL out of reach', () => {
 
 describe('migrations', () => {
   it('apply once, even from two front doors starting together, and refuse a newer schema', async () => {
-    const url = await pg.database('migrations')
+    const url = await postgres.cluster().database('migrations')
     const [a, b] = [connect(url), connect(url)]
     const applied = await Promise.all([migrate(a.sql), migrate(b.sql)])
     expect(applied.flat().sort()).toEqual(MIGRATIONS.map((_, i) => i + 1))
@@ -145,7 +122,7 @@ describe('migrations', () => {
   })
 
   it('run from the command line: `db migrate`, once, and a clear error for a database out of reach', async () => {
-    const url = await pg.database('migrations_cli')
+    const url = await postgres.cluster().database('migrations_cli')
     const first = await runCli(['db', 'migrate', '--database-url', url])
     expect(first).toMatchObject({ code: 0 })
     expect(first.stdout).toContain(`applied ${MIGRATIONS.map((_, i) => `#${i + 1}`).join(', ')}`)

@@ -7,21 +7,13 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
+import { isAlive } from '../../dev-tools/cli-env.js'
 import { createNodeRunner } from '../../src/adapters/node/runner.js'
 
 const dirs: string[] = []
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })))
 })
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 it('stops a status probe in flight when the runner closes, and waits for it to exit', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cca-probe-'))
@@ -38,6 +30,6 @@ it('stops a status probe in flight when the runner closes, and waits for it to e
   await expect.poll(pids).toHaveLength(2)
   await runner.close()
 
-  for (const pid of await pids()) expect(alive(Number(pid))).toBe(false)
+  for (const pid of await pids()) expect(isAlive(Number(pid))).toBe(false)
   expect((await status).version).toBeNull()
 })
