@@ -48,6 +48,44 @@ describe('limits shared by front door instances through Durable Objects', () => 
     expect((await chat(b, key, 'third')).status).toBe(200)
   })
 
+  it("a tool call's follow-up through another instance goes on in the waiting run's one place", async () => {
+    const key = 'cca_3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c'
+    await addKey(key, 'one-tool-loop', { max_concurrent: 1 })
+    const [a, b] = [workerWith({ KEYS }), workerWith({ KEYS })]
+    const completions = (app: typeof a, messages: unknown[]) =>
+      app.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: { ...json, authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          model: 'haiku',
+          messages,
+          tools: [
+            { type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } },
+          ],
+        }),
+      })
+    await mock('reply', { kind: 'tool', name: 'mcp__client__get_weather', input: { city: 'Oslo' } })
+    const question = { role: 'user', content: 'Oslo?' }
+    const first = (await (await completions(a, [question])).json()) as {
+      choices: Array<{ message: { tool_calls: Array<{ id: string }> } }>
+    }
+    const message = first.choices[0]?.message
+    const callId = message?.tool_calls[0]?.id ?? ''
+    // The waiting run holds the key's only place.
+    expect((await chat(b, key, 'meanwhile')).status).toBe(429)
+    await mock('reply', { kind: 'text', text: 'Cold.' })
+    const answer = await completions(b, [
+      question,
+      message,
+      { role: 'tool', tool_call_id: callId, content: '-3 C' },
+    ])
+    expect(answer.status).toBe(200)
+    expect(await answer.json()).toMatchObject({ choices: [{ message: { content: 'Cold.' } }] })
+    // Given back at the end of the follow-up, on both instances.
+    expect((await chat(a, key, 'after')).status).toBe(200)
+    expect((await chat(b, key, 'after')).status).toBe(200)
+  })
+
   it("the day's spend counts on every instance", async () => {
     const key = 'cca_2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b'
     await addKey(key, 'tiny-budget', { daily_usd: 0.00001 })

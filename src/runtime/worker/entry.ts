@@ -20,6 +20,7 @@ import { createLogger } from '../../lib/logger.js'
 import { type AssetsBinding, bindingAssets } from './assets.js'
 import { readWorkerSettings } from './config.js'
 import { createDurableBackgroundLog } from './durable-background-log.js'
+import { createDurableParking } from './durable-parking.js'
 import { createDurableResponseStore } from './durable-response-store.js'
 import { createDurableThreadReplies } from './durable-thread-replies.js'
 import { bindingsKeySource, type KeyValueStore } from './keys.js'
@@ -73,6 +74,7 @@ export const createWorkerApp = (env: WorkerEnv): App => {
       responseStore: createDurableResponseStore(env.KEY_USAGE),
       backgroundLog: createDurableBackgroundLog(env.KEY_USAGE),
       threadReplies: createDurableThreadReplies(env.KEY_USAGE),
+      parking: createDurableParking(env.KEY_USAGE),
     }),
   })
 }

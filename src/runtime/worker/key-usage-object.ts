@@ -26,6 +26,7 @@ import {
   utcDay,
 } from '../../usage/store.js'
 import { BACKGROUND_MIGRATION, createBackgroundObjectRoutes } from './background-object-routes.js'
+import { createParkingObjectRoutes, PARKING_MIGRATION } from './parking-object-routes.js'
 import { createThreadObjectRoutes, THREADS_MIGRATION } from './thread-object-routes.js'
 
 type SqlValue = string | number | null | ArrayBuffer
@@ -53,6 +54,10 @@ const MIGRATIONS = [
    ALTER TABLE days ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0`,
   // The key's Anthropic thread replies (durable-thread-replies.ts).
   THREADS_MIGRATION,
+  // Which isolate holds a lease (another takes it over for a tool call's follow-up), and the
+  // leases of runs waiting for tool results, by call (parking-object-routes.ts).
+  `ALTER TABLE leases ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+   ${PARKING_MIGRATION}`,
 ]
 
 /** Stored Responses kept per key; the oldest go first beyond it. */
@@ -63,8 +68,10 @@ const Limits = v.object({
   dailyUsd: v.optional(v.number()),
 })
 const LeaseMs = v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(3_600_000))
-const Begin = v.object({ name: v.string(), limits: Limits, leaseMs: LeaseMs })
-const Renew = v.object({ lease: v.string(), leaseMs: LeaseMs })
+/** The isolate's own id: a lease another took over is no longer renewed or released by it. */
+const Holder = v.optional(v.string(), '')
+const Begin = v.object({ name: v.string(), limits: Limits, leaseMs: LeaseMs, holder: Holder })
+const Renew = v.object({ lease: v.string(), leaseMs: LeaseMs, holder: Holder })
 const Record_ = v.object({
   name: v.string(),
   totals: UsageTotals,
@@ -104,23 +111,53 @@ export class KeyUsageObject {
     this.app = new Hono()
       .onError(createErrorHandler(silentLogger))
       .post('/begin', jsonBody(Begin), (c) => {
-        const { limits, leaseMs } = c.req.valid('json')
+        const { limits, leaseMs, holder } = c.req.valid('json')
         const { count, reserved } = inFlight()
         const floor = limits.dailyUsd === undefined ? undefined : leastCall()
         const { capUsd } = admitWithinLimits(limits, count, spentToday(), reserved, floor)
         const lease = crypto.randomUUID()
-        sql('INSERT INTO leases VALUES (?, ?, ?)', lease, Date.now() + leaseMs, capUsd ?? 0)
+        sql(
+          'INSERT INTO leases (id, expires_at, reserved, holder) VALUES (?, ?, ?, ?)',
+          lease,
+          Date.now() + leaseMs,
+          capUsd ?? 0,
+          holder
+        )
         return c.json({ lease, ...(capUsd !== undefined && { capUsd }) })
       })
       .post('/renew', jsonBody(Renew), (c) => {
-        const { lease, leaseMs } = c.req.valid('json')
+        const { lease, leaseMs, holder } = c.req.valid('json')
         // Only a lease still held is renewed: a late renewal never brings back a released one.
-        sql('UPDATE leases SET expires_at = ? WHERE id = ?', Date.now() + leaseMs, lease)
+        sql(
+          'UPDATE leases SET expires_at = ? WHERE id = ? AND holder = ?',
+          Date.now() + leaseMs,
+          lease,
+          holder
+        )
         return c.json({ ok: true })
       })
-      .post('/release', jsonBody(v.object({ lease: v.string() })), (c) => {
-        sql('DELETE FROM leases WHERE id = ?', c.req.valid('json').lease)
+      .post('/release', jsonBody(v.object({ lease: v.string(), holder: Holder })), (c) => {
+        const { lease, holder } = c.req.valid('json')
+        sql('DELETE FROM leases WHERE id = ? AND holder = ?', lease, holder)
         return c.json({ ok: true })
+      })
+      // Another isolate takes a live lease over (a tool call's follow-up reached it).
+      .post('/adopt', jsonBody(Renew), (c) => {
+        const { lease, leaseMs, holder } = c.req.valid('json')
+        const [live] = sql<{ id: string }>(
+          'SELECT id FROM leases WHERE id = ? AND expires_at > ?',
+          lease,
+          Date.now()
+        )
+        if (live) {
+          sql(
+            'UPDATE leases SET holder = ?, expires_at = ? WHERE id = ?',
+            holder,
+            Date.now() + leaseMs,
+            lease
+          )
+        }
+        return c.json({ adopted: Boolean(live) })
       })
       .post('/record', jsonBody(Record_), (c) => {
         const { name, totals, leastCallUsd } = c.req.valid('json')
@@ -191,6 +228,7 @@ export class KeyUsageObject {
       })
       .route('/background', createBackgroundObjectRoutes(sql))
       .route('/threads', createThreadObjectRoutes(sql))
+      .route('/parking', createParkingObjectRoutes(sql))
       .all('*', () => {
         throw new NotFoundError('No such usage operation')
       })

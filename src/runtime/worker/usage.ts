@@ -5,7 +5,13 @@
 import * as v from 'valibot'
 import { KeyUsage } from '../../contract/usage.js'
 import { errorFromResponse } from '../../http/error-body.js'
-import { REPORT_DAYS, totalsOf, type UsageKey, type UsageStore } from '../../usage/store.js'
+import {
+  REPORT_DAYS,
+  type Release,
+  totalsOf,
+  type UsageKey,
+  type UsageStore,
+} from '../../usage/store.js'
 
 type Stub = { fetch(input: string, init?: RequestInit): Promise<Response> }
 /** The part of a Durable Object namespace binding this uses. */
@@ -41,25 +47,42 @@ export const createDurableUsageStore = (
     indexed.add(id)
   }
 
+  // This isolate, as the holder of its leases: once another took one over (adopt), this one's
+  // renewals and release leave it alone.
+  const holder = crypto.randomUUID()
+  /** Renews the lease while its run goes on here; its release, given once. */
+  const hold = (id: string, lease: string): Release => {
+    const renew = setInterval(() => {
+      call(id, '/renew', { lease, leaseMs, holder }).catch(() => {})
+    }, leaseMs / 3)
+    let released = false
+    return async () => {
+      if (released) return
+      released = true
+      clearInterval(renew)
+      await call(id, '/release', { lease, holder })
+    }
+  }
+
   return {
     async begin(key, limits) {
       const [begun] = await Promise.all([
-        call(key.id, '/begin', { name: key.name, limits, leaseMs }),
+        call(key.id, '/begin', { name: key.name, limits, leaseMs, holder }),
         index(key),
       ])
       const lease = begun.lease as string
       const capUsd = begun.capUsd as number | undefined
-      const renew = setInterval(() => {
-        call(key.id, '/renew', { lease, leaseMs }).catch(() => {})
-      }, leaseMs / 3)
-      let released = false
-      const release = async () => {
-        if (released) return
-        released = true
-        clearInterval(renew)
-        await call(key.id, '/release', { lease })
+      return {
+        release: hold(key.id, lease),
+        // The key's object and the lease in it.
+        handle: `${key.id} ${lease}`,
+        ...(capUsd !== undefined && { capUsd }),
       }
-      return { release, ...(capUsd !== undefined && { capUsd }) }
+    },
+    async adopt(handle) {
+      const [id = '', lease = ''] = handle.split(' ')
+      const { adopted } = await call(id, '/adopt', { lease, leaseMs, holder })
+      return adopted ? hold(id, lease) : undefined
     },
     async record(key, charge) {
       await Promise.all([
