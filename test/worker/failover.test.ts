@@ -44,3 +44,25 @@ describe('a runner host killed mid-run, at the edge', () => {
     expect(status.hosts[0]?.lost_runs).toBe(1)
   }, 60_000)
 })
+
+describe('a kept session whose runner host was killed, at the edge', () => {
+  it('resumes with its history on the other host, from another isolate', async () => {
+    await control('start')
+    await mock('reset', {})
+    const query = (edge: ReturnType<typeof workerWith>, body: unknown) =>
+      edge.request('/llm/query', { method: 'POST', headers: auth, body: JSON.stringify(body) })
+    const first = await query(workerWith({ RUNNER_URLS: inject('killableUrl') }), {
+      prompt: 'the word is HERON',
+      persist_session: true,
+    })
+    expect(first.status).toBe(200)
+    const { session_id } = await first.json<{ session_id: string }>()
+    expect((await control('kill')).status).toBe(200)
+    const other = workerWith({ RUNNER_URLS: `${inject('killableUrl')},${inject('runnerUrl')}` })
+    const second = await query(other, { prompt: 'which word?', session_id })
+    expect(second.status).toBe(200)
+    expect(await second.json()).toMatchObject({ text: 'ECHO: which word?' })
+    const seen = JSON.stringify((await mockRequests()).at(-1)?.body)
+    expect(seen).toContain('the word is HERON')
+  })
+})

@@ -7,8 +7,9 @@
  * comma-separated SHA-256 hashes), KEYS (optional KV: key hash → {"name","policy"}),
  * API_AUTH_DISABLED ("1" to run open), LOG_LEVEL, CORS_ORIGINS (comma-separated browser origins),
  * ASSETS (the static-assets binding holding the chat page, `dist/web`), KEY_USAGE (the Durable
- * Object namespace of per-key usage, stored Responses, background ones' events and thread
- * replies; without it each isolate keeps its own), USAGE_LEASE_MS.
+ * Object namespace of per-key usage, stored Responses, background ones' events, thread replies,
+ * waiting runs' places and kept sessions' transcripts; without it each isolate keeps its own),
+ * USAGE_LEASE_MS.
  */
 
 import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
@@ -22,6 +23,7 @@ import { readWorkerSettings } from './config.js'
 import { createDurableBackgroundLog } from './durable-background-log.js'
 import { createDurableParking } from './durable-parking.js'
 import { createDurableResponseStore } from './durable-response-store.js'
+import { createDurableSessionArchive } from './durable-session-archive.js'
 import { createDurableThreadReplies } from './durable-thread-replies.js'
 import { bindingsKeySource, type KeyValueStore } from './keys.js'
 import { createDurableUsageStore, type UsageNamespace } from './usage.js'
@@ -62,7 +64,12 @@ export const createWorkerApp = (env: WorkerEnv): App => {
   return createApp({
     corsOrigins: settings.CORS_ORIGINS,
     runner: urls.length
-      ? createRemoteRunner({ urls, token: settings.RUNNER_TOKEN, logger })
+      ? createRemoteRunner({
+          urls,
+          token: settings.RUNNER_TOKEN,
+          logger,
+          ...(env.KEY_USAGE && { sessions: createDurableSessionArchive(env.KEY_USAGE) }),
+        })
       : unconfigured,
     keys: bindingsKeySource(env.KEYS, settings, logger),
     logger,

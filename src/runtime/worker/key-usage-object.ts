@@ -27,6 +27,7 @@ import {
 } from '../../usage/store.js'
 import { BACKGROUND_MIGRATION, createBackgroundObjectRoutes } from './background-object-routes.js'
 import { createParkingObjectRoutes, PARKING_MIGRATION } from './parking-object-routes.js'
+import { createSessionObjectRoutes } from './session-object-routes.js'
 import { createThreadObjectRoutes, THREADS_MIGRATION } from './thread-object-routes.js'
 
 type SqlValue = string | number | null | ArrayBuffer
@@ -58,6 +59,8 @@ const MIGRATIONS = [
   // leases of runs waiting for tool results, by call (parking-object-routes.ts).
   `ALTER TABLE leases ADD COLUMN holder TEXT NOT NULL DEFAULT '';
    ${PARKING_MIGRATION}`,
+  // The key's kept sessions' transcripts (durable-session-archive.ts).
+  'CREATE TABLE sessions (id TEXT PRIMARY KEY, transcript TEXT NOT NULL, at INTEGER NOT NULL)',
 ]
 
 /** Stored Responses kept per key; the oldest go first beyond it. */
@@ -229,6 +232,7 @@ export class KeyUsageObject {
       .route('/background', createBackgroundObjectRoutes(sql))
       .route('/threads', createThreadObjectRoutes(sql))
       .route('/parking', createParkingObjectRoutes(sql))
+      .route('/sessions', createSessionObjectRoutes(sql))
       .all('*', () => {
         throw new NotFoundError('No such usage operation')
       })
