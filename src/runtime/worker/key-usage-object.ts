@@ -26,8 +26,8 @@ import {
   utcDay,
 } from '../../usage/store.js'
 import { BACKGROUND_MIGRATION, createBackgroundObjectRoutes } from './background-object-routes.js'
+import { createKeptRowsRoutes } from './kept-rows-routes.js'
 import { createParkingObjectRoutes, PARKING_MIGRATION } from './parking-object-routes.js'
-import { createSessionObjectRoutes } from './session-object-routes.js'
 import { createThreadObjectRoutes, THREADS_MIGRATION } from './thread-object-routes.js'
 
 type SqlValue = string | number | null | ArrayBuffer
@@ -199,40 +199,33 @@ export class KeyUsageObject {
       .get('/keys', (c) =>
         c.json({ keys: sql<{ id: string; name: string }>('SELECT id, name FROM keys') })
       )
-      // A stored response: the object is the key's, so only its key reaches it.
-      .put('/responses/:id', async (c) => {
-        const record = await c.req.text()
-        const cutoff = Date.now() - RESPONSE_TTL_MS
-        sql('DELETE FROM responses WHERE at < ?', cutoff)
-        sql(
-          'INSERT OR REPLACE INTO responses VALUES (?, ?, ?)',
-          c.req.param('id'),
-          record,
-          Date.now()
-        )
-        sql(
-          'DELETE FROM responses WHERE id NOT IN (SELECT id FROM responses ORDER BY at DESC LIMIT ?)',
-          MAX_RESPONSES
-        )
-        return c.json({ ok: true })
-      })
-      .get('/responses/:id', (c) => {
-        const [row] = sql<{ record: string }>(
-          'SELECT record FROM responses WHERE id = ? AND at >= ?',
-          c.req.param('id'),
-          Date.now() - RESPONSE_TTL_MS
-        )
-        if (!row) throw notStored(c.req.param('id'))
-        return c.body(row.record, 200, { 'content-type': 'application/json' })
-      })
-      .delete('/responses/:id', (c) => {
-        sql('DELETE FROM responses WHERE id = ?', c.req.param('id'))
-        return c.json({ ok: true })
-      })
+      // Stored responses and kept sessions: the object is the key's, so only its key reaches them.
+      .route(
+        '/responses',
+        createKeptRowsRoutes(sql, {
+          table: 'responses',
+          column: 'record',
+          ttlMs: RESPONSE_TTL_MS,
+          max: MAX_RESPONSES,
+          contentType: 'application/json',
+          missing: notStored,
+        })
+      )
+      .route(
+        '/sessions',
+        createKeptRowsRoutes(sql, {
+          table: 'sessions',
+          column: 'transcript',
+          // As on a runner host (CLAUDE_SESSION_TTL_HOURS, CLAUDE_MAX_SESSIONS_PER_KEY).
+          ttlMs: 7 * 24 * 3600_000,
+          max: 50,
+          contentType: 'application/x-ndjson',
+          missing: () => new NotFoundError('No such session'),
+        })
+      )
       .route('/background', createBackgroundObjectRoutes(sql))
       .route('/threads', createThreadObjectRoutes(sql))
       .route('/parking', createParkingObjectRoutes(sql))
-      .route('/sessions', createSessionObjectRoutes(sql))
       .all('*', () => {
         throw new NotFoundError('No such usage operation')
       })
