@@ -57,16 +57,22 @@ describe('PostgreSQL usage shared by front doors', () => {
 
   it('keeps a place while its run goes on past the lease (renewed)', async () => {
     const { db } = await freshDatabase()
-    const store = createPostgresUsageStore(db, { leaseMs: 300 })
+    const store = createPostgresUsageStore(db, { leaseMs: 1_000 })
     const place = await store.begin(ada, { maxConcurrent: 1 })
-    // Three leases long: renewed every third of one meanwhile.
-    const until = Date.now() + 900
-    while (Date.now() < until) {
-      await expect(store.begin(ada, { maxConcurrent: 1 })).rejects.toMatchObject({
-        type: 'quota_exceeded',
-      })
-      await new Promise((resolve) => setTimeout(resolve, 100))
+    const ends = async () => {
+      const [row] = await db.sql<{ at: Date }[]>`
+        SELECT MAX(expires_at) AS at FROM usage_reservations`
+      if (!row) throw new Error('no reservation')
+      return row.at.getTime()
     }
+    const first = await ends()
+    // Renewed (every third of the lease): it ends later than it first did…
+    await expect.poll(ends, { timeout: 10_000, interval: 100 }).toBeGreaterThan(first)
+    // …so once its first end has passed, the place is still held.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, first - Date.now() + 100)))
+    await expect(store.begin(ada, { maxConcurrent: 1 })).rejects.toMatchObject({
+      type: 'quota_exceeded',
+    })
     await place.release()
     await (await store.begin(ada, { maxConcurrent: 1 })).release()
   })
