@@ -7,23 +7,19 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import {
-  formatCreated,
-  generateKey,
-  hashKey,
   KEYS_FILE_HEADER,
   type KeyPolicy,
   type KeyRecord,
   lineHash,
-  nameProblem,
   parseHashList,
   parseKeysFile,
-  policyProblem,
   recordLine,
 } from '../../auth/keys.js'
 import type { KeySet, KeySource } from '../../auth/middleware.js'
 import { KeysFileError } from '../../errors/index.js'
 import { type Clock, systemClock } from '../../lib/clock.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
+import { matchOne, type NewKey, newKey, rotatedKey, withLogin } from './key-changes.js'
 
 export type FileKeySourceOptions = {
   path: string
@@ -222,39 +218,15 @@ const editKeysFile = async (path: string, edit: (lines: string[]) => string[]) =
   await rename(temp, path)
 }
 
-export type NewKey = { key: string; record: KeyRecord }
-
-const checkNew = (name: string, policy: KeyPolicy) => {
-  const problem = nameProblem(name) ?? policyProblem(policy)
-  if (problem) throw new KeysFileError(problem)
-}
-
 export const createKey = async (
   path: string,
-  { name = '', policy = {} }: { name?: string; policy?: KeyPolicy } = {}
+  options: { name?: string; policy?: KeyPolicy } = {}
 ): Promise<NewKey> => {
-  checkNew(name, policy)
-  const key = generateKey()
-  const record: KeyRecord = { hash: await hashKey(key), name, created: formatCreated(), policy }
-  await withKeysFileLock(path, () => editKeysFile(path, (lines) => [...lines, recordLine(record)]))
-  return { key, record }
-}
-
-/** The one record a hash prefix names; an empty, unknown or ambiguous prefix is refused. */
-export const matchOne = (records: readonly KeyRecord[], prefix: string): KeyRecord => {
-  const wanted = prefix.trim().toLowerCase()
-  if (!/^[0-9a-f]+$/.test(wanted)) {
-    throw new KeysFileError('Give the start of a key hash (hex), as `keys list` shows it')
-  }
-  const matches = records.filter((r) => r.hash.startsWith(wanted))
-  if (matches.length === 0) throw new KeysFileError(`No key hash starts with ${wanted}`)
-  if (matches.length > 1) {
-    const names = matches.map((m) => `${m.hash.slice(0, 12)} (${m.name || 'unnamed'})`)
-    throw new KeysFileError(
-      `${wanted} matches ${matches.length} keys: ${names.join(', ')}; give more characters`
-    )
-  }
-  return matches[0] as KeyRecord
+  const created = await newKey(options)
+  await withKeysFileLock(path, () =>
+    editKeysFile(path, (lines) => [...lines, recordLine(created.record)])
+  )
+  return created
 }
 
 export const revokeKey = (path: string, prefix: string): Promise<KeyRecord> =>
@@ -270,8 +242,7 @@ export const rotateKey = (path: string, prefix: string): Promise<NewKey & { old:
   withKeysFileLock(path, async () => {
     const { records } = await readKeyRecords(path)
     const old = matchOne(records, prefix)
-    const key = generateKey()
-    const record: KeyRecord = { ...old, hash: await hashKey(key), created: formatCreated() }
+    const { key, record } = await rotatedKey(old)
     await editKeysFile(path, (lines) =>
       lines.map((line) => (lineHash(line) === old.hash ? recordLine(record) : line))
     )
@@ -283,9 +254,7 @@ export const setKeyLogin = (path: string, prefix: string, login: string | undefi
   withKeysFileLock(path, async () => {
     const { records } = await readKeyRecords(path)
     const old = matchOne(records, prefix)
-    const { login: _, ...rest } = old.policy
-    const record: KeyRecord = { ...old, policy: login ? { ...rest, login } : rest }
-    checkNew(record.name, record.policy)
+    const record = withLogin(old, login)
     await editKeysFile(path, (lines) =>
       lines.map((line) => (lineHash(line) === old.hash ? recordLine(record) : line))
     )

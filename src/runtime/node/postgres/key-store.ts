@@ -6,20 +6,14 @@
  * check. Only hashes are stored, as in a keys file.
  */
 import {
-  formatCreated,
-  generateKey,
-  hashKey,
   type KeyFileProblem,
   type KeyPolicy,
   type KeyRecord,
-  nameProblem,
   parseHashList,
-  policyProblem,
 } from '../../../auth/keys.js'
 import type { KeySet } from '../../../auth/middleware.js'
-import { KeysFileError } from '../../../errors/index.js'
 import { type Logger, silentLogger } from '../../../lib/logger.js'
-import { matchOne, type NewKey } from '../keys.js'
+import { matchOne, type NewKey, newKey, rotatedKey, withLogin } from '../key-changes.js'
 import type { Database, Sql } from './database.js'
 
 const CHANNEL = 'cca_keys'
@@ -30,11 +24,6 @@ const readAll = async (sql: Sql): Promise<KeyRecord[]> =>
   (await sql<Row[]>`SELECT hash, name, created, policy FROM api_keys ORDER BY created, hash`).map(
     (row) => ({ ...row, policy: row.policy ?? {} })
   )
-
-const checkNew = (name: string, policy: KeyPolicy) => {
-  const problem = nameProblem(name) ?? policyProblem(policy)
-  if (problem) throw new KeysFileError(problem)
-}
 
 /** What the `keys` commands do, on the table: each change is announced to every front door. */
 export const createPostgresKeyRecords = (db: Database) => {
@@ -54,21 +43,13 @@ export const createPostgresKeyRecords = (db: Database) => {
   return {
     where: 'the database (API_KEYS_STORE=database)',
     list: async () => ({ records: await db.use(readAll), problems: [] as KeyFileProblem[] }),
-    async create({
-      name = '',
-      policy = {},
-    }: {
-      name?: string
-      policy?: KeyPolicy
-    }): Promise<NewKey> {
-      checkNew(name, policy)
-      const key = generateKey()
-      const record: KeyRecord = { hash: await hashKey(key), name, created: formatCreated(), policy }
+    async create(options: { name?: string; policy?: KeyPolicy }): Promise<NewKey> {
+      const created = await newKey(options)
       await change(async (tx) => {
-        await write(tx, record)
-        return record
+        await write(tx, created.record)
+        return created.record
       })
-      return { key, record }
+      return created
     },
     revoke: (prefix: string) =>
       change(async (tx, records) => {
@@ -77,25 +58,20 @@ export const createPostgresKeyRecords = (db: Database) => {
         return target
       }),
     async rotate(prefix: string): Promise<NewKey & { old: KeyRecord }> {
-      const key = generateKey()
-      const hash = await hashKey(key)
-      let old: KeyRecord | undefined
-      const record = await change(async (tx, records) => {
-        old = matchOne(records, prefix)
-        const next = { ...old, hash, created: formatCreated() }
+      let rotated: (NewKey & { old: KeyRecord }) | undefined
+      await change(async (tx, records) => {
+        const old = matchOne(records, prefix)
+        rotated = { ...(await rotatedKey(old)), old }
         await tx`DELETE FROM api_keys WHERE hash = ${old.hash}`
-        await write(tx, next)
-        return next
+        await write(tx, rotated.record)
+        return rotated.record
       })
-      return { key, record, old: old as KeyRecord }
+      return rotated as NewKey & { old: KeyRecord }
     },
     setLogin: (prefix: string, login: string | undefined) =>
       change(async (tx, records) => {
-        const old = matchOne(records, prefix)
-        const { login: _, ...rest } = old.policy
-        const record: KeyRecord = { ...old, policy: login ? { ...rest, login } : rest }
-        checkNew(record.name, record.policy)
-        await tx`UPDATE api_keys SET policy = ${tx.json(record.policy as never)} WHERE hash = ${old.hash}`
+        const record = withLogin(matchOne(records, prefix), login)
+        await tx`UPDATE api_keys SET policy = ${tx.json(record.policy as never)} WHERE hash = ${record.hash}`
         return record
       }),
   }
