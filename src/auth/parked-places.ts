@@ -55,12 +55,14 @@ export const createParkedPlaces = (ttlMs = 300_000, share?: ParkingShare) => {
     /** The place of the run these results answer, taken over by the follow-up; or undefined. */
     async take(owner: string, calls: readonly string[]): Promise<Place | undefined> {
       const entry = calls.map((call) => held.get(keyOf(owner, call))).find(Boolean)
-      const shared = share && (await share.parking.claim(owner, calls).catch(() => undefined))
       if (entry) {
         clearTimeout(entry.timer)
         drop(owner, entry.calls)
+        // Held here: the shared record only has to go, and the follow-up need not wait for it.
+        void share?.parking.claim(owner, calls).catch(() => {})
         return entry.place
       }
+      const shared = share && (await share.parking.claim(owner, calls).catch(() => undefined))
       if (!share || !shared) return undefined
       const release = await share.adopt(shared)
       return release && { release, handle: shared }
