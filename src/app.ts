@@ -36,6 +36,8 @@ import { requestLog } from './http/request-log.js'
 import { requireJson } from './http/validation.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { VERSION } from './lib/version.js'
+import { requestSpan } from './tracing/request-span.js'
+import { createTracing, type Tracing } from './tracing/tracing.js'
 import { createMemoryUsageStore } from './usage/memory-store.js'
 import type { UsageStore } from './usage/store.js'
 import { createWebRoutes, type WebAssets } from './web/routes.js'
@@ -79,6 +81,11 @@ export type AppOptions = {
   toolWaitMs?: number
   /** Lets key holders set their own Claude login (`POST /llm/login`); default: not allowed. */
   selfLogins?: SelfLogins
+  /**
+   * What requests and their runs are traced with; default the global OpenTelemetry API's
+   * tracer (a no-op unless the embedding program registered a provider).
+   */
+  tracing?: Tracing
 }
 
 export const createApp = (options: AppOptions) => {
@@ -92,6 +99,7 @@ export const createApp = (options: AppOptions) => {
     options.parking && adopt ? { parking: options.parking, adopt } : undefined
   )
   const activity = createActivity()
+  const tracing = options.tracing ?? createTracing()
 
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler(logger))
@@ -100,6 +108,7 @@ export const createApp = (options: AppOptions) => {
   return (
     app
       .use(requestLog(logger, options.metrics?.observe))
+      .use(requestSpan(tracing))
       .use(options.loopbackOnly ? loopbackHostsOnly() : (_, next) => next())
       // Before auth: a browser's preflight carries no key.
       .use(createCors(options.corsOrigins ?? []))
@@ -111,12 +120,9 @@ export const createApp = (options: AppOptions) => {
         c.set(
           'runner',
           activity.track(
-            withKeyPolicy(
-              options.runner,
-              c.var.apiKey,
-              usage,
-              parked,
-              (request, result) => {
+            withKeyPolicy(options.runner, c.var.apiKey, usage, parked, {
+              tracing,
+              onResult: (request, result) => {
                 fields.model = result.model ?? request.model
                 fields.cost_usd = result.totalCostUsd
                 fields.input_tokens = result.usage?.input_tokens
@@ -124,11 +130,12 @@ export const createApp = (options: AppOptions) => {
                 fields.cache_read_tokens = result.usage?.cache_read_input_tokens
                 fields.cache_write_tokens = result.usage?.cache_creation_input_tokens
               },
-              (waitedMs) => {
+              onStarted: (waitedMs) => {
                 fields.start_wait_ms = Math.round(waitedMs)
-              }
-            ),
-            key ? key.name || key.hash.slice(0, 8) : 'anonymous'
+              },
+            }),
+            key ? key.name || key.hash.slice(0, 8) : 'anonymous',
+            c.var.trace
           )
         )
         await next()

@@ -6,6 +6,7 @@
 import type { LiveRun, RecentError } from '../contract/admin.js'
 import type { ClaudeRunner, RunEvent, RunOptions, RunRequest } from '../contract/runner.js'
 import { isClaudeError } from '../errors/index.js'
+import { type TraceCarrier, traceIdOf } from '../tracing/context.js'
 
 /** How long a failure counts as recent, and how many are kept. */
 const RECENT_MS = 3600_000
@@ -27,8 +28,10 @@ export const createActivity = () => {
 
   return {
     /** The runner as seen by one key, its runs counted while they last. */
-    track(runner: ClaudeRunner, key: string): ClaudeRunner {
-      async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
+    track(runner: ClaudeRunner, key: string, trace?: TraceCarrier): ClaudeRunner {
+      async function* run(request: RunRequest, given?: RunOptions): AsyncGenerator<RunEvent> {
+        // A request's runs are traced under its span.
+        const options = trace && !given?.trace ? { ...given, trace } : given
         const entry: LiveRun = {
           id: crypto.randomUUID(),
           key,
@@ -46,7 +49,13 @@ export const createActivity = () => {
           // A client that left is not a failure of the server.
           const type = isClaudeError(error) ? error.type : 'internal_error'
           if (type !== 'aborted') {
-            recent.push({ type, key, at: new Date().toISOString() })
+            const traceId = traceIdOf(options?.trace)
+            recent.push({
+              type,
+              key,
+              at: new Date().toISOString(),
+              ...(traceId && { trace_id: traceId }),
+            })
             prune()
           }
           throw error

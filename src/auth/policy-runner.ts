@@ -16,20 +16,29 @@ import { isClaudeError, PolicyError } from '../errors/index.js'
 import { chargeOf, estimateCharge, firstCallCost } from '../run/charge.js'
 import { overageError, overageHolds } from '../run/quota.js'
 import { assertRunnable } from '../run/request-check.js'
+import { contextFrom } from '../tracing/context.js'
+import { PHASES, startPhase } from '../tracing/phase.js'
+import { createTracing, type Tracing } from '../tracing/tracing.js'
 import type { Admission, UsageStore } from '../usage/store.js'
 import type { KeyRecord } from './keys.js'
 import type { ParkedPlaces } from './parked-places.js'
 
 export type RunObserver = (request: RunRequest, result: RunResult) => void
 
+export type PolicyHooks = {
+  onResult?: RunObserver
+  /** When the run started: ms since it was asked for (a slot, and its CLI process). */
+  onStarted?: (waitedMs: number) => void
+  /** Admission gets a span under the run's parent. */
+  tracing?: Tracing
+}
+
 export const withKeyPolicy = (
   runner: ClaudeRunner,
   key: KeyRecord | undefined,
   usage: UsageStore,
   parked: ParkedPlaces,
-  onResult?: RunObserver,
-  /** When the run started: ms since it was asked for (a slot, and its CLI process). */
-  onStarted?: (waitedMs: number) => void
+  { onResult, onStarted, tracing = createTracing() }: PolicyHooks = {}
 ): ClaudeRunner => {
   const who = {
     id: key?.hash ?? 'anonymous',
@@ -53,16 +62,36 @@ export const withKeyPolicy = (
     }
   }
 
+  /**
+   * A follow-up with tool results continues a run whose place is still held; any other run
+   * takes a place: the key's place and its budget are checked where they are kept (shared at
+   * the edge), and a run of a key with a budget is capped at what it reserved of it.
+   */
+  const admit = async (request: RunRequest, options: RunOptions | undefined) => {
+    const phase = startPhase(tracing, PHASES.admission, contextFrom(options?.trace), {
+      'claude_code_api.key': who.name,
+    })
+    try {
+      check(request)
+      const calls = request.toolResults?.map((result) => result.toolUseId) ?? []
+      const continued = calls.length > 0 ? await parked.take(who.id, calls) : undefined
+      const admission: Admission =
+        continued ??
+        (await usage.begin(who, {
+          maxConcurrent: policy.max_concurrent,
+          dailyUsd: policy.daily_usd,
+        }))
+      phase.done({ 'claude_code_api.admission.continued': continued !== undefined })
+      return { calls, continued, admission }
+    } catch (error) {
+      phase.fail(error)
+      throw error
+    }
+  }
+
   async function* run(request: RunRequest, options?: RunOptions): AsyncGenerator<RunEvent> {
-    check(request)
-    // A follow-up with tool results continues a run whose place is still held; any other run
-    // takes a place: the key's place and its budget are checked where they are kept (shared at
-    // the edge), and a run of a key with a budget is capped at what it reserved of it.
-    const calls = request.toolResults?.map((result) => result.toolUseId) ?? []
-    const continued = calls.length > 0 ? await parked.take(who.id, calls) : undefined
-    const { release, capUsd, handle }: Admission =
-      continued ??
-      (await usage.begin(who, { maxConcurrent: policy.max_concurrent, dailyUsd: policy.daily_usd }))
+    const { calls, continued, admission } = await admit(request, options)
+    const { release, capUsd, handle } = admission
     const place = { release, handle }
     let parkedOn: string[] | undefined
     let begun = false

@@ -11,7 +11,13 @@ export const LiveRun = v.object({
 })
 export type LiveRun = v.InferOutput<typeof LiveRun>
 
-export const RecentError = v.object({ type: v.string(), key: v.string(), at: v.string() })
+export const RecentError = v.object({
+  type: v.string(),
+  key: v.string(),
+  at: v.string(),
+  /** The failed request's trace, when it was traced (or came with a `traceparent`). */
+  trace_id: v.optional(v.string()),
+})
 export type RecentError = v.InferOutput<typeof RecentError>
 
 export const AdminStatusResponse = v.object({

@@ -6,6 +6,7 @@
  */
 
 import type * as v from 'valibot'
+import type { TraceCarrier } from '../tracing/context.js'
 import type * as events from './events.js'
 import type { Quota } from './quota.js'
 import type * as schemas from './run.js'
@@ -33,6 +34,8 @@ export type RunEvent = v.InferOutput<typeof events.RunEvent>
 export type RunOptions = {
   /** Aborting ends the run at once; the iteration then rejects with `RunAbortedError`. */
   signal?: AbortSignal
+  /** The span the run is traced under (the request's); a runner host gets it as `traceparent`. */
+  trace?: TraceCarrier
 }
 
 export type CapacityStatus = v.InferOutput<typeof schemas.CapacityStatus>

@@ -1,6 +1,7 @@
 import type { KeyRecord } from '../auth/keys.js'
 import type { ClaudeRunner } from '../contract/runner.js'
 import type { Logger } from '../lib/logger.js'
+import type { TraceCarrier } from '../tracing/context.js'
 
 /** Fields the request log line gets from inside the request (the run's model, cost, error). */
 export type RequestLogFields = {
@@ -17,6 +18,9 @@ export type RequestLogFields = {
   error_type?: string
   /** The failure was the model's side (ClaudeError.upstream), for metrics. */
   upstream?: boolean
+  /** The request's span, when it is traced (tracing/request-span.ts). */
+  trace_id?: string
+  span_id?: string
 }
 
 /** What every route can read from `c.var`; set per request, so a runtime can build it from bindings. */
@@ -28,6 +32,8 @@ export type AppEnv = {
     logFields: RequestLogFields
     /** The caller's key, when auth is on. */
     apiKey?: KeyRecord
+    /** The request span's context: what its runs are traced under. */
+    trace?: TraceCarrier
     /** Set by a streamed response: settles when the stream has ended. */
     streaming?: Promise<void>
   }

@@ -27,6 +27,8 @@ import { loopbackHostsOnly } from '../http/host-guard.js'
 import { pipeRun } from '../http/stream-pipe.js'
 import { jsonBody, requireJson } from '../http/validation.js'
 import { type Logger, silentLogger } from '../lib/logger.js'
+import { requestSpan } from '../tracing/request-span.js'
+import { createTracing, type Tracing } from '../tracing/tracing.js'
 import { createRunnerEncoder } from './stream-encoder.js'
 
 export type RunnerHostOptions = {
@@ -40,6 +42,8 @@ export type RunnerHostOptions = {
   loopbackOnly?: boolean
   /** Whether it is shutting down: new runs are refused so front doors move on. */
   draining?: () => boolean
+  /** What its requests are traced with; a front door's `traceparent` is their parent. */
+  tracing?: Tracing
 }
 
 export const createRunnerHostApp = ({
@@ -49,6 +53,7 @@ export const createRunnerHostApp = ({
   heartbeatMs = 15_000,
   loopbackOnly = false,
   draining = () => false,
+  tracing = createTracing(),
 }: RunnerHostOptions) => {
   const tokenHash = token ? hashKey(token) : undefined
   const app = new Hono<AppEnv>()
@@ -66,6 +71,7 @@ export const createRunnerHostApp = ({
   return (
     app
       .use(loopbackOnly ? loopbackHostsOnly() : (_, next) => next())
+      .use('/runner/v1/runs', requestSpan(tracing))
       .use('/runner/*', async (c, next) => {
         c.set('logger', logger)
         const version = c.req.header(RUNNER_PROTOCOL_HEADER)
@@ -120,9 +126,15 @@ export const createRunnerHostApp = ({
           throw new HostDrainingError('This runner host is shutting down; it takes no new run', {
             retryAfter: 1,
           })
-        return pipeRun(c, (signal) => runner.run(request, { signal }), createRunnerEncoder(), {
-          heartbeatMs,
-        })
+        const trace = c.var.trace
+        return pipeRun(
+          c,
+          (signal) => runner.run(request, { signal, trace }),
+          createRunnerEncoder(),
+          {
+            heartbeatMs,
+          }
+        )
       })
   )
 }

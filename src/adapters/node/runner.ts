@@ -8,6 +8,7 @@ import type { ClaudeRunner, RunnerStatus } from '../../contract/runner.js'
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { createCapacity } from '../../run/capacity.js'
 import { createQuotaGates } from '../../run/quota.js'
+import { createTracing } from '../../tracing/tracing.js'
 import { claudeConfigDir } from './disk/history.js'
 import { createSessionStore } from './disk/kept-sessions.js'
 import { createModelsList } from './models-probe.js'
@@ -20,6 +21,7 @@ import { createModelRelay } from './process/model-relay.js'
 import { createLauncher } from './process/orphans.js'
 import { needsSandbox } from './process/sandbox.js'
 import { createSandbox } from './process/sandbox-probe.js'
+import { createTelemetryRelay } from './process/telemetry-relay.js'
 import { createRequestPolicy } from './request-policy.js'
 import { createRunTracker } from './run/control.js'
 import { createParkedRuns } from './run/parking.js'
@@ -111,9 +113,20 @@ const createSessions = (
     },
     logger,
   })
+  const telemetry =
+    options.telemetry &&
+    createTelemetryRelay({
+      targets: options.telemetry,
+      onListen: (target) => {
+        egress.api.allow(target)
+        egress.web.allow(target)
+      },
+      logger,
+    })
   const source = createProcessSource({
     egress,
     relay,
+    telemetry,
     sandbox,
     settings,
     hiddenPaths: options.hiddenPaths,
@@ -140,7 +153,13 @@ const createSessions = (
     processes: () => ({ ...source.status(), busy: count('running'), parked: count('parked') }),
     stopAll: async () => {
       await Promise.all([...[...live].map((session) => session.stop()), cliStatus.close()])
-      await Promise.all([egress.api.close(), egress.web.close(), relay.close(), sandbox.close()])
+      await Promise.all([
+        egress.api.close(),
+        egress.web.close(),
+        relay.close(),
+        telemetry?.close(),
+        sandbox.close(),
+      ])
     },
   }
 }
@@ -197,6 +216,7 @@ export const createNodeRunner = (
     logger,
     timeoutMs: (request) =>
       Math.min(request.timeoutMs ?? settings.timeoutMs, settings.maxTimeoutMs),
+    tracing: options.tracing ?? createTracing(),
   })
 
   const status = async (): Promise<RunnerStatus> => ({

@@ -10,8 +10,10 @@ import * as v from 'valibot'
 import { ConfigError } from '../../errors/index.js'
 import type { Clock } from '../../lib/clock.js'
 import type { Logger } from '../../lib/logger.js'
+import type { Tracing } from '../../tracing/tracing.js'
 import type { LoginTokens } from './pool/login-env.js'
 import type { WarmShape } from './pool/shape.js'
+import type { OtlpTargets } from './process/telemetry-relay.js'
 
 /** Where the server reads a setting from; `scale` turns the variable's unit into the setting's. */
 export type EnvSource = { env: string; scale?: number }
@@ -195,6 +197,13 @@ export type NodeRunnerOptions = RunnerSettingsInput & {
   /** What time it is for kept sessions' age and the quota's reset (tests move it on). */
   clock?: Clock
   logger?: Logger
+  /** What runs are traced with (their queue, process and run spans); default the global API's. */
+  tracing?: Tracing
+  /**
+   * Where the CLI's own telemetry goes, nested under each run's span (telemetry-relay.ts);
+   * none: the CLI exports nothing.
+   */
+  telemetry?: OtlpTargets
 }
 
 /** The settings with their defaults; a deadline's ceiling is never below the default deadline. */

@@ -29,6 +29,7 @@ import {
 import { type Logger, silentLogger } from '../../lib/logger.js'
 import { readRunStream } from '../../lib/run-stream.js'
 import { createQuotaGates, type QuotaGate } from '../../run/quota.js'
+import { withTraceHeaders } from '../../tracing/context.js'
 import { fleetStatus } from './fleet-status.js'
 import { saneResult } from './host-checks.js'
 import { createHostPrices, type HostPrices } from './host-prices.js'
@@ -143,9 +144,11 @@ export const createRemoteRunner = ({
     if (request.login && !request.toolResults?.length) logins.of(request.login).admit()
     // A waiting run or a kept session lives on one host: no other host has it.
     const routed = holderOf(set, request)
+    // The host's spans join the request's trace.
+    const fetchTraced = withTraceHeaders(fetchImpl, options.trace)
     const { host, events } = await openRun(
       set,
-      fetchImpl,
+      fetchTraced,
       routed.request,
       signal,
       deadlines,
@@ -154,7 +157,7 @@ export const createRemoteRunner = ({
       // The session's host is gone or lost it: carried from the shared store to any host.
       const carried = await keeping?.carried(routed.request, error)
       if (!carried) throw error
-      return openRun(set, fetchImpl, carried, signal, deadlines)
+      return openRun(set, fetchTraced, carried, signal, deadlines)
     })
     const kept =
       keeping && (request.persistSession || request.resumeSessionId) ? keeping : undefined

@@ -36,6 +36,7 @@ import { createSelfLogins } from './logins/self-logins.js'
 import { createMetrics } from './metrics.js'
 import { openSharedState } from './postgres/shared-state.js'
 import { openServerKeys } from './server-keys.js'
+import { createServerTracing, type OtelEnv, type ServerTracing } from './tracing.js'
 import { createSqliteUsageStore } from './usage.js'
 
 export type { RunningServer }
@@ -55,6 +56,8 @@ export type ServerOptions = Partial<ServerConfig> & {
   usage?: UsageStore
   /** What time it is for the keys file's check (tests move it on instead of sleeping). */
   clock?: Clock
+  /** OpenTelemetry's standard variables (`OTEL_*`, tracing.ts); default `process.env`. */
+  otelEnv?: OtelEnv
 }
 
 const usageDbOf = (options: ServerOptions) =>
@@ -86,9 +89,10 @@ const runnerSettingsOf = (options: ServerOptions) =>
     Object.keys(RunnerSettings.entries).map((key) => [key, options[key as keyof ServerOptions]])
   ) as RunnerSettingsInput
 
-const localRunner = (options: ServerOptions, logger: Logger) => {
+const localRunner = (options: ServerOptions, logger: Logger, traced?: ServerTracing) => {
   const logins = loginFiles(options)
   return createNodeRunner({
+    ...(traced && { tracing: traced.tracing, telemetry: traced.cli }),
     ...runnerSettingsOf(options),
     allowedTools: options.allowedTools,
     passEnv: options.passEnv,
@@ -110,6 +114,7 @@ const localRunner = (options: ServerOptions, logger: Logger) => {
 export const startServer = async (options: ServerOptions = {}): Promise<RunningServer> => {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info')
   const hostname = options.host ?? '127.0.0.1'
+  const traced = createServerTracing(options.otelEnv ?? process.env)
   const shared = options.databaseUrl
     ? await openSharedState(options.databaseUrl, {
         leaseMs: options.databaseLeaseMs,
@@ -140,9 +145,10 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
           probeEveryMs: PROBE_EVERY_MS,
           sessions: shared?.sessions,
         })
-      : localRunner(options, logger))
+      : localRunner(options, logger, traced))
   const app = createApp({
     runner,
+    tracing: traced?.tracing,
     keys: keys.source,
     usage,
     ...(shared && {
@@ -181,6 +187,7 @@ export const startServer = async (options: ServerOptions = {}): Promise<RunningS
     await usage.close?.()
     await keys.close()
     await shared?.close()
+    await traced?.shutdown()
   })
 }
 
@@ -203,18 +210,21 @@ export const startRunnerHost = async (
       `refusing to run a runner host on ${hostname} without a token: set RUNNER_TOKEN (a long random string, the same on the front door)`
     )
   }
-  const runner = options.runner ?? localRunner(options, logger)
+  const traced = createServerTracing(options.otelEnv ?? process.env)
+  const runner = options.runner ?? localRunner(options, logger, traced)
   let draining = false
   const app = createRunnerHostApp({
     runner,
+    tracing: traced?.tracing,
     token: options.token,
     logger,
     loopbackOnly: isLoopback(hostname),
     draining: () => draining,
   })
-  const server = await listen(app.fetch, hostname, options.port ?? 7743, logger, () =>
-    runner.close?.(options.shutdownGraceMs)
-  )
+  const server = await listen(app.fetch, hostname, options.port ?? 7743, logger, async () => {
+    await runner.close?.(options.shutdownGraceMs)
+    await traced?.shutdown()
+  })
   return {
     ...server,
     // Draining: no new run from now on (front doors move on); those in flight may finish

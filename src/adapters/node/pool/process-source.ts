@@ -9,6 +9,7 @@
 import type { RunRequest } from '../../../contract/runner.js'
 import type { Logger } from '../../../lib/logger.js'
 import { type Conversation, historyOf } from '../../../run/conversation-key.js'
+import type { TraceCarrier } from '../../../tracing/context.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
 import type { EgressProxy } from '../process/egress-proxy.js'
@@ -17,6 +18,7 @@ import { type ModelRelay, type RelayRoute, STAND_IN_TOKEN } from '../process/mod
 import { prepareSandbox, type SandboxLaunch } from '../process/sandbox.js'
 import type { SandboxLease } from '../process/sandbox-probe.js'
 import type { CliProcess, LaunchExtras } from '../process/spawn.js'
+import type { TelemetryRelay, TelemetryRoute } from '../process/telemetry-relay.js'
 import { type CliSession, createCliSession } from '../session/cli-session.js'
 import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
 import { createHeldConversations, heldKey } from './held-conversations.js'
@@ -41,6 +43,8 @@ export type ProcessSourceOptions = {
   egress: { api: EgressProxy; web: EgressProxy }
   /** Where the model calls of a run with an output token cap, or on a key's login, go. */
   relay: Pick<ModelRelay, 'open'>
+  /** Where each process's own telemetry goes, when tracing is on (telemetry-relay.ts). */
+  telemetry?: Pick<TelemetryRelay, 'open'>
   /** Where a run that needs a sandbox gets one (asked only for such runs). */
   sandbox: { acquire(): Promise<SandboxLease> }
   warmShapes?: NodeRunnerOptions['warmShapes']
@@ -56,6 +60,11 @@ export type ProcessSourceOptions = {
 
 /** Which login each process was started with (a fingerprint; none: the server's own). */
 const loginOfSession = new WeakMap<CliSession, string>()
+/** Where each process's telemetry goes, when tracing is on. */
+const telemetryOfSession = new WeakMap<CliSession, TelemetryRoute>()
+
+/** Where a run's process came from (the `claude_code_api.process.origin` of its span). */
+export type ProcessOrigin = 'parked' | 'held' | 'reused' | 'warm' | 'cold' | 'resumed'
 
 /** Where a run's process goes when the run is over. */
 export type Outcome = {
@@ -78,7 +87,9 @@ const startCold = async (
   sandbox?: string,
   reusable = false,
   /** The run's login, when the caller has looked it up already. */
-  known?: LoginEnv
+  known?: LoginEnv,
+  /** The run's span, the CLI's parent; none for a process started ahead. */
+  trace?: TraceCarrier
 ) => {
   const { settings, hiddenPaths = [], egress, dirs, launch, binary, onSession } = options
   const path = binary()
@@ -90,6 +101,7 @@ const startCold = async (
   let lease: SandboxLease | undefined
   let sandboxed: SandboxLaunch | undefined
   let relayed: RelayRoute | undefined
+  let telemetry: TelemetryRoute | undefined
   try {
     if (sandbox && dir.persist && dir.sessionId) await dirs.sessions.markSandboxed(dir.sessionId)
     const paths = {
@@ -116,7 +128,9 @@ const startCold = async (
     const capped = request.maxOutputTokens !== undefined
     relayed =
       capped || login ? await options.relay.open({ capped, token: login?.token }) : undefined
+    telemetry = await options.telemetry?.open(trace)
     const env: Record<string, string> = {
+      ...telemetry?.env,
       ...(login && { CLAUDE_CODE_OAUTH_TOKEN: STAND_IN_TOKEN }),
       ...(capped && { CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(request.maxOutputTokens) }),
       ...(relayed && { ANTHROPIC_BASE_URL: relayed.baseUrl }),
@@ -131,11 +145,18 @@ const startCold = async (
     if (held) void session.exited.then(() => held.release())
     const route = relayed
     if (route) void session.exited.then(() => route.close())
+    const exports = telemetry
+    if (exports) {
+      telemetryOfSession.set(session, exports)
+      void session.exited.then(() => exports.close())
+    }
     lease = undefined
     relayed = undefined
+    telemetry = undefined
     return session
   } catch (error) {
     relayed?.close()
+    telemetry?.close()
     await lease?.release()
     await dir.cleanup?.().catch(() => {})
     throw error
@@ -224,7 +245,11 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
      * A session for the run: with earlier turns, the process that holds them, else a cold start
      * that resumes them; otherwise its tenant's or a fresh one from the pool, else a cold start.
      */
-    async acquire(request: RunRequest, sandbox?: string, shape?: WarmShape, tenant?: string) {
+    async acquire(
+      request: RunRequest,
+      { sandbox, shape, tenant }: RunPlace,
+      trace?: TraceCarrier
+    ): Promise<{ session: CliSession; origin: ProcessOrigin }> {
       // A process that waited serves the run only if it runs on the run's login as it is now
       // (removed, or its token replaced, since it started: stopped, and none serves the run).
       const login = request.login ? await loginEnvOf(options.logins, request.login) : undefined
@@ -233,23 +258,27 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
         void session.stop()
         return undefined
       }
+      const cold = async (reusable: boolean) =>
+        ({
+          session: await startCold(options, request, sandbox, reusable, login, trace),
+          origin: request.history?.length || request.resumeSessionId ? 'resumed' : 'cold',
+        }) as const
       if (request.history?.length) {
         const key = shape && tenant && heldKey(poolKey(shape, tenant), historyOf(request))
-        return (
-          onLogin(key ? conversations.take(key) : undefined) ||
-          (await startCold(options, request, sandbox, false, login))
-        )
+        const held = onLogin(key ? conversations.take(key) : undefined)
+        return held ? { session: held, origin: 'held' } : cold(false)
       }
       // The tenant's own process first, reset by /clear (held ones included): it answers sooner
       // than a fresh one, and a conversation with tools starts alike in either (cli-session.ts).
-      const fresh = () => (shape ? onLogin(pool.takeFresh(shape)) : undefined)
-      const own = async () =>
-        shape && tenant && reuse ? onLogin(await takeOwn(shape, tenant)) : undefined
-      const ready = (await own()) ?? fresh()
-      return (
-        ready || (await startCold(options, request, sandbox, reuse && tenant !== undefined, login))
-      )
+      const own = shape && tenant && reuse ? onLogin(await takeOwn(shape, tenant)) : undefined
+      if (own) return { session: own, origin: 'reused' }
+      const fresh = shape ? onLogin(pool.takeFresh(shape)) : undefined
+      if (fresh) return { session: fresh, origin: 'warm' }
+      return cold(reuse && tenant !== undefined)
     },
+    /** The session serves a run traced as `trace` until the returned call (telemetry-relay.ts). */
+    serving: (session: CliSession, trace: TraceCarrier | undefined) =>
+      telemetryOfSession.get(session)?.serve(trace) ?? (() => {}),
     /**
      * After a run: its process holds the conversation, or is reset for reuse (off the
      * response's time), or is stopped and cleaned up.

@@ -14,6 +14,10 @@ import type { ModelInfo, RunEvent, RunOptions, RunRequest } from '../../../contr
 import type { Logger } from '../../../lib/logger.js'
 import type { Capacity } from '../../../run/capacity.js'
 import type { QuotaGates } from '../../../run/quota.js'
+import { carrierOf, contextFrom } from '../../../tracing/context.js'
+import { PHASES, startPhase } from '../../../tracing/phase.js'
+import { type RunSpan, startRunSpan, traced } from '../../../tracing/run-span.js'
+import type { Tracing } from '../../../tracing/tracing.js'
 import type { ProcessSource, RunPlace } from '../pool/process-source.js'
 import { needsSandbox } from '../process/sandbox.js'
 import type { CliSession } from '../session/cli-session.js'
@@ -36,6 +40,7 @@ export type RunDeps = {
   models: () => Promise<ModelInfo[]>
   logger: Logger
   timeoutMs: (request: RunRequest) => number
+  tracing: Tracing
 }
 
 /** Refuse: nothing is held yet, so a refusal leaves nothing behind. */
@@ -80,34 +85,55 @@ export const createRun = (deps: RunDeps) =>
     const { followUp, place } = await refuse(deps, request)
     const control = deps.tracker.enter(options.signal, deps.timeoutMs(request))
     const { signal } = control
+    const parent = contextFrom(options.trace)
     let release: (() => void) | undefined
     let session: CliSession | undefined
+    let served: (() => void) | undefined
     const end: { ending?: Ending } = {}
     const stopOnAbort = () => void session?.stop()
     // At the deadline (or an abort) the slot is free at once, even if the client has stopped
     // reading and the run is not resumed to reach its cleanup.
     const freeSlot = () => release?.()
+    const queue = startPhase(deps.tracing, PHASES.queue, parent)
+    let phase = queue
+    let runSpan: RunSpan | undefined
+    // Until its events flow, the run's span is ended here; from then on, by `traced`.
+    let spanOwned = false
     try {
       release = yield* takeSlot(deps.capacity, signal, request.owner)
       signal.addEventListener('abort', freeSlot, { once: true })
       signal.throwIfAborted()
+      queue.done()
       // Acquire: a parked run is taken only now that it has a slot.
+      runSpan = startRunSpan(deps.tracing, request, parent)
+      const trace = carrierOf(runSpan.span)
+      phase = startPhase(deps.tracing, PHASES.process, parent)
       const taken = followUp && deps.parked.take(followUp)
-      session = taken
-        ? taken.session
-        : await deps.source.acquire(request, place.sandbox, place.shape, place.tenant)
+      const acquired = taken
+        ? { session: taken.session, origin: 'parked' as const }
+        : await deps.source.acquire(request, place, trace)
+      session = acquired.session
+      phase.done({ 'claude_code_api.process.origin': acquired.origin })
+      // What the CLI exports while it serves this run nests under the run's span.
+      served = deps.source.serving(session, trace)
       signal.addEventListener('abort', stopOnAbort, { once: true })
       signal.throwIfAborted()
       yield { type: 'started' }
-      yield* takeTurn(deps, request, session, place, taken, signal, end)
+      spanOwned = true
+      yield* traced(takeTurn(deps, request, session, place, taken, signal, end), runSpan)
       signal.throwIfAborted()
     } catch (error) {
       // An abort surfaces as whatever was in flight (a closed pipe, a rejected wait): report why.
       const reason = signal.aborted ? signal.reason : error
+      phase.fail(reason)
+      if (!spanOwned) runSpan?.fail(reason)
       logFailure(deps.logger, reason, session)
       end.ending = undefined
       throw reason
     } finally {
+      served?.()
+      phase.done()
+      if (!spanOwned) runSpan?.end()
       signal.removeEventListener('abort', stopOnAbort)
       signal.removeEventListener('abort', freeSlot)
       const ending = signal.aborted ? undefined : end.ending

@@ -1,0 +1,66 @@
+/**
+ * W3C trace context as it crosses a boundary: a request's `traceparent`/`tracestate` headers, the
+ * runner protocol's, a CLI's `TRACEPARENT`. Contexts are passed by hand rather than through a
+ * context manager: the core runs where `AsyncLocalStorage` is not a given (Workers), and a run's
+ * spans outlive the handler that started them (streams).
+ */
+import {
+  type Context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  type Span,
+  trace,
+} from '@opentelemetry/api'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+
+/** A span's context in its wire form (what `RunOptions.trace` and the runner protocol carry). */
+export type TraceCarrier = { traceparent: string; tracestate?: string }
+
+const propagator = new W3CTraceContextPropagator()
+
+/** The parent a `traceparent` names (headers or a carrier); the root when there is none or it is malformed. */
+export const contextFrom = (
+  carrier: Readonly<Record<string, string | undefined>> | TraceCarrier | undefined
+): Context =>
+  carrier ? propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter) : ROOT_CONTEXT
+
+/** A span as a carrier; none for a span with no valid context (tracing off and no parent). */
+export const carrierOf = (span: Span): TraceCarrier | undefined => {
+  if (!isSpanContextValid(span.spanContext())) return undefined
+  const carrier: Record<string, string> = {}
+  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter)
+  return carrier.traceparent ? (carrier as TraceCarrier) : undefined
+}
+
+/** The ids a log line or a dashboard shows, when the span has them. */
+export const idsOf = (span: Span): { trace_id: string; span_id: string } | undefined => {
+  const context = span.spanContext()
+  return isSpanContextValid(context)
+    ? { trace_id: context.traceId, span_id: context.spanId }
+    : undefined
+}
+
+/** The trace id in a carrier. */
+export const traceIdOf = (carrier: TraceCarrier | undefined) =>
+  carrier ? /^[\da-f]{2}-([\da-f]{32})-/.exec(carrier.traceparent)?.[1] : undefined
+
+/** Headers that carry a run's context to the next hop. */
+export const traceHeaders = (carrier: TraceCarrier | undefined): Record<string, string> =>
+  carrier
+    ? {
+        traceparent: carrier.traceparent,
+        ...(carrier.tracestate && { tracestate: carrier.tracestate }),
+      }
+    : {}
+
+/** A `fetch` that sends a run's context along (to a runner host). */
+export const withTraceHeaders =
+  (fetchImpl: typeof fetch, carrier: TraceCarrier | undefined): typeof fetch =>
+  (input, init) => {
+    if (!carrier) return fetchImpl(input, init)
+    const headers = new Headers(init?.headers)
+    for (const [name, value] of Object.entries(traceHeaders(carrier))) headers.set(name, value)
+    return fetchImpl(input, { ...init, headers })
+  }

@@ -1,0 +1,52 @@
+/**
+ * A server span per request (`traceparent` and `tracestate` accepted on every route), named by
+ * the route that answered, ended when the response has (a stream: when it ends). Its context is
+ * what the request's runs are traced under (`c.var.trace`), and its ids go on the request's log
+ * line. With tracing off the span records nothing, but a client's context still passes through.
+ */
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
+import type { MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
+import type { AppEnv } from '../http/env.js'
+import { carrierOf, contextFrom, idsOf } from './context.js'
+import type { Tracing } from './tracing.js'
+
+export const requestSpan =
+  (tracing: Tracing): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const method = c.req.method
+    const span = tracing.tracer.startSpan(
+      method,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': method, 'url.path': c.req.path },
+      },
+      contextFrom({
+        traceparent: c.req.header('traceparent'),
+        tracestate: c.req.header('tracestate'),
+      })
+    )
+    const trace = carrierOf(span)
+    if (trace) c.set('trace', trace)
+    const ids = idsOf(span)
+    if (ids && c.var.logFields) Object.assign(c.var.logFields, ids)
+    try {
+      await next()
+    } finally {
+      const end = () => {
+        const route = routePath(c, -1)
+        span.updateName(`${method} ${route}`)
+        span.setAttribute('http.route', route)
+        span.setAttribute('http.response.status_code', c.res.status)
+        const failed =
+          c.var.logFields?.error_type ?? (c.res.status >= 500 ? 'internal_error' : undefined)
+        if (failed) {
+          span.setAttribute('error.type', failed)
+          span.setStatus({ code: SpanStatusCode.ERROR })
+        }
+        span.end()
+      }
+      if (c.var.streaming) void c.var.streaming.then(end, end)
+      else end()
+    }
+  }

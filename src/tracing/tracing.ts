@@ -1,0 +1,39 @@
+/**
+ * What the app and the runners trace with: a tracer, and whether prompt and answer text may go
+ * into spans (off unless the operator opts in). Without one, the global OpenTelemetry API's
+ * tracer: a no-op unless the embedding program registered a provider, in which case spans go
+ * where its other spans go.
+ */
+import {
+  type Span,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api'
+import { isClaudeError } from '../errors/index.js'
+import { VERSION } from '../lib/version.js'
+
+export type Tracing = {
+  tracer: Tracer
+  /** Prompt and answer text in spans (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`). */
+  content: boolean
+}
+
+export const INSTRUMENTATION_NAME = 'claude-code-api'
+
+export const createTracing = (provider?: TracerProvider, content = false): Tracing => ({
+  tracer: (provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, VERSION),
+  content,
+})
+
+/** The error's stable type (`error.type`, as the conventions name it), and the span failed. */
+export const recordFailure = (span: Span, error: unknown) => {
+  const type = isClaudeError(error) ? error.type : 'internal_error'
+  span.setAttribute('error.type', type)
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  })
+  return type
+}

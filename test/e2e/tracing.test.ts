@@ -1,0 +1,213 @@
+/**
+ * OpenTelemetry end to end: the real server and the real CLI, exporting to a real OTLP/HTTP
+ * receiver on loopback. A request sent with a `traceparent` makes one trace under the client's
+ * span: the request, admission, queue, process and run spans (GenAI attributes, tokens, cost),
+ * and under the run the CLI's own spans, whichever process served it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../../dev-tools/cli-env.js'
+import { type OtlpReceiver, startOtlpReceiver } from '../../dev-tools/otlp-receiver/server.js'
+import { captureLogger } from '../helpers/capture-logger.js'
+import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+
+const hex = (bytes: number) =>
+  [...crypto.getRandomValues(new Uint8Array(bytes))]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('')
+
+/** A client's span context. */
+export const clientSpan = () => {
+  const traceId = hex(16)
+  const spanId = hex(8)
+  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01` }
+}
+
+const chat = (stack: TestStack, traceparent: string, content: string) =>
+  stack.post(
+    '/v1/chat/completions',
+    { model: 'haiku', messages: [{ role: 'user', content }] },
+    { headers: { 'content-type': 'application/json', traceparent } }
+  )
+
+let receiver: OtlpReceiver
+let stack: TestStack
+const log = captureLogger()
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver()
+  stack = await startTestStack({
+    logger: log.logger,
+    // Cold starts: the CLI's TRACEPARENT is the run's own span.
+    warmProcesses: 0,
+    otelEnv: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'cca-under-test',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+      OTEL_LOGS_EXPORTER: 'otlp',
+      OTEL_METRICS_EXPORTER: 'otlp',
+    },
+  })
+}, 60_000)
+afterAll(async () => {
+  await stack?.close()
+  await receiver?.close()
+})
+
+describe('a traced request', () => {
+  it('is one trace under the client span: request, admission, queue, process, run, and the CLI', async () => {
+    const client = clientSpan()
+    const response = await chat(stack, client.traceparent, 'trace me')
+    expect(response.status).toBe(200)
+    expect((await response.json()).choices[0].message.content).toBe('ECHO: trace me')
+
+    const spans = await receiver.until(() => {
+      const found = receiver.trace(client.traceId)
+      return found.some((s) => s.name === 'claude_code.llm_request') &&
+        found.some((s) => s.name === 'POST /v1/chat/completions')
+        ? found
+        : undefined
+    })
+    const named = (name: string) => {
+      const span = spans.find((s) => s.name === name)
+      expect(span, name).toBeDefined()
+      return span as (typeof spans)[number]
+    }
+    const request = named('POST /v1/chat/completions')
+    expect(request.parentSpanId).toBe(client.spanId)
+    expect(request.kind).toBe(2) // SERVER
+    expect(request.resource['service.name']).toBe('cca-under-test')
+    expect(request.encoding).toBe('protobuf')
+    expect(request.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/v1/chat/completions',
+      'http.response.status_code': 200,
+    })
+    for (const phase of [
+      'claude_code_api.admission',
+      'claude_code_api.queue',
+      'claude_code_api.process',
+      'invoke_agent claude-code',
+    ]) {
+      expect(named(phase).parentSpanId, phase).toBe(request.spanId)
+    }
+    expect(named('claude_code_api.process').attributes['claude_code_api.process.origin']).toBe(
+      'cold'
+    )
+    const run = named('invoke_agent claude-code')
+    expect(run.attributes).toMatchObject({
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'haiku',
+      'gen_ai.response.finish_reasons': ['end_turn'],
+    })
+    expect(run.attributes['gen_ai.response.model']).toMatch(/^claude-/)
+    expect(run.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0)
+    expect(run.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0)
+    expect(run.attributes).toHaveProperty('gen_ai.usage.cache_read.input_tokens')
+    expect(run.attributes).toHaveProperty('gen_ai.usage.cache_creation.input_tokens')
+    expect(run.attributes['claude_code_api.cost_usd']).toBeGreaterThan(0)
+    expect(run.attributes['claude_code_api.time_to_first_token_ms']).toBeGreaterThanOrEqual(0)
+    expect(run.attributes['gen_ai.conversation.id']).toMatch(/^[\da-f-]{36}$/)
+    // Prompt and answer text stay out unless the operator opts in.
+    expect(JSON.stringify(spans)).not.toContain('trace me')
+
+    // The CLI's own spans, exported by the CLI itself, nest under the run.
+    const interaction = named('claude_code.interaction')
+    expect(interaction.parentSpanId).toBe(run.spanId)
+    expect(interaction.encoding).toBe('json')
+    expect(interaction.attributes['parent.source']).toBe('env')
+    const llm = named('claude_code.llm_request')
+    expect(llm.parentSpanId).toBe(interaction.spanId)
+    // Its model call carried the trace on: the CLI's TRACEPARENT was the run's span.
+    const call = stack.mock.messageRequests().at(-1)
+    expect(call?.headers.traceparent).toBe(`00-${client.traceId}-${llm.spanId}-01`)
+
+    // Its logs carry the trace too; metrics arrive as the operator asked.
+    await receiver.until(() => receiver.logs.some((l) => l.traceId === client.traceId))
+    // The request's log line names its trace and span.
+    const line = log.lines.find((l) => l.message === 'request' && l.trace_id === client.traceId)
+    expect(line?.span_id).toBe(request.spanId)
+  })
+
+  it('marks a failed run, and the dashboard shows its trace id', async () => {
+    stack.mock.setHandler(() => ({ kind: 'error', status: 400, message: 'refused upstream' }))
+    const client = clientSpan()
+    try {
+      const response = await chat(stack, client.traceparent, 'fail me')
+      expect(response.status).toBeGreaterThanOrEqual(400)
+    } finally {
+      stack.mock.reset()
+    }
+    const spans = await receiver.until(() => {
+      const found = receiver.trace(client.traceId)
+      return found.some((s) => s.name === 'invoke_agent claude-code') &&
+        found.some((s) => s.name === 'POST /v1/chat/completions')
+        ? found
+        : undefined
+    })
+    const run = spans.find((s) => s.name === 'invoke_agent claude-code')
+    expect(run?.status.code).toBe(2) // ERROR
+    expect(run?.attributes['error.type']).toEqual(expect.any(String))
+    const request = spans.find((s) => s.name === 'POST /v1/chat/completions')
+    expect(request?.attributes['error.type']).toBe(run?.attributes['error.type'])
+    const admin = await fetch(`${stack.url}/admin/status`)
+    const latest = (await admin.json()).errors.latest
+    expect(latest[0]).toMatchObject({ trace_id: client.traceId })
+  })
+})
+
+describe('processes started ahead and reused', () => {
+  let warm: TestStack
+  beforeAll(async () => {
+    warm = await startTestStack({
+      warmProcesses: 1,
+      otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '20' },
+    })
+  }, 60_000)
+  afterAll(() => warm?.close())
+
+  it("put what the CLI exports under each run's span, though it started before the run", async () => {
+    const ready = () =>
+      waitFor(
+        async () => (await (await fetch(`${warm.url}/llm/status`)).json()).processes.warm >= 1
+      )
+    const send = async (traceparent: string, prompt: string) => {
+      await ready()
+      const response = await warm.post(
+        '/llm/chat',
+        { prompt },
+        {
+          headers: { 'content-type': 'application/json', traceparent },
+        }
+      )
+      expect(response.status).toBe(200)
+    }
+    const first = clientSpan()
+    const second = clientSpan()
+    await send(first.traceparent, 'one')
+    await send(second.traceparent, 'two')
+    const origins: unknown[] = []
+    for (const client of [first, second]) {
+      const spans = await receiver.until(() => {
+        const found = receiver.trace(client.traceId)
+        return found.some((s) => s.name === 'claude_code.llm_request') &&
+          found.some((s) => s.name === 'invoke_agent claude-code')
+          ? found
+          : undefined
+      })
+      origins.push(
+        spans.find((s) => s.name === 'claude_code_api.process')?.attributes[
+          'claude_code_api.process.origin'
+        ]
+      )
+      const run = spans.find((s) => s.name === 'invoke_agent claude-code')
+      const interaction = spans.find((s) => s.name === 'claude_code.interaction')
+      expect(interaction?.parentSpanId).toBe(run?.spanId)
+      const llm = spans.find((s) => s.name === 'claude_code.llm_request')
+      expect(llm?.parentSpanId).toBe(interaction?.spanId)
+    }
+    // Neither started for its run: the CLI's TRACEPARENT was another's, re-parented on export.
+    expect(origins[0]).toBe('warm')
+    expect(['warm', 'reused']).toContain(origins[1])
+  })
+})
