@@ -8,19 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../../dev-tools/cli-env.js'
 import { type OtlpReceiver, startOtlpReceiver } from '../../dev-tools/otlp-receiver/server.js'
 import { captureLogger } from '../helpers/capture-logger.js'
+import { clientSpan } from '../helpers/client-span.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
-
-const hex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))]
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('')
-
-/** A client's span context. */
-export const clientSpan = () => {
-  const traceId = hex(16)
-  const spanId = hex(8)
-  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01` }
-}
 
 const chat = (stack: TestStack, traceparent: string, content: string) =>
   stack.post(
