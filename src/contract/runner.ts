@@ -6,7 +6,6 @@
  */
 
 import type * as v from 'valibot'
-import type { TraceCarrier } from '../tracing/context.js'
 import type * as events from './events.js'
 import type { Quota } from './quota.js'
 import type * as schemas from './run.js'
@@ -30,6 +29,9 @@ export type RunResult = v.InferOutput<typeof events.RunResult>
 /** What a run cost, for charging it; an error thrown after the API was called carries one. */
 export type RunCharge = v.InferOutput<typeof events.RunCharge>
 export type RunEvent = v.InferOutput<typeof events.RunEvent>
+
+/** A span's context in its W3C wire form (tracing/context.ts reads and writes it). */
+export type TraceCarrier = { traceparent: string; tracestate?: string }
 
 export type RunOptions = {
   /** Aborting ends the run at once; the iteration then rejects with `RunAbortedError`. */

@@ -14,9 +14,9 @@ import {
   trace,
 } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import type { TraceCarrier } from '../contract/runner.js'
 
-/** A span's context in its wire form (what `RunOptions.trace` and the runner protocol carry). */
-export type TraceCarrier = { traceparent: string; tracestate?: string }
+export type { TraceCarrier }
 
 const propagator = new W3CTraceContextPropagator()
 

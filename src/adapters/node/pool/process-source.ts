@@ -23,7 +23,14 @@ import { type CliSession, createCliSession } from '../session/cli-session.js'
 import type { NodeRunnerOptions, RunnerSettingsOutput } from '../settings.js'
 import { createHeldConversations, heldKey } from './held-conversations.js'
 import { type LoginEnv, type LoginTokens, loginEnvOf } from './login-env.js'
-import { poolKey, type WarmShape, warmShapeOf } from './shape.js'
+import {
+  type Outcome,
+  type ProcessOrigin,
+  poolKey,
+  type RunPlace,
+  type WarmShape,
+  warmShapeOf,
+} from './shape.js'
 import { tenantOf } from './tenant.js'
 import { createWarmPool } from './warm-pool.js'
 
@@ -62,23 +69,6 @@ export type ProcessSourceOptions = {
 const loginOfSession = new WeakMap<CliSession, string>()
 /** Where each process's telemetry goes, when tracing is on. */
 const telemetryOfSession = new WeakMap<CliSession, TelemetryRoute>()
-
-/** Where a run's process came from (the `claude_code_api.process.origin` of its span). */
-export type ProcessOrigin = 'parked' | 'held' | 'reused' | 'warm' | 'cold' | 'resumed'
-
-/** Where a run's process goes when the run is over. */
-export type Outcome = {
-  shape?: WarmShape
-  tenant?: string
-  /** The session id of a run that ended cleanly (its process may be reset and reused). */
-  completed: string | null
-  /** A conversation's turn: the conversation after it, which its process may hold. */
-  conversation?: Conversation
-  owner?: string
-}
-
-/** Where a run's process comes from: a sandbox, a warm shape, a tenant who may reuse it. */
-export type RunPlace = { sandbox?: string; shape?: WarmShape; tenant?: string }
 
 /** A session started now for the run, in its own working directory. */
 const startCold = async (

@@ -6,6 +6,7 @@
  * has a shape too, but only the process that holds those turns serves it (process-source.ts).
  */
 import type { RunRequest } from '../../../contract/runner.js'
+import type { Conversation } from '../../../run/conversation-key.js'
 
 export type WarmShape = Pick<
   RunRequest,
@@ -39,3 +40,20 @@ export const poolKey = (shape: WarmShape, tenant?: string) =>
     shape.login ?? null,
     tenant ?? null,
   ])
+
+/** Where a run's process comes from: a sandbox, a warm shape, a tenant who may reuse it. */
+export type RunPlace = { sandbox?: string; shape?: WarmShape; tenant?: string }
+
+/** Where a run's process came from (the `claude_code_api.process.origin` of its span). */
+export type ProcessOrigin = 'parked' | 'held' | 'reused' | 'warm' | 'cold' | 'resumed'
+
+/** Where a run's process goes when the run is over. */
+export type Outcome = {
+  shape?: WarmShape
+  tenant?: string
+  /** The session id of a run that ended cleanly (its process may be reset and reused). */
+  completed: string | null
+  /** A conversation's turn: the conversation after it, which its process may hold. */
+  conversation?: Conversation
+  owner?: string
+}

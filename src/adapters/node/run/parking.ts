@@ -12,7 +12,7 @@ import { ToolCallNotPendingError, ValidationError } from '../../../errors/index.
 import type { Conversation } from '../../../run/conversation-key.js'
 import type { PendingCall } from '../cli-protocol/client-tools.js'
 import type { CliTranslator } from '../cli-protocol/translator.js'
-import type { RunPlace } from '../pool/process-source.js'
+import type { RunPlace } from '../pool/shape.js'
 import type { CliSession } from '../session/cli-session.js'
 
 export type ParkedRun = {

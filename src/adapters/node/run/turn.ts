@@ -14,7 +14,7 @@ import {
 } from '../../../run/conversation-key.js'
 import type { QuotaGates } from '../../../run/quota.js'
 import { createCliTranslator } from '../cli-protocol/translator.js'
-import type { RunPlace } from '../pool/process-source.js'
+import type { RunPlace } from '../pool/shape.js'
 import type { CliSession } from '../session/cli-session.js'
 import { chargePart, finishTurn } from './charging.js'
 import { noResultError, unexpectedExit } from './failures.js'
