@@ -20,6 +20,7 @@ import { inputBlocking } from './bench/input.js'
 import { loginsSection, ownLoginLatency } from './bench/logins.js'
 import { compareModes, type ModeResult } from './bench/modes.js'
 import { chunkDelays, rssWithOpenStreams } from './bench/streams.js'
+import { tracingCost, tracingSection } from './bench/tracing.js'
 import { sectionOf } from './report-section.js'
 
 const GOALS = {
@@ -44,6 +45,8 @@ const GOALS = {
   sessionCost: 1.1,
   /** A key on its own login ÷ a key on the server's login, p50 (issue 31). */
   ownLogin: 1.1,
+  /** `/llm/chat` through the CLI with tracing on ÷ off, p50 (issue 33). */
+  tracedChat: 1.1,
 }
 
 const goals: Array<{ name: string; value: string; goal: string; ok: boolean }> = []
@@ -168,6 +171,23 @@ check(
   share(logins.own, logins.server) <= GOALS.ownLogin
 )
 
+stage('tracing off and on')
+const tracing = await tracingCost(join(home, 'tracing'), mock.url)
+check(
+  'HTTP layer p95 with tracing off (the default)',
+  tracing.http.off.p95,
+  'ms',
+  `≤ ${GOALS.overheadP95Ms} ms`,
+  tracing.http.off.p95 <= GOALS.overheadP95Ms
+)
+check(
+  '/llm/chat through the CLI, tracing on ÷ off, p50',
+  share(tracing.chat.on, tracing.chat.off),
+  '×',
+  `≤ ${GOALS.tracedChat}`,
+  share(tracing.chat.on, tracing.chat.off) <= GOALS.tracedChat
+)
+
 const env = cliEnv(home, mock.url)
 const version = await readClaudeVersion(resolveClaudeBinary(env)?.path ?? 'claude', env)
 await mock.close()
@@ -206,7 +226,7 @@ const docs = fileURLToPath(new URL('../docs/', import.meta.url))
 await mkdir(docs, { recursive: true })
 await writeFile(
   join(docs, 'benchmarks.json'),
-  `${JSON.stringify({ machine, modes, client, session, logins, streams, delay, delay4, http, input, goals }, null, 2)}\n`
+  `${JSON.stringify({ machine, modes, client, session, logins, tracing, streams, delay, delay4, http, input, goals }, null, 2)}\n`
 )
 await writeBenchCharts(docs, { modes, streams, date: machine.date })
 // The soaks' sections (npm run soak, and with --postgres) stay as they were.
@@ -269,6 +289,7 @@ await writeFile(
     ),
     '',
     ...loginsSection(logins),
+    ...tracingSection(tracing),
     '## Streaming',
     '',
     `![Memory with open streams](${CHARTS.memory})`,

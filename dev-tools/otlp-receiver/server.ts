@@ -60,6 +60,27 @@ export const startOtlpReceiver = async () => {
   const requests: { path: string; contentType: string }[] = []
   const waiters = new Set<() => void>()
   const server = createServer((req, res) => {
+    // For a test in another runtime (workerd): a trace's spans once one named `name` is there.
+    const asked = new URL(req.url ?? '/', 'http://receiver')
+    if (req.method === 'GET' && asked.pathname === '/spans') {
+      const trace = asked.searchParams.get('trace') ?? ''
+      const names = asked.searchParams.getAll('name')
+      const found = () => spans.filter((span) => span.traceId === trace)
+      const has = () => names.every((name) => found().some((span) => span.name === name))
+      const answer = () =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(found()))
+      if (has()) answer()
+      else {
+        const wake = () => {
+          if (!has()) return
+          waiters.delete(wake)
+          answer()
+        }
+        waiters.add(wake)
+        req.on('close', () => waiters.delete(wake))
+      }
+      return
+    }
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {

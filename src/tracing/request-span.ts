@@ -5,11 +5,20 @@
  * line. With tracing off the span records nothing, but a client's context still passes through.
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import type { AppEnv } from '../http/env.js'
 import { carrierOf, contextFrom, idsOf } from './context.js'
 import type { Tracing } from './tracing.js'
+
+/** Work after the response, where the runtime must be told of it (Workers); elsewhere it just runs. */
+const waitUntil = (c: Context, work: Promise<unknown>) => {
+  try {
+    c.executionCtx.waitUntil(work)
+  } catch {
+    // No execution context (Node): the promise runs on its own.
+  }
+}
 
 export const requestSpan =
   (tracing: Tracing): MiddlewareHandler<AppEnv> =>
@@ -46,7 +55,12 @@ export const requestSpan =
         }
         span.end()
       }
-      if (c.var.streaming) void c.var.streaming.then(end, end)
-      else end()
+      const ended = c.var.streaming ? c.var.streaming.then(end, end) : Promise.resolve(end())
+      const flush = tracing.flush
+      if (flush)
+        waitUntil(
+          c,
+          ended.then(flush).catch(() => {})
+        )
     }
   }

@@ -18,13 +18,22 @@ export type Tracing = {
   tracer: Tracer
   /** Prompt and answer text in spans (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`). */
   content: boolean
+  /**
+   * Sends the spans that ended; where work after a response must be declared (Workers), each
+   * request's spans are sent this way once its last one ended.
+   */
+  flush?: () => Promise<void>
 }
 
 export const INSTRUMENTATION_NAME = 'claude-code-api'
 
-export const createTracing = (provider?: TracerProvider, content = false): Tracing => ({
+export const createTracing = (
+  provider?: TracerProvider,
+  { content = false, flush }: { content?: boolean; flush?: () => Promise<void> } = {}
+): Tracing => ({
   tracer: (provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, VERSION),
   content,
+  ...(flush && { flush }),
 })
 
 /** The error's stable type (`error.type`, as the conventions name it), and the span failed. */

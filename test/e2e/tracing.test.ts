@@ -150,7 +150,12 @@ describe('processes started ahead and reused', () => {
   beforeAll(async () => {
     warm = await startTestStack({
       warmProcesses: 1,
-      otelEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '20' },
+      otelEnv: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '20',
+        // This operator opts in to prompt and answer text.
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      },
     })
   }, 60_000)
   afterAll(() => warm?.close())
@@ -176,7 +181,10 @@ describe('processes started ahead and reused', () => {
     await send(first.traceparent, 'one')
     await send(second.traceparent, 'two')
     const origins: unknown[] = []
-    for (const client of [first, second]) {
+    for (const [client, prompt] of [
+      [first, 'one'],
+      [second, 'two'],
+    ] as const) {
       const spans = await receiver.until(() => {
         const found = receiver.trace(client.traceId)
         return found.some((s) => s.name === 'claude_code.llm_request') &&
@@ -194,6 +202,10 @@ describe('processes started ahead and reused', () => {
       expect(interaction?.parentSpanId).toBe(run?.spanId)
       const llm = spans.find((s) => s.name === 'claude_code.llm_request')
       expect(llm?.parentSpanId).toBe(interaction?.spanId)
+      // Opted in: the text is there, the server's and the CLI's.
+      expect(run?.attributes['gen_ai.input.messages']).toContain(prompt)
+      expect(run?.attributes['gen_ai.output.messages']).toContain(`ECHO: ${prompt}`)
+      expect(interaction?.attributes.user_prompt).toBe(prompt)
     }
     // Neither started for its run: the CLI's TRACEPARENT was another's, re-parented on export.
     expect(origins[0]).toBe('warm')

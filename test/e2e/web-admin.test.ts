@@ -11,6 +11,7 @@ import { removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { createKey } from '../../src/runtime/node/keys.js'
 import type { Usage } from '../../web/admin/api.js'
 import { launchChromium, SCREENSHOTS } from '../helpers/browser.js'
+import { clientSpan } from '../helpers/client-span.js'
 import { epoch, unifiedHeaders } from '../helpers/quota-headers.js'
 import { runCli } from '../helpers/run-cli.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
@@ -124,6 +125,26 @@ describe('the dashboard', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'admin.png'), fullPage: true })
     expect((await pending).status).toBe(200)
     await expect.poll(() => tableText(page, 'runs'), { timeout: 10_000 }).toBe('Nothing running')
+
+    // A failed run is listed with its trace id, for the tracing backend.
+    stack.mock.setHandler(() => ({ kind: 'error', status: 400, message: 'refused upstream' }))
+    const traced = clientSpan()
+    const failed = await stack.post(
+      '/llm/chat',
+      { prompt: 'fails' },
+      {
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${alice}`,
+          traceparent: traced.traceparent,
+        },
+      }
+    )
+    expect(failed.status).toBeGreaterThanOrEqual(400)
+    const failure = page.locator(`#failures tbody tr[data-trace="${traced.traceId}"]`)
+    await expect.poll(() => failure.count(), { timeout: 10_000 }).toBe(1)
+    expect(await failure.textContent()).toContain('alice')
+    expect(await failure.locator('code').textContent()).toBe(traced.traceId)
 
     // Everything came from the server itself.
     expect(requested.every((url) => url.startsWith(stack.url))).toBe(true)

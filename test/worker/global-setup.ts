@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node'
 import { cliEnv, removeDir, tempDir } from '../../dev-tools/cli-env.js'
 import { type CliProcess, startRunnerProcess } from '../../dev-tools/cli-process.js'
 import { startMockAnthropic } from '../../dev-tools/mock-anthropic/server.js'
+import { startOtlpReceiver } from '../../dev-tools/otlp-receiver/server.js'
 import { buildWeb } from '../../scripts/build-web.js'
 import { hashKey } from '../../src/auth/keys.js'
 import { startRunnerHost } from '../../src/runtime/node/entry.js'
@@ -34,6 +35,7 @@ export default async function setup(project: TestProject) {
   // The static-assets binding serves dist/web (wrangler.jsonc).
   await buildWeb()
   const mock = await startMockAnthropic()
+  const receiver = await startOtlpReceiver()
   const home = await tempDir('worker')
   // The host holds one key login by name; the front door at the edge passes only the name.
   const loginsFile = join(home, 'logins')
@@ -49,6 +51,12 @@ export default async function setup(project: TestProject) {
     workDir: join(home, 'work'),
     loginsFile,
     runnerOptions: { env: cliEnv(home, mock.url), killGraceMs: 1_000 },
+    // The host traces: a request through the edge joins the client's trace here.
+    otelEnv: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_SERVICE_NAME: 'cca-host',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+    },
   })
   // The killable host: POST /kill (SIGKILL), POST /start (again, on its port).
   const killableEnv = {
@@ -78,6 +86,7 @@ export default async function setup(project: TestProject) {
   project.provide('controlUrl', `http://127.0.0.1:${(control.address() as { port: number }).port}`)
   project.provide('runnerUrl', host.url)
   project.provide('mockUrl', mock.url)
+  project.provide('otlpUrl', receiver.url)
   project.provide('deadUrl', await deadUrl())
   project.provide('keyHash', await hashKey(KEY))
   project.provide('edgeLoginToken', EDGE_LOGIN_TOKEN)
@@ -86,6 +95,7 @@ export default async function setup(project: TestProject) {
     await killable.kill('SIGKILL')
     await host.close()
     await mock.close()
+    await receiver.close()
     await removeDir(home)
   }
 }
@@ -94,6 +104,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     runnerUrl: string
     mockUrl: string
+    otlpUrl: string
     deadUrl: string
     keyHash: string
     killableUrl: string

@@ -8,6 +8,7 @@ import { createHistoryChart, type Measure, seriesOf } from './chart.js'
 import {
   renderCapacity,
   renderErrors,
+  renderFailures,
   renderHosts,
   renderKeys,
   renderLogins,
@@ -71,6 +72,7 @@ const refresh = async () => {
     renderCapacity($('capacity'), status)
     renderRuns($('runs').querySelector('tbody') as HTMLElement, status)
     renderErrors($('errors'), status)
+    renderFailures($('failures').querySelector('tbody') as HTMLElement, status)
     renderHosts($('hosts-section'), $('hosts').querySelector('tbody') as HTMLElement, status)
     notice.hidden = true
     board.hidden = false

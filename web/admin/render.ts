@@ -177,6 +177,21 @@ export const renderErrors = (list: HTMLElement, status: AdminStatus) => {
   list.replaceChildren(...(items.length > 0 ? items : [el('li', 'None')]))
 }
 
+/** The latest failures, newest first, each with its trace id to look it up in the tracing backend. */
+export const renderFailures = (body: HTMLElement, status: AdminStatus) => {
+  const rows = status.errors.latest.map((failure) => {
+    const tr = row(
+      `${since(failure.at)} ago`,
+      failure.type,
+      failure.key,
+      el('code', failure.trace_id ?? '–')
+    )
+    if (failure.trace_id) tr.dataset.trace = failure.trace_id
+    return tr
+  })
+  fill(body, rows, 'None', 4)
+}
+
 export const renderHosts = (section: HTMLElement, body: HTMLElement, status: AdminStatus) => {
   const hosts = status.status.hosts
   section.hidden = !hosts

@@ -9,7 +9,7 @@
  * ASSETS (the static-assets binding holding the chat page, `dist/web`), KEY_USAGE (the Durable
  * Object namespace of per-key usage, stored Responses, background ones' events, thread replies,
  * waiting runs' places and kept sessions' transcripts; without it each isolate keeps its own),
- * USAGE_LEASE_MS.
+ * USAGE_LEASE_MS, and OpenTelemetry's standard variables for tracing (tracing.ts).
  */
 
 import { createRemoteRunner } from '../../adapters/remote/remote-runner.js'
@@ -26,12 +26,13 @@ import { createDurableResponseStore } from './durable-response-store.js'
 import { createDurableSessionArchive } from './durable-session-archive.js'
 import { createDurableThreadReplies } from './durable-thread-replies.js'
 import { bindingsKeySource, type KeyValueStore } from './keys.js'
+import { createWorkerTracing, OTEL_BINDINGS, type OtelBindings, otelBindingsOf } from './tracing.js'
 import { createDurableUsageStore, type UsageNamespace } from './usage.js'
 
 // The Durable Object class must be exported by the Worker's main module.
 export { KeyUsageObject } from './key-usage-object.js'
 
-export type WorkerEnv = {
+export type WorkerEnv = OtelBindings & {
   RUNNER_URLS?: string
   RUNNER_TOKEN?: string
   API_KEY_HASHES?: string
@@ -62,6 +63,7 @@ export const createWorkerApp = (env: WorkerEnv): App => {
   const urls = settings.RUNNER_URLS
   const logger = createLogger(settings.LOG_LEVEL)
   return createApp({
+    tracing: createWorkerTracing(otelBindingsOf(env)),
     corsOrigins: settings.CORS_ORIGINS,
     runner: urls.length
       ? createRemoteRunner({
@@ -101,6 +103,7 @@ const appFor = (env: WorkerEnv) => {
     Boolean(env.ASSETS),
     Boolean(env.KEY_USAGE),
     env.USAGE_LEASE_MS,
+    ...OTEL_BINDINGS.map((name) => env[name]),
   ])
   let app = apps.get(id)
   if (!app) {

@@ -8,7 +8,7 @@
 
 import type { RunRequest } from '../../../contract/runner.js'
 import type { Logger } from '../../../lib/logger.js'
-import { type Conversation, historyOf } from '../../../run/conversation-key.js'
+import { historyOf } from '../../../run/conversation-key.js'
 import type { TraceCarrier } from '../../../tracing/context.js'
 import { buildCliArgs } from '../cli-protocol/args.js'
 import { prepareWorkDir, type WorkDirOptions } from '../disk/work-dir.js'
