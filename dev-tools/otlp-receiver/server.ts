@@ -175,6 +175,13 @@ export const startOtlpReceiver = async () => {
       })
     },
     trace: (traceId: string) => spans.filter((span) => span.traceId === traceId),
+    /** A trace's spans once one of each name has arrived. */
+    traceWith(traceId: string, ...names: string[]) {
+      return this.until(() => {
+        const found = spans.filter((span) => span.traceId === traceId)
+        return names.every((name) => found.some((span) => span.name === name)) && found
+      })
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

@@ -80,6 +80,9 @@ export const tracingCost = async (home: string, mockUrl: string): Promise<Tracin
         logLevel: 'silent',
         workDir: join(home, side),
         otelEnv: env ?? {},
+        // The server's defaults (`serve`): processes started ahead, conversations held.
+        warmProcesses: 2,
+        heldConversations: 4,
         runnerOptions: { env: cliEnv(join(home, side), mockUrl) },
       })
     const servers = { off: await cli('off'), on: await cli('on', otelEnv) }

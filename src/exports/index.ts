@@ -39,6 +39,7 @@ export {
   type DurableUsageOptions,
   type UsageNamespace,
 } from '../runtime/worker/usage.js'
+export { createTracing, type Tracing } from '../tracing/tracing.js'
 export { createMemoryUsageStore } from '../usage/memory-store.js'
 export type { Release, RunLimits, UsageKey, UsageStore } from '../usage/store.js'
 export type { WebAssets } from '../web/routes.js'

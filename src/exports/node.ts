@@ -17,6 +17,11 @@ export {
 } from '../runtime/node/entry.js'
 export { createFileKeySource, createKey, revokeKey, rotateKey } from '../runtime/node/keys.js'
 export {
+  createServerTracing,
+  type OtelEnv,
+  type ServerTracing,
+} from '../runtime/node/tracing.js'
+export {
   createSqliteUsageStore,
   openSqliteUsageReader,
 } from '../runtime/node/usage.js'

@@ -64,15 +64,13 @@ describe('through a Node front door', () => {
       body: JSON.stringify({ prompt: 'across the fleet' }),
     })
     expect((await response.json()).text).toBe('ECHO: across the fleet')
-    const spans = await receiver.until(() => {
-      const found = receiver.trace(client.traceId)
-      return found.some((s) => s.name === 'claude_code.interaction') &&
-        found.some((s) => s.name === 'POST /llm/chat') &&
-        found.some((s) => s.name === 'POST /runner/v1/runs') &&
-        found.some((s) => s.name === 'invoke_agent claude-code')
-        ? found
-        : undefined
-    })
+    const spans = await receiver.traceWith(
+      client.traceId,
+      'claude_code.interaction',
+      'POST /llm/chat',
+      'POST /runner/v1/runs',
+      'invoke_agent claude-code'
+    )
     const frontRequest = spans.find((s) => s.name === 'POST /llm/chat')
     expect(frontRequest?.parentSpanId).toBe(client.spanId)
     expect(frontRequest?.resource['service.name']).toBe('cca-front')

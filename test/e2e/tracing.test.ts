@@ -28,6 +28,7 @@ beforeAll(async () => {
     logger: log.logger,
     // Cold starts: the CLI's TRACEPARENT is the run's own span.
     warmProcesses: 0,
+    allowedTools: ['Bash'],
     otelEnv: {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: 'cca-under-test',
@@ -49,13 +50,11 @@ describe('a traced request', () => {
     expect(response.status).toBe(200)
     expect((await response.json()).choices[0].message.content).toBe('ECHO: trace me')
 
-    const spans = await receiver.until(() => {
-      const found = receiver.trace(client.traceId)
-      return found.some((s) => s.name === 'claude_code.llm_request') &&
-        found.some((s) => s.name === 'POST /v1/chat/completions')
-        ? found
-        : undefined
-    })
+    const spans = await receiver.traceWith(
+      client.traceId,
+      'claude_code.llm_request',
+      'POST /v1/chat/completions'
+    )
     const named = (name: string) => {
       const span = spans.find((s) => s.name === name)
       expect(span, name).toBeDefined()
@@ -74,15 +73,15 @@ describe('a traced request', () => {
     for (const phase of [
       'claude_code_api.admission',
       'claude_code_api.queue',
-      'claude_code_api.process',
       'invoke_agent claude-code',
     ]) {
       expect(named(phase).parentSpanId, phase).toBe(request.spanId)
     }
-    expect(named('claude_code_api.process').attributes['claude_code_api.process.origin']).toBe(
-      'cold'
-    )
     const run = named('invoke_agent claude-code')
+    // Getting its process is the run's first part.
+    const process = named('claude_code_api.process')
+    expect(process.parentSpanId).toBe(run.spanId)
+    expect(process.attributes['claude_code_api.process.origin']).toBe('cold')
     expect(run.attributes).toMatchObject({
       'gen_ai.operation.name': 'invoke_agent',
       'gen_ai.provider.name': 'anthropic',
@@ -118,6 +117,23 @@ describe('a traced request', () => {
     expect(line?.span_id).toBe(request.spanId)
   })
 
+  it("nests a sandboxed run's CLI spans too (its exports leave the sandbox by its proxy)", async () => {
+    const client = clientSpan()
+    const response = await stack.post(
+      '/llm/chat',
+      { prompt: 'in the sandbox', allowed_tools: ['Bash'] },
+      { headers: { 'content-type': 'application/json', traceparent: client.traceparent } }
+    )
+    expect((await response.json()).text).toBe('ECHO: in the sandbox')
+    const spans = await receiver.traceWith(
+      client.traceId,
+      'claude_code.interaction',
+      'invoke_agent claude-code'
+    )
+    const run = spans.find((s) => s.name === 'invoke_agent claude-code')
+    expect(spans.find((s) => s.name === 'claude_code.interaction')?.parentSpanId).toBe(run?.spanId)
+  })
+
   it('marks a failed run, and the dashboard shows its trace id', async () => {
     stack.mock.setHandler(() => ({ kind: 'error', status: 400, message: 'refused upstream' }))
     const client = clientSpan()
@@ -127,13 +143,11 @@ describe('a traced request', () => {
     } finally {
       stack.mock.reset()
     }
-    const spans = await receiver.until(() => {
-      const found = receiver.trace(client.traceId)
-      return found.some((s) => s.name === 'invoke_agent claude-code') &&
-        found.some((s) => s.name === 'POST /v1/chat/completions')
-        ? found
-        : undefined
-    })
+    const spans = await receiver.traceWith(
+      client.traceId,
+      'invoke_agent claude-code',
+      'POST /v1/chat/completions'
+    )
     const run = spans.find((s) => s.name === 'invoke_agent claude-code')
     expect(run?.status.code).toBe(2) // ERROR
     expect(run?.attributes['error.type']).toEqual(expect.any(String))
@@ -185,13 +199,11 @@ describe('processes started ahead and reused', () => {
       [first, 'one'],
       [second, 'two'],
     ] as const) {
-      const spans = await receiver.until(() => {
-        const found = receiver.trace(client.traceId)
-        return found.some((s) => s.name === 'claude_code.llm_request') &&
-          found.some((s) => s.name === 'invoke_agent claude-code')
-          ? found
-          : undefined
-      })
+      const spans = await receiver.traceWith(
+        client.traceId,
+        'claude_code.llm_request',
+        'invoke_agent claude-code'
+      )
       origins.push(
         spans.find((s) => s.name === 'claude_code_api.process')?.attributes[
           'claude_code_api.process.origin'

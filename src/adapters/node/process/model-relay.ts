@@ -9,16 +9,11 @@
  *   login's real one here. A command the CLI runs (Bash) can read the CLI's environment
  *   (`/proc/<pid>/environ`, same user); the token is never there, nor in the CLI's memory.
  */
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http'
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { Transform } from 'node:stream'
 import type { Logger } from '../../../lib/logger.js'
+import { createLoopbackServer } from './loopback-server.js'
 
 export type ModelRelay = ReturnType<typeof createModelRelay>
 
@@ -130,24 +125,12 @@ export const createModelRelay = ({ upstream, onListen, logger }: ModelRelayOptio
     req.pipe(outgoing)
   }
 
-  const server = createServer(handle)
-  let listening: Promise<string> | undefined
-  const listen = () => {
-    listening ??= new Promise<string>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        const target = `127.0.0.1:${(server.address() as AddressInfo).port}`
-        onListen?.(target)
-        resolve(target)
-      })
-    })
-    return listening
-  }
+  const server = createLoopbackServer(handle, onListen)
 
   return {
     /** A route for one process; the relay listens from the first. */
     async open(options: RouteOptions = {}): Promise<RelayRoute> {
-      const target = await listen()
+      const target = await server.address()
       const id = crypto.randomUUID()
       const route = { ...options, spent: false }
       routes.set(id, route)
@@ -157,10 +140,6 @@ export const createModelRelay = ({ upstream, onListen, logger }: ModelRelayOptio
         close: () => routes.delete(id),
       }
     },
-    async close() {
-      if (!listening) return
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
+    close: () => server.close(),
   }
 }

@@ -4,11 +4,11 @@
  * run the process was serving (otlp-remap.ts) and sends it on to the operator's OTLP endpoint.
  * The CLI exports OTLP/JSON here; it goes on as OTLP/JSON, which every OTLP/HTTP receiver takes.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import type { Logger } from '../../../lib/logger.js'
 import type { TraceCarrier } from '../../../tracing/context.js'
+import { createLoopbackServer } from './loopback-server.js'
 import { createRemap, type SpanRef, spanRefOf, type Window } from './otlp-remap.js'
 
 /** Where each signal goes, and with which headers (the operator's `OTEL_EXPORTER_OTLP_*`). */
@@ -102,19 +102,7 @@ export const createTelemetryRelay = ({ targets, onListen, logger }: TelemetryRel
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res))
-  let listening: Promise<string> | undefined
-  const listen = () => {
-    listening ??= new Promise<string>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        const target = `127.0.0.1:${(server.address() as AddressInfo).port}`
-        onListen?.(target)
-        resolve(target)
-      })
-    })
-    return listening
-  }
+  const server = createLoopbackServer((req, res) => void handle(req, res), onListen)
 
   return {
     /**
@@ -122,7 +110,7 @@ export const createTelemetryRelay = ({ targets, onListen, logger }: TelemetryRel
      * of any (a stand-in parent, which no record keeps).
      */
     async open(run: TraceCarrier | undefined): Promise<TelemetryRoute> {
-      const address = await listen()
+      const address = await server.address()
       const id = crypto.randomUUID()
       const given = spanRefOf(run?.traceparent)
       const start = given ?? { traceId: randomHex(16), spanId: randomHex(8), sampled: true }
@@ -153,11 +141,7 @@ export const createTelemetryRelay = ({ targets, onListen, logger }: TelemetryRel
         close: () => routes.delete(id),
       }
     },
-    async close() {
-      if (!listening) return
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
+    close: () => server.close(),
   }
 }
 export type TelemetryRelay = ReturnType<typeof createTelemetryRelay>

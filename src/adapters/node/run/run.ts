@@ -105,10 +105,11 @@ export const createRun = (deps: RunDeps) =>
       signal.addEventListener('abort', freeSlot, { once: true })
       signal.throwIfAborted()
       queue.done()
-      // Acquire: a parked run is taken only now that it has a slot.
+      // Acquire: a parked run is taken only now that it has a slot. Getting its process is the
+      // run's first part (a cold start's CLI gets the run's span as its parent).
       runSpan = startRunSpan(deps.tracing, request, parent)
       const trace = carrierOf(runSpan.span)
-      phase = startPhase(deps.tracing, PHASES.process, parent)
+      phase = startPhase(deps.tracing, PHASES.process, trace ? contextFrom(trace) : parent)
       const taken = followUp && deps.parked.take(followUp)
       const acquired = taken
         ? { session: taken.session, origin: 'parked' as const }
