@@ -23,6 +23,9 @@ const waitUntil = (c: Context, work: Promise<unknown>) => {
 export const requestSpan =
   (tracing: Tracing): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
+    const traceparent = c.req.header('traceparent')
+    // Off, and nothing to pass on: nothing to do.
+    if (!traceparent && !tracing.active()) return next()
     const method = c.req.method
     const span = tracing.tracer.startSpan(
       method,
@@ -30,10 +33,7 @@ export const requestSpan =
         kind: SpanKind.SERVER,
         attributes: { 'http.request.method': method, 'url.path': c.req.path },
       },
-      contextFrom({
-        traceparent: c.req.header('traceparent'),
-        tracestate: c.req.header('tracestate'),
-      })
+      contextFrom({ traceparent, tracestate: c.req.header('tracestate') })
     )
     const trace = carrierOf(span)
     if (trace) c.set('trace', trace)

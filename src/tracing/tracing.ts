@@ -5,6 +5,7 @@
  * where its other spans go.
  */
 import {
+  ProxyTracerProvider,
   type Span,
   SpanStatusCode,
   type Tracer,
@@ -23,6 +24,11 @@ export type Tracing = {
    * request's spans are sent this way once its last one ended.
    */
   flush?: () => Promise<void>
+  /**
+   * Whether spans may be recorded: a provider was given, or one is registered globally now.
+   * When not, a request without a `traceparent` skips tracing altogether.
+   */
+  active(): boolean
 }
 
 export const INSTRUMENTATION_NAME = 'claude-code-api'
@@ -34,7 +40,17 @@ export const createTracing = (
   tracer: (provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, VERSION),
   content,
   ...(flush && { flush }),
+  active: provider ? () => true : globalProviderRegistered,
 })
+
+/** The global API's provider is a proxy with no delegate until a program registers one. */
+const globalProviderRegistered = () => {
+  const global = trace.getTracerProvider()
+  return (
+    !(global instanceof ProxyTracerProvider) ||
+    global.getDelegateTracer(INSTRUMENTATION_NAME) !== undefined
+  )
+}
 
 /** The error's stable type (`error.type`, as the conventions name it), and the span failed. */
 export const recordFailure = (span: Span, error: unknown) => {
