@@ -42,18 +42,12 @@ export const idsOf = (span: Span): { trace_id: string; span_id: string } | undef
     : undefined
 }
 
-/** The trace id in a carrier. */
-export const traceIdOf = (carrier: TraceCarrier | undefined) =>
-  carrier ? /^[\da-f]{2}-([\da-f]{32})-/.exec(carrier.traceparent)?.[1] : undefined
+/** The span context a carrier names, when it names a valid one. */
+export const spanContextOf = (carrier: TraceCarrier | undefined) =>
+  carrier ? trace.getSpanContext(contextFrom(carrier)) : undefined
 
-/** Headers that carry a run's context to the next hop. */
-export const traceHeaders = (carrier: TraceCarrier | undefined): Record<string, string> =>
-  carrier
-    ? {
-        traceparent: carrier.traceparent,
-        ...(carrier.tracestate && { tracestate: carrier.tracestate }),
-      }
-    : {}
+/** The trace id in a carrier. */
+export const traceIdOf = (carrier: TraceCarrier | undefined) => spanContextOf(carrier)?.traceId
 
 /** A `fetch` that sends a run's context along (to a runner host). */
 export const withTraceHeaders =
@@ -61,6 +55,7 @@ export const withTraceHeaders =
   (input, init) => {
     if (!carrier) return fetchImpl(input, init)
     const headers = new Headers(init?.headers)
-    for (const [name, value] of Object.entries(traceHeaders(carrier))) headers.set(name, value)
+    headers.set('traceparent', carrier.traceparent)
+    if (carrier.tracestate) headers.set('tracestate', carrier.tracestate)
     return fetchImpl(input, { ...init, headers })
   }

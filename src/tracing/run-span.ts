@@ -5,7 +5,7 @@
  * why it stopped, and each tool round trip as an event. Prompt and answer text only with
  * `Tracing.content`.
  */
-import { type Context, type Span, SpanKind } from '@opentelemetry/api'
+import { type Context, type Span, SpanKind, trace } from '@opentelemetry/api'
 import type { RunEvent, RunRequest } from '../contract/runner.js'
 import { recordFailure, type Tracing } from './tracing.js'
 
@@ -13,6 +13,8 @@ export const AGENT_NAME = 'claude-code'
 
 export type RunSpan = {
   span: Span
+  /** The context with this span as the parent (for the run's own parts). */
+  context: Context
   /** Reads one event of the run on its way to the client. */
   see(event: RunEvent): void
   fail(error: unknown): void
@@ -55,6 +57,7 @@ export const startRunSpan = (tracing: Tracing, request: RunRequest, parent: Cont
   let firstToken = false
   return {
     span,
+    context: trace.setSpan(parent, span),
     see(event) {
       switch (event.type) {
         case 'init':

@@ -5,6 +5,9 @@
  * run, so each span and log record is moved by its start time to the run span of that moment.
  */
 
+import { TraceFlags } from '@opentelemetry/api'
+import { spanContextOf } from '../../../tracing/context.js'
+
 /** A span context in OTLP/JSON's form (hex ids). */
 export type SpanRef = { traceId: string; spanId: string; sampled: boolean }
 
@@ -41,10 +44,14 @@ const millis = (nanos: string | number | undefined) => {
 
 /** W3C `traceparent` → the ids OTLP/JSON writes. */
 export const spanRefOf = (traceparent: string | undefined): SpanRef | undefined => {
-  const match = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/.exec(traceparent ?? '')
-  if (!match) return undefined
-  const [, traceId = '', spanId = '', flags = '00'] = match
-  return { traceId, spanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 }
+  const context = traceparent ? spanContextOf({ traceparent }) : undefined
+  return (
+    context && {
+      traceId: context.traceId,
+      spanId: context.spanId,
+      sampled: (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
+    }
+  )
 }
 
 export const createRemap = (

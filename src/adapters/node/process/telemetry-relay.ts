@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { gunzipSync } from 'node:zlib'
+import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base'
 import type { Logger } from '../../../lib/logger.js'
 import type { TraceCarrier } from '../../../tracing/context.js'
 import { createLoopbackServer } from './loopback-server.js'
@@ -33,12 +34,9 @@ export type TelemetryRoute = {
 /** Runs a process served that its late exports may still name (an export waits up to seconds). */
 const WINDOWS_KEPT = 32
 const MAX_BODY = 16 * 1024 * 1024
+/** The stand-in parent of a process started ahead, made as the SDK makes ids. */
+const ids = new RandomIdGenerator()
 const FORWARD_TIMEOUT_MS = 10_000
-
-const randomHex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))]
-    .map((byte) => byte.toString(16).padStart(2, '0'))
-    .join('')
 
 const readBody = async (req: IncomingMessage) => {
   const chunks: Buffer[] = []
@@ -113,7 +111,11 @@ export const createTelemetryRelay = ({ targets, onListen, logger }: TelemetryRel
       const address = await server.address()
       const id = crypto.randomUUID()
       const given = spanRefOf(run?.traceparent)
-      const start = given ?? { traceId: randomHex(16), spanId: randomHex(8), sampled: true }
+      const start = given ?? {
+        traceId: ids.generateTraceId(),
+        spanId: ids.generateSpanId(),
+        sampled: true,
+      }
       const route: Route = { start, startIsRun: given !== undefined, windows: [] }
       routes.set(id, route)
       const traceparent = `00-${start.traceId}-${start.spanId}-${start.sampled ? '01' : '00'}`

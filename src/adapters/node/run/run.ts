@@ -109,7 +109,7 @@ export const createRun = (deps: RunDeps) =>
       // run's first part (a cold start's CLI gets the run's span as its parent).
       runSpan = startRunSpan(deps.tracing, request, parent)
       const trace = carrierOf(runSpan.span)
-      phase = startPhase(deps.tracing, PHASES.process, trace ? contextFrom(trace) : parent)
+      phase = startPhase(deps.tracing, PHASES.process, runSpan.context)
       const taken = followUp && deps.parked.take(followUp)
       const acquired = taken
         ? { session: taken.session, origin: 'parked' as const }
@@ -121,8 +121,10 @@ export const createRun = (deps: RunDeps) =>
       signal.addEventListener('abort', stopOnAbort, { once: true })
       signal.throwIfAborted()
       yield { type: 'started' }
-      spanOwned = true
-      yield* traced(takeTurn(deps, request, session, place, taken, signal, end), runSpan)
+      const turn = takeTurn(deps, request, session, place, taken, signal, end)
+      // A span that records nothing reads no events: no step more per event with tracing off.
+      spanOwned = runSpan.span.isRecording()
+      yield* spanOwned ? traced(turn, runSpan) : turn
       signal.throwIfAborted()
     } catch (error) {
       // An abort surfaces as whatever was in flight (a closed pipe, a rejected wait): report why.
