@@ -97,7 +97,9 @@ export const startRunSpan = (tracing: Tracing, request: RunRequest, parent: Cont
           span.setAttributes({
             ...(result.sessionId && { 'gen_ai.conversation.id': result.sessionId }),
             ...(result.model && { 'gen_ai.response.model': result.model }),
-            'gen_ai.response.finish_reasons': [result.stopReason ?? 'end_turn'],
+            'gen_ai.response.finish_reasons': [
+              result.stopReason ?? (result.toolCalls?.length ? 'tool_use' : 'end_turn'),
+            ],
             ...(usage && {
               // As the conventions count them: cache reads and writes are input tokens too.
               'gen_ai.usage.input_tokens':

@@ -9,7 +9,9 @@ import { waitFor } from '../../dev-tools/cli-env.js'
 import { type OtlpReceiver, startOtlpReceiver } from '../../dev-tools/otlp-receiver/server.js'
 import { captureLogger } from '../helpers/capture-logger.js'
 import { clientSpan } from '../helpers/client-span.js'
+import { question, tools } from '../helpers/openai-tools.js'
 import { startTestStack, type TestStack } from '../helpers/test-stack.js'
+import { weatherModel } from '../helpers/tool-mock.js'
 
 const chat = (stack: TestStack, traceparent: string, content: string) =>
   stack.post(
@@ -132,6 +134,69 @@ describe('a traced request', () => {
     )
     const run = spans.find((s) => s.name === 'invoke_agent claude-code')
     expect(spans.find((s) => s.name === 'claude_code.interaction')?.parentSpanId).toBe(run?.spanId)
+  })
+
+  it('shows a tool round trip: the call on the first run, the result on the one that goes on', async () => {
+    stack.mock.setHandler(weatherModel)
+    const first = clientSpan()
+    const second = clientSpan()
+    try {
+      const asked = await stack.post(
+        '/v1/chat/completions',
+        { model: 'haiku', messages: [question], tools },
+        { headers: { 'content-type': 'application/json', traceparent: first.traceparent } }
+      )
+      const message = (await asked.json()).choices[0].message
+      const call = message.tool_calls[0]
+      expect(call.function.name).toBe('get_weather')
+      const answered = await stack.post(
+        '/v1/chat/completions',
+        {
+          model: 'haiku',
+          messages: [question, message, { role: 'tool', tool_call_id: call.id, content: 'sunny' }],
+          tools,
+        },
+        { headers: { 'content-type': 'application/json', traceparent: second.traceparent } }
+      )
+      expect((await answered.json()).choices[0].message.content).toBe('Weather: sunny')
+    } finally {
+      stack.mock.reset()
+    }
+    const calling = await receiver.traceWith(
+      first.traceId,
+      'invoke_agent claude-code',
+      'claude_code.interaction'
+    )
+    const run = calling.find((s) => s.name === 'invoke_agent claude-code')
+    expect(run?.events.find((e) => e.name === 'gen_ai.tool.call')?.attributes).toMatchObject({
+      'gen_ai.tool.name': 'get_weather',
+      'gen_ai.tool.call.id': expect.any(String),
+      'claude_code_api.tool.client': true,
+    })
+    expect(run?.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_use'])
+    // The CLI's turn, begun in the first request, keeps to its trace: both model calls.
+    const interaction = calling.find((s) => s.name === 'claude_code.interaction')
+    expect(interaction?.parentSpanId).toBe(run?.spanId)
+    const calls = await receiver.until(() => {
+      const found = receiver
+        .trace(first.traceId)
+        .filter((s) => s.name === 'claude_code.llm_request')
+      return found.length === 2 && found
+    })
+    for (const llm of calls) expect(llm.parentSpanId).toBe(interaction?.spanId)
+    const going = await receiver.traceWith(
+      second.traceId,
+      'invoke_agent claude-code',
+      'claude_code_api.process'
+    )
+    const resumed = going.find((s) => s.name === 'invoke_agent claude-code')
+    expect(resumed?.attributes['claude_code_api.tool_results']).toBe(1)
+    expect(resumed?.attributes['gen_ai.response.finish_reasons']).toEqual(['end_turn'])
+    expect(
+      going.find((s) => s.name === 'claude_code_api.process')?.attributes[
+        'claude_code_api.process.origin'
+      ]
+    ).toBe('parked')
   })
 
   it('marks a failed run, and the dashboard shows its trace id', async () => {

@@ -267,8 +267,8 @@ export const createProcessSource = (options: ProcessSourceOptions) => {
       return cold(reuse && tenant !== undefined)
     },
     /** The session serves a run traced as `trace` until the returned call (telemetry-relay.ts). */
-    serving: (session: CliSession, trace: TraceCarrier | undefined) =>
-      telemetryOfSession.get(session)?.serve(trace) ?? (() => {}),
+    serving: (session: CliSession, trace: TraceCarrier | undefined, continues: boolean) =>
+      telemetryOfSession.get(session)?.serve(trace, continues) ?? (() => {}),
     /**
      * After a run: its process holds the conversation, or is reset for reuse (off the
      * response's time), or is stopped and cleaned up.

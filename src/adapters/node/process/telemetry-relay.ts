@@ -26,8 +26,11 @@ export type OtlpTargets = {
 export type TelemetryRoute = {
   /** The process's telemetry settings. */
   env: Record<string, string>
-  /** The process serves this run from now until the returned call. */
-  serve(run: TraceCarrier | undefined): () => void
+  /**
+   * The process serves this run from now until the returned call. A run continued with tool
+   * results (`continues`) goes on in the turn its first part began: that part's run keeps it.
+   */
+  serve(run: TraceCarrier | undefined, continues?: boolean): () => void
   close(): void
 }
 
@@ -132,9 +135,12 @@ export const createTelemetryRelay = ({ targets, onListen, logger }: TelemetryRel
           ...(run?.tracestate && { TRACESTATE: run.tracestate }),
           ...(targets.content && { OTEL_LOG_USER_PROMPTS: '1' }),
         },
-        serve(carrier) {
-          const window: Window = { from: Date.now(), run: spanRefOf(carrier?.traceparent) }
-          route.windows.push(window)
+        serve(carrier, continues) {
+          const last = route.windows.at(-1)
+          const window: Window =
+            continues && last ? last : { from: Date.now(), run: spanRefOf(carrier?.traceparent) }
+          if (window === last) window.to = undefined
+          else route.windows.push(window)
           if (route.windows.length > WINDOWS_KEPT) route.windows.shift()
           return () => {
             window.to ??= Date.now()

@@ -116,8 +116,9 @@ export const createRun = (deps: RunDeps) =>
         : await deps.source.acquire(request, place, trace)
       session = acquired.session
       phase.done({ 'claude_code_api.process.origin': acquired.origin })
-      // What the CLI exports while it serves this run nests under the run's span.
-      served = deps.source.serving(session, trace)
+      // What the CLI exports while it serves this run nests under the run's span (a follow-up's:
+      // under the span of the run whose turn it continues).
+      served = deps.source.serving(session, trace, taken !== undefined)
       signal.addEventListener('abort', stopOnAbort, { once: true })
       signal.throwIfAborted()
       yield { type: 'started' }
